@@ -1,0 +1,101 @@
+"""Settings, read once from ``GOVHALL_*`` environment variables into a typed object."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import msgspec
+
+__all__ = ["Settings", "get_settings", "reset_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Development defaults: good enough for `make run`, refused in production (see `check`).
+_DEV_SECRET = "govhall-development-secret-do-not-use-in-production"  # noqa: S105
+_DEV_DATA_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"govhall-dev-data-key").digest()).decode()
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything configurable, with the embedded defaults."""
+
+    env: str = "development"
+    database_url: str = ""
+    redis_url: str = ""
+    storage_url: str = ""
+    s3_endpoint_url: str = ""
+    secret_key: str = _DEV_SECRET
+    #: url-safe base64 of 32 bytes; the first key encrypts, all keys decrypt (rotation).
+    data_key: str = _DEV_DATA_KEY
+    data_keys_old: str = ""
+    #: PEM of the RSA key that signs ID tokens; empty: a key file under var/ (development).
+    oidc_key_file: str = ""
+    var_dir: str = str(PROJECT_ROOT / "var")
+    base_url: str = "http://127.0.0.1:8000"
+    max_json_bytes: int = 1_048_576
+    max_upload_bytes: int = 20 * 1_048_576
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    session_max_age: int = 8 * 3600
+    #: SMS one-time codes: lifetime and how many may be requested per phone per hour.
+    otp_ttl_seconds: int = 300
+    otp_per_hour: int = 5
+    scheduler_interval: float = 60.0
+    default_lang: str = "zh"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{Path(self.var_dir) / 'govhall.sqlite3'}"
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or f"file://{Path(self.var_dir) / 'objects'}"
+
+    def check(self) -> list[str]:
+        """Problems that must stop a production start."""
+        problems = []
+        if self.is_production:
+            if self.secret_key == _DEV_SECRET:
+                problems.append("GOVHALL_SECRET_KEY is the development default")
+            if self.data_key == _DEV_DATA_KEY:
+                problems.append("GOVHALL_DATA_KEY is the development default")
+            if not self.database_url:
+                problems.append("GOVHALL_DATABASE_URL is not set")
+        try:
+            if len(base64.urlsafe_b64decode(self.data_key)) != 32:
+                problems.append("GOVHALL_DATA_KEY must be url-safe base64 of 32 bytes")
+        except ValueError:
+            problems.append("GOVHALL_DATA_KEY is not valid base64")
+        return problems
+
+
+def _from_env(environ: os._Environ[str] | dict[str, str]) -> Settings:
+    values: dict[str, object] = {}
+    for field in msgspec.structs.fields(Settings):
+        raw = environ.get("GOVHALL_" + field.name.upper())
+        if raw is None:
+            continue
+        if field.type is int:
+            values[field.name] = int(raw)
+        elif field.type is float:
+            values[field.name] = float(raw)
+        else:
+            values[field.name] = raw
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return _from_env(os.environ)
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment)."""
+    get_settings.cache_clear()

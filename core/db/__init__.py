@@ -1,0 +1,23 @@
+"""Database foundation: declarative base, id generation, column types, engine and sessions."""
+
+from core.db._base import Base, ProvinceOwned, TenantOwned, new_id, utcnow
+from core.db._scope import PLATFORM, Scope, TenantScopeError, scope_of
+from core.db._session import Database, get_database, reset_database
+from core.db._types import EncryptedString, blind_index
+
+__all__ = [
+    "PLATFORM",
+    "Base",
+    "Database",
+    "EncryptedString",
+    "ProvinceOwned",
+    "Scope",
+    "TenantOwned",
+    "TenantScopeError",
+    "blind_index",
+    "get_database",
+    "new_id",
+    "reset_database",
+    "scope_of",
+    "utcnow",
+]

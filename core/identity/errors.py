@@ -1,0 +1,18 @@
+"""Errors of the identity capability. Messages never tell which half of a credential was wrong."""
+
+from core.errors import NotAuthenticated, Throttled
+
+
+class BadCredentials(NotAuthenticated):
+    code = "bad_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("用户名、密码或验证码不正确")
+
+
+class LockedOut(Throttled):
+    code = "locked_out"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, (retry_after + 59) // 60)
+        super().__init__(f"尝试次数过多，请 {minutes} 分钟后再试", retry_after=retry_after)

@@ -1,0 +1,337 @@
+"""Staff and account management, sign-in (password, TOTP, SMS code) and principals."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from datetime import timedelta
+
+import pyotp
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.config import get_settings
+from core.db import blind_index, new_id, utcnow
+from core.errors import InvalidInput, NotFound, Throttled
+from core.identity import throttle
+from core.identity.errors import BadCredentials
+from core.identity.models import Account, AccountKind, OneTimeCode, Role, Staff, StaffRole
+from core.identity.passwords import hash_password, verify_password
+from core.identity.principal import Principal
+from core.tenancy import OrgUnit, Tenant
+
+__all__ = [
+    "account_principal",
+    "create_account",
+    "create_staff",
+    "find_account_by_phone",
+    "grant_role",
+    "normalize_phone",
+    "request_sign_in_code",
+    "sign_in_account_with_code",
+    "sign_in_account_with_password",
+    "sign_in_staff",
+    "staff_principal",
+    "validate_id_number",
+]
+
+_PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+_ID_RE = re.compile(r"^\d{17}[\dX]$")
+_CREDIT_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def normalize_phone(phone: str) -> str:
+    phone = re.sub(r"[\s-]", "", phone or "").removeprefix("+86")
+    if not _PHONE_RE.match(phone):
+        raise InvalidInput("请输入 11 位手机号码", field="phone")
+    return phone
+
+
+def validate_id_number(value: str) -> str:
+    """GB 11643 resident ID number with its ISO 7064 MOD 11-2 check digit."""
+    value = (value or "").strip().upper()
+    if not _ID_RE.match(value):
+        raise InvalidInput("身份证号码应为 18 位", field="id_number")
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(d) * w for d, w in zip(value[:17], weights, strict=True))
+    if "10X98765432"[total % 11] != value[17]:
+        raise InvalidInput("身份证号码校验位不正确", field="id_number")
+    return value
+
+
+# -- staff ---------------------------------------------------------------------------------------
+
+
+def create_staff(
+    session: Session,
+    tenant: Tenant,
+    *,
+    username: str,
+    name: str,
+    password: str,
+    phone: str | None = None,
+) -> Staff:
+    if not re.match(r"^[a-z0-9_.-]{3,60}$", username):
+        raise InvalidInput(
+            "username: 3–60 lowercase letters, digits, '_', '.' or '-'", field="username"
+        )
+    if session.scalar(
+        select(Staff.id).where(Staff.tenant_id == tenant.id, Staff.username == username)
+    ):
+        raise InvalidInput(f"username '{username}' is taken", field="username")
+    staff = Staff(
+        tenant_id=tenant.id,
+        id=new_id(),
+        username=username,
+        name=name,
+        password_hash=hash_password(password),
+        phone=normalize_phone(phone) if phone else None,
+    )
+    session.add(staff)
+    session.flush()
+    return staff
+
+
+def grant_role(
+    session: Session, staff: Staff, role: Role, org_unit: OrgUnit | None = None
+) -> StaffRole:
+    same_unit = (
+        StaffRole.org_unit_id == org_unit.id if org_unit else StaffRole.org_unit_id.is_(None)
+    )
+    existing = session.scalar(
+        select(StaffRole).where(
+            StaffRole.tenant_id == staff.tenant_id,
+            StaffRole.staff_id == staff.id,
+            StaffRole.role == role,
+            same_unit,
+        )
+    )
+    if existing:
+        return existing
+    row = StaffRole(
+        tenant_id=staff.tenant_id,
+        id=new_id(),
+        staff_id=staff.id,
+        role=role,
+        org_unit_id=org_unit.id if org_unit else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def staff_principal(session: Session, tenant: Tenant, staff: Staff) -> Principal:
+    roles = session.execute(
+        select(StaffRole.role, StaffRole.org_unit_id).where(
+            StaffRole.tenant_id == tenant.id, StaffRole.staff_id == staff.id
+        )
+    ).all()
+    return Principal(
+        kind="staff",
+        id=staff.id,
+        name=staff.name,
+        tenant_id=tenant.id,
+        province_id=tenant.province_id,
+        roles=frozenset((Role(r), u) for r, u in roles),
+    )
+
+
+def sign_in_staff(
+    session: Session, tenant: Tenant, username: str, password: str, totp: str = ""
+) -> Staff:
+    """Password (and TOTP when the staff member has it); failures count toward lock-out.
+
+    The caller commits, so that a failure's count persists even though this raises.
+    """
+    key = f"staff:{tenant.id}:{(username or '').strip().lower()}"
+    throttle.check_not_locked(session, key)
+    staff = session.scalar(
+        select(Staff).where(Staff.tenant_id == tenant.id, Staff.username == username.strip())
+    )
+    ok = verify_password(staff.password_hash if staff else None, password or "")
+    if ok and staff is not None and staff.totp_secret:
+        ok = pyotp.TOTP(staff.totp_secret).verify((totp or "").strip(), valid_window=1)
+    if not ok or staff is None or not staff.active:
+        throttle.record_failure(session, key)
+        raise BadCredentials()
+    throttle.record_success(session, key)
+    return staff
+
+
+def enable_totp(staff: Staff) -> str:
+    """Give a staff member a TOTP secret; returns the provisioning URI for an authenticator."""
+    secret = pyotp.random_base32()
+    staff.totp_secret = secret
+    return pyotp.TOTP(secret).provisioning_uri(name=staff.username, issuer_name="govhall")
+
+
+# -- accounts ------------------------------------------------------------------------------------
+
+
+def find_account_by_phone(session: Session, province_id: uuid.UUID, phone: str) -> Account | None:
+    return session.scalar(
+        select(Account).where(
+            Account.province_id == province_id, Account.phone_index == blind_index(phone)
+        )
+    )
+
+
+def create_account(
+    session: Session,
+    province: Tenant,
+    *,
+    name: str,
+    phone: str,
+    kind: AccountKind = AccountKind.citizen,
+    password: str | None = None,
+    id_number: str | None = None,
+    credit_code: str | None = None,
+) -> Account:
+    phone = normalize_phone(phone)
+    if find_account_by_phone(session, province.province_id, phone):
+        raise InvalidInput("该手机号已注册", field="phone")
+    if kind is AccountKind.enterprise:
+        if not credit_code or not _CREDIT_RE.match(credit_code.strip().upper()):
+            raise InvalidInput("统一社会信用代码应为 18 位", field="credit_code")
+        credit_code = credit_code.strip().upper()
+    id_number = validate_id_number(id_number) if id_number else None
+    account = Account(
+        province_id=province.province_id,
+        id=new_id(),
+        kind=kind,
+        name=name.strip() or phone[-4:],
+        phone=phone,
+        phone_index=blind_index(phone),
+        id_number=id_number,
+        id_number_index=blind_index(id_number) if id_number else None,
+        credit_code=credit_code,
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def account_principal(account: Account) -> Principal:
+    return Principal(
+        kind=account.kind.value,
+        id=account.id,
+        name=account.name,
+        tenant_id=None,
+        province_id=account.province_id,
+    )
+
+
+def sign_in_account_with_password(
+    session: Session, tenant: Tenant, phone: str, password: str
+) -> Account:
+    key = f"acct:{tenant.province_id}:{blind_index(phone or '')}"
+    throttle.check_not_locked(session, key)
+    try:
+        account = find_account_by_phone(session, tenant.province_id, normalize_phone(phone))
+    except InvalidInput:
+        account = None
+    ok = verify_password(account.password_hash if account else None, password or "")
+    if not ok or account is None or not account.active:
+        throttle.record_failure(session, key)
+        raise BadCredentials()
+    throttle.record_success(session, key)
+    return account
+
+
+def _code_hash(code: str, phone_index: str) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"{phone_index}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def request_sign_in_code(session: Session, tenant: Tenant, phone: str) -> str:
+    """Create a six-digit code for ``phone`` and send it by SMS; returns the code's id.
+
+    At most ``otp_per_hour`` codes per phone per hour (429 beyond that).
+    """
+    settings = get_settings()
+    phone = normalize_phone(phone)
+    index = blind_index(phone)
+    since = utcnow() - timedelta(hours=1)
+    recent = session.scalar(
+        select(func.count())
+        .select_from(OneTimeCode)
+        .where(
+            OneTimeCode.province_id == tenant.province_id,
+            OneTimeCode.phone_index == index,
+            OneTimeCode.created_at >= since,
+        )
+    )
+    if (recent or 0) >= settings.otp_per_hour:
+        raise Throttled("验证码发送过于频繁，请稍后再试", retry_after=3600)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    row = OneTimeCode(
+        province_id=tenant.province_id,
+        id=new_id(),
+        phone_index=index,
+        code_hash=_code_hash(code, index),
+        expires_at=utcnow() + timedelta(seconds=settings.otp_ttl_seconds),
+    )
+    session.add(row)
+    session.flush()
+    from core.notify import send_sms_now
+
+    send_sms_now(
+        session, tenant, phone, "otp", {"code": code, "minutes": settings.otp_ttl_seconds // 60}
+    )
+    return str(row.id)
+
+
+def sign_in_account_with_code(session: Session, tenant: Tenant, phone: str, code: str) -> Account:
+    """Check an SMS code; a first sign-in creates the citizen's account (实名信息 later)."""
+    try:
+        phone = normalize_phone(phone)
+    except InvalidInput:
+        raise BadCredentials() from None
+    index = blind_index(phone)
+    key = f"otp:{tenant.province_id}:{index}"
+    throttle.check_not_locked(session, key)
+    row = session.scalar(
+        select(OneTimeCode)
+        .where(
+            OneTimeCode.province_id == tenant.province_id,
+            OneTimeCode.phone_index == index,
+            OneTimeCode.used.is_(False),
+            OneTimeCode.expires_at > utcnow(),
+        )
+        .order_by(OneTimeCode.created_at.desc())
+        .limit(1)
+    )
+    candidate = _code_hash((code or "").strip(), index)
+    if row is None or row.attempts >= 5 or not hmac.compare_digest(row.code_hash, candidate):
+        if row is not None:
+            row.attempts += 1
+        throttle.record_failure(session, key)
+        raise BadCredentials()
+    row.used = True
+    throttle.record_success(session, key)
+    account = find_account_by_phone(session, tenant.province_id, phone)
+    if account is None:
+        account = Account(
+            province_id=tenant.province_id,
+            id=new_id(),
+            kind=AccountKind.citizen,
+            name="用户" + phone[-4:],
+            phone=phone,
+            phone_index=index,
+        )
+        session.add(account)
+        session.flush()
+    if not account.active:
+        raise BadCredentials()
+    return account
+
+
+def get_staff(session: Session, tenant: Tenant, staff_id: uuid.UUID) -> Staff:
+    staff = session.get(Staff, (tenant.id, staff_id))
+    if staff is None:
+        raise NotFound("no such staff member")
+    return staff

@@ -1,0 +1,10 @@
+"""Imports every model so that ``Base.metadata`` is complete (Alembic, tests)."""
+
+from core.db import Base
+from core.identity import models as identity_models  # noqa: F401
+from core.plugins import models as plugin_models  # noqa: F401
+from core.tenancy import models as tenancy_models  # noqa: F401
+
+metadata = Base.metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,21 @@
+"""Notifications: SMS vendors (from plugins), message templates, sending with failover."""
+
+from core.notify.sms import (
+    DEFAULT_TEMPLATES,
+    NoSmsVendor,
+    SendResult,
+    SmsMessage,
+    SmsVendor,
+    render_sms,
+    send_sms_now,
+)
+
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "NoSmsVendor",
+    "SendResult",
+    "SmsMessage",
+    "SmsVendor",
+    "render_sms",
+    "send_sms_now",
+]

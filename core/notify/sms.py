@@ -1,0 +1,112 @@
+"""SMS: the vendor interface plugins implement, templates, and immediate sending with failover.
+
+Chinese SMS vendors send only pre-approved templates under an approved signature, so every
+message names a template (``otp``, ``case_received`` …) that a tenant maps to the vendor's
+template code; the rendered text is what console and generic gateways send.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Protocol, runtime_checkable
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from core.errors import GovhallError
+from core.tenancy import Tenant
+
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "NoSmsVendor",
+    "SendResult",
+    "SmsMessage",
+    "SmsVendor",
+    "render_sms",
+    "send_sms_now",
+]
+
+log = logging.getLogger("govhall.notify")
+
+DEFAULT_TEMPLATES: dict[str, str] = {
+    "otp": "您的验证码为{code}，{minutes}分钟内有效，请勿泄露给他人。",
+}
+
+
+class NoSmsVendor(GovhallError):
+    code = "sms_unavailable"
+    status = 503
+
+
+class SmsMessage(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    tenant_slug: str
+    phone: str
+    template: str
+    params: dict[str, Any]
+    signature: str
+    text: str
+
+
+class SendResult(msgspec.Struct, frozen=True, kw_only=True):
+    ok: bool
+    vendor_ref: str = ""
+    error: str = ""
+
+
+@runtime_checkable
+class SmsVendor(Protocol):
+    name: str
+    priority: int
+
+    def send(self, message: SmsMessage) -> SendResult: ...
+
+
+def signature_of(tenant: Tenant) -> str:
+    return str(tenant.settings.get("sms_signature") or f"【{tenant.display_name}】")
+
+
+def render_sms(tenant: Tenant, template: str, params: dict[str, Any]) -> str:
+    templates = {**DEFAULT_TEMPLATES, **tenant.settings.get("sms_templates", {})}
+    try:
+        body = templates[template].format(**params)
+    except KeyError as exc:
+        raise GovhallError(f"unknown SMS template or parameter: {exc}") from exc
+    return signature_of(tenant) + body
+
+
+def send_sms_now(
+    session: Session, tenant: Tenant, phone: str, template: str, params: dict[str, Any]
+) -> SendResult:
+    """Send at once through the tenant's vendors, highest priority first, failing over.
+
+    Used for sign-in codes, which are worthless once late; everything else goes through
+    the outbox.
+    """
+    from core.plugins import get_plugin_manager
+
+    hooks = get_plugin_manager().for_tenant(session, tenant)
+    vendors: list[SmsVendor] = [v for group in hooks.call("register_sms_vendors") for v in group]
+    if not vendors:
+        raise NoSmsVendor("本地区尚未启用短信服务")
+    message = SmsMessage(
+        id=str(uuid.uuid4()),
+        tenant_slug=tenant.slug,
+        phone=phone,
+        template=template,
+        params=params,
+        signature=signature_of(tenant),
+        text=render_sms(tenant, template, params),
+    )
+    errors = []
+    for vendor in sorted(vendors, key=lambda v: -getattr(v, "priority", 0)):
+        try:
+            result = vendor.send(message)
+        except Exception as exc:  # noqa: BLE001 - fail over to the next vendor
+            result = SendResult(ok=False, error=str(exc))
+        if result.ok:
+            return result
+        errors.append(f"{vendor.name}: {result.error}")
+        log.warning("SMS vendor %s failed for %s: %s", vendor.name, tenant.slug, result.error)
+    raise NoSmsVendor("短信发送失败，请稍后再试: " + "; ".join(errors))

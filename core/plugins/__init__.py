@@ -1,0 +1,36 @@
+"""The plugin system (pluggy): hook specs, plugin metadata, per-tenant manager.
+
+Plugins import only from here: ``from core.plugins import hookimpl, PluginMeta``.
+"""
+
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("govhall")
+
+from core.plugins.meta import PluginMeta  # noqa: E402
+
+__all__ = [
+    "PluginManager",
+    "PluginMeta",
+    "TenantHooks",
+    "await_me_maybe",
+    "get_plugin_manager",
+    "hookimpl",
+    "set_plugin_manager",
+]
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    # The manager pulls in the database layer; import it lazily so that a plugin importing
+    # ``hookimpl`` stays light.
+    if name in {
+        "PluginManager",
+        "TenantHooks",
+        "await_me_maybe",
+        "get_plugin_manager",
+        "set_plugin_manager",
+    }:
+        from core.plugins import manager
+
+        return getattr(manager, name)
+    raise AttributeError(name)

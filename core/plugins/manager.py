@@ -1,0 +1,232 @@
+"""The plugin manager: global registration, per-tenant enablement, isolated calls."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import get_database, utcnow
+from core.errors import InvalidInput, NotFound
+from core.plugins import hookspecs
+from core.plugins.meta import PluginMeta
+from core.plugins.models import PluginError, TenantPlugin
+from core.tenancy import Tenant, scope_for
+
+__all__ = ["PluginManager", "TenantHooks", "await_me_maybe", "get_plugin_manager"]
+
+log = logging.getLogger("govhall.plugins")
+ENTRY_POINT_GROUP = "govhall"
+
+
+def await_me_maybe(value: Any) -> Any:
+    """Resolve an async hook's result from synchronous code (services run in threads)."""
+    if inspect.isawaitable(value):
+        return asyncio.run(_await(value))
+    return value
+
+
+async def _await(value: Any) -> Any:
+    return await value
+
+
+@dataclass(frozen=True)
+class PluginState:
+    meta: PluginMeta
+    enabled: bool
+    config: Any
+    raw_config: dict[str, Any]
+
+
+class PluginManager:
+    """Registers every plugin once, globally; filters per tenant at call time."""
+
+    def __init__(self, *, load_entrypoints: bool = True) -> None:
+        self.pm = pluggy.PluginManager("govhall")
+        self.pm.add_hookspecs(hookspecs)
+        self._metas: dict[str, PluginMeta] = {}
+        if load_entrypoints:
+            self.pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+            for plugin in self.pm.get_plugins():
+                self._remember(plugin, self.pm.get_name(plugin))
+        self.pm.check_pending()
+
+    def _remember(self, plugin: object, name: str | None) -> None:
+        meta = getattr(plugin, "meta", None)
+        if not isinstance(meta, PluginMeta):
+            raise TypeError(f"plugin {name!r} declares no `meta = PluginMeta(...)`")
+        if meta.name != name:
+            raise TypeError(f"plugin registered as {name!r} declares the name {meta.name!r}")
+        if not meta.compatible():
+            log.warning("plugin %s %s is not compatible with this core", name, meta.version)
+        self._metas[meta.name] = meta
+
+    def register(self, plugin: object) -> None:
+        """Register a plugin object or module (tests, and vendors loading by hand)."""
+        meta = getattr(plugin, "meta", None)
+        name = meta.name if isinstance(meta, PluginMeta) else None
+        self.pm.register(plugin, name=name)
+        self._remember(plugin, name)
+        self.pm.check_pending()
+
+    def unregister(self, name: str) -> None:
+        self.pm.unregister(name=name)
+        self._metas.pop(name, None)
+
+    @property
+    def metas(self) -> dict[str, PluginMeta]:
+        return dict(sorted(self._metas.items()))
+
+    def meta(self, name: str) -> PluginMeta:
+        try:
+            return self._metas[name]
+        except KeyError:
+            raise NotFound(f"no plugin named '{name}'", field="name") from None
+
+    # -- per-tenant state -----------------------------------------------------------------------
+
+    def states(self, session: Session, tenant: Tenant) -> dict[str, PluginState]:
+        rows = {
+            row.name: row
+            for row in session.scalars(
+                select(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id)
+            )
+        }
+        out = {}
+        for name, meta in self.metas.items():
+            row = rows.get(name)
+            enabled = row.enabled if row else meta.default_enabled
+            raw = dict(row.config) if row else {}
+            try:
+                config = meta.parse_config(raw)
+            except InvalidInput:
+                # A config saved by an older version that no longer validates: off until fixed.
+                enabled, config = False, None
+            out[name] = PluginState(meta=meta, enabled=enabled, config=config, raw_config=raw)
+        return out
+
+    def set_enabled(
+        self,
+        session: Session,
+        tenant: Tenant,
+        name: str,
+        enabled: bool,
+        config: dict[str, Any] | None = None,
+    ) -> TenantPlugin:
+        """Enable or disable ``name`` for ``tenant``; a given config is validated first."""
+        meta = self.meta(name)
+        if enabled and not meta.compatible():
+            raise InvalidInput(f"plugin {name} needs core {meta.core_compat}", field="name")
+        row = session.get(TenantPlugin, (tenant.id, name))
+        if config is not None:
+            meta.parse_config(config)
+        elif enabled:
+            meta.parse_config(row.config if row else {})
+        if row is None:
+            row = TenantPlugin(tenant_id=tenant.id, name=name, enabled=enabled, config={})
+            session.add(row)
+        row.enabled = enabled
+        if config is not None:
+            row.config = config
+        session.flush()
+        return row
+
+    def recent_errors(self, session: Session, tenant: Tenant, limit: int = 20) -> list[PluginError]:
+        return list(
+            session.scalars(
+                select(PluginError)
+                .where(PluginError.tenant_id == tenant.id)
+                .order_by(PluginError.created_at.desc())
+                .limit(limit)
+            )
+        )
+
+    def self_check(self, session: Session, tenant: Tenant, name: str) -> list[str]:
+        """Run the plugin's own check on this tenant's config: a list of problems."""
+        state = self.states(session, tenant)[self.meta(name).name]
+        if state.meta.check is None:
+            return []
+        try:
+            return list(state.meta.check(state.config))
+        except Exception as exc:  # noqa: BLE001 - a check that crashes is itself a problem
+            return [f"self-check failed: {exc}"]
+
+    def for_tenant(self, session: Session, tenant: Tenant) -> TenantHooks:
+        return TenantHooks(self, tenant, self.states(session, tenant))
+
+
+class TenantHooks:
+    """Hook calls restricted to one tenant's enabled plugins, each implementation isolated."""
+
+    def __init__(
+        self, manager: PluginManager, tenant: Tenant, states: dict[str, PluginState]
+    ) -> None:
+        self.manager = manager
+        self.tenant = tenant
+        self.states = states
+        disabled = [
+            manager.pm.get_plugin(name)
+            for name, state in states.items()
+            if not state.enabled and manager.pm.get_plugin(name) is not None
+        ]
+        self._disabled = disabled
+
+    def enabled_names(self) -> list[str]:
+        return [name for name, state in self.states.items() if state.enabled]
+
+    def call(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call ``hook_name`` on each enabled plugin; a raising one is recorded and skipped."""
+        caller = self.manager.pm.subset_hook_caller(hook_name, remove_plugins=self._disabled)
+        results = []
+        # pluggy keeps implementations in reverse call order (trylast first).
+        for impl in reversed(caller.get_hookimpls()):
+            state = self.states.get(impl.plugin_name)
+            args = dict(kwargs, tenant=self.tenant, config=state.config if state else None)
+            try:
+                value = await_me_maybe(impl.function(*[args[a] for a in impl.argnames]))
+            except Exception as exc:  # noqa: BLE001 - isolation is the point
+                self._record(impl.plugin_name, hook_name, exc)
+                continue
+            if value is not None:
+                results.append(value)
+        return results
+
+    def _record(self, plugin: str, hook: str, exc: Exception) -> None:
+        log.warning("plugin %s failed in %s for %s: %s", plugin, hook, self.tenant.slug, exc)
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        try:
+            with get_database().session(scope_for(self.tenant)) as session:
+                session.add(
+                    PluginError(
+                        tenant_id=self.tenant.id,
+                        plugin=plugin,
+                        hook=hook,
+                        message=detail[:2000],
+                        created_at=utcnow(),
+                    )
+                )
+                session.commit()
+        except Exception:  # noqa: BLE001 - recording must never break the caller
+            log.exception("could not record the plugin error")
+
+
+_manager: PluginManager | None = None
+
+
+def get_plugin_manager() -> PluginManager:
+    global _manager
+    if _manager is None:
+        _manager = PluginManager()
+    return _manager
+
+
+def set_plugin_manager(manager: PluginManager | None) -> None:
+    global _manager
+    _manager = manager

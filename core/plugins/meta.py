@@ -1,0 +1,59 @@
+"""What a plugin declares about itself: name, version, compatibility, configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+import core
+from core.errors import InvalidInput
+
+__all__ = ["PluginMeta"]
+
+
+@dataclass(frozen=True)
+class PluginMeta:
+    """Module-level ``meta = PluginMeta(...)`` in every plugin.
+
+    ``config`` is a ``msgspec.Struct`` type: its JSON schema draws the admin form and
+    validates what a tenant admin saves. ``check`` returns a list of problems (empty: healthy)
+    for a given validated config; it may reach the vendor, so it runs only on request.
+    """
+
+    name: str
+    version: str
+    title: str
+    description: str = ""
+    core_compat: str = ">=0.1"
+    config: type[msgspec.Struct] | None = None
+    check: Callable[[Any], list[str]] | None = None
+    default_enabled: bool = False
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def compatible(self, core_version: str = core.__version__) -> bool:
+        return Version(core_version) in SpecifierSet(self.core_compat)
+
+    def config_schema(self) -> dict[str, Any]:
+        if self.config is None:
+            return {"type": "object", "properties": {}}
+        _, components = msgspec.json.schema_components([self.config])
+        return components[self.config.__name__]
+
+    def parse_config(self, raw: dict[str, Any] | None) -> Any:
+        """Validate ``raw`` against the declared schema; errors name the field."""
+        if self.config is None:
+            if raw:
+                raise InvalidInput(f"plugin {self.name} takes no configuration", field="config")
+            return None
+        try:
+            return msgspec.convert(raw or {}, self.config, strict=False)
+        except msgspec.ValidationError as exc:
+            raise InvalidInput(f"{self.name}: {exc}", field="config") from exc
+
+    def dump_config(self, config: Any) -> dict[str, Any]:
+        return msgspec.to_builtins(config) if config is not None else {}

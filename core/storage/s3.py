@@ -1,0 +1,77 @@
+"""Storage in an S3-compatible service through boto3."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from core.storage.base import ObjectInfo, StorageError
+
+CHUNK = 64 * 1024
+
+
+class S3Storage:
+    def __init__(self, bucket: str, endpoint_url: str | None = None) -> None:
+        self.bucket = bucket
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            config=Config(
+                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=30,
+                s3={"addressing_style": "path"},
+            ),
+        )
+
+    def put(self, key: str, data: BinaryIO, content_type: str) -> ObjectInfo:
+        try:
+            # upload_fileobj streams in parts; the object appears only when complete.
+            self.client.upload_fileobj(
+                data, self.bucket, key, ExtraArgs={"ContentType": content_type}
+            )
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"存储不可用: {exc}") from exc
+        return ObjectInfo(key=key, size=head["ContentLength"], content_type=content_type)
+
+    def open(self, key: str) -> Iterator[bytes]:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"存储不可用: {exc}") from exc
+        yield from body.iter_chunks(CHUNK)
+
+    def read(self, key: str) -> bytes:
+        return b"".join(self.open(key))
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise StorageError(f"存储不可用: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"存储不可用: {exc}") from exc
+        return ObjectInfo(
+            key=key,
+            size=head["ContentLength"],
+            content_type=head.get("ContentType", "application/octet-stream"),
+        )
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"存储不可用: {exc}") from exc
+
+    def check(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"存储桶 {self.bucket} 不可用: {exc}") from exc

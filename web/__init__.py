@@ -1,0 +1,1 @@
+"""The Litestar application: tenant resolution, pages (Jinja2 + htmx) and the JSON API."""

@@ -1,0 +1,296 @@
+"""API: the tenant itself, the caller, org units, staff, plugins, and a province's tenants."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, get, patch, post, put
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import Conflict, NotFound
+from core.identity import Principal, Role, Staff, StaffRole
+from core.plugins import get_plugin_manager
+from core.tenancy import (
+    OrgUnit,
+    OrgUnitKind,
+    Tenant,
+    TenantKind,
+    TenantStatus,
+    add_org_unit,
+    children_of,
+    list_org_units,
+    onboard_tenant,
+    set_tenant_status,
+)
+from core.tenancy.service import get_tenant_by_slug
+from web.api.schemas import (
+    CheckOut,
+    MeOut,
+    OrgUnitCreate,
+    OrgUnitOut,
+    OrgUnitUpdate,
+    PluginOut,
+    PluginUpdate,
+    StaffOut,
+    TenantCreate,
+    TenantOut,
+    TenantStatusUpdate,
+)
+from web.auth import require, require_staff
+
+
+def tenant_out(tenant: Tenant, parent_slug: str | None = None) -> TenantOut:
+    return TenantOut(
+        slug=tenant.slug,
+        name=tenant.name,
+        display_name=tenant.display_name,
+        kind=tenant.kind.value,
+        division_code=tenant.division_code,
+        status=tenant.status.value,
+        parent=parent_slug,
+    )
+
+
+def unit_out(unit: OrgUnit) -> OrgUnitOut:
+    return OrgUnitOut(
+        id=unit.id,
+        code=unit.code,
+        name=unit.name,
+        kind=unit.kind.value,
+        parent_id=unit.parent_id,
+        address=unit.address,
+        phone=unit.phone,
+        office_hours=unit.office_hours,
+    )
+
+
+def _unit(db: Session, tenant: Tenant, unit_id: uuid.UUID) -> OrgUnit:
+    unit = db.get(OrgUnit, (tenant.id, unit_id))
+    if unit is None:
+        raise NotFound("no such org unit")
+    return unit
+
+
+def _plugins_out(db: Session, tenant: Tenant) -> list[PluginOut]:
+    manager = get_plugin_manager()
+    errors = manager.recent_errors(db, tenant, limit=100)
+    return [
+        PluginOut(
+            name=name,
+            title=state.meta.title,
+            version=state.meta.version,
+            core_compat=state.meta.core_compat,
+            compatible=state.meta.compatible(),
+            enabled=state.enabled,
+            config=state.raw_config,
+            config_schema=state.meta.config_schema(),
+            recent_errors=[
+                f"{e.created_at:%Y-%m-%d %H:%M} {e.hook}: {e.message}"
+                for e in errors
+                if e.plugin == name
+            ][:5],
+        )
+        for name, state in manager.states(db, tenant).items()
+    ]
+
+
+class TenantApi(Controller):
+    path = "/api/v1/t/{slug:str}"
+    tags = ["tenant"]
+
+    @get("/", summary="This tenant's public profile", sync_to_thread=True)
+    def profile(self, tenant: Tenant) -> TenantOut:
+        return tenant_out(tenant)
+
+    @get("/me", summary="Who the bearer token belongs to", sync_to_thread=True)
+    def me(self, tenant: Tenant, principal: Principal | None) -> MeOut:
+        me = require(principal)
+        return MeOut(
+            kind=me.kind, id=me.id, name=me.name, roles=me.role_names(), tenant=tenant.slug
+        )
+
+    # -- org units ------------------------------------------------------------------------
+
+    @get("/org-units", summary="Departments, centres, stations and windows", sync_to_thread=True)
+    def list_units(self, db: Session) -> list[OrgUnitOut]:
+        return [unit_out(u) for u in list_org_units(db)]
+
+    @get("/org-units/{unit_id:uuid}", summary="One org unit", sync_to_thread=True)
+    def get_unit(self, db: Session, tenant: Tenant, unit_id: uuid.UUID) -> OrgUnitOut:
+        return unit_out(_unit(db, tenant, unit_id))
+
+    @post("/org-units", summary="Add an org unit (tenant admin)", sync_to_thread=True)
+    def create_unit(
+        self, db: Session, tenant: Tenant, principal: Principal | None, data: OrgUnitCreate
+    ) -> OrgUnitOut:
+        require_staff(principal, Role.tenant_admin)
+        parent = _unit(db, tenant, data.parent_id) if data.parent_id else None
+        if db.scalar(
+            select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.code == data.code)
+        ):
+            raise Conflict(f"code '{data.code}' is taken", field="code")
+        unit = add_org_unit(
+            db,
+            tenant,
+            code=data.code,
+            name=data.name,
+            kind=OrgUnitKind(data.kind),
+            parent=parent,
+            address=data.address,
+            phone=data.phone,
+            office_hours=data.office_hours,
+        )
+        db.commit()
+        return unit_out(unit)
+
+    @patch(
+        "/org-units/{unit_id:uuid}",
+        summary="Change an org unit (tenant admin)",
+        sync_to_thread=True,
+    )
+    def update_unit(
+        self,
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        unit_id: uuid.UUID,
+        data: OrgUnitUpdate,
+    ) -> OrgUnitOut:
+        require_staff(principal, Role.tenant_admin)
+        unit = _unit(db, tenant, unit_id)
+        for field in ("name", "address", "phone", "office_hours"):
+            value = getattr(data, field)
+            if value is not None:
+                setattr(unit, field, value)
+        db.commit()
+        return unit_out(unit)
+
+    # -- staff ----------------------------------------------------------------------------
+
+    @get("/staff", summary="Staff and their roles (tenant admin)", sync_to_thread=True)
+    def list_staff(
+        self, db: Session, tenant: Tenant, principal: Principal | None
+    ) -> list[StaffOut]:
+        require_staff(principal, Role.tenant_admin, Role.supervisor)
+        return [self._staff_out(db, s) for s in db.scalars(select(Staff).order_by(Staff.username))]
+
+    @get("/staff/{staff_id:uuid}", summary="One staff member (tenant admin)", sync_to_thread=True)
+    def get_staff(
+        self, db: Session, tenant: Tenant, principal: Principal | None, staff_id: uuid.UUID
+    ) -> StaffOut:
+        require_staff(principal, Role.tenant_admin, Role.supervisor)
+        staff = db.get(Staff, (tenant.id, staff_id))
+        if staff is None:
+            raise NotFound("no such staff member")
+        return self._staff_out(db, staff)
+
+    @staticmethod
+    def _staff_out(db: Session, staff: Staff) -> StaffOut:
+        roles = db.scalars(select(StaffRole).where(StaffRole.staff_id == staff.id)).all()
+        return StaffOut(
+            id=staff.id,
+            username=staff.username,
+            name=staff.name,
+            active=staff.active,
+            roles=[
+                {"role": r.role.value, "org_unit_id": str(r.org_unit_id) if r.org_unit_id else None}
+                for r in roles
+            ],
+        )
+
+    # -- plugins --------------------------------------------------------------------------
+
+    @get(
+        "/plugins",
+        summary="Plugins: enabled state, config, schema, errors (tenant admin)",
+        sync_to_thread=True,
+    )
+    def list_plugins(
+        self, db: Session, tenant: Tenant, principal: Principal | None
+    ) -> list[PluginOut]:
+        require_staff(principal, Role.tenant_admin)
+        return _plugins_out(db, tenant)
+
+    @put(
+        "/plugins/{name:str}",
+        summary="Enable, disable or configure a plugin (tenant admin)",
+        sync_to_thread=True,
+    )
+    def update_plugin(
+        self,
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        name: str,
+        data: PluginUpdate,
+    ) -> PluginOut:
+        require_staff(principal, Role.tenant_admin)
+        manager = get_plugin_manager()
+        manager.set_enabled(db, tenant, name, data.enabled, data.config)
+        db.commit()
+        return next(p for p in _plugins_out(db, tenant) if p.name == name)
+
+    @post(
+        "/plugins/{name:str}/check",
+        summary="Run a plugin's self-check (tenant admin)",
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def check_plugin(
+        self, db: Session, tenant: Tenant, principal: Principal | None, name: str
+    ) -> CheckOut:
+        require_staff(principal, Role.tenant_admin)
+        problems = get_plugin_manager().self_check(db, tenant, name)
+        return CheckOut(name=name, healthy=not problems, problems=problems)
+
+    # -- a province's tenants -------------------------------------------------------------
+
+    @get(
+        "/tenants",
+        summary="The cities and counties of this province (province admin)",
+        sync_to_thread=True,
+    )
+    def list_children(
+        self, db: Session, tenant: Tenant, principal: Principal | None
+    ) -> list[TenantOut]:
+        require_staff(principal, Role.province_admin)
+        return [tenant_out(t, tenant.slug) for t in children_of(db, tenant)]
+
+    @post("/tenants", summary="Onboard a city or county (province admin)", sync_to_thread=True)
+    def onboard(
+        self, db: Session, tenant: Tenant, principal: Principal | None, data: TenantCreate
+    ) -> TenantOut:
+        require_staff(principal, Role.province_admin)
+        child = onboard_tenant(
+            db,
+            parent=tenant,
+            slug=data.slug,
+            name=data.name,
+            division_code=data.division_code,
+            kind=TenantKind(data.kind),
+            actor_tenant=tenant,
+        )
+        db.commit()
+        return tenant_out(child, tenant.slug)
+
+    @patch(
+        "/tenants/{child:str}",
+        summary="Activate or suspend a county (province admin)",
+        sync_to_thread=True,
+    )
+    def set_status(
+        self,
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        child: str,
+        data: TenantStatusUpdate,
+    ) -> TenantOut:
+        require_staff(principal, Role.province_admin)
+        target = get_tenant_by_slug(db, child)
+        if target.parent_id != tenant.id:
+            raise NotFound(f"no tenant '{child}'")
+        set_tenant_status(target, TenantStatus(data.status))
+        db.commit()
+        return tenant_out(target, tenant.slug)

@@ -1,0 +1,120 @@
+"""``create_app()``: all the wiring of the web application, in one place."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+
+import core
+from core.config import Settings, get_settings
+from core.db import Database, get_database
+from core.plugins import get_plugin_manager
+from web import oidc
+from web.api.tenant import TenantApi
+from web.deps import provide_db, provide_principal, provide_tenant
+from web.errors import EXCEPTION_HANDLERS
+from web.hosts import HostMap, HostRouting
+from web.pages.platform import healthz, platform_home, set_language
+from web.pages.portal import PortalController
+from web.pages.staff import StaffController
+from web.templating import template_config
+
+__all__ = ["create_app"]
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("govhall.web")
+
+
+def _key(secret: str, purpose: str) -> bytes:
+    return hashlib.sha256(f"{purpose}:{secret}".encode()).digest()
+
+
+async def _security_headers(message: Any, scope: Any) -> None:
+    if message["type"] == "http.response.start":
+        headers = list(message.get("headers") or [])
+        names = {k.lower() for k, _ in headers}
+        for name, value in (
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+        ):
+            if name not in names:
+                headers.append((name, value))
+        message["headers"] = headers
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Any:
+    """The ASGI application: Litestar behind tenant routing by host name."""
+    settings = settings or get_settings()
+    problems = settings.check()
+    if problems and settings.is_production:
+        raise RuntimeError("refusing to start: " + "; ".join(problems))
+    database = database or get_database()
+    get_plugin_manager()  # loads entry points and runs check_pending(): a bad plugin fails here
+    hosts = HostMap(database)
+    secure = settings.base_url.startswith("https://")
+
+    session_config = CookieBackendConfig(
+        secret=_key(settings.secret_key, "session"),
+        key="govhall_session",
+        max_age=settings.session_max_age,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+    csrf = CSRFConfig(
+        secret=base64.urlsafe_b64encode(_key(settings.secret_key, "csrf")).decode(),
+        cookie_name="govhall_csrf",
+        header_name="x-csrftoken",
+        cookie_secure=secure,
+        cookie_httponly=False,
+        exclude=["/api/", "/oauth/token", "/oauth/userinfo", "/healthz", "/schema"],
+    )
+    app = Litestar(
+        route_handlers=[
+            platform_home,
+            healthz,
+            set_language,
+            PortalController,
+            StaffController,
+            TenantApi,
+            *oidc.ROUTES,
+            create_static_files_router(
+                path="/static", directories=[STATIC], include_in_schema=False
+            ),
+        ],
+        dependencies={
+            "tenant": Provide(provide_tenant, sync_to_thread=True),
+            "db": Provide(provide_db, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=True),
+        },
+        middleware=[session_config.middleware],
+        csrf_config=csrf,
+        template_config=template_config(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="govhall API",
+            version=core.__version__,
+            description="The JSON API of govhall; every error is "
+            '`{"error": CODE, "detail": TEXT}`.',
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        state=State({"database": database, "settings": settings, "hosts": hosts}),
+        request_max_body_size=settings.max_upload_bytes,
+        before_send=[_security_headers],
+        debug=False,
+    )
+    return HostRouting(app, hosts)

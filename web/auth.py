@@ -1,0 +1,95 @@
+"""Who is asking: a bearer token (JSON API) or the signed session cookie (pages)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request
+from sqlalchemy.orm import Session
+
+from core.errors import Forbidden, NotAuthenticated
+from core.identity import Account, Principal, Role, Staff
+from core.identity.service import account_principal, staff_principal
+from core.identity.tokens import authenticate_token
+from core.tenancy import Tenant
+
+__all__ = [
+    "api_principal",
+    "page_principal",
+    "require",
+    "require_account",
+    "require_staff",
+    "sign_in_session",
+    "sign_out_session",
+]
+
+
+def api_principal(request: Request[Any, Any, Any], db: Session, tenant: Tenant) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return authenticate_token(db, tenant, token.strip())
+
+
+def page_principal(
+    request: Request[Any, Any, Any], db: Session, tenant: Tenant
+) -> Principal | None:
+    data = request.scope.get("session") or {}
+    kind, sub = data.get("kind"), data.get("sub")
+    if not kind or not sub:
+        return None
+    try:
+        subject = uuid.UUID(sub)
+    except ValueError:
+        return None
+    if kind == "staff":
+        if data.get("tenant") != str(tenant.id):
+            return None
+        staff = db.get(Staff, (tenant.id, subject))
+        return staff_principal(db, tenant, staff) if staff and staff.active else None
+    if data.get("province") != str(tenant.province_id):
+        return None
+    account = db.get(Account, (tenant.province_id, subject))
+    return account_principal(account) if account and account.active else None
+
+
+def sign_in_session(request: Request[Any, Any, Any], tenant: Tenant, principal: Principal) -> None:
+    # A fresh session on sign-in (no fixation): replace whatever the cookie carried.
+    request.clear_session()
+    request.set_session(
+        {
+            "kind": "staff" if principal.is_staff else "account",
+            "sub": str(principal.id),
+            "tenant": str(tenant.id),
+            "province": str(tenant.province_id),
+        }
+    )
+
+
+def sign_out_session(request: Request[Any, Any, Any]) -> None:
+    request.clear_session()
+
+
+def require(principal: Principal | None) -> Principal:
+    if principal is None:
+        raise NotAuthenticated("请先登录")
+    return principal
+
+
+def require_staff(principal: Principal | None, *roles: Role) -> Principal:
+    """A staff member holding any of ``roles`` (any staff member when none are given)."""
+    principal = require(principal)
+    if not principal.is_staff:
+        raise Forbidden("仅限工作人员")
+    if roles and not any(principal.has_role(r) for r in roles):
+        raise Forbidden("没有执行此操作的权限")
+    return principal
+
+
+def require_account(principal: Principal | None) -> Principal:
+    principal = require(principal)
+    if not principal.is_account:
+        raise Forbidden("仅限群众或企业账户")
+    return principal

@@ -1,0 +1,43 @@
+"""Request-scoped dependencies: the tenant from the path, its database session, the principal."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+
+from core.db import Database
+from core.identity import Principal
+from core.tenancy import Tenant, TenantStatus, TenantSuspended, get_tenant_by_slug, scope_for
+from web.auth import api_principal, page_principal
+
+__all__ = ["provide_db", "provide_principal", "provide_tenant"]
+
+
+def provide_tenant(slug: str, state: State, request: Request[Any, Any, Any]) -> Tenant:
+    """The tenant named in the path; unknown → 404, suspended → 403 page."""
+    database: Database = state.database
+    with database.session(scope=None) as session:
+        tenant = get_tenant_by_slug(session, slug)
+    if tenant.status is TenantStatus.suspended:
+        raise TenantSuspended(f"{tenant.display_name} 的网上办事大厅已暂停服务")
+    request.scope.setdefault("state", {})["tenant"] = tenant
+    return tenant
+
+
+def provide_db(tenant: Tenant, state: State) -> Generator[Any, None, None]:
+    """A session in the tenant's scope; rolled back unless a service committed."""
+    database: Database = state.database
+    with database.session(scope=scope_for(tenant)) as session:
+        yield session
+
+
+def provide_principal(request: Request[Any, Any, Any], db: Any, tenant: Tenant) -> Principal | None:
+    if request.url.path.startswith("/api/"):
+        principal = api_principal(request, db, tenant)
+    else:
+        principal = page_principal(request, db, tenant)
+    request.scope.setdefault("state", {})["principal"] = principal
+    return principal

@@ -1,0 +1,119 @@
+"""Every error as ``{"error": CODE, "detail": TEXT}`` for the API, a page for browsers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.response import Redirect
+
+from core.errors import GovhallError, NotAuthenticated
+from core.storage import StorageError
+from web.templating import page
+
+log = logging.getLogger("govhall.web")
+
+_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "throttled",
+}
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/oauth/", "/schema", "/.well-known", "/healthz")):
+        return True
+    return "application/json" in request.headers.get("accept", "") and "text/html" not in (
+        request.headers.get("accept", "")
+    )
+
+
+def _respond(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    if _wants_json(request):
+        body: dict[str, Any] = {"error": code, "detail": detail}
+        if field:
+            body["field"] = field
+        return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+    if status == 401 and "/t/" in request.url.path and request.method == "GET":
+        slug = request.url.path.split("/t/", 1)[1].split("/", 1)[0]
+        staff = "/staff/" in request.url.path or request.url.path.rstrip("/").endswith(
+            ("/workbench", "/supervision", "/admin", "/console")
+        )
+        target = f"/t/{slug}/{'staff/login' if staff else 'login'}?next={request.url.path}"
+        return Redirect(target)
+    tenant = request.scope.get("state", {}).get("tenant")
+    template = "errors/suspended.html" if code == "tenant_suspended" else "errors/error.html"
+    return page(
+        request,
+        template,
+        tenant=tenant if code != "tenant_suspended" else None,
+        status_code=status,
+        code=code,
+        detail=detail,
+        status=status,
+        suspended_tenant=tenant,
+    )  # type: ignore[return-value]
+
+
+def govhall_error(request: Request[Any, Any, Any], exc: GovhallError) -> Response[Any]:
+    headers = {}
+    if getattr(exc, "retry_after", None):
+        headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
+    if isinstance(exc, NotAuthenticated) and _wants_json(request):
+        headers["WWW-Authenticate"] = 'Bearer realm="govhall"'
+    if isinstance(exc, StorageError):
+        log.error("storage failure: %s", exc.detail)
+    return _respond(request, exc.status, exc.code, exc.detail, exc.field, headers or None)
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    detail = exc.detail or _CODES.get(status, "error")
+    field = None
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
+        first = exc.extra[0]
+        if isinstance(first, dict):
+            field = first.get("key") or None
+            message = first.get("message")
+            if message:
+                detail = f"{field}: {message}" if field else str(message)
+        status = 400 if "JSON" in (exc.detail or "") else status
+    if isinstance(exc, NotAuthorizedException):
+        status = 401
+    return _respond(
+        request,
+        status,
+        _CODES.get(status, "error"),
+        str(detail),
+        field,
+        dict(exc.headers) if exc.headers else None,
+    )
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _respond(request, 500, "internal_error", "服务器内部错误，请稍后再试")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    GovhallError: govhall_error,
+    HTTPException: http_error,
+    Exception: internal_error,
+}

@@ -1,0 +1,179 @@
+"""OpenID Connect provider endpoints: discovery, JWKS, authorize (with consent), token,
+userinfo. The protocol work is Authlib's (:mod:`core.identity.oidc`); this is the HTTP glue."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from authlib.oauth2 import OAuth2Error
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from core.db import PLATFORM, Database
+from core.identity import oidc
+from core.tenancy import scope_for
+from web.auth import page_principal
+from web.templating import page
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+_AUTHORIZE_PARAMS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+)
+
+
+def _to_response(status: int, body: Any, headers: list[tuple[str, str]] | None) -> Response[Any]:
+    hdrs = dict(headers or [])
+    if isinstance(body, dict | list):
+        hdrs.pop("Content-Type", None)
+        return Response(body, status_code=status, headers=hdrs)
+    if isinstance(body, str) and body.startswith("{"):
+        hdrs.pop("Content-Type", None)
+        return Response(json.loads(body), status_code=status, headers=hdrs)
+    return Response(body or "", status_code=status, headers=hdrs)
+
+
+def _oauth_request(
+    request: Request[Any, Any, Any], form: dict[str, str] | None = None
+) -> oidc.GovhallRequest:
+    return oidc.GovhallRequest(
+        method=request.method,
+        uri=str(request.url),
+        headers=dict(request.headers),
+        query={k: v for k, v in request.query_params.items()},
+        form=form or {},
+    )
+
+
+@get(
+    "/.well-known/openid-configuration",
+    name="oidc_discovery",
+    sync_to_thread=False,
+    tags=["openid"],
+)
+async def discovery() -> dict[str, Any]:
+    """OpenID Connect discovery document."""
+    return oidc.discovery_document()
+
+
+@get("/oauth/jwks", name="oidc_jwks", sync_to_thread=False, tags=["openid"])
+async def jwks() -> dict[str, Any]:
+    """The public keys that verify ID tokens."""
+    return oidc.jwks()
+
+
+def _authorize(
+    request: Request[Any, Any, Any], state: State, form: dict[str, str] | None, decision: str | None
+) -> Response[Any] | Template | Redirect:
+    database: Database = state.database
+    with database.session(scope=PLATFORM) as session:
+        server = oidc.build_server(session)
+        params = (
+            dict(request.query_params.items())
+            if form is None
+            else {k: v for k, v in form.items() if k in _AUTHORIZE_PARAMS}
+        )
+        oauth_request = oidc.GovhallRequest(
+            request.method, str(request.url), dict(request.headers), params, {}
+        )
+        try:
+            grant = server.get_consent_grant(oauth_request)
+        except OAuth2Error as exc:
+            return page(
+                request,
+                "errors/error.html",
+                status_code=400,
+                status=400,
+                code=exc.error,
+                detail=exc.description or exc.error,
+            )
+        client: oidc.ClientModel = grant.client  # type: ignore[assignment]
+        tenant = client.tenant
+    with database.session(scope=scope_for(tenant)) as tenant_session:
+        principal = page_principal(request, tenant_session, tenant)
+        user = (
+            oidc.load_user(tenant_session, tenant, principal.kind, principal.id)
+            if principal and principal.id
+            else None
+        )
+    if user is None:
+        next_url = "/oauth/authorize?" + urlencode(params)
+        login = "staff/login" if params.get("prompt") == "staff" else "login"
+        return Redirect(f"/t/{tenant.slug}/{login}?" + urlencode({"next": next_url}))
+    if decision is None:
+        return page(
+            request,
+            "auth/consent.html",
+            tenant=tenant,
+            client=client.row,
+            params=params,
+            scopes=(grant.request.scope or "").split(),
+        )
+    with database.session(scope=PLATFORM) as session:
+        server = oidc.build_server(session)
+        oauth_request = oidc.GovhallRequest(
+            "POST", str(request.url), dict(request.headers), params, {}
+        )
+        status, body, headers = server.create_authorization_response(
+            oauth_request, grant_user=user if decision == "allow" else None
+        )
+        session.commit()
+    return _to_response(status, body, headers)
+
+
+@get("/oauth/authorize", name="oidc_authorize", sync_to_thread=True, include_in_schema=False)
+def authorize_page(request: Request[Any, Any, Any], state: State) -> Any:
+    return _authorize(request, state, None, None)
+
+
+@post("/oauth/authorize", name="oidc_authorize_post", sync_to_thread=True, include_in_schema=False)
+def authorize_decision(request: Request[Any, Any, Any], state: State, data: Form) -> Any:
+    return _authorize(request, state, data, "allow" if data.get("decision") == "allow" else "deny")
+
+
+@post("/oauth/token", name="oidc_token", sync_to_thread=True, tags=["openid"], status_code=200)
+def token(request: Request[Any, Any, Any], state: State, data: Form) -> Response[Any]:
+    """Token endpoint: authorization_code (PKCE) and client_credentials grants."""
+    database: Database = state.database
+    with database.session(scope=PLATFORM) as session:
+        server = oidc.build_server(session)
+        status, body, headers = server.create_token_response(_oauth_request(request, data))
+        if status == 200:
+            session.commit()
+    response = _to_response(status, body, headers)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@get("/oauth/userinfo", name="oidc_userinfo", sync_to_thread=True, tags=["openid"])
+def userinfo(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    """Claims about the user behind an access token with the ``openid`` scope."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    database: Database = state.database
+    info = None
+    if scheme.lower() == "bearer" and value:
+        with database.session(scope=PLATFORM) as session:
+            info = oidc.userinfo_for_token(session, value.strip())
+    if info is None:
+        return Response(
+            {"error": "invalid_token", "detail": "access token invalid or expired"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return Response(info)
+
+
+ROUTES = [discovery, jwks, authorize_page, authorize_decision, token, userinfo]

@@ -1,0 +1,1 @@
+"""HTML pages: thin controllers that parse, call a service and render."""

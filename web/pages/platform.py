@@ -1,0 +1,46 @@
+"""Platform pages outside any tenant: the home listing provinces, health, language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.response import Redirect, Template
+
+from core.db import Database
+from core.tenancy import TenantKind, TenantStatus, list_tenants
+from web.i18n import LANGUAGES
+from web.templating import page
+
+
+@get("/", name="platform_home", sync_to_thread=True, include_in_schema=False)
+def platform_home(request: Request[Any, Any, Any], state: State) -> Template:
+    database: Database = state.database
+    with database.session(scope=None) as session:
+        tenants = [t for t in list_tenants(session) if t.status is not TenantStatus.onboarding]
+    provinces = [t for t in tenants if t.kind is TenantKind.province]
+    children = {p.id: [t for t in tenants if t.parent_id == p.id] for p in provinces}
+    return page(request, "platform/home.html", provinces=provinces, children=children)
+
+
+@get("/healthz", name="healthz", sync_to_thread=True, include_in_schema=True)
+def healthz(state: State) -> Response[dict[str, str]]:
+    """Liveness and readiness: 200 when the database answers, 503 when it does not."""
+    database: Database = state.database
+    try:
+        database.ping()
+    except Exception:  # noqa: BLE001 - the probe reports, it does not raise
+        return Response({"status": "unavailable", "database": "down"}, status_code=503)
+    return Response({"status": "ok", "database": "ok"})
+
+
+@get("/lang/{lang:str}", name="set_language", include_in_schema=False)
+async def set_language(lang: str, next: str = "/") -> Redirect:
+    if lang not in LANGUAGES:
+        lang = "zh"
+    # Only local paths: never an open redirect.
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = Redirect(target)
+    response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response

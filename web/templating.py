@@ -1,0 +1,68 @@
+"""Rendering pages: one layout, tenant branding, language, plugin variables, CSRF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from litestar import Request
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+from core.identity import ROLE_LABELS
+from core.tenancy import Tenant
+from web.i18n import LANGUAGES, translations
+
+__all__ = ["TEMPLATES", "lang_of", "page", "template_config"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _configure(engine: JinjaTemplateEngine) -> None:
+    env: Environment = engine.engine
+    env.add_extension("jinja2.ext.i18n")
+    env.policies["ext.i18n.trimmed"] = True
+    env.globals["LANGUAGES"] = LANGUAGES
+    env.globals["ROLE_LABELS"] = {r.value: label for r, label in ROLE_LABELS.items()}
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(
+        directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_configure
+    )
+
+
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get("lang", "zh")
+    return lang if lang in LANGUAGES else "zh"
+
+
+def page(
+    request: Request,
+    name: str,
+    *,
+    tenant: Tenant | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """A full page (or, for an htmx request, the same template: partials start with ``_``)."""
+    lang = lang_of(request)
+    trans = translations(lang)
+    ctx: dict[str, Any] = {
+        "request": request,
+        "tenant": tenant,
+        "lang": lang,
+        "gettext": trans.gettext,
+        "ngettext": trans.ngettext,
+        "_": trans.gettext,
+        "principal": request.scope.get("state", {}).get("principal"),
+        "base": f"/t/{tenant.slug}" if tenant else "",
+        "plugin_vars": {},
+    }
+    if tenant is not None:
+        ctx["branding"] = tenant.branding
+        ctx["plugin_vars"] = request.scope.get("state", {}).get("plugin_vars", {})
+    ctx.update(context)
+    return Template(template_name=name, context=ctx, status_code=status_code)

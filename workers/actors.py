@@ -1,0 +1,44 @@
+"""Actors. Each takes ids, is idempotent, and states its retries and time limit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import dramatiq
+from sqlalchemy import delete
+
+from core.db import PLATFORM, get_database, utcnow
+from core.identity.models import ApiToken, LoginThrottle, OAuthCode, OneTimeCode
+from workers.broker import broker  # noqa: F401 - binds actors to the configured broker
+
+log = logging.getLogger("govhall.workers")
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=3, time_limit=60_000)
+def purge_expired() -> None:
+    """Delete spent sign-in material: expired codes, tokens and stale throttle rows.
+
+    Idempotent: running it twice deletes nothing more the second time.
+    """
+    now = utcnow()
+    with get_database().session(scope=PLATFORM) as session:
+        counts = {}
+        for model, condition in (
+            (OneTimeCode, OneTimeCode.expires_at < now - timedelta(days=1)),
+            (OAuthCode, OAuthCode.expires_at < now - timedelta(days=1)),
+            (ApiToken, ApiToken.expires_at < now - timedelta(days=7)),
+            (
+                LoginThrottle,
+                (LoginThrottle.window_start < now - timedelta(days=1))
+                & ((LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until < now)),
+            ),
+        ):
+            result = session.execute(delete(model).where(condition))
+            counts[model.__tablename__] = result.rowcount
+        session.commit()
+    log.info("purged expired rows: %s", counts)
+
+
+#: (seconds between runs, actor) — what the scheduler triggers.
+PERIODIC = [(3600.0, purge_expired)]

@@ -44,6 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     otp_ttl_seconds: int = 300
     otp_per_hour: int = 5
     scheduler_interval: float = 60.0
+    #: "default" (RFC 9106 low-memory) or "test": argon2's cheapest parameters, for test suites.
+    argon2_profile: str = "default"
     default_lang: str = "zh"
 
     @property

@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ],
         dependencies={
             "tenant": Provide(provide_tenant, sync_to_thread=True),
-            "db": Provide(provide_db, sync_to_thread=False),
+            "db": Provide(provide_db),
             "principal": Provide(provide_principal, sync_to_thread=True),
         },
         middleware=[session_config.middleware],

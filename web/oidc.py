@@ -69,7 +69,7 @@ async def discovery() -> dict[str, Any]:
     return oidc.discovery_document()
 
 
-@get("/oauth/jwks", name="oidc_jwks", sync_to_thread=False, tags=["openid"])
+@get("/oauth/jwks", name="oidc_jwks", tags=["openid"])
 async def jwks() -> dict[str, Any]:
     """The public keys that verify ID tokens."""
     return oidc.jwks()

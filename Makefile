@@ -1,0 +1,56 @@
+# govhall — the two commands: `make run` and `make test`. Both set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SYSTEM_PACKAGES := redis-server postgresql chromium fonts-noto-cjk
+
+.PHONY: run test test-fast setup system-deps lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+web/static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p web/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js web/static/vendor/
+	touch $@
+
+setup: $(VENV)/.installed web/static/vendor/.installed
+
+# Debian packages the tests start for real: Redis, PostgreSQL, Chromium (and CJK fonts).
+system-deps:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+run: setup
+	$(BIN)/govhall db upgrade
+	$(BIN)/govhall tenants apply tenants/
+	$(BIN)/govhall serve --demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup system-deps lint
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not postgres and not e2e and not redis"
+
+bench: setup system-deps
+	$(BIN)/python -m tests.benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules web/static/vendor var .pytest_cache

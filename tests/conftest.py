@@ -1,0 +1,158 @@
+"""Fixtures: real PostgreSQL, Redis and S3 servers; the suite runs on SQLite AND PostgreSQL.
+
+Every test that takes ``db`` (or anything built on it) runs once per backend: the
+``backend`` fixture is parametrized at session scope, so pytest runs the SQLite half, then
+the PostgreSQL half, each against a database migrated by Alembic with the demo packs applied.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_VAR = Path(tempfile.mkdtemp(prefix="govhall-test-var-"))
+os.environ.update(
+    {
+        "GOVHALL_VAR_DIR": str(_VAR),
+        "GOVHALL_ARGON2_PROFILE": "test",
+        "GOVHALL_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "GOVHALL_SECRET_KEY": secrets.token_urlsafe(32),
+        "AUTHLIB_INSECURE_TRANSPORT": "1",
+    }
+)
+os.environ.pop("GOVHALL_DATABASE_URL", None)
+os.environ.pop("GOVHALL_REDIS_URL", None)
+os.environ.pop("GOVHALL_STORAGE_URL", None)
+
+from core.config import get_settings, reset_settings  # noqa: E402
+from core.db import PLATFORM, Database, reset_database  # noqa: E402
+from core.db.migrate import upgrade  # noqa: E402
+from core.storage import reset_storage  # noqa: E402
+from core.storage.local import LocalStorage  # noqa: E402
+from tests.servers import PostgresServer, RedisServer, S3Server  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANTS = ROOT / "tenants"
+BACKENDS = ["sqlite", "postgres"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+
+
+# -- servers -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+# -- databases -----------------------------------------------------------------------------------
+
+
+def new_database(backend: str, request: pytest.FixtureRequest) -> Database:
+    name = "t_" + uuid.uuid4().hex[:12]
+    if backend == "sqlite":
+        url = f"sqlite:///{_VAR / (name + '.sqlite3')}"
+    else:
+        url = request.getfixturevalue("pg_server").create_database(name)
+    upgrade(url)
+    return Database(url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def demo_database(backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A database with every demo tenant pack applied, shared by the tests of one backend."""
+    from core.packs import apply_packs, load_packs
+
+    database = new_database(backend, request)
+    reset_database(database)
+    reset_storage(LocalStorage(str(_VAR / f"objects-{backend}")))
+    with database.session(scope=PLATFORM) as session:
+        apply_packs(session, load_packs(TENANTS))
+        session.commit()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(demo_database: Database, backend: str) -> Database:
+    """The demo database of the current backend, installed as the process-wide one."""
+    reset_settings()
+    reset_database(demo_database)
+    reset_storage(LocalStorage(str(_VAR / f"objects-{backend}")))
+    return demo_database
+
+
+@pytest.fixture
+def empty_db(backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A freshly migrated, empty database of the current backend."""
+    database = new_database(backend, request)
+    reset_database(database)
+    reset_storage(LocalStorage(str(_VAR / f"objects-empty-{uuid.uuid4().hex[:6]}")))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings():  # type: ignore[no-untyped-def]
+    reset_settings()
+    return get_settings()
+
+
+# -- the web app ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(db: Database):  # type: ignore[no-untyped-def]
+    from web.app import create_app
+
+    return create_app(get_settings(), db)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from litestar.testing import TestClient
+
+    with TestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def sms_outbox() -> Path:
+    """The file the console SMS vendor appends to; emptied for each test."""
+    path = _VAR / "sms-outbox.jsonl"
+    path.unlink(missing_ok=True)
+    return path

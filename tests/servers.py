@@ -209,10 +209,10 @@ class S3Server:
 class LiveServer:
     """govhall's ASGI app under uvicorn in a thread, on a loopback port."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: object, port: int | None = None) -> None:
         import uvicorn
 
-        self.port = free_port()
+        self.port = port or free_port()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
         )

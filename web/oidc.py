@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
-from litestar import Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -52,27 +52,10 @@ def _oauth_request(
     return oidc.GovhallRequest(
         method=request.method,
         uri=str(request.url),
-        headers=dict(request.headers),
+        headers=request.headers,
         query={k: v for k, v in request.query_params.items()},
         form=form or {},
     )
-
-
-@get(
-    "/.well-known/openid-configuration",
-    name="oidc_discovery",
-    sync_to_thread=False,
-    tags=["openid"],
-)
-async def discovery() -> dict[str, Any]:
-    """OpenID Connect discovery document."""
-    return oidc.discovery_document()
-
-
-@get("/oauth/jwks", name="oidc_jwks", tags=["openid"])
-async def jwks() -> dict[str, Any]:
-    """The public keys that verify ID tokens."""
-    return oidc.jwks()
 
 
 def _authorize(
@@ -87,7 +70,7 @@ def _authorize(
             else {k: v for k, v in form.items() if k in _AUTHORIZE_PARAMS}
         )
         oauth_request = oidc.GovhallRequest(
-            request.method, str(request.url), dict(request.headers), params, {}
+            request.method, str(request.url), request.headers, params, {}
         )
         try:
             grant = server.get_consent_grant(oauth_request)
@@ -124,9 +107,7 @@ def _authorize(
         )
     with database.session(scope=PLATFORM) as session:
         server = oidc.build_server(session)
-        oauth_request = oidc.GovhallRequest(
-            "POST", str(request.url), dict(request.headers), params, {}
-        )
+        oauth_request = oidc.GovhallRequest("POST", str(request.url), request.headers, params, {})
         status, body, headers = server.create_authorization_response(
             oauth_request, grant_user=user if decision == "allow" else None
         )
@@ -134,46 +115,66 @@ def _authorize(
     return _to_response(status, body, headers)
 
 
-@get("/oauth/authorize", name="oidc_authorize", sync_to_thread=True, include_in_schema=False)
-def authorize_page(request: Request[Any, Any, Any], state: State) -> Any:
-    return _authorize(request, state, None, None)
+class OidcController(Controller):
+    """Handlers live on a controller so that every app gets its own instances."""
 
+    @get(
+        "/.well-known/openid-configuration",
+        name="oidc_discovery",
+        tags=["openid"],
+    )
+    async def discovery(self) -> dict[str, Any]:
+        """OpenID Connect discovery document."""
+        return oidc.discovery_document()
 
-@post("/oauth/authorize", name="oidc_authorize_post", sync_to_thread=True, include_in_schema=False)
-def authorize_decision(request: Request[Any, Any, Any], state: State, data: Form) -> Any:
-    return _authorize(request, state, data, "allow" if data.get("decision") == "allow" else "deny")
+    @get("/oauth/jwks", name="oidc_jwks", tags=["openid"])
+    async def jwks(self) -> dict[str, Any]:
+        """The public keys that verify ID tokens."""
+        return oidc.jwks()
 
+    @get("/oauth/authorize", name="oidc_authorize", sync_to_thread=True, include_in_schema=False)
+    def authorize_page(self, request: Request[Any, Any, Any], state: State) -> Template | Redirect:
+        return _authorize(request, state, None, None)
 
-@post("/oauth/token", name="oidc_token", sync_to_thread=True, tags=["openid"], status_code=200)
-def token(request: Request[Any, Any, Any], state: State, data: Form) -> Response[Any]:
-    """Token endpoint: authorization_code (PKCE) and client_credentials grants."""
-    database: Database = state.database
-    with database.session(scope=PLATFORM) as session:
-        server = oidc.build_server(session)
-        status, body, headers = server.create_token_response(_oauth_request(request, data))
-        if status == 200:
-            session.commit()
-    response = _to_response(status, body, headers)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@get("/oauth/userinfo", name="oidc_userinfo", sync_to_thread=True, tags=["openid"])
-def userinfo(request: Request[Any, Any, Any], state: State) -> Response[Any]:
-    """Claims about the user behind an access token with the ``openid`` scope."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    database: Database = state.database
-    info = None
-    if scheme.lower() == "bearer" and value:
-        with database.session(scope=PLATFORM) as session:
-            info = oidc.userinfo_for_token(session, value.strip())
-    if info is None:
-        return Response(
-            {"error": "invalid_token", "detail": "access token invalid or expired"},
-            status_code=401,
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    @post(
+        "/oauth/authorize", name="oidc_authorize_post", sync_to_thread=True, include_in_schema=False
+    )
+    def authorize_decision(
+        self, request: Request[Any, Any, Any], state: State, data: Form
+    ) -> Template | Redirect:
+        return _authorize(
+            request, state, data, "allow" if data.get("decision") == "allow" else "deny"
         )
-    return Response(info)
+
+    @post("/oauth/token", name="oidc_token", sync_to_thread=True, tags=["openid"], status_code=200)
+    def token(self, request: Request[Any, Any, Any], state: State, data: Form) -> Response[Any]:
+        """Token endpoint: authorization_code (PKCE) and client_credentials grants."""
+        database: Database = state.database
+        with database.session(scope=PLATFORM) as session:
+            server = oidc.build_server(session)
+            status, body, headers = server.create_token_response(_oauth_request(request, data))
+            if status == 200:
+                session.commit()
+        response = _to_response(status, body, headers)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @get("/oauth/userinfo", name="oidc_userinfo", sync_to_thread=True, tags=["openid"])
+    def userinfo(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+        """Claims about the user behind an access token with the ``openid`` scope."""
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        database: Database = state.database
+        info = None
+        if scheme.lower() == "bearer" and value:
+            with database.session(scope=PLATFORM) as session:
+                info = oidc.userinfo_for_token(session, value.strip())
+        if info is None:
+            return Response(
+                {"error": "invalid_token", "detail": "access token invalid or expired"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        return Response(info)
 
 
-ROUTES = [discovery, jwks, authorize_page, authorize_decision, token, userinfo]
+ROUTES = [OidcController]

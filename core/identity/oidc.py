@@ -124,7 +124,7 @@ class GovhallRequest(OAuth2Request):
         self,
         method: str,
         uri: str,
-        headers: dict[str, str],
+        headers: Any,
         query: dict[str, str],
         form: dict[str, str],
     ) -> None:
@@ -312,10 +312,14 @@ class PKCE(CodeChallenge):
 
 
 class GovhallOpenIDCode(OpenIDCode):
+    def __init__(self, session: Session) -> None:
+        super().__init__(require_nonce=False)
+        self.session = session
+
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
-        session: Session = request.server_session  # type: ignore[attr-defined]
+        """A nonce already used with this client is a replay."""
         return (
-            session.scalar(
+            self.session.scalar(
                 select(OAuthCode.id).where(
                     OAuthCode.nonce == nonce, OAuthCode.client_id == request.payload.client_id
                 )
@@ -397,7 +401,6 @@ class GovhallAuthorizationServer(AuthorizationServer):
         self.session.flush()
 
     def create_oauth2_request(self, request: GovhallRequest) -> GovhallRequest:
-        request.server_session = self.session  # type: ignore[attr-defined]
         return request
 
     def create_json_request(self, request: Any) -> Any:
@@ -412,7 +415,7 @@ class GovhallAuthorizationServer(AuthorizationServer):
 
 def build_server(session: Session) -> GovhallAuthorizationServer:
     server = GovhallAuthorizationServer(session)
-    server.register_grant(AuthorizationCodeGrant, [PKCE(required=True), GovhallOpenIDCode()])
+    server.register_grant(AuthorizationCodeGrant, [PKCE(required=True), GovhallOpenIDCode(session)])
     server.register_grant(ClientCredentialsGrant)
     return server
 

@@ -1,0 +1,237 @@
+"""The JSON API: bearer tokens, roles, error shapes, and tenant isolation on every route."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from core.db import Database
+from core.identity import Staff
+from core.plugins.models import TenantPlugin
+from core.tenancy import OrgUnit, Tenant, scope_for
+from tests.helpers import bearer, staff_token, tenant
+
+
+def test_me_names_the_token_holder_and_their_roles(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    token = staff_token(db, "hechi", "hechi-approver")
+    me = client.get("/api/v1/t/hechi/me", headers=bearer(token)).json()
+    assert me["name"].endswith("审批科长") and me["roles"] == ["approver"]
+
+
+def test_no_token_or_a_bad_token_is_401(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/api/v1/t/hechi/me").status_code == 401
+    response = client.get("/api/v1/t/hechi/me", headers=bearer("gh_not-a-token"))
+    assert response.status_code == 401
+    assert response.json() == {"error": "not_authenticated", "detail": "请先登录"}
+
+
+def test_the_wrong_role_is_403(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    token = staff_token(db, "hechi", "hechi-clerk")
+    response = client.post(
+        "/api/v1/t/hechi/org-units",
+        headers=bearer(token),
+        json={"code": "HC-NEW", "name": "新窗口", "kind": "window"},
+    )
+    assert response.status_code == 403 and response.json()["error"] == "forbidden"
+
+
+def test_an_admin_adds_and_renames_an_org_unit(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    token = staff_token(db, "cili", "cili-admin")
+    created = client.post(
+        "/api/v1/t/cili/org-units",
+        headers=bearer(token),
+        json={"code": "CL-CK09", "name": "9号窗口", "kind": "window"},
+    )
+    assert created.status_code == 201, created.text
+    unit_id = created.json()["id"]
+    renamed = client.patch(
+        f"/api/v1/t/cili/org-units/{unit_id}",
+        headers=bearer(token),
+        json={"name": "不动产登记窗口"},
+    )
+    assert renamed.json()["name"] == "不动产登记窗口"
+    again = client.post(
+        "/api/v1/t/cili/org-units",
+        headers=bearer(token),
+        json={"code": "CL-CK09", "name": "重复", "kind": "window"},
+    )
+    assert again.status_code == 409 and again.json()["field"] == "code"
+
+
+def test_bad_input_is_answered_naming_the_field(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    token = staff_token(db, "cili", "cili-admin")
+    wrong_kind = client.post(
+        "/api/v1/t/cili/org-units",
+        headers=bearer(token),
+        json={"code": "CL-X", "name": "x", "kind": "palace"},
+    )
+    assert wrong_kind.status_code == 400
+    assert wrong_kind.json()["error"] == "bad_request" and "kind" in wrong_kind.json()["detail"]
+    malformed = client.post(
+        "/api/v1/t/cili/org-units",
+        headers={**bearer(token), "Content-Type": "application/json"},
+        content=b"{not json",
+    )
+    assert malformed.status_code == 400 and malformed.json()["error"] == "bad_request"
+
+
+def test_an_oversized_body_is_413(client, db: Database, settings) -> None:  # type: ignore[no-untyped-def]
+    token = staff_token(db, "cili", "cili-admin")
+    body = json.dumps(
+        {"code": "X", "name": "x" * (settings.max_upload_bytes + 10), "kind": "window"}
+    )
+    response = client.post(
+        "/api/v1/t/cili/org-units",
+        content=body,
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large"
+
+
+def test_a_plugin_config_is_validated_against_its_schema(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    token = staff_token(db, "suning", "suning-admin")
+    bad = client.put(
+        "/api/v1/t/suning/plugins/sms_console",
+        headers=bearer(token),
+        json={"enabled": True, "config": {"priority": "high"}},
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "config"
+    plugins = client.get("/api/v1/t/suning/plugins", headers=bearer(token)).json()
+    console = next(p for p in plugins if p["name"] == "sms_console")
+    assert console["enabled"] is True and console["config"] == {}
+    assert console["config_schema"]["properties"]["priority"]["type"] == "integer"
+
+
+# -- isolation: every API route, with one tenant's credentials on another's objects --------------
+
+
+def _snapshot(db: Database, t: Tenant) -> dict[str, Any]:
+    with db.session(scope=scope_for(t)) as session:
+        return {
+            "units": sorted(
+                (u.id, u.code, u.name, u.address) for u in session.scalars(select(OrgUnit))
+            ),
+            "staff": sorted((s.id, s.name, s.active) for s in session.scalars(select(Staff))),
+            "plugins": sorted(
+                (p.name, p.enabled, json.dumps(p.config))
+                for p in session.scalars(select(TenantPlugin))
+            ),
+            "tenant": (t.status, t.name),
+        }
+
+
+def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
+    return {
+        ("POST", "/api/v1/t/{slug}/org-units"): {
+            "code": "EVIL",
+            "name": "越权",
+            "kind": "window",
+            "parent_id": bozhou_unit,
+        },
+        ("PATCH", "/api/v1/t/{slug}/org-units/{unit_id}"): {"name": "越权修改"},
+        ("PUT", "/api/v1/t/{slug}/plugins/{name}"): {"enabled": True},
+        ("POST", "/api/v1/t/{slug}/plugins/{name}/check"): None,
+        ("POST", "/api/v1/t/{slug}/tenants"): {
+            "slug": "evil",
+            "name": "越权县",
+            "division_code": "341699",
+        },
+        ("PATCH", "/api/v1/t/{slug}/tenants/{child}"): {"status": "suspended"},
+    }
+
+
+def _api_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    routes = []
+    for route in app.routes:
+        if not route.path.startswith("/api/v1/t/{slug"):
+            continue
+        for method in sorted(route.methods - {"OPTIONS", "HEAD"}):
+            routes.append((method, route.path.replace(":str", "").replace(":uuid", "")))
+    assert len(routes) >= 12, routes
+    return routes
+
+
+def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: Database) -> None:  # type: ignore[no-untyped-def]
+    hechi, bozhou = tenant(db, "hechi"), tenant(db, "bozhou")
+    token = staff_token(db, "hechi", "hechi-admin")  # tenant admin: the widest county role
+    before = _snapshot(db, bozhou)
+    bozhou_unit = str(before["units"][0][0])
+    bozhou_staff = str(before["staff"][0][0])
+    bozhou_ids = {str(u[0]) for u in before["units"]} | {str(s[0]) for s in before["staff"]}
+    bodies = _bodies(bozhou_unit)
+    for method, template in _api_routes(app):
+        needs_body = method in ("POST", "PUT", "PATCH")
+        assert not needs_body or (method, template) in bodies, (
+            f"add a body for {method} {template} to this walk"
+        )
+        for slug in ("hechi", "bozhou"):
+            path = (
+                template.replace("{slug}", slug)
+                .replace("{unit_id}", bozhou_unit)
+                .replace("{staff_id}", bozhou_staff)
+                .replace("{name}", "sms_console")
+                .replace("{child}", "bozhou")
+            )
+            response = client.request(
+                method,
+                path,
+                headers=bearer(token),
+                json=bodies.get((method, template)) if needs_body else None,
+            )
+            assert response.status_code < 500, (method, path, response.text)
+            if slug == "bozhou" and method != "GET":
+                # A hechi credential is no credential at bozhou.
+                assert response.status_code == 401, (method, path, response.status_code)
+            if slug == "hechi" and ("{unit_id}" in template or "{staff_id}" in template):
+                assert response.status_code == 404, (method, path, response.status_code)
+            if slug == "hechi" and response.status_code < 300:
+                assert not (bozhou_ids & set(_ids_in(response.json()))), (method, path)
+    assert _snapshot(db, bozhou) == before
+    # and hechi's own data is untouched by the refused bodies aimed at bozhou's objects
+    assert all(u[1] != "EVIL" for u in _snapshot(db, hechi)["units"])
+
+
+def _ids_in(body: Any) -> list[str]:
+    if isinstance(body, dict):
+        return [str(v) for k, v in body.items() if k.endswith("id")] + [
+            i for v in body.values() for i in _ids_in(v)
+        ]
+    if isinstance(body, list):
+        return [i for v in body for i in _ids_in(v)]
+    return []
+
+
+def test_a_province_admin_manages_only_its_own_counties(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    token = staff_token(db, "guangxi", "guangxi-admin")
+    mine = client.get("/api/v1/t/guangxi/tenants", headers=bearer(token)).json()
+    assert [t["slug"] for t in mine] == ["hechi"]
+    other = client.patch(
+        "/api/v1/t/guangxi/tenants/bozhou", headers=bearer(token), json={"status": "suspended"}
+    )
+    assert other.status_code == 404
+    outside = client.post(
+        "/api/v1/t/guangxi/tenants",
+        headers=bearer(token),
+        json={"slug": "evil", "name": "越权", "division_code": "341699"},
+    )
+    assert outside.status_code == 422 and outside.json()["field"] == "division_code"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_province_admin_onboards_and_activates_a_county(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    token = staff_token(db, "hebei", "hebei-admin")
+    created = client.post(
+        "/api/v1/t/hebei/tenants",
+        headers=bearer(token),
+        json={"slug": "hejian", "name": "河间市", "division_code": "130984"},
+    )
+    assert created.status_code == 201 and created.json()["status"] == "onboarding"
+    active = client.patch(
+        "/api/v1/t/hebei/tenants/hejian", headers=bearer(token), json={"status": "active"}
+    )
+    assert active.json()["status"] == "active"
+    assert client.get("/t/hejian/").status_code == 200

@@ -34,6 +34,8 @@ def _path(config: Config | None) -> Path:
 def _check(config: Config | None) -> list[str]:
     path = _path(config)
     directory = path.parent
+    if directory.exists() and not directory.is_dir():
+        return [f"cannot create {path}: {directory} is not a directory"]
     if not directory.exists():
         try:
             directory.mkdir(parents=True, exist_ok=True)

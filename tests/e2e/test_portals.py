@@ -1,0 +1,83 @@
+"""In a real browser: the branded portals, a citizen's SMS sign-in, a province onboarding a
+county."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS
+from tests.helpers import sms_code
+from tests.servers import LiveServer
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def test_both_portals_show_their_own_branding(page, live: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live.url}/t/hechi/")
+    assert page.get_by_test_id("brand-name").inner_text() == "河池市网上办事大厅"
+    hechi_colour = page.locator("header.masthead").evaluate(
+        "el => getComputedStyle(el).backgroundColor"
+    )
+    assert page.locator("img.logo").evaluate("img => img.naturalWidth") > 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "portal-hechi.png"))
+
+    page.goto(f"{live.url}/t/bozhou/")
+    assert page.get_by_test_id("brand-name").inner_text() == "亳州市网上办事大厅"
+    bozhou_colour = page.locator("header.masthead").evaluate(
+        "el => getComputedStyle(el).backgroundColor"
+    )
+    page.screenshot(path=str(ARTIFACTS / "portal-bozhou.png"))
+    assert hechi_colour == _rgb("#1d5fa8")
+    assert bozhou_colour == _rgb("#8c1c13")
+
+
+def test_a_citizen_signs_in_by_sms_code_on_a_phone(
+    phone_page,
+    live: LiveServer,  # type: ignore[no-untyped-def]
+    sms_outbox: Path,
+) -> None:
+    page = phone_page
+    page.goto(f"{live.url}/t/suning/login")
+    page.fill("#code-form input[name=phone]", "13512345678")
+    page.get_by_role("button", name="获取验证码").click()
+    page.get_by_test_id("code-sent").wait_for()
+    page.fill("#code-form input[name=code]", sms_code(sms_outbox))
+    page.locator("#code-form button[type=submit]").click()
+    page.wait_for_url(f"{live.url}/t/suning/")
+    assert "用户5678" in page.locator("header").inner_text()
+    # Nothing overflows the phone's width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(ARTIFACTS / "phone-suning-signed-in.png"))
+
+
+def test_a_province_admin_onboards_a_county(page, live: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live.url}/t/anhui/staff/login")
+    page.fill("input[name=username]", "anhui-admin")
+    page.fill("input[name=password]", "Demo-2026")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/workbench")
+    page.goto(f"{live.url}/t/anhui/console")
+    page.fill("input[name=name]", "蒙城县")
+    page.fill("input[name=slug]", "mengcheng")
+    page.fill("input[name=division_code]", "341623")
+    page.get_by_role("button", name="创建").click()
+    page.get_by_test_id("onboarded").wait_for()
+    assert "蒙城县" in page.get_by_test_id("county-mengcheng").inner_text()
+    # A code outside the province is refused with a message, and nothing is created.
+    page.fill("input[name=name]", "越界县")
+    page.fill("input[name=slug]", "outside")
+    page.fill("input[name=division_code]", "451221")
+    page.get_by_role("button", name="创建").click()
+    assert (
+        "不在" in page.get_by_test_id("onboard-error").inner_text()
+        or "not inside" in page.get_by_test_id("onboard-error").inner_text()
+    )
+    assert page.locator("[data-testid=county-outside]").count() == 0

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from core.config import reset_settings
 from core.db import Database
 from core.db._types import _keys, decrypt_bytes, encrypt_bytes
-from core.identity.service import validate_id_number
 from core.errors import InvalidInput
+from core.identity.service import validate_id_number
 
 
 def test_the_raw_database_holds_no_plain_phone_or_id_number(db: Database) -> None:

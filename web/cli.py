@@ -305,6 +305,28 @@ def users_create(
     click.echo(f"已创建工作人员 {username} ({slug})")
 
 
+@users.command("totp")
+@click.option("--tenant", "slug", required=True)
+@click.option("--username", required=True)
+def users_totp(slug: str, username: str) -> None:
+    """Turn on TOTP for a staff member; prints the otpauth:// URI for their authenticator."""
+    from sqlalchemy import select
+
+    from core.identity import Staff
+    from core.identity.service import enable_totp
+    from core.tenancy import scope_for
+
+    with get_database().session(scope=None) as s:
+        tenant = _tenant(s, slug)
+    with get_database().session(scope=scope_for(tenant)) as session:
+        staff = session.scalar(select(Staff).where(Staff.username == username))
+        if staff is None:
+            _fail(f"no staff member '{username}' in {slug}")
+        uri = enable_totp(staff)
+        session.commit()
+    click.echo(uri)
+
+
 @main.group()
 def tokens() -> None:
     """Bearer tokens for the JSON API."""

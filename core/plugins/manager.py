@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import logging
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +28,19 @@ ENTRY_POINT_GROUP = "govhall"
 
 
 def await_me_maybe(value: Any) -> Any:
-    """Resolve an async hook's result from synchronous code (services run in threads)."""
-    if inspect.isawaitable(value):
+    """Resolve an async hook's result from synchronous code (services run in threads).
+
+    Where this thread already runs an event loop (synchronous code called from a coroutine),
+    the awaitable runs to completion on a private loop in a helper thread instead.
+    """
+    if not inspect.isawaitable(value):
+        return value
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         return asyncio.run(_await(value))
-    return value
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _await(value)).result()
 
 
 async def _await(value: Any) -> Any:

@@ -195,3 +195,19 @@ def test_cli_lists_and_toggles_plugins_per_tenant(db: Database) -> None:
         runner.invoke(main, ["plugins", "enable", "--tenant", "guangzhou", "sms_console"]).exit_code
         == 0
     )
+
+
+def test_async_hooks_resolve_even_inside_a_running_event_loop(
+    manager: PluginManager, db: Database
+) -> None:
+    guangzhou = tenant(db, "guangzhou")
+    with db.session(scope=scope_for(guangzhou)) as session:
+        manager.set_enabled(session, guangzhou, "async_vendor", True)
+        session.commit()
+
+    async def from_async_code() -> list:
+        with db.session(scope=scope_for(guangzhou)) as session:
+            return manager.for_tenant(session, guangzhou).call("register_sms_vendors")
+
+    groups = asyncio.run(from_async_code())
+    assert "async-guangzhou" in [v.name for group in groups for v in group]

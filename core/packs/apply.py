@@ -22,7 +22,8 @@ from core.identity.service import (
     grant_role,
     normalize_phone,
 )
-from core.packs.schema import OrgFile, PeopleFile, TenantFile
+from core.packs.catalog import sync_catalog
+from core.packs.schema import CatalogFile, OrgFile, PeopleFile, TenantFile
 from core.plugins import get_plugin_manager
 from core.storage import get_storage, tenant_key
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant, TenantDomain, TenantKind, TenantStatus
@@ -50,6 +51,7 @@ class Pack:
     tenant: TenantFile
     org: OrgFile
     people: PeopleFile
+    catalog: CatalogFile
 
 
 @dataclass
@@ -92,8 +94,9 @@ def load_packs(path: Path) -> list[Pack]:
         tenant = _decode(folder / "tenant.toml", TenantFile, problems)
         org = _decode(folder / "org.toml", OrgFile, problems)
         people = _decode(folder / "people.toml", PeopleFile, problems)
-        if tenant is not None and org is not None and people is not None:
-            packs.append(Pack(folder, tenant, org, people))
+        catalog = _decode(folder / "catalog.toml", CatalogFile, problems)
+        if None not in (tenant, org, people, catalog):
+            packs.append(Pack(folder, tenant, org, people, catalog))
     if problems:
         raise PackError(problems)
     return _ordered(packs)
@@ -265,6 +268,7 @@ def _apply_one(session: Session, pack: Pack, report: ApplyReport) -> None:
     changed += _sync_org(session, tenant, pack)
     changed += _sync_people(session, tenant, pack)
     changed += _sync_plugins(session, tenant, pack)
+    changed += sync_catalog(session, tenant, pack.catalog, pack.path / "catalog.toml")
     if changed and spec.slug not in report.created:
         report.updated.append(spec.slug)
     report.changes += changed

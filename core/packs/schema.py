@@ -95,3 +95,33 @@ class AccountEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class PeopleFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     staff: list[StaffEntry] = []
     accounts: list[AccountEntry] = []
+
+
+class AdoptEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    standard: str  # the province item's code
+    code: str | None = None
+    overrides: dict[str, Any] = {}
+
+
+class ThemeEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    code: Code
+    name: Name
+    description: str = ""
+    items: list[str] = []
+
+
+class DutyEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    department: str
+    kind: Literal["main_duty", "boundary", "supervision_rule"]
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    detail: str = ""
+
+
+class CatalogFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """``catalog.toml``: the tenant's own items (each an item's content plus ``code``), the
+    province items it adopts, its themes and its department duties."""
+
+    items: list[dict[str, Any]] = []
+    adopt: list[AdoptEntry] = []
+    themes: list[ThemeEntry] = []
+    duties: list[DutyEntry] = []

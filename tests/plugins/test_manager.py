@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import types
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
 import pluggy

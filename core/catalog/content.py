@@ -1,0 +1,172 @@
+"""What an item says (its one-time guide, 一次性告知), as a validated structure."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from core.errors import InvalidInput
+
+__all__ = [
+    "CATEGORIES",
+    "LICENSE_TYPES",
+    "OVERRIDABLE",
+    "Fee",
+    "ItemContent",
+    "Material",
+    "Responsibility",
+    "parse_content",
+    "parse_overrides",
+]
+
+#: The standard categories, seeded into ``item_categories`` (code, name, kind).
+CATEGORIES = [
+    ("xzxk", "行政许可", "power"),
+    ("xzqr", "行政确认", "power"),
+    ("xzba", "行政备案", "power"),
+    ("xzgf", "行政给付", "power"),
+    ("xzys", "行政验收", "power"),
+    ("xzns", "行政年审", "power"),
+    ("shzb", "审核转报", "power"),
+    ("xzcf", "行政处罚", "power"),
+    ("xzjc", "行政检查", "power"),
+    ("xzqz", "行政强制", "power"),
+    ("xzzs", "行政征收", "power"),
+    ("xzjl", "行政奖励", "power"),
+    ("xzcj", "行政裁决", "power"),
+    ("qtql", "其他行政权力", "power"),
+    ("ggfw", "公共服务", "public_service"),
+]
+
+#: E-license types a material can be replaced by (电子证照目录).
+LICENSE_TYPES = {
+    "id_card": "居民身份证",
+    "household_register": "居民户口簿",
+    "business_license": "营业执照",
+    "marriage_certificate": "结婚证",
+    "birth_certificate": "出生医学证明",
+    "property_certificate": "不动产权证书",
+    "social_security_card": "社会保障卡",
+    "driving_license": "机动车驾驶证",
+    "disability_certificate": "残疾人证",
+    "food_business_license": "食品经营许可证",
+    "planning_permit": "建设工程规划许可证",
+    "land_use_permit": "建设用地规划许可证",
+    "construction_permit": "建筑工程施工许可证",
+    "seal_record": "印章备案证明",
+}
+
+Text = Annotated[str, msgspec.Meta(max_length=4000)]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Material(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """申报材料: one document the applicant hands in."""
+
+    name: Short
+    required: Literal["required", "conditional"] = "required"
+    condition: str = ""
+    form: Literal["original", "copy", "original_and_copy", "electronic"] = "original"
+    copies: Annotated[int, msgspec.Meta(ge=0, le=20)] = 1
+    template_key: str | None = None  # a form template file in storage
+    license_type: str | None = None  # an e-license that can stand in for it
+    note: str = ""
+
+
+class Fee(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """收费标准 with its 收费依据."""
+
+    name: Short
+    amount: str  # yuan, as a decimal string: exact
+    basis: str = ""
+
+
+class Responsibility(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """责任清单: the five parts."""
+
+    duty: Short  # 责任事项
+    cases: str = ""  # 追责情形
+    body: str = ""  # 追责主体
+    basis: str = ""  # 追责依据
+    liability: str = ""  # 应负责任
+
+
+Level = Literal["county", "township", "village"]
+Channel = Literal["online", "counter", "agent"]
+Delivery = Literal["pickup", "courier"]
+
+
+class ItemContent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Short
+    kind: Literal["power", "public_service"] = "power"
+    category: str
+    department: str  # the org unit code of the responsible department
+    implementing_body: str = ""  # 承办机构
+    legal_basis: list[str] = []  # 设定依据
+    conditions: Text = ""  # 办理条件
+    materials: list[Material] = []
+    fees: list[Fee] = []
+    legal_days: Annotated[int, msgspec.Meta(ge=0, le=3650)] = 20
+    promised_days: Annotated[int, msgspec.Meta(ge=0, le=3650)] = 10
+    levels: list[Level] = msgspec.field(default_factory=lambda: ["county"])
+    channels: list[Channel] = msgspec.field(default_factory=lambda: ["online", "counter"])
+    delivery: list[Delivery] = msgspec.field(default_factory=lambda: ["pickup"])
+    process: Literal["five_post", "short", "instant"] = "short"
+    contacts: str = ""
+    office_hours: str = ""
+    keywords: list[str] = []
+    responsibilities: list[Responsibility] = []
+
+    @property
+    def is_free(self) -> bool:
+        return not self.fees or all(_decimal(f.amount) == 0 for f in self.fees)
+
+
+#: Fields a county may override when it adopts a province item.
+OVERRIDABLE = {f.name for f in msgspec.structs.fields(ItemContent)}
+
+
+def _decimal(value: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise InvalidInput(f"fee amount '{value}' is not a number", field="fees") from None
+
+
+def parse_content(
+    raw: dict[str, Any], *, categories: set[str], departments: set[str]
+) -> ItemContent:
+    """Validate ``raw``; every refusal names its field."""
+    try:
+        content = msgspec.convert(raw, ItemContent, strict=False)
+    except msgspec.ValidationError as exc:
+        field = str(exc).rsplit("`$.", 1)[-1].rstrip("`") if "`$." in str(exc) else None
+        raise InvalidInput(str(exc), field=field) from exc
+    if content.category not in categories:
+        raise InvalidInput(f"unknown category '{content.category}'", field="category")
+    if content.department not in departments:
+        raise InvalidInput(f"unknown department '{content.department}'", field="department")
+    if content.promised_days > content.legal_days:
+        raise InvalidInput(
+            f"promised days ({content.promised_days}) exceed legal days ({content.legal_days})",
+            field="promised_days",
+        )
+    for i, material in enumerate(content.materials):
+        if material.license_type and material.license_type not in LICENSE_TYPES:
+            raise InvalidInput(
+                f"unknown e-license type '{material.license_type}'",
+                field=f"materials[{i}].license_type",
+            )
+    for i, fee in enumerate(content.fees):
+        if _decimal(fee.amount) < 0:
+            raise InvalidInput("a fee cannot be negative", field=f"fees[{i}].amount")
+    return content
+
+
+def parse_overrides(raw: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(raw) - OVERRIDABLE
+    if unknown:
+        raise InvalidInput(f"cannot override {sorted(unknown)}", field=sorted(unknown)[0])
+    return raw

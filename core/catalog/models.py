@@ -1,0 +1,182 @@
+"""The catalog: items (事项) with versions, status history, themes, duties and a search index."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Enum,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, TenantOwned, new_id, utcnow
+
+
+class ItemStatus(enum.StrEnum):
+    """保留, 取消, 下放, 转移, 整合."""
+
+    active = "active"
+    cancelled = "cancelled"
+    delegated = "delegated"
+    transferred = "transferred"
+    merged = "merged"
+
+
+class VersionState(enum.StrEnum):
+    draft = "draft"
+    published = "published"
+    superseded = "superseded"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True)
+
+
+class Category(Base):
+    """The managed list of item categories (行政许可, 行政确认 … 公共服务); platform-wide."""
+
+    __tablename__ = "item_categories"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # power | public_service
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Item(TenantOwned, Base):
+    """One service item of a tenant. Its content lives in versions; the columns here mirror
+    the live version's effective values so that lists, filters and statistics are indexed."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "code"),
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        Index("ix_items_browse", "tenant_id", "status", "category", "department_code"),
+        Index("ix_items_standard", "standard_item_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(64))
+    #: The province item this county item adopts (its content falls back to it), if any.
+    standard_item_id: Mapped[uuid.UUID | None] = mapped_column()
+    standard_tenant_id: Mapped[uuid.UUID | None] = mapped_column()
+    status: Mapped[ItemStatus] = mapped_column(
+        _enum(ItemStatus, "item_status"), default=ItemStatus.active
+    )
+    live_version_id: Mapped[uuid.UUID | None] = mapped_column()
+    # -- effective values of the live version (denormalised) --
+    name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20), default="power")
+    category: Mapped[str] = mapped_column(String(32), default="")
+    department_code: Mapped[str] = mapped_column(String(40), default="")
+    legal_days: Mapped[int] = mapped_column(Integer, default=0)
+    promised_days: Mapped[int] = mapped_column(Integer, default=0)
+    levels: Mapped[list] = mapped_column(JSON, default=list)
+    #: The live version's effective content (adopted items: the province's, with overrides).
+    effective: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ItemVersion(TenantOwned, Base):
+    """A version of an item: full content for the tenant's own items, only the changed fields
+    (overrides) for an item adopted from the province."""
+
+    __tablename__ = "item_versions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "item_id", "number"),
+        ForeignKeyConstraint(
+            ["tenant_id", "item_id"], ["items.tenant_id", "items.id"], ondelete="CASCADE"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    item_id: Mapped[uuid.UUID] = mapped_column()
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[VersionState] = mapped_column(
+        _enum(VersionState, "version_state"), default=VersionState.draft
+    )
+    content: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Set on publication: the full content in force under this version, which cases pin.
+    effective: Mapped[dict | None] = mapped_column(JSON)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column()
+
+
+class ItemChange(TenantOwned, Base):
+    """The public change log: publication and status changes, with reason and date."""
+
+    __tablename__ = "item_changes"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "item_id"], ["items.tenant_id", "items.id"], ondelete="CASCADE"
+        ),
+        Index("ix_item_changes_recent", "tenant_id", "effective_on"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    item_id: Mapped[uuid.UUID] = mapped_column()
+    action: Mapped[str] = mapped_column(String(20))  # publish|cancel|delegate|transfer|merge
+    reason: Mapped[str] = mapped_column(Text, default="")
+    target: Mapped[str] = mapped_column(String(200), default="")
+    effective_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Theme(TenantOwned, Base):
+    """A life event (办事专题): an ordered chain of item codes."""
+
+    __tablename__ = "themes"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "code"),
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    item_codes: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class DepartmentDuty(TenantOwned, Base):
+    """Department-level duties: main duties, boundary duties, in-process supervision rules."""
+
+    __tablename__ = "department_duties"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        Index("ix_department_duties_dept", "tenant_id", "department_code", "kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    department_code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))  # main_duty | boundary | supervision_rule
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ItemTerm(TenantOwned, Base):
+    """The Chinese search index: unigrams and bigrams of the effective text, plus words."""
+
+    __tablename__ = "item_terms"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "item_id"], ["items.tenant_id", "items.id"], ondelete="CASCADE"
+        ),
+    )
+
+    term: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

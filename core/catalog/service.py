@@ -1,0 +1,529 @@
+"""Catalog rules: drafts and publication, province standard and county adoption, status
+changes with their public log, browsing and search, statistics."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.catalog.content import ItemContent, parse_content, parse_overrides
+from core.catalog.errors import ItemConflict, ItemNotFound
+from core.catalog.models import (
+    Category,
+    DepartmentDuty,
+    Item,
+    ItemChange,
+    ItemStatus,
+    ItemVersion,
+    Theme,
+    VersionState,
+)
+from core.catalog.search import index_item, search_item_ids
+from core.db import PLATFORM, get_database, new_id, utcnow
+from core.errors import InvalidInput
+from core.tenancy import OrgUnit, OrgUnitKind, Tenant, get_tenant, scope_for
+
+__all__ = [
+    "ItemPage",
+    "adopt_item",
+    "catalog_stats",
+    "change_status",
+    "create_item",
+    "diff_versions",
+    "get_item",
+    "get_item_by_code",
+    "list_items",
+    "overrides_of",
+    "publish_item",
+    "save_draft",
+    "versions_of",
+]
+
+STATUS_ACTIONS = {
+    "cancel": ItemStatus.cancelled,
+    "delegate": ItemStatus.delegated,
+    "transfer": ItemStatus.transferred,
+    "merge": ItemStatus.merged,
+    "restore": ItemStatus.active,
+}
+
+
+def categories(session: Session) -> dict[str, Category]:
+    return {c.code: c for c in session.scalars(select(Category).order_by(Category.sort))}
+
+
+def departments(session: Session, tenant: Tenant) -> dict[str, OrgUnit]:
+    return {
+        u.code: u
+        for u in session.scalars(
+            select(OrgUnit).where(
+                OrgUnit.tenant_id == tenant.id, OrgUnit.kind == OrgUnitKind.department
+            )
+        )
+    }
+
+
+def _validate(session: Session, tenant: Tenant, raw: dict[str, Any]) -> ItemContent:
+    return parse_content(
+        raw, categories=set(categories(session)), departments=set(departments(session, tenant))
+    )
+
+
+def get_item(session: Session, tenant: Tenant, item_id: uuid.UUID) -> Item:
+    item = session.get(Item, (tenant.id, item_id))
+    if item is None:
+        raise ItemNotFound("no such item")
+    return item
+
+
+def get_item_by_code(session: Session, tenant: Tenant, code: str) -> Item:
+    item = session.scalar(select(Item).where(Item.tenant_id == tenant.id, Item.code == code))
+    if item is None:
+        raise ItemNotFound(f"no item '{code}'")
+    return item
+
+
+def versions_of(session: Session, item: Item) -> list[ItemVersion]:
+    return list(
+        session.scalars(
+            select(ItemVersion)
+            .where(ItemVersion.tenant_id == item.tenant_id, ItemVersion.item_id == item.id)
+            .order_by(ItemVersion.number)
+        )
+    )
+
+
+def _draft(session: Session, item: Item) -> ItemVersion | None:
+    return session.scalar(
+        select(ItemVersion).where(
+            ItemVersion.tenant_id == item.tenant_id,
+            ItemVersion.item_id == item.id,
+            ItemVersion.state == VersionState.draft,
+        )
+    )
+
+
+def _next_number(session: Session, item: Item) -> int:
+    top = session.scalar(
+        select(func.max(ItemVersion.number)).where(
+            ItemVersion.tenant_id == item.tenant_id, ItemVersion.item_id == item.id
+        )
+    )
+    return (top or 0) + 1
+
+
+def create_item(
+    session: Session,
+    tenant: Tenant,
+    *,
+    code: str,
+    content: dict[str, Any],
+    publish: bool = False,
+    valid_from: date | None = None,
+) -> Item:
+    """A tenant's own item, with its first version as a draft (or published at once)."""
+    code = code.strip()
+    if not code or len(code) > 64:
+        raise InvalidInput("item code: 1–64 characters", field="code")
+    if session.scalar(select(Item.id).where(Item.tenant_id == tenant.id, Item.code == code)):
+        raise ItemConflict(f"item code '{code}' is taken", field="code")
+    parsed = _validate(session, tenant, content)
+    item = Item(tenant_id=tenant.id, id=new_id(), code=code, name=parsed.name)
+    session.add(item)
+    session.flush()
+    session.add(
+        ItemVersion(
+            tenant_id=tenant.id,
+            id=new_id(),
+            item_id=item.id,
+            number=1,
+            content=msgspec.to_builtins(parsed),
+        )
+    )
+    session.flush()
+    if publish:
+        publish_item(session, tenant, item, valid_from=valid_from)
+    return item
+
+
+def save_draft(
+    session: Session, tenant: Tenant, item: Item, content: dict[str, Any], note: str = ""
+) -> ItemVersion:
+    """Create or replace the item's draft. The live version keeps serving meanwhile."""
+    if item.standard_item_id is not None:
+        stored = parse_overrides(content)
+        _validate(session, tenant, {**_standard_content(session, item), **stored})
+    else:
+        stored = msgspec.to_builtins(_validate(session, tenant, content))
+    draft = _draft(session, item)
+    if draft is None:
+        draft = ItemVersion(
+            tenant_id=tenant.id, id=new_id(), item_id=item.id, number=_next_number(session, item)
+        )
+        session.add(draft)
+    draft.content = stored
+    draft.note = note
+    session.flush()
+    return draft
+
+
+@contextmanager
+def _session_for(session: Session, tenant_id: uuid.UUID) -> Iterator[Session]:
+    """A session that may read ``tenant_id``'s rows: the caller's own when it works across
+    tenants (PLATFORM, e.g. applying tenant packs in one transaction), else a scoped one."""
+    if session.info.get("scope") is PLATFORM:
+        yield session
+        return
+    database = get_database()
+    with database.session(scope=None) as s:
+        other = get_tenant(s, tenant_id)
+    with database.session(scope=scope_for(other)) as scoped:
+        yield scoped
+
+
+def _standard_content(session: Session, item: Item) -> dict[str, Any]:
+    """The province item's live content (read in the province's own scope)."""
+    assert item.standard_item_id and item.standard_tenant_id
+    with _session_for(session, item.standard_tenant_id) as s:
+        standard = s.get(Item, (item.standard_tenant_id, item.standard_item_id))
+        if standard is None or not standard.effective:
+            raise ItemNotFound("the province item is not published")
+        return dict(standard.effective)
+
+
+def publish_item(
+    session: Session,
+    tenant: Tenant,
+    item: Item,
+    *,
+    valid_from: date | None = None,
+    reason: str = "",
+) -> ItemVersion:
+    """Make the draft live: the previous live version is superseded, cases filed under it
+    keep it. A province's publication flows on to the counties that adopted the item."""
+    draft = _draft(session, item)
+    if draft is None:
+        raise ItemConflict("there is no draft to publish")
+    if item.standard_item_id is not None:
+        effective = _validate(
+            session, tenant, {**_standard_content(session, item), **draft.content}
+        )
+    else:
+        effective = _validate(session, tenant, draft.content)
+    _go_live(session, tenant, item, draft, msgspec.to_builtins(effective), valid_from)
+    session.add(
+        ItemChange(
+            tenant_id=tenant.id,
+            id=new_id(),
+            item_id=item.id,
+            action="publish",
+            reason=reason or draft.note or f"发布第 {draft.number} 版",
+            effective_on=valid_from or date.today(),
+        )
+    )
+    session.flush()
+    if tenant.is_province:
+        _propagate(session, item)
+    return draft
+
+
+def _go_live(
+    session: Session,
+    tenant: Tenant,
+    item: Item,
+    version: ItemVersion,
+    effective: dict[str, Any],
+    valid_from: date | None,
+) -> None:
+    today = valid_from or date.today()
+    if item.live_version_id:
+        live = session.get(ItemVersion, (tenant.id, item.live_version_id))
+        if live is not None:
+            live.state = VersionState.superseded
+            live.valid_to = today
+    version.state = VersionState.published
+    version.published_at = utcnow()
+    version.valid_from = today
+    version.effective = effective
+    item.live_version_id = version.id
+    item.effective = effective
+    item.name = effective["name"]
+    item.kind = effective["kind"]
+    item.category = effective["category"]
+    item.department_code = effective["department"]
+    item.legal_days = effective["legal_days"]
+    item.promised_days = effective["promised_days"]
+    item.levels = list(effective["levels"])
+    session.flush()
+    _reindex(session, tenant, item)
+
+
+def _reindex(session: Session, tenant: Tenant, item: Item) -> None:
+    eff = item.effective
+    dept = departments(session, tenant).get(eff.get("department", ""))
+    cat = session.get(Category, eff.get("category", ""))
+    index_item(
+        session,
+        tenant.id,
+        item.id,
+        [
+            eff.get("name", ""),
+            item.code,
+            " ".join(eff.get("keywords", [])),
+            dept.name if dept else "",
+            cat.name if cat else "",
+            eff.get("implementing_body", ""),
+        ],
+    )
+
+
+def _propagate(session: Session, standard: Item) -> None:
+    """Re-publish every county item adopting ``standard`` with the new province content."""
+    with _platform(session) as s:
+        adopters = s.execute(
+            select(Item.tenant_id, Item.id).where(Item.standard_item_id == standard.id)
+        ).all()
+    for tenant_id, item_id in adopters:
+        with _session_for(session, tenant_id) as s:
+            county = s.get(Tenant, tenant_id)
+            item = s.get(Item, (tenant_id, item_id))
+            live = s.get(ItemVersion, (tenant_id, item.live_version_id)) if item else None
+            if county is None or item is None or live is None:
+                continue
+            effective = msgspec.to_builtins(
+                _validate(s, county, {**standard.effective, **live.content})
+            )
+            version = ItemVersion(
+                tenant_id=county.id,
+                id=new_id(),
+                item_id=item.id,
+                number=_next_number(s, item),
+                content=dict(live.content),
+                note="省级标准更新",
+            )
+            s.add(version)
+            s.flush()
+            _go_live(s, county, item, version, effective, None)
+            if s is not session:
+                s.commit()
+
+
+@contextmanager
+def _platform(session: Session) -> Iterator[Session]:
+    if session.info.get("scope") is PLATFORM:
+        yield session
+        return
+    with get_database().session(scope=PLATFORM) as s:
+        yield s
+
+
+def adopt_item(
+    session: Session,
+    tenant: Tenant,
+    standard_code: str,
+    *,
+    overrides: dict[str, Any],
+    code: str | None = None,
+) -> Item:
+    """A county adopts its province's item ``standard_code``, overriding some fields
+    (at least the department, which must be the county's own)."""
+    if tenant.is_province:
+        raise InvalidInput("a province publishes its standard; counties adopt it", field="code")
+    with _session_for(session, tenant.province_id) as s:
+        standard = s.scalar(
+            select(Item).where(Item.tenant_id == tenant.province_id, Item.code == standard_code)
+        )
+        if standard is None or not standard.effective:
+            raise ItemNotFound(
+                f"the province has no published item '{standard_code}'", field="standard_code"
+            )
+        standard_id, standard_effective = standard.id, dict(standard.effective)
+    code = code or standard_code
+    if session.scalar(select(Item.id).where(Item.tenant_id == tenant.id, Item.code == code)):
+        raise ItemConflict(f"item code '{code}' is taken", field="code")
+    overrides = parse_overrides(overrides)
+    effective = _validate(session, tenant, {**standard_effective, **overrides})
+    item = Item(
+        tenant_id=tenant.id,
+        id=new_id(),
+        code=code,
+        standard_item_id=standard_id,
+        standard_tenant_id=tenant.province_id,
+        name=effective.name,
+    )
+    session.add(item)
+    session.flush()
+    version = ItemVersion(
+        tenant_id=tenant.id,
+        id=new_id(),
+        item_id=item.id,
+        number=1,
+        content=overrides,
+        note="采用省级标准",
+    )
+    session.add(version)
+    session.flush()
+    _go_live(session, tenant, item, version, msgspec.to_builtins(effective), None)
+    session.add(
+        ItemChange(
+            tenant_id=tenant.id,
+            id=new_id(),
+            item_id=item.id,
+            action="publish",
+            reason="采用省级标准事项",
+            effective_on=date.today(),
+        )
+    )
+    session.flush()
+    return item
+
+
+def overrides_of(session: Session, item: Item) -> dict[str, Any]:
+    """What a county changed against its province's standard (empty for own items)."""
+    if item.standard_item_id is None or item.live_version_id is None:
+        return {}
+    live = session.get(ItemVersion, (item.tenant_id, item.live_version_id))
+    return dict(live.content) if live else {}
+
+
+def change_status(
+    session: Session,
+    tenant: Tenant,
+    item: Item,
+    action: str,
+    *,
+    reason: str,
+    target: str = "",
+    effective_on: date | None = None,
+) -> ItemChange:
+    """取消, 下放, 转移, 整合 (or restore), with a reason, kept in the public change log."""
+    if action not in STATUS_ACTIONS:
+        raise InvalidInput(f"unknown action '{action}'", field="action")
+    if not reason.strip():
+        raise InvalidInput("a status change needs a reason", field="reason")
+    if action in ("delegate", "transfer", "merge") and not target.strip():
+        raise InvalidInput("say where the item goes", field="target")
+    new = STATUS_ACTIONS[action]
+    if new == item.status:
+        raise ItemConflict(f"the item is already {item.status.value}", field="action")
+    item.status = new
+    change = ItemChange(
+        tenant_id=tenant.id,
+        id=new_id(),
+        item_id=item.id,
+        action=action,
+        reason=reason.strip(),
+        target=target.strip(),
+        effective_on=effective_on or date.today(),
+    )
+    session.add(change)
+    session.flush()
+    return change
+
+
+def diff_versions(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Field by field: (field, old value, new value) for every field that differs."""
+    keys = list(dict.fromkeys([*old.keys(), *new.keys()]))
+    return [(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]
+
+
+@dataclass
+class ItemPage:
+    items: list[Item]
+    total: int
+
+
+def list_items(
+    session: Session,
+    tenant: Tenant,
+    *,
+    q: str | None = None,
+    department: str | None = None,
+    category: str | None = None,
+    level: str | None = None,
+    theme: str | None = None,
+    status: str | None = "active",
+    limit: int = 20,
+    offset: int = 0,
+) -> ItemPage:
+    """Published items, filtered; ``q`` searches names, keywords, departments, categories."""
+    stmt = select(Item).where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
+    if status:
+        stmt = stmt.where(Item.status == ItemStatus(status))
+    if department:
+        stmt = stmt.where(Item.department_code == department)
+    if category:
+        stmt = stmt.where(Item.category == category)
+    if theme:
+        row = session.scalar(select(Theme).where(Theme.tenant_id == tenant.id, Theme.code == theme))
+        stmt = stmt.where(Item.code.in_(row.item_codes if row else []))
+    if q is not None:
+        ids = search_item_ids(session, tenant.id, q)
+        if ids is None:
+            return ItemPage([], 0)
+        stmt = stmt.where(Item.id.in_(ids))
+    items = list(session.scalars(stmt.order_by(Item.code)))
+    if level:  # few items per tenant match the other filters; JSON filtering stays portable
+        items = [i for i in items if level in (i.levels or [])]
+    return ItemPage(items[offset : offset + limit], len(items))
+
+
+def catalog_stats(session: Session, tenant: Tenant) -> dict[str, Any]:
+    """Counts as the seeds publish them: by department, category and status, plus duties."""
+
+    def grouped(column):  # type: ignore[no-untyped-def]
+        return dict(
+            session.execute(
+                select(column, func.count())
+                .where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
+                .group_by(column)
+            ).all()
+        )
+
+    by_status = {
+        str(k.value if hasattr(k, "value") else k): v for k, v in grouped(Item.status).items()
+    }
+    active = (
+        select(Item)
+        .where(
+            Item.tenant_id == tenant.id,
+            Item.status == ItemStatus.active,
+            Item.live_version_id.is_not(None),
+        )
+        .subquery()
+    )
+    by_department = dict(
+        session.execute(
+            select(active.c.department_code, func.count()).group_by(active.c.department_code)
+        ).all()
+    )
+    by_category = dict(
+        session.execute(select(active.c.category, func.count()).group_by(active.c.category)).all()
+    )
+    by_kind = dict(
+        session.execute(select(active.c.kind, func.count()).group_by(active.c.kind)).all()
+    )
+    duties = dict(
+        session.execute(
+            select(DepartmentDuty.kind, func.count())
+            .where(DepartmentDuty.tenant_id == tenant.id)
+            .group_by(DepartmentDuty.kind)
+        ).all()
+    )
+    return {
+        "items": sum(by_department.values()),
+        "by_status": by_status,
+        "by_department": by_department,
+        "by_category": by_category,
+        "by_kind": by_kind,
+        "duties": duties,
+        "changed": sum(v for k, v in by_status.items() if k != "active"),
+    }

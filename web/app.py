@@ -22,10 +22,12 @@ from core.config import Settings, get_settings
 from core.db import Database, get_database
 from core.plugins import get_plugin_manager
 from web import oidc
+from web.api.catalog import CatalogApi
 from web.api.tenant import TenantApi
 from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
 from web.hosts import HostMap, HostRouting
+from web.pages.catalog import CatalogController
 from web.pages.platform import healthz, platform_home, set_language
 from web.pages.portal import PortalController
 from web.pages.staff import StaffController
@@ -88,8 +90,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             healthz,
             set_language,
             PortalController,
+            CatalogController,
             StaffController,
             TenantApi,
+            CatalogApi,
             *oidc.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False

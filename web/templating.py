@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
+from jinja2.ext import _make_new_gettext, _make_new_ngettext
 from litestar import Request
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.response import Template
@@ -34,6 +36,13 @@ def template_config() -> TemplateConfig:
     )
 
 
+@lru_cache(maxsize=4)
+def _callables(lang: str) -> tuple[Any, Any]:
+    """Jinja's new-style gettext (``_("共 %(n)s 项", n=3)``, autoescape-aware) per language."""
+    trans = translations(lang)
+    return _make_new_gettext(trans.gettext), _make_new_ngettext(trans.ngettext)
+
+
 def lang_of(request: Request) -> str:
     lang = request.cookies.get("lang", "zh")
     return lang if lang in LANGUAGES else "zh"
@@ -49,14 +58,14 @@ def page(
 ) -> Template:
     """A full page (or, for an htmx request, the same template: partials start with ``_``)."""
     lang = lang_of(request)
-    trans = translations(lang)
+    gettext, ngettext = _callables(lang)
     ctx: dict[str, Any] = {
         "request": request,
         "tenant": tenant,
         "lang": lang,
-        "gettext": trans.gettext,
-        "ngettext": trans.ngettext,
-        "_": trans.gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "_": gettext,
         "principal": request.scope.get("state", {}).get("principal"),
         "base": f"/t/{tenant.slug}" if tenant else "",
         "plugin_vars": {},

@@ -4,8 +4,6 @@ changes with their public log, browsing and search, statistics."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,9 +25,9 @@ from core.catalog.models import (
     VersionState,
 )
 from core.catalog.search import index_item, search_item_ids
-from core.db import PLATFORM, get_database, new_id, utcnow
+from core.db import new_id, platform_scope, utcnow
 from core.errors import InvalidInput
-from core.tenancy import OrgUnit, OrgUnitKind, Tenant, get_tenant, scope_for
+from core.tenancy import OrgUnit, OrgUnitKind, Tenant
 
 __all__ = [
     "ItemPage",
@@ -175,24 +173,10 @@ def save_draft(
     return draft
 
 
-@contextmanager
-def _session_for(session: Session, tenant_id: uuid.UUID) -> Iterator[Session]:
-    """A session that may read ``tenant_id``'s rows: the caller's own when it works across
-    tenants (PLATFORM, e.g. applying tenant packs in one transaction), else a scoped one."""
-    if session.info.get("scope") is PLATFORM:
-        yield session
-        return
-    database = get_database()
-    with database.session(scope=None) as s:
-        other = get_tenant(s, tenant_id)
-    with database.session(scope=scope_for(other)) as scoped:
-        yield scoped
-
-
 def _standard_content(session: Session, item: Item) -> dict[str, Any]:
     """The province item's live content (read in the province's own scope)."""
     assert item.standard_item_id and item.standard_tenant_id
-    with _session_for(session, item.standard_tenant_id) as s:
+    with platform_scope(session) as s:
         standard = s.get(Item, (item.standard_tenant_id, item.standard_item_id))
         if standard is None or not standard.effective:
             raise ItemNotFound("the province item is not published")
@@ -287,12 +271,12 @@ def _reindex(session: Session, tenant: Tenant, item: Item) -> None:
 
 def _propagate(session: Session, standard: Item) -> None:
     """Re-publish every county item adopting ``standard`` with the new province content."""
-    with _platform(session) as s:
+    with platform_scope(session) as s:
         adopters = s.execute(
             select(Item.tenant_id, Item.id).where(Item.standard_item_id == standard.id)
         ).all()
     for tenant_id, item_id in adopters:
-        with _session_for(session, tenant_id) as s:
+        with platform_scope(session) as s:
             county = s.get(Tenant, tenant_id)
             item = s.get(Item, (tenant_id, item_id))
             live = s.get(ItemVersion, (tenant_id, item.live_version_id)) if item else None
@@ -312,17 +296,6 @@ def _propagate(session: Session, standard: Item) -> None:
             s.add(version)
             s.flush()
             _go_live(s, county, item, version, effective, None)
-            if s is not session:
-                s.commit()
-
-
-@contextmanager
-def _platform(session: Session) -> Iterator[Session]:
-    if session.info.get("scope") is PLATFORM:
-        yield session
-        return
-    with get_database().session(scope=PLATFORM) as s:
-        yield s
 
 
 def adopt_item(
@@ -337,7 +310,7 @@ def adopt_item(
     (at least the department, which must be the county's own)."""
     if tenant.is_province:
         raise InvalidInput("a province publishes its standard; counties adopt it", field="code")
-    with _session_for(session, tenant.province_id) as s:
+    with platform_scope(session) as s:
         standard = s.scalar(
             select(Item).where(Item.tenant_id == tenant.province_id, Item.code == standard_code)
         )
@@ -526,4 +499,28 @@ def catalog_stats(session: Session, tenant: Tenant) -> dict[str, Any]:
         "by_kind": by_kind,
         "duties": duties,
         "changed": sum(v for k, v in by_status.items() if k != "active"),
+    }
+
+
+def province_stats(session: Session, province: Tenant) -> dict[str, Any]:
+    """A province's own catalog statistics plus each of its cities' and counties'."""
+    with platform_scope(session) as s:
+        children = list(
+            s.scalars(
+                select(Tenant).where(Tenant.parent_id == province.id).order_by(Tenant.division_code)
+            )
+        )
+        per_tenant = {t.slug: catalog_stats(s, t) for t in [province, *children]}
+    totals: dict[str, Any] = {"items": 0, "changed": 0, "by_category": {}}
+    for slug, stats in per_tenant.items():
+        if slug == province.slug:
+            continue
+        totals["items"] += stats["items"]
+        totals["changed"] += stats["changed"]
+        for k, v in stats["by_category"].items():
+            totals["by_category"][k] = totals["by_category"].get(k, 0) + v
+    return {
+        "tenants": per_tenant,
+        "counties_total": totals,
+        "names": {t.slug: t.display_name for t in [province, *children]},
     }

@@ -2,7 +2,7 @@
 
 from core.db._base import Base, ProvinceOwned, TenantOwned, new_id, utcnow
 from core.db._scope import PLATFORM, Scope, TenantScopeError, scope_of
-from core.db._session import Database, get_database, reset_database
+from core.db._session import Database, get_database, platform_scope, reset_database
 from core.db._types import EncryptedString, blind_index
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "blind_index",
     "get_database",
     "new_id",
+    "platform_scope",
     "reset_database",
     "scope_of",
     "utcnow",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import get_settings
 from core.db._scope import PLATFORM, Scope, _Platform, install_scope_filter
 
-__all__ = ["Database", "GovhallSession", "get_database", "reset_database"]
+__all__ = ["Database", "GovhallSession", "get_database", "platform_scope", "reset_database"]
 
 
 class GovhallSession(Session):
@@ -39,6 +39,33 @@ def _set_pg_scope(session: Session, transaction, connection) -> None:  # type: i
 
 
 event.listen(GovhallSession, "after_begin", _set_pg_scope)
+
+
+@contextmanager
+def platform_scope(session: Session) -> Iterator[Session]:
+    """Work across tenants inside the caller's own transaction, then return to its scope.
+
+    For the few services that must touch another tenant atomically (a province's catalog
+    change flowing to its counties). Pending changes are flushed on the way in and out, so
+    each is checked against the scope it was made in.
+    """
+    previous = session.info.get("scope")
+    if previous is PLATFORM:
+        yield session
+        return
+    session.flush()
+    session.connection()  # begin now, under the caller's scope, so its settings are in force
+    session.info["scope"] = PLATFORM
+    pg = session.get_bind().dialect.name == "postgresql"
+    if pg:
+        session.execute(text("SELECT set_config('govhall.platform', 'on', true)"))
+    try:
+        yield session
+        session.flush()
+    finally:
+        session.info["scope"] = previous
+        if pg and session.in_transaction():
+            session.execute(text("SELECT set_config('govhall.platform', 'off', true)"))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

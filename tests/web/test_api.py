@@ -141,6 +141,20 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
             "division_code": "341699",
         },
         ("PATCH", "/api/v1/t/{slug}/tenants/{child}"): {"status": "suspended"},
+        ("POST", "/api/v1/t/{slug}/items"): {
+            "code": "EVIL-1",
+            "content": {"name": "越权事项", "category": "xzxk", "department": "BZ-RSJ"},
+        },
+        ("PUT", "/api/v1/t/{slug}/items/{code}/draft"): {"content": {"name": "越权修改"}},
+        ("POST", "/api/v1/t/{slug}/items/{code}/publish"): {},
+        ("POST", "/api/v1/t/{slug}/items/adopt"): {
+            "standard_code": "AH-SB01",
+            "overrides": {"department": "BZ-RSJ"},
+        },
+        ("POST", "/api/v1/t/{slug}/items/{code}/status"): {
+            "action": "cancel",
+            "reason": "越权取消",
+        },
     }
 
 
@@ -175,7 +189,10 @@ def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: 
                 .replace("{staff_id}", bozhou_staff)
                 .replace("{name}", "sms_console")
                 .replace("{child}", "bozhou")
+                .replace("{code}", "BZ-SB01")
             )
+            if template.endswith("/diff"):
+                path += "?from_version=1&to_version=1"
             response = client.request(
                 method,
                 path,
@@ -186,7 +203,9 @@ def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: 
             if slug == "bozhou" and method != "GET":
                 # A hechi credential is no credential at bozhou.
                 assert response.status_code == 401, (method, path, response.status_code)
-            if slug == "hechi" and ("{unit_id}" in template or "{staff_id}" in template):
+            if slug == "hechi" and any(
+                p in template for p in ("{unit_id}", "{staff_id}", "{code}")
+            ):
                 assert response.status_code == 404, (method, path, response.status_code)
             if slug == "hechi" and response.status_code < 300:
                 assert not (bozhou_ids & set(_ids_in(response.json()))), (method, path)

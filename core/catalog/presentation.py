@@ -1,0 +1,83 @@
+"""Labels and derived views of item content for pages, PDFs and exports (Chinese first)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["FIELD_LABELS", "LABELS", "fee_total", "flow_steps"]
+
+LABELS: dict[str, dict[str, str]] = {
+    "levels": {
+        "county": "县级政务服务中心",
+        "township": "乡镇便民服务中心",
+        "village": "村便民服务站",
+    },
+    "channels": {"online": "网上申报", "counter": "窗口办理", "agent": "代办"},
+    "delivery": {"pickup": "窗口领取", "courier": "快递送达"},
+    "required": {"required": "必要", "conditional": "视情况提交"},
+    "form": {
+        "original": "原件",
+        "copy": "复印件",
+        "original_and_copy": "原件及复印件",
+        "electronic": "电子材料",
+    },
+    "kind": {"power": "行政权力", "public_service": "公共服务"},
+    "status": {
+        "active": "在用",
+        "cancelled": "已取消",
+        "delegated": "已下放",
+        "transferred": "已转移",
+        "merged": "已整合",
+    },
+    "action": {
+        "publish": "发布",
+        "cancel": "取消",
+        "delegate": "下放",
+        "transfer": "转移",
+        "merge": "整合",
+        "restore": "恢复",
+    },
+    "duty": {
+        "main_duty": "主要职责",
+        "boundary": "职责边界",
+        "supervision_rule": "事中事后监管制度",
+    },
+}
+
+FIELD_LABELS = {
+    "name": "事项名称",
+    "kind": "事项类型",
+    "category": "事项类别",
+    "department": "实施部门",
+    "implementing_body": "承办机构",
+    "legal_basis": "设定依据",
+    "conditions": "办理条件",
+    "materials": "申报材料",
+    "fees": "收费标准",
+    "legal_days": "法定时限",
+    "promised_days": "承诺时限",
+    "levels": "受理层级",
+    "channels": "办理渠道",
+    "delivery": "送达方式",
+    "process": "办理流程",
+    "contacts": "咨询方式",
+    "office_hours": "办公时间",
+    "keywords": "关键词",
+    "responsibilities": "责任清单",
+}
+
+#: The common process shapes until the workflow's definitions draw the chart themselves.
+_FLOWS = {
+    "five_post": ["申请", "受理", "审核", "审批", "发证"],
+    "short": ["受理", "审核", "审批"],
+    "instant": ["受理", "即办"],
+}
+
+
+def flow_steps(content: dict[str, Any]) -> list[str]:
+    return _FLOWS.get(content.get("process", "short"), _FLOWS["short"])
+
+
+def fee_total(content: dict[str, Any]) -> Decimal:
+    return sum((Decimal(f["amount"]) for f in content.get("fees", [])), Decimal(0))

@@ -1,0 +1,364 @@
+"""API: the catalog — items, versions, diffs, change log, themes, statistics; and, for a
+tenant admin, drafts, publication, adoption and status changes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import msgspec
+from litestar import Controller, get, post, put
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from core.catalog import (
+    Item,
+    ItemChange,
+    Theme,
+    adopt_item,
+    catalog_stats,
+    change_status,
+    create_item,
+    diff_versions,
+    get_item_by_code,
+    list_items,
+    overrides_of,
+    publish_item,
+    save_draft,
+    versions_of,
+)
+from core.catalog.service import province_stats
+from core.errors import NotFound
+from core.identity import Principal, Role
+from core.tenancy import Tenant
+from web.auth import require_staff
+
+
+class ItemSummary(msgspec.Struct):
+    code: str
+    name: str
+    kind: str
+    category: str
+    department: str
+    status: str
+    legal_days: int
+    promised_days: int
+    levels: list[str]
+    adopted_from_province: bool
+
+
+class ItemOut(msgspec.Struct):
+    code: str
+    status: str
+    version: int | None
+    content: dict[str, Any]
+    local_overrides: dict[str, Any]
+    adopted_from_province: bool
+
+
+class ItemListOut(msgspec.Struct):
+    total: int
+    items: list[ItemSummary]
+
+
+class VersionOut(msgspec.Struct):
+    number: int
+    state: str
+    valid_from: date | None
+    valid_to: date | None
+    note: str
+    content: dict[str, Any]
+    effective: dict[str, Any] | None
+
+
+class DiffEntry(msgspec.Struct):
+    field: str
+    old: Any
+    new: Any
+
+
+class ChangeOut(msgspec.Struct):
+    item_code: str
+    item_name: str
+    action: str
+    reason: str
+    target: str
+    effective_on: date
+
+
+class ThemeOut(msgspec.Struct):
+    code: str
+    name: str
+    description: str
+    items: list[str]
+
+
+class ItemCreate(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    content: dict[str, Any]
+    publish: bool = False
+
+
+class DraftIn(msgspec.Struct, forbid_unknown_fields=True):
+    content: dict[str, Any]
+    note: str = ""
+
+
+class PublishIn(msgspec.Struct, forbid_unknown_fields=True):
+    valid_from: date | None = None
+    reason: str = ""
+
+
+class AdoptIn(msgspec.Struct, forbid_unknown_fields=True):
+    standard_code: str
+    overrides: dict[str, Any]
+    code: str | None = None
+
+
+class StatusIn(msgspec.Struct, forbid_unknown_fields=True):
+    action: str
+    reason: str
+    target: str = ""
+    effective_on: date | None = None
+
+
+def _summary(item: Item) -> ItemSummary:
+    return ItemSummary(
+        code=item.code,
+        name=item.name,
+        kind=item.kind,
+        category=item.category,
+        department=item.department_code,
+        status=item.status.value,
+        legal_days=item.legal_days,
+        promised_days=item.promised_days,
+        levels=list(item.levels or []),
+        adopted_from_province=item.standard_item_id is not None,
+    )
+
+
+def _item_out(db: Session, item: Item) -> ItemOut:
+    live = next((v for v in versions_of(db, item) if v.id == item.live_version_id), None)
+    return ItemOut(
+        code=item.code,
+        status=item.status.value,
+        version=live.number if live else None,
+        content=dict(item.effective or {}),
+        local_overrides=overrides_of(db, item),
+        adopted_from_province=item.standard_item_id is not None,
+    )
+
+
+def _version_out(v: Any) -> VersionOut:
+    return VersionOut(
+        number=v.number,
+        state=v.state.value,
+        valid_from=v.valid_from,
+        valid_to=v.valid_to,
+        note=v.note,
+        content=dict(v.content),
+        effective=dict(v.effective) if v.effective else None,
+    )
+
+
+class CatalogApi(Controller):
+    path = "/api/v1/t/{slug:str}"
+    tags = ["catalog"]
+
+    @get("/items", summary="List, filter and search published items", sync_to_thread=True)
+    def search(
+        self,
+        db: Session,
+        tenant: Tenant,
+        q: str | None = None,
+        department: str | None = None,
+        category: str | None = None,
+        level: str | None = None,
+        theme: str | None = None,
+        status: str = "active",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> ItemListOut:
+        if status not in ("active", "cancelled", "delegated", "transferred", "merged", "all"):
+            from core.errors import InvalidInput
+
+            raise InvalidInput(f"unknown status '{status}'", field="status")
+        page = list_items(
+            db,
+            tenant,
+            q=q,
+            department=department,
+            category=category,
+            level=level,
+            theme=theme,
+            status=None if status == "all" else status,
+            limit=max(1, min(limit, 200)),
+            offset=max(0, offset),
+        )
+        return ItemListOut(total=page.total, items=[_summary(i) for i in page.items])
+
+    @get(
+        "/items/{code:str}",
+        summary="One item: its effective content and local changes",
+        sync_to_thread=True,
+    )
+    def item(self, db: Session, tenant: Tenant, code: str) -> ItemOut:
+        item = get_item_by_code(db, tenant, code)
+        if not item.live_version_id:
+            raise NotFound(f"no item '{code}'")
+        return _item_out(db, item)
+
+    @get(
+        "/items/{code:str}/versions",
+        summary="Every version of an item (staff)",
+        sync_to_thread=True,
+    )
+    def versions(
+        self, db: Session, tenant: Tenant, principal: Principal | None, code: str
+    ) -> list[VersionOut]:
+        item = get_item_by_code(db, tenant, code)
+        published = [v for v in versions_of(db, item) if v.state.value != "draft"]
+        if principal is not None and principal.is_staff:
+            published = versions_of(db, item)
+        return [_version_out(v) for v in published]
+
+    @get("/items/{code:str}/diff", summary="What changed between two versions", sync_to_thread=True)
+    def diff(
+        self,
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        code: str,
+        from_version: int,
+        to_version: int,
+    ) -> list[DiffEntry]:
+        item = get_item_by_code(db, tenant, code)
+        by_number = {
+            v.number: v
+            for v in versions_of(db, item)
+            if v.state.value != "draft" or (principal and principal.is_staff)
+        }
+        if from_version not in by_number or to_version not in by_number:
+            raise NotFound("no such version")
+        old, new = by_number[from_version], by_number[to_version]
+        return [
+            DiffEntry(field=f, old=a, new=b)
+            for f, a, b in diff_versions(old.effective or old.content, new.effective or new.content)
+        ]
+
+    @get("/catalog/changes", summary="The public change log", sync_to_thread=True)
+    def changes(self, db: Session, tenant: Tenant, limit: int = 100) -> list[ChangeOut]:
+        rows = db.execute(
+            select(ItemChange, Item.code, Item.name)
+            .join(Item, and_(Item.tenant_id == ItemChange.tenant_id, Item.id == ItemChange.item_id))
+            .where(ItemChange.tenant_id == tenant.id)
+            .order_by(ItemChange.effective_on.desc(), ItemChange.created_at.desc())
+            .limit(max(1, min(limit, 1000)))
+        ).all()
+        return [
+            ChangeOut(
+                item_code=code,
+                item_name=name,
+                action=c.action,
+                reason=c.reason,
+                target=c.target,
+                effective_on=c.effective_on,
+            )
+            for c, code, name in rows
+        ]
+
+    @get(
+        "/catalog/stats",
+        summary="Catalog statistics (a province: with its counties)",
+        sync_to_thread=True,
+    )
+    def stats(self, db: Session, tenant: Tenant) -> dict[str, Any]:
+        if tenant.is_province:
+            return province_stats(db, tenant)
+        return catalog_stats(db, tenant)
+
+    @get("/themes", summary="Life-event themes (办事专题)", sync_to_thread=True)
+    def themes(self, db: Session, tenant: Tenant) -> list[ThemeOut]:
+        return [
+            ThemeOut(code=t.code, name=t.name, description=t.description, items=list(t.item_codes))
+            for t in db.scalars(
+                select(Theme).where(Theme.tenant_id == tenant.id).order_by(Theme.code)
+            )
+        ]
+
+    # -- administration -------------------------------------------------------------------
+
+    @post("/items", summary="Create an item of this tenant (tenant admin)", sync_to_thread=True)
+    def create(
+        self, db: Session, tenant: Tenant, principal: Principal | None, data: ItemCreate
+    ) -> ItemOut:
+        require_staff(principal, Role.tenant_admin, Role.province_admin)
+        item = create_item(db, tenant, code=data.code, content=data.content, publish=data.publish)
+        db.commit()
+        return _item_out(db, item)
+
+    @put(
+        "/items/{code:str}/draft",
+        summary="Save the item's draft (tenant admin)",
+        sync_to_thread=True,
+    )
+    def draft(
+        self, db: Session, tenant: Tenant, principal: Principal | None, code: str, data: DraftIn
+    ) -> VersionOut:
+        require_staff(principal, Role.tenant_admin, Role.province_admin)
+        version = save_draft(
+            db, tenant, get_item_by_code(db, tenant, code), data.content, data.note
+        )
+        db.commit()
+        return _version_out(version)
+
+    @post(
+        "/items/{code:str}/publish",
+        summary="Publish the draft (tenant admin)",
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def publish(
+        self, db: Session, tenant: Tenant, principal: Principal | None, code: str, data: PublishIn
+    ) -> ItemOut:
+        require_staff(principal, Role.tenant_admin, Role.province_admin)
+        item = get_item_by_code(db, tenant, code)
+        publish_item(db, tenant, item, valid_from=data.valid_from, reason=data.reason)
+        db.commit()
+        return _item_out(db, item)
+
+    @post(
+        "/items/adopt",
+        summary="Adopt a province item with local overrides (county admin)",
+        sync_to_thread=True,
+    )
+    def adopt(
+        self, db: Session, tenant: Tenant, principal: Principal | None, data: AdoptIn
+    ) -> ItemOut:
+        require_staff(principal, Role.tenant_admin)
+        item = adopt_item(db, tenant, data.standard_code, overrides=data.overrides, code=data.code)
+        db.commit()
+        return _item_out(db, item)
+
+    @post(
+        "/items/{code:str}/status",
+        summary="Cancel, delegate, transfer or merge (admin)",
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def status(
+        self, db: Session, tenant: Tenant, principal: Principal | None, code: str, data: StatusIn
+    ) -> ItemOut:
+        require_staff(principal, Role.tenant_admin, Role.province_admin)
+        item = get_item_by_code(db, tenant, code)
+        change_status(
+            db,
+            tenant,
+            item,
+            data.action,
+            reason=data.reason,
+            target=data.target,
+            effective_on=data.effective_on,
+        )
+        db.commit()
+        return _item_out(db, item)

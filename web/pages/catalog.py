@@ -1,0 +1,205 @@
+"""The public catalog portal (晒权 + 一次性告知): browse, search, item guide, PDF checklist,
+themes, change log and statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.response import Response, Template
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from core.catalog import (
+    Category,
+    DepartmentDuty,
+    Item,
+    ItemChange,
+    Theme,
+    catalog_stats,
+    get_item_by_code,
+    list_items,
+    overrides_of,
+    versions_of,
+)
+from core.catalog.pdf import checklist_pdf
+from core.catalog.presentation import FIELD_LABELS, LABELS, fee_total, flow_steps
+from core.catalog.service import departments, province_stats
+from core.errors import NotFound
+from core.tenancy import Tenant
+from web.pages.portal import render
+
+PAGE_SIZE = 20
+
+
+def _filters(db: Session, tenant: Tenant) -> dict[str, Any]:
+    return {
+        "departments": departments(db, tenant),
+        "categories": {c.code: c for c in db.scalars(select(Category).order_by(Category.sort))},
+        "themes": list(
+            db.scalars(select(Theme).where(Theme.tenant_id == tenant.id).order_by(Theme.code))
+        ),
+        "labels": LABELS,
+    }
+
+
+class CatalogController(Controller):
+    path = "/t/{slug:str}"
+    include_in_schema = False
+
+    @get("/items", name="catalog_items", sync_to_thread=True)
+    def items(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        q: str | None = None,
+        department: str | None = None,
+        category: str | None = None,
+        level: str | None = None,
+        theme: str | None = None,
+        page: int = 1,
+    ) -> Template:
+        page = max(1, page)
+        result = list_items(
+            db,
+            tenant,
+            q=q,
+            department=department or None,
+            category=category or None,
+            level=level or None,
+            theme=theme or None,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+        name = (
+            "catalog/_results.html" if request.headers.get("hx-request") else "catalog/items.html"
+        )
+        return render(
+            request,
+            db,
+            tenant,
+            name,
+            result=result,
+            q=q or "",
+            selected={
+                "department": department,
+                "category": category,
+                "level": level,
+                "theme": theme,
+            },
+            page=page,
+            pages=max(1, -(-result.total // PAGE_SIZE)),
+            **_filters(db, tenant),
+        )
+
+    @get("/items/{code:str}", name="catalog_item", sync_to_thread=True)
+    def item(
+        self, request: Request[Any, Any, Any], tenant: Tenant, db: Session, code: str
+    ) -> Template:
+        item = get_item_by_code(db, tenant, code)
+        if not item.effective:
+            raise NotFound(f"no item '{code}'")
+        content = item.effective
+        live = next((v for v in versions_of(db, item) if v.id == item.live_version_id), None)
+        changes = list(
+            db.scalars(
+                select(ItemChange)
+                .where(ItemChange.tenant_id == tenant.id, ItemChange.item_id == item.id)
+                .order_by(ItemChange.created_at.desc())
+            )
+        )
+        return render(
+            request,
+            db,
+            tenant,
+            "catalog/item.html",
+            item=item,
+            content=content,
+            version=live,
+            changes=changes,
+            overrides=overrides_of(db, item),
+            field_labels=FIELD_LABELS,
+            steps=flow_steps(content),
+            free=fee_total(content) == 0,
+            **_filters(db, tenant),
+        )
+
+    @get("/items/{code:str}/checklist.pdf", name="catalog_checklist", sync_to_thread=True)
+    def checklist(self, tenant: Tenant, db: Session, code: str) -> Response[bytes]:
+        item = get_item_by_code(db, tenant, code)
+        if not item.effective:
+            raise NotFound(f"no item '{code}'")
+        dept = departments(db, tenant).get(item.department_code)
+        live = next((v for v in versions_of(db, item) if v.id == item.live_version_id), None)
+        pdf = checklist_pdf(
+            tenant.display_name,
+            item.code,
+            item.effective,
+            dept.name if dept else item.department_code,
+            live.number if live else 1,
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{item.code}-checklist.pdf"'},
+        )
+
+    @get("/themes/{code:str}", name="catalog_theme", sync_to_thread=True)
+    def theme(
+        self, request: Request[Any, Any, Any], tenant: Tenant, db: Session, code: str
+    ) -> Template:
+        theme = db.scalar(select(Theme).where(Theme.tenant_id == tenant.id, Theme.code == code))
+        if theme is None:
+            raise NotFound(f"no theme '{code}'")
+        by_code = {i.code: i for i in list_items(db, tenant, theme=code, limit=1000).items}
+        chain = [by_code[c] for c in theme.item_codes if c in by_code]
+        return render(
+            request,
+            db,
+            tenant,
+            "catalog/theme.html",
+            theme=theme,
+            chain=chain,
+            **_filters(db, tenant),
+        )
+
+    @get("/catalog/changes", name="catalog_changes", sync_to_thread=True)
+    def changes(self, request: Request[Any, Any, Any], tenant: Tenant, db: Session) -> Template:
+        rows = db.execute(
+            select(ItemChange, Item.name, Item.code)
+            .join(Item, and_(Item.tenant_id == ItemChange.tenant_id, Item.id == ItemChange.item_id))
+            .where(ItemChange.tenant_id == tenant.id)
+            .order_by(ItemChange.effective_on.desc(), ItemChange.created_at.desc())
+            .limit(200)
+        ).all()
+        return render(request, db, tenant, "catalog/changes.html", rows=rows, labels=LABELS)
+
+    @get("/catalog/stats", name="catalog_stats", sync_to_thread=True)
+    def stats(self, request: Request[Any, Any, Any], tenant: Tenant, db: Session) -> Template:
+        filters = _filters(db, tenant)
+        if tenant.is_province:
+            return render(
+                request,
+                db,
+                tenant,
+                "catalog/province_stats.html",
+                roll=province_stats(db, tenant),
+                **filters,
+            )
+        duties = list(
+            db.scalars(
+                select(DepartmentDuty)
+                .where(DepartmentDuty.tenant_id == tenant.id)
+                .order_by(DepartmentDuty.department_code)
+            )
+        )
+        return render(
+            request,
+            db,
+            tenant,
+            "catalog/stats.html",
+            stats=catalog_stats(db, tenant),
+            duties=duties,
+            **filters,
+        )

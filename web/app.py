@@ -28,6 +28,7 @@ from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
 from web.hosts import HostMap, HostRouting
 from web.pages.catalog import CatalogController
+from web.pages.catalog_admin import CatalogAdminController
 from web.pages.platform import healthz, platform_home, set_language
 from web.pages.portal import PortalController
 from web.pages.staff import StaffController
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             set_language,
             PortalController,
             CatalogController,
+            CatalogAdminController,
             StaffController,
             TenantApi,
             CatalogApi,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 
 import dramatiq
@@ -38,6 +39,15 @@ def purge_expired() -> None:
             counts[model.__tablename__] = result.rowcount
         session.commit()
     log.info("purged expired rows: %s", counts)
+
+
+@dramatiq.actor(queue_name="catalog", max_retries=2, time_limit=30 * 60_000, throws=(ValueError,))
+def run_catalog_import(tenant_id: str, job_id: str) -> None:
+    """Run one catalog import; a second delivery of the same message does nothing."""
+    from core.catalog.imports import run_import
+
+    status = run_import(uuid.UUID(tenant_id), uuid.UUID(job_id))
+    log.info("catalog import %s finished: %s", job_id, status)
 
 
 #: (seconds between runs, actor) — what the scheduler triggers.

@@ -180,3 +180,24 @@ class ItemTerm(TenantOwned, Base):
 
     term: Mapped[str] = mapped_column(String(32), primary_key=True)
     item_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+class CatalogImport(TenantOwned, Base):
+    """An import run from the admin page: the worker reports progress here."""
+
+    __tablename__ = "catalog_imports"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    filename: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # running|done|failed
+    phase: Mapped[str] = mapped_column(String(16), default="check")  # check | write
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()

@@ -158,7 +158,7 @@ def save_draft(
     """Create or replace the item's draft. The live version keeps serving meanwhile."""
     if item.standard_item_id is not None:
         stored = parse_overrides(content)
-        _validate(session, tenant, {**_standard_content(session, item), **stored})
+        _validate(session, tenant, {**standard_content(session, item), **stored})
     else:
         stored = msgspec.to_builtins(_validate(session, tenant, content))
     draft = _draft(session, item)
@@ -173,7 +173,7 @@ def save_draft(
     return draft
 
 
-def _standard_content(session: Session, item: Item) -> dict[str, Any]:
+def standard_content(session: Session, item: Item) -> dict[str, Any]:
     """The province item's live content (read in the province's own scope)."""
     assert item.standard_item_id and item.standard_tenant_id
     with platform_scope(session) as s:
@@ -197,9 +197,7 @@ def publish_item(
     if draft is None:
         raise ItemConflict("there is no draft to publish")
     if item.standard_item_id is not None:
-        effective = _validate(
-            session, tenant, {**_standard_content(session, item), **draft.content}
-        )
+        effective = _validate(session, tenant, {**standard_content(session, item), **draft.content})
     else:
         effective = _validate(session, tenant, draft.content)
     _go_live(session, tenant, item, draft, msgspec.to_builtins(effective), valid_from)

@@ -1,0 +1,134 @@
+"""The catalog editor and the import page, as a tenant admin uses them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+
+import pytest
+from dramatiq import Worker
+
+from core.db import Database
+from tests.helpers import csrf_token
+from workers.actors import run_catalog_import
+from workers.broker import broker
+
+
+def _sign_in(client, slug: str, username: str) -> str:  # type: ignore[no-untyped-def]
+    token = csrf_token(client, f"/t/{slug}/staff/login")
+    client.post(
+        f"/t/{slug}/staff/login",
+        data={"username": username, "password": "Demo-2026", "_csrf_token": token},
+    )
+    return csrf_token(client, f"/t/{slug}/admin/catalog/")
+
+
+def _form(html: str) -> dict[str, str]:
+    fields = dict(re.findall(r'<input name="(\w+)"[^>]*value="([^"]*)"', html))
+    fields.update(re.findall(r'<textarea name="(\w+)"[^>]*>([^<]*)</textarea>', html))
+    for name, block in re.findall(r'<select name="(\w+)">(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option(?: value="([^"]*)")? selected>([^<]*)', block)
+        fields[name] = (chosen.group(1) or chosen.group(2)) if chosen else ""
+    return {
+        k: v.replace("&amp;", "&").replace("&#34;", '"').replace("&#39;", "'")
+        for k, v in fields.items()
+    }
+
+
+def test_the_editor_saves_a_draft_shows_the_diff_and_publishes(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    csrf = _sign_in(client, "bozhou", "bozhou-admin")
+    page = client.get("/t/bozhou/admin/catalog/items/BZ-MZ03")
+    assert page.status_code == 200
+    form = _form(page.text)
+    assert form["name"] == "残疾人两项补贴申领"
+    form["promised_days"] = "7"
+    form["materials"] += "\n户口簿|视情况|复印件|1|household_register|非本地户籍的"
+    saved = client.post(
+        "/t/bozhou/admin/catalog/items/BZ-MZ03/draft",
+        data={**form, "note": "精简材料", "_csrf_token": csrf},
+        headers={"HX-Request": "true"},
+    )
+    assert saved.status_code == 200 and 'data-testid="diff"' in saved.text
+    assert "承诺时限" in saved.text and "申报材料" in saved.text
+    # the public page still shows the live version
+    assert "户口簿" not in client.get("/t/bozhou/items/BZ-MZ03").text
+    done = client.post(
+        "/t/bozhou/admin/catalog/items/BZ-MZ03/publish",
+        data={"reason": "精简材料", "_csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert done.status_code in (302, 303)
+    public = client.get("/t/bozhou/items/BZ-MZ03").text
+    assert "户口簿" in public and "非本地户籍的" in public
+
+
+def test_the_editor_names_the_field_it_refuses(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    csrf = _sign_in(client, "bozhou", "bozhou-admin")
+    form = _form(client.get("/t/bozhou/admin/catalog/items/BZ-MZ04").text)
+    form["promised_days"] = "999"
+    refused = client.post(
+        "/t/bozhou/admin/catalog/items/BZ-MZ04/draft",
+        data={**form, "_csrf_token": csrf},
+        headers={"HX-Request": "true"},
+    )
+    assert refused.status_code == 422 and "承诺时限" in refused.text
+
+
+def test_non_admins_cannot_open_the_editor(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    token = csrf_token(client, "/t/bozhou/staff/login")
+    client.post(
+        "/t/bozhou/staff/login",
+        data={"username": "bozhou-clerk", "password": "Demo-2026", "_csrf_token": token},
+    )
+    assert client.get("/t/bozhou/admin/catalog/").status_code == 403
+
+
+@pytest.fixture
+def worker():  # type: ignore[no-untyped-def]
+    broker.flush_all()
+    w = Worker(broker, worker_timeout=100)
+    w.start()
+    yield w
+    w.stop()
+
+
+def test_an_uploaded_import_runs_in_the_worker_with_progress(
+    client,
+    db: Database,
+    worker,  # type: ignore[no-untyped-def]
+) -> None:
+    csrf = _sign_in(client, "guangzhou", "guangzhou-admin")
+    exported = client.get("/t/guangzhou/admin/catalog/export/csv").content
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    extra = list(rows[3])
+    code = extra[0] = extra[0].replace("GZ-", "GZ-IMP-", 1)
+    out = io.StringIO()
+    csv.writer(out).writerows([rows[0], extra])
+    upload = out.getvalue().encode("utf-8")
+    response = client.post(
+        "/t/guangzhou/admin/catalog/import",
+        files={"file": ("new.csv", upload, "text/csv")},
+        data={"_csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303)
+    job_url = response.headers["location"]
+    broker.join(run_catalog_import.queue_name)
+    worker.join()
+    deadline = time.monotonic() + 10
+    while "已完成" not in (page := client.get(job_url).text) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "已完成" in page and "新建 1 项" in page and "<progress" in page
+    assert client.get(f"/t/guangzhou/items/{code}").status_code == 200
+
+
+def test_a_bad_upload_is_refused_with_nothing_stored(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    csrf = _sign_in(client, "guangzhou", "guangzhou-admin")
+    response = client.post(
+        "/t/guangzhou/admin/catalog/import",
+        files={"file": ("evil.exe", b"MZ\x90\x00", "application/octet-stream")},
+        data={"_csrf_token": csrf},
+    )
+    assert response.status_code == 422 and ".xlsx" in response.text

@@ -51,7 +51,7 @@ test-fast: setup
 	$(BIN)/pytest -m "not postgres and not e2e and not redis"
 
 bench: setup system-deps
-	$(BIN)/python -m tests.benchmarks
+	$(BIN)/python -m tests.benchmarks $(BACKENDS)
 
 clean:
 	rm -rf $(VENV) node_modules web/static/vendor var .pytest_cache

@@ -102,9 +102,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             ),
         ],
         dependencies={
-            "tenant": Provide(provide_tenant, sync_to_thread=True),
+            # Both run on the event loop: the tenant comes from a short-lived cache and the
+            # principal from the session cookie plus one primary-key read, and a thread hop
+            # per dependency costs more than either (see docs/performance.md).
+            "tenant": Provide(provide_tenant, sync_to_thread=False),
             "db": Provide(provide_db),
-            "principal": Provide(provide_principal, sync_to_thread=True),
+            "principal": Provide(provide_principal, sync_to_thread=False),
         },
         middleware=[session_config.middleware],
         csrf_config=csrf,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Generator
 from typing import Any
 
@@ -16,11 +17,34 @@ from web.auth import api_principal, page_principal
 __all__ = ["provide_db", "provide_principal", "provide_tenant"]
 
 
+_TENANT_TTL = 2.0
+_tenant_cache: dict[tuple[int, str], tuple[float, Tenant]] = {}
+
+
+def _lookup(database: Database, slug: str) -> Tenant:
+    """Tenants change rarely and are read on every request: keep them for a couple of
+    seconds (a suspension takes effect within that)."""
+    key = (id(database), slug)
+    hit = _tenant_cache.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < _TENANT_TTL:
+        return hit[1]
+    with database.session(scope=None) as session:
+        tenant = get_tenant_by_slug(session, slug)
+    if len(_tenant_cache) > 10_000:
+        _tenant_cache.clear()
+    _tenant_cache[key] = (now, tenant)
+    return tenant
+
+
+def forget_tenants() -> None:
+    _tenant_cache.clear()
+
+
 def provide_tenant(slug: str, state: State, request: Request[Any, Any, Any]) -> Tenant:
     """The tenant named in the path; unknown → 404, suspended → 403 page."""
     database: Database = state.database
-    with database.session(scope=None) as session:
-        tenant = get_tenant_by_slug(session, slug)
+    tenant = _lookup(database, slug)
     if tenant.status is TenantStatus.suspended:
         raise TenantSuspended(f"{tenant.display_name} 的网上办事大厅已暂停服务")
     request.scope.setdefault("state", {})["tenant"] = tenant

@@ -62,6 +62,8 @@ class Item(TenantOwned, Base):
         UniqueConstraint("tenant_id", "code"),
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         Index("ix_items_browse", "tenant_id", "status", "category", "department_code"),
+        # Covers the default listing: count and page in code order without reading rows.
+        Index("ix_items_listing", "tenant_id", "status", "code", "live_version_id"),
         Index("ix_items_standard", "standard_item_id"),
     )
 

@@ -9,8 +9,8 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import Session, defer
 
 from core.catalog.content import ItemContent, parse_content, parse_overrides
 from core.catalog.errors import ItemConflict, ItemNotFound
@@ -425,26 +425,45 @@ def list_items(
     limit: int = 20,
     offset: int = 0,
 ) -> ItemPage:
-    """Published items, filtered; ``q`` searches names, keywords, departments, categories."""
-    stmt = select(Item).where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
+    """Published items, filtered; ``q`` searches names, keywords, departments, categories.
+    Counting and paging happen in the database; a page loads only its own rows."""
+    stmt = select(Item.id)
+    if q is not None:
+        ids = search_item_ids(session, tenant.id, q)
+        if ids is None:
+            return ItemPage([], 0)
+        # Drive the query from the (few) matching postings, not from every item.
+        hits = ids.subquery()
+        stmt = stmt.join(hits, hits.c.item_id == Item.id)
+    stmt = stmt.where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
     if status:
         stmt = stmt.where(Item.status == ItemStatus(status))
     if department:
         stmt = stmt.where(Item.department_code == department)
     if category:
         stmt = stmt.where(Item.category == category)
+    if level:
+        # levels is a short JSON list; its text form is the same on SQLite and PostgreSQL.
+        stmt = stmt.where(cast(Item.levels, String).like(f'%"{level}"%'))
     if theme:
         row = session.scalar(select(Theme).where(Theme.tenant_id == tenant.id, Theme.code == theme))
         stmt = stmt.where(Item.code.in_(row.item_codes if row else []))
     if q is not None:
-        ids = search_item_ids(session, tenant.id, q)
-        if ids is None:
-            return ItemPage([], 0)
-        stmt = stmt.where(Item.id.in_(ids))
-    items = list(session.scalars(stmt.order_by(Item.code)))
-    if level:  # few items per tenant match the other filters; JSON filtering stays portable
-        items = [i for i in items if level in (i.levels or [])]
-    return ItemPage(items[offset : offset + limit], len(items))
+        # A search matches a small share of the catalog: page its (id, code) pairs here, which
+        # keeps every database on the plan that starts from the postings.
+        matches = sorted(session.execute(stmt.add_columns(Item.code)).all(), key=lambda row: row[1])
+        total = len(matches)
+        ids = [row[0] for row in matches[offset : offset + limit]]
+    else:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        ids = list(session.scalars(stmt.order_by(Item.code).limit(limit).offset(offset)))
+    if not ids:
+        return ItemPage([], total)
+    page = select(Item).where(Item.tenant_id == tenant.id, Item.id.in_(ids))
+    # No ORDER BY here: it would tempt the planner into walking the code index of the whole
+    # catalog to sort twenty rows.
+    items = sorted(session.scalars(page.options(defer(Item.effective))), key=lambda i: i.code)
+    return ItemPage(items, total)
 
 
 def catalog_stats(session: Session, tenant: Tenant) -> dict[str, Any]:

@@ -173,3 +173,25 @@ def test_search_finds_two_character_words_and_tolerates_punctuation(db: Database
         assert list_items(s, hechi, q="量子纠缠").total == 0
         count = s.scalar(select(func.count()).select_from(Item))
         assert count and count >= 40
+
+
+def test_the_benchmark_generator_builds_searchable_published_items(empty_db: Database) -> None:
+    from core.catalog.generate import generate_catalog
+    from core.db import PLATFORM
+    from core.packs import apply_packs, load_packs
+    from tests.conftest import TENANTS
+
+    with empty_db.session(scope=PLATFORM) as s:
+        apply_packs(s, load_packs(TENANTS / "guangxi"))
+        apply_packs(s, load_packs(TENANTS / "hechi"))
+        s.commit()
+    hechi = tenant(empty_db, "hechi")
+    with empty_db.session(scope=scope_for(hechi)) as s:
+        before = list_items(s, hechi, limit=1).total
+        assert generate_catalog(s, hechi, 500, batch=120) == 500
+        s.commit()
+        assert list_items(s, hechi, limit=1).total == before + 500
+        found = list_items(s, hechi, q="殡葬", limit=1000)
+        assert found.total > 0 and all("殡葬" in i.name for i in found.items)
+        item = get_item_by_code(s, hechi, "GEN-000123")
+        assert item.effective["name"].endswith("（第123号）")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.db import PLATFORM, Database
 from core.tenancy import TenantStatus, get_tenant_by_slug
+from web.deps import forget_tenants
 
 
 def test_each_portal_shows_its_own_branding(client) -> None:  # type: ignore[no-untyped-def]
@@ -34,6 +35,7 @@ def test_a_suspended_tenant_says_so(client, db: Database) -> None:  # type: igno
         t = get_tenant_by_slug(session, "cili")
         t.status = TenantStatus.suspended
         session.commit()
+    forget_tenants()
     try:
         page = client.get("/t/cili/")
         assert page.status_code == 403
@@ -42,6 +44,7 @@ def test_a_suspended_tenant_says_so(client, db: Database) -> None:  # type: igno
         with db.session(scope=PLATFORM) as session:
             get_tenant_by_slug(session, "cili").status = TenantStatus.active
             session.commit()
+        forget_tenants()
 
 
 def test_a_tenant_domain_serves_its_portal_without_the_prefix(client) -> None:  # type: ignore[no-untyped-def]

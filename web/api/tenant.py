@@ -38,6 +38,7 @@ from web.api.schemas import (
     TenantStatusUpdate,
 )
 from web.auth import require, require_staff
+from web.deps import forget_tenants
 
 
 def tenant_out(tenant: Tenant, parent_slug: str | None = None) -> TenantOut:
@@ -293,4 +294,5 @@ class TenantApi(Controller):
             raise NotFound(f"no tenant '{child}'")
         set_tenant_status(target, TenantStatus(data.status))
         db.commit()
+        forget_tenants()
         return tenant_out(target, tenant.slug)

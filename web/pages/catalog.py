@@ -15,12 +15,12 @@ from core.catalog import (
     DepartmentDuty,
     Item,
     ItemChange,
+    ItemVersion,
     Theme,
     catalog_stats,
     get_item_by_code,
     list_items,
     overrides_of,
-    versions_of,
 )
 from core.catalog.pdf import checklist_pdf
 from core.catalog.presentation import FIELD_LABELS, LABELS, fee_total, flow_steps
@@ -101,7 +101,7 @@ class CatalogController(Controller):
         if not item.effective:
             raise NotFound(f"no item '{code}'")
         content = item.effective
-        live = next((v for v in versions_of(db, item) if v.id == item.live_version_id), None)
+        live = db.get(ItemVersion, (tenant.id, item.live_version_id))
         changes = list(
             db.scalars(
                 select(ItemChange)
@@ -131,7 +131,7 @@ class CatalogController(Controller):
         if not item.effective:
             raise NotFound(f"no item '{code}'")
         dept = departments(db, tenant).get(item.department_code)
-        live = next((v for v in versions_of(db, item) if v.id == item.live_version_id), None)
+        live = db.get(ItemVersion, (tenant.id, item.live_version_id))
         pdf = checklist_pdf(
             tenant.display_name,
             item.code,

@@ -1,0 +1,61 @@
+"""``make bench``: every figure as a ratio to a baseline measured in the same run.
+
+Run apart from the test suite (they time things; tests must not). Prints a table and writes
+it to ``var/bench.md`` for docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("GOVHALL_VAR_DIR", tempfile.mkdtemp(prefix="govhall-bench-"))
+os.environ.setdefault("GOVHALL_ARGON2_PROFILE", "test")
+
+from tests.benchmarks.catalog import catalog_benchmarks  # noqa: E402
+
+SECONDS = float(os.environ.get("GOVHALL_BENCH_SECONDS", "3"))
+
+
+def rate(call: Callable[[], object], seconds: float = SECONDS) -> float:
+    """Calls per second, after a short warm-up."""
+    for _ in range(20):
+        call()
+    done, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        call()
+        done += 1
+    return done / elapsed
+
+
+def main() -> int:
+    rows: list[tuple[str, str, float, float, str]] = []
+    backends = sys.argv[1:] or ["sqlite", "postgres"]
+    for backend in backends:
+        rows += catalog_benchmarks(backend, rate)
+    lines = [
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}",
+        "",
+        "| figure | baseline | per second | baseline per second | ratio | aim |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for name, baseline, value, base, aim in rows:
+        lines.append(
+            f"| {name} | {baseline} | {value:,.0f} | {base:,.0f} | {value / base:.2f} | {aim} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    out = Path(os.environ["GOVHALL_VAR_DIR"]) / "bench.md"
+    out.write_text(text + "\n", encoding="utf-8")
+    print(f"\n(written to {out})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

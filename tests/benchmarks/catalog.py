@@ -1,0 +1,87 @@
+"""Catalog over a 50,000-item province catalog: the item page and a two-character search,
+against a bare Litestar hello-world route served the same way."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from litestar import Litestar, get
+from litestar.testing import TestClient
+
+from core.catalog.generate import generate_catalog
+from core.config import reset_settings
+from core.db import PLATFORM, Database, reset_database
+from core.db.migrate import upgrade
+from core.packs import apply_packs, load_packs
+from core.tenancy import get_tenant_by_slug, scope_for
+
+ROOT = Path(__file__).resolve().parents[2]
+ITEMS = 50_000
+
+
+@get("/hello", sync_to_thread=False)
+async def hello() -> str:
+    return "hello"
+
+
+def _database(backend: str) -> tuple[Database, object]:
+    if backend == "sqlite":
+        url = f"sqlite:///{Path(__import__('os').environ['GOVHALL_VAR_DIR'])}/bench.sqlite3"
+        return Database(url), None
+    from tests.servers import PostgresServer
+
+    server = PostgresServer().start()
+    return Database(server.create_database("bench_" + uuid.uuid4().hex[:8])), server
+
+
+def catalog_benchmarks(
+    backend: str, rate: Callable[[Callable[[], object]], float]
+) -> list[tuple[str, str, float, float, str]]:
+    from web.app import create_app
+
+    reset_settings()
+    database, server = _database(backend)
+    try:
+        upgrade(database.url.replace("postgresql+psycopg", "postgresql+psycopg"))
+        reset_database(database)
+        with database.session(scope=PLATFORM) as session:
+            apply_packs(session, load_packs(ROOT / "tenants" / "guangxi"))
+            apply_packs(session, load_packs(ROOT / "tenants" / "hechi"))
+            session.commit()
+        with database.session(scope=None) as s:
+            hechi = get_tenant_by_slug(s, "hechi")
+        started = time.perf_counter()
+        with database.session(scope=scope_for(hechi)) as session:
+            generate_catalog(session, hechi, ITEMS)
+            session.commit()
+        print(
+            f"[{backend}] generated {ITEMS:,} items in {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
+        if backend == "postgres":
+            with database.engine.connect() as conn:
+                conn.exec_driver_sql("ANALYZE")
+                conn.commit()
+        bare = TestClient(app=Litestar(route_handlers=[hello]))
+        app = TestClient(app=create_app(database=database))
+        with bare, app:
+            assert app.get("/t/hechi/items/GEN-025000").status_code == 200
+            found = app.get("/t/hechi/items", params={"q": "社保"})
+            assert found.status_code == 200 and "GEN-" in found.text
+            baseline = rate(lambda: bare.get("/hello"))
+            item_page = rate(lambda: app.get("/t/hechi/items/GEN-025000"))
+            search = rate(lambda: app.get("/t/hechi/items", params={"q": "社保"}))
+            api_search = rate(lambda: app.get("/api/v1/t/hechi/items", params={"q": "户口"}))
+    finally:
+        database.dispose()
+        if server is not None:
+            server.stop()
+    hello_name = "bare Litestar hello route"
+    return [
+        (f"[{backend}] item page, 50k catalog", hello_name, item_page, baseline, "≥ 0.33"),
+        (f"[{backend}] search 社保 (page), 50k catalog", hello_name, search, baseline, "≥ 0.33"),
+        (f"[{backend}] search 户口 (API), 50k catalog", hello_name, api_search, baseline, "≥ 0.33"),
+    ]

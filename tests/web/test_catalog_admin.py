@@ -132,3 +132,21 @@ def test_a_bad_upload_is_refused_with_nothing_stored(client, db: Database) -> No
         data={"_csrf_token": csrf},
     )
     assert response.status_code == 422 and ".xlsx" in response.text
+
+
+def test_an_admin_adds_a_department_that_items_can_then_use(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(client, "cili", "cili-admin")
+    csrf = csrf_token(client, "/t/cili/admin")
+    added = client.post(
+        "/t/cili/admin/units",
+        data={"code": "CL-TYJ", "name": "县体育局", "kind": "department", "_csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert added.status_code in (302, 303)
+    assert "县体育局" in client.get("/t/cili/admin").text
+    again = client.post(
+        "/t/cili/admin/units",
+        data={"code": "CL-TYJ", "name": "重复", "kind": "department", "_csrf_token": csrf},
+    )
+    assert again.status_code == 422 and "已存在" in again.text
+    assert "县体育局" in client.get("/t/cili/admin/catalog/new").text

@@ -6,6 +6,7 @@ it to ``var/bench.md`` for docs/performance.md.
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import sys
@@ -34,6 +35,7 @@ def rate(call: Callable[[], object], seconds: float = SECONDS) -> float:
 
 
 def main() -> int:
+    logging.disable(logging.INFO)  # a log line per request would be measured too
     rows: list[tuple[str, str, float, float, str]] = []
     backends = sys.argv[1:] or ["sqlite", "postgres"]
     for backend in backends:

@@ -150,3 +150,32 @@ def test_an_admin_adds_a_department_that_items_can_then_use(client, db: Database
     )
     assert again.status_code == 422 and "已存在" in again.text
     assert "县体育局" in client.get("/t/cili/admin/catalog/new").text
+
+
+def test_a_form_template_is_uploaded_published_and_downloadable(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(client, "suning", "suning-admin")
+    csrf = csrf_token(client, "/t/suning/admin/catalog/items/SN-MZ04")
+    pdf = b"%PDF-1.4\n% form\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    renamed_exe = client.post(
+        "/t/suning/admin/catalog/items/SN-MZ04/forms",
+        files={"file": ("申请书.pdf", b"MZ\x90\x00evil", "application/pdf")},
+        data={"material": "1", "_csrf_token": csrf},
+    )
+    assert renamed_exe.status_code == 422
+    ok = client.post(
+        "/t/suning/admin/catalog/items/SN-MZ04/forms",
+        files={"file": ("登记申请书.pdf", pdf, "application/pdf")},
+        data={"material": "1", "_csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert ok.status_code in (302, 303)
+    assert client.get("/t/suning/items/SN-MZ04/forms/1").status_code == 404  # still a draft
+    client.post(
+        "/t/suning/admin/catalog/items/SN-MZ04/publish",
+        data={"reason": "上传表单", "_csrf_token": csrf},
+    )
+    page = client.get("/t/suning/items/SN-MZ04").text
+    assert "/t/suning/items/SN-MZ04/forms/1" in page
+    download = client.get("/t/suning/items/SN-MZ04/forms/1")
+    assert download.status_code == 200 and download.content == pdf
+    assert download.headers["content-type"] == "application/pdf"

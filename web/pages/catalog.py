@@ -4,9 +4,10 @@ themes, change log and statistics."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, get
-from litestar.response import Response, Template
+from litestar.response import Response, Stream, Template
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
@@ -22,10 +23,12 @@ from core.catalog import (
     list_items,
     overrides_of,
 )
+from core.catalog.forms import form_of
 from core.catalog.pdf import checklist_pdf
 from core.catalog.presentation import FIELD_LABELS, LABELS, fee_total, flow_steps
 from core.catalog.service import departments, province_stats
 from core.errors import NotFound
+from core.storage import get_storage
 from core.tenancy import Tenant
 from web.pages.portal import render
 
@@ -143,6 +146,23 @@ class CatalogController(Controller):
             pdf,
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="{item.code}-checklist.pdf"'},
+        )
+
+    @get("/items/{code:str}/forms/{number:int}", name="catalog_form", sync_to_thread=True)
+    def form(self, tenant: Tenant, db: Session, code: str, number: int) -> Stream:
+        """Download a material's form template (表单下载); numbers start at 1."""
+        key, name = form_of(get_item_by_code(db, tenant, code), number - 1)
+        storage = get_storage()
+        info = storage.stat(key)
+        if info is None:
+            raise NotFound("no form template")
+        return Stream(
+            storage.open(key),
+            media_type=info.content_type,
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                "X-Content-Type-Options": "nosniff",
+            },
         )
 
     @get("/themes/{code:str}", name="catalog_theme", sync_to_thread=True)

@@ -27,6 +27,7 @@ from core.catalog import (
     save_draft,
     versions_of,
 )
+from core.catalog.forms import attach_form
 from core.catalog.imports import get_import, recent_imports, start_import
 from core.catalog.presentation import FIELD_LABELS
 from core.catalog.service import categories, departments, standard_content
@@ -253,6 +254,30 @@ class CatalogAdminController(Controller):
         _admin(principal)
         item = get_item_by_code(db, tenant, code)
         publish_item(db, tenant, item, reason=data.get("reason", ""))
+        db.commit()
+        return Redirect(f"/t/{tenant.slug}/admin/catalog/items/{code}")
+
+    @post("/items/{code:str}/forms", name="catalog_form_upload", sync_to_thread=True)
+    def upload_form(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        code: str,
+        data: Upload,
+    ) -> Redirect:
+        """Attach a form template to a material; it goes into the draft."""
+        _admin(principal)
+        item = get_item_by_code(db, tenant, code)
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("请选择文件", field="file")
+        try:
+            index = int(data.get("material", "0")) - 1
+        except ValueError:
+            raise InvalidInput("material must be a number", field="material") from None
+        attach_form(db, tenant, item, index, upload.file.read(), upload.filename)
         db.commit()
         return Redirect(f"/t/{tenant.slug}/admin/catalog/items/{code}")
 

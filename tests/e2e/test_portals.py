@@ -81,3 +81,29 @@ def test_a_province_admin_onboards_a_county(page, live: LiveServer) -> None:  # 
         or "not inside" in page.get_by_test_id("onboard-error").inner_text()
     )
     assert page.locator("[data-testid=county-outside]").count() == 0
+
+
+def test_a_citizen_searches_reads_a_guide_and_gets_the_checklist(page, live: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live.url}/t/hechi/")
+    page.fill("input[name=q]", "户口")
+    page.get_by_role("button", name="搜索").first.click()
+    page.wait_for_url("**/items?q=*")
+    results = page.get_by_test_id("results")
+    assert "户口迁出" in results.inner_text()
+    # Filtering by department narrows the list without a full reload (htmx).
+    page.select_option("select[name=department]", "HC-GAJ")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=results]').innerText.includes('社保')"
+    )
+    page.get_by_role("link", name="户口迁出").click()
+    assert page.get_by_test_id("item-name").inner_text() == "户口迁出"
+    assert "个工作日" in page.get_by_test_id("promised-days").inner_text()
+    with page.expect_download() as download_info:
+        page.evaluate(
+            "url => { const a = document.createElement('a'); a.href = url;"
+            " a.download = 'checklist.pdf'; document.body.appendChild(a); a.click(); }",
+            f"{live.url}/t/hechi/items/HC-HJ06/checklist.pdf",
+        )
+    path = download_info.value.path()
+    assert open(path, "rb").read(5) == b"%PDF-"
+    page.screenshot(path=str(ARTIFACTS / "item-guide.png"), full_page=True)

@@ -105,5 +105,5 @@ def test_a_citizen_searches_reads_a_guide_and_gets_the_checklist(page, live: Liv
             f"{live.url}/t/hechi/items/HC-HJ06/checklist.pdf",
         )
     path = download_info.value.path()
-    assert open(path, "rb").read(5) == b"%PDF-"
+    assert Path(path).read_bytes()[:5] == b"%PDF-"
     page.screenshot(path=str(ARTIFACTS / "item-guide.png"), full_page=True)

@@ -4,23 +4,20 @@ userinfo. The protocol work is Authlib's (:mod:`core.identity.oidc`); this is th
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from core.db import PLATFORM, Database
 from core.identity import oidc
 from core.tenancy import scope_for
 from web.auth import page_principal
+from web.params import Form
 from web.templating import page
-
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 _AUTHORIZE_PARAMS = (
     "response_type",

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,9 +42,8 @@ from core.identity import Principal, Role
 from core.tenancy import Tenant
 from web.auth import require_staff
 from web.pages.portal import render
+from web.params import Form, Upload
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 FIELDS = [field for _, field in COLUMNS]
 HEADER_OF = {field: header for header, field in COLUMNS}
 
@@ -83,26 +80,7 @@ class CatalogAdminController(Controller):
         principal: Principal | None,
     ) -> Template:
         _admin(principal)
-        items = list(
-            db.scalars(select(Item).where(Item.tenant_id == tenant.id).order_by(Item.code))
-        )
-        drafts = set(
-            db.scalars(
-                select(ItemVersion.item_id).where(
-                    ItemVersion.tenant_id == tenant.id, ItemVersion.state == VersionState.draft
-                )
-            )
-        )
-        return render(
-            request,
-            db,
-            tenant,
-            "admin/catalog.html",
-            items=items,
-            drafts=drafts,
-            imports=recent_imports(db, tenant),
-            error=None,
-        )
+        return _index(request, db, tenant, None)
 
     @get("/items/{code:str}", name="catalog_edit", sync_to_thread=True)
     def edit(
@@ -303,20 +281,7 @@ class CatalogAdminController(Controller):
             db.commit()
         except GovhallError as exc:
             db.rollback()
-            items = list(
-                db.scalars(select(Item).where(Item.tenant_id == tenant.id).order_by(Item.code))
-            )
-            return render(
-                request,
-                db,
-                tenant,
-                "admin/catalog.html",
-                items=items,
-                drafts=set(),
-                imports=recent_imports(db, tenant),
-                error=exc.detail,
-                status_code=422,
-            )
+            return _index(request, db, tenant, exc.detail)
         run_catalog_import.send(str(tenant.id), str(job.id))
         return Redirect(f"/t/{tenant.slug}/admin/catalog/imports/{job.id}")
 
@@ -357,6 +322,30 @@ class CatalogAdminController(Controller):
             media_type=media,
             headers={"Content-Disposition": f'attachment; filename="{tenant.slug}-catalog.{fmt}"'},
         )
+
+
+def _index(
+    request: Request[Any, Any, Any], db: Session, tenant: Tenant, error: str | None
+) -> Template:
+    items = list(db.scalars(select(Item).where(Item.tenant_id == tenant.id).order_by(Item.code)))
+    drafts = set(
+        db.scalars(
+            select(ItemVersion.item_id).where(
+                ItemVersion.tenant_id == tenant.id, ItemVersion.state == VersionState.draft
+            )
+        )
+    )
+    return render(
+        request,
+        db,
+        tenant,
+        "admin/catalog.html",
+        items=items,
+        drafts=drafts,
+        imports=recent_imports(db, tenant),
+        error=error,
+        status_code=422 if error else 200,
+    )
 
 
 def _diff(item: Item, draft: ItemVersion | None, db: Session) -> list[tuple[str, Any, Any]]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Response, Stream, Template
 from sqlalchemy.orm import Session
 
@@ -24,9 +22,8 @@ from core.plugins import get_plugin_manager
 from core.storage import get_storage
 from core.tenancy import OrgUnitKind, Tenant, list_org_units
 from web.auth import sign_in_session, sign_out_session
+from web.params import Form
 from web.templating import page
-
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _safe_next(tenant: Tenant, value: str | None, default: str) -> str:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -17,8 +15,7 @@ from core.tenancy import OrgUnitKind, Tenant, TenantKind, add_org_unit, children
 from core.tenancy.service import onboard_tenant
 from web.auth import require_staff
 from web.pages.portal import render
-
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from web.params import Form
 
 
 class StaffController(Controller):

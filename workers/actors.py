@@ -50,5 +50,17 @@ def run_catalog_import(tenant_id: str, job_id: str) -> None:
     log.info("catalog import %s finished: %s", job_id, status)
 
 
+@dramatiq.actor(queue_name="catalog", max_retries=3, time_limit=10 * 60_000)
+def activate_catalog_versions() -> None:
+    """Put item versions live whose validity window has begun. Idempotent."""
+    from core.catalog import activate_scheduled
+
+    with get_database().session(scope=PLATFORM) as session:
+        count = activate_scheduled(session)
+        session.commit()
+    if count:
+        log.info("activated %d scheduled item versions", count)
+
+
 #: (seconds between runs, actor) — what the scheduler triggers.
-PERIODIC = [(3600.0, purge_expired)]
+PERIODIC = [(3600.0, purge_expired), (600.0, activate_catalog_versions)]

@@ -14,6 +14,7 @@ from core.catalog.models import (
 )
 from core.catalog.service import (
     ItemPage,
+    activate_scheduled,
     adopt_item,
     catalog_stats,
     change_status,
@@ -43,6 +44,7 @@ __all__ = [
     "ItemVersion",
     "Theme",
     "VersionState",
+    "activate_scheduled",
     "adopt_item",
     "catalog_stats",
     "change_status",

@@ -34,6 +34,7 @@ class ItemStatus(enum.StrEnum):
 
 class VersionState(enum.StrEnum):
     draft = "draft"
+    scheduled = "scheduled"  # published with a validity window that has not begun
     published = "published"
     superseded = "superseded"
 

@@ -200,6 +200,24 @@ def publish_item(
         effective = _validate(session, tenant, {**standard_content(session, item), **draft.content})
     else:
         effective = _validate(session, tenant, draft.content)
+    if valid_from is not None and valid_from > date.today():
+        # A validity window that has not begun: the live version keeps serving until then
+        # (activate_scheduled switches it over, run by the scheduler).
+        draft.state = VersionState.scheduled
+        draft.valid_from = valid_from
+        draft.effective = msgspec.to_builtins(effective)
+        session.add(
+            ItemChange(
+                tenant_id=tenant.id,
+                id=new_id(),
+                item_id=item.id,
+                action="publish",
+                effective_on=valid_from,
+                reason=reason or draft.note or f"第 {draft.number} 版定于该日生效",
+            )
+        )
+        session.flush()
+        return draft
     _go_live(session, tenant, item, draft, msgspec.to_builtins(effective), valid_from)
     session.add(
         ItemChange(
@@ -355,6 +373,28 @@ def adopt_item(
     )
     session.flush()
     return item
+
+
+def activate_scheduled(session: Session, today: date | None = None) -> int:
+    """Put every scheduled version whose day has come live; returns how many. The session
+    may be a tenant's or PLATFORM (the scheduler's sweep over all tenants)."""
+    today = today or date.today()
+    due = list(
+        session.scalars(
+            select(ItemVersion).where(
+                ItemVersion.state == VersionState.scheduled, ItemVersion.valid_from <= today
+            )
+        )
+    )
+    for version in due:
+        tenant = session.get(Tenant, version.tenant_id)
+        item = session.get(Item, (version.tenant_id, version.item_id))
+        if tenant is None or item is None:
+            continue
+        _go_live(session, tenant, item, version, dict(version.effective or {}), version.valid_from)
+        if tenant.is_province:
+            _propagate(session, item)
+    return len(due)
 
 
 def overrides_of(session: Session, item: Item) -> dict[str, Any]:

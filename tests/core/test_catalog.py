@@ -195,3 +195,24 @@ def test_the_benchmark_generator_builds_searchable_published_items(empty_db: Dat
         assert found.total > 0 and all("殡葬" in i.name for i in found.items)
         item = get_item_by_code(s, hechi, "GEN-000123")
         assert item.effective["name"].endswith("（第123号）")
+
+
+def test_a_version_with_a_future_validity_window_goes_live_on_its_day(db: Database) -> None:
+    from datetime import date, timedelta
+
+    from core.catalog import activate_scheduled
+
+    guangzhou = tenant(db, "guangzhou")
+    start = date.today() + timedelta(days=30)
+    with db.session(scope=scope_for(guangzhou)) as s:
+        item = get_item_by_code(s, guangzhou, "GZ-WJ03")
+        save_draft(s, guangzhou, item, {**item.effective, "promised_days": 3})
+        version = publish_item(s, guangzhou, item, valid_from=start, reason="新规定下月施行")
+        s.commit()
+        assert version.state.value == "scheduled"
+        assert get_item_by_code(s, guangzhou, "GZ-WJ03").promised_days != 3
+        assert activate_scheduled(s, today=start - timedelta(days=1)) == 0
+        assert activate_scheduled(s, today=start) == 1
+        s.commit()
+        live = get_item_by_code(s, guangzhou, "GZ-WJ03")
+        assert live.promised_days == 3 and live.live_version_id == version.id

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -231,7 +232,11 @@ class CatalogAdminController(Controller):
     ) -> Redirect:
         _admin(principal)
         item = get_item_by_code(db, tenant, code)
-        publish_item(db, tenant, item, reason=data.get("reason", ""))
+        try:
+            valid_from = date.fromisoformat(data["valid_from"]) if data.get("valid_from") else None
+        except ValueError:
+            raise InvalidInput("生效日期格式应为 YYYY-MM-DD", field="valid_from") from None
+        publish_item(db, tenant, item, reason=data.get("reason", ""), valid_from=valid_from)
         db.commit()
         return Redirect(f"/t/{tenant.slug}/admin/catalog/items/{code}")
 

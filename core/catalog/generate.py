@@ -54,8 +54,10 @@ def generate_catalog(
     seed: int = 2260,
     progress: Callable[[int], None] | None = None,
     batch: int = 2000,
+    commit_batches: bool = False,
 ) -> int:
-    """Add ``count`` published items to ``tenant`` (the caller commits)."""
+    """Add ``count`` published items to ``tenant`` (the caller commits, unless
+    ``commit_batches``: then each batch is its own transaction, as a large load should be)."""
     rng = random.Random(seed)
     departments = list(
         session.scalars(
@@ -149,6 +151,8 @@ def generate_catalog(
         session.execute(insert(ItemVersion), versions)
         session.execute(insert(ItemTerm), terms)
         made += len(items)
+        if commit_batches:
+            session.commit()
         if progress:
             progress(made)
     return made

@@ -55,7 +55,13 @@ def catalog_benchmarks(
             hechi = get_tenant_by_slug(s, "hechi")
         started = time.perf_counter()
         with database.session(scope=scope_for(hechi)) as session:
-            generate_catalog(session, hechi, ITEMS)
+            generate_catalog(
+                session,
+                hechi,
+                ITEMS,
+                commit_batches=True,
+                progress=lambda n: print(f"  {n:,}", end="\r", flush=True),
+            )
             session.commit()
         print(
             f"[{backend}] generated {ITEMS:,} items in {time.perf_counter() - started:.1f}s",

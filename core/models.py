@@ -1,5 +1,6 @@
 """Imports every model so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from core.calendar import models as calendar_models  # noqa: F401
 from core.catalog import models as catalog_models  # noqa: F401
 from core.db import Base
 from core.identity import models as identity_models  # noqa: F401

@@ -27,6 +27,7 @@ from web.api.tenant import TenantApi
 from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
 from web.hosts import HostMap, HostRouting
+from web.pages.calendar_admin import CalendarController
 from web.pages.catalog import CatalogController
 from web.pages.catalog_admin import CatalogAdminController
 from web.pages.platform import healthz, platform_home, set_language
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             PortalController,
             CatalogController,
             CatalogAdminController,
+            CalendarController,
             StaffController,
             TenantApi,
             CatalogApi,

@@ -69,6 +69,7 @@ def page(
         "principal": request.scope.get("state", {}).get("principal"),
         "base": f"/t/{tenant.slug}" if tenant else "",
         "plugin_vars": {},
+        "calendar_warnings": [],
     }
     if tenant is not None:
         ctx["branding"] = tenant.branding

@@ -179,3 +179,31 @@ def test_a_form_template_is_uploaded_published_and_downloadable(client, db: Data
     download = client.get("/t/suning/items/SN-MZ04/forms/1")
     assert download.status_code == 200 and download.content == pdf
     assert download.headers["content-type"] == "application/pdf"
+
+
+def test_the_admin_is_warned_about_an_uncovered_year_on_every_page(
+    client,
+    db: Database,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
+    from datetime import date as real_date
+
+    import core.calendar.service as calendar_service
+    from core.calendar import national_years
+
+    beyond = national_years().stop
+
+    class Later(real_date):
+        @classmethod
+        def today(cls):  # type: ignore[no-untyped-def]
+            return real_date(beyond, 1, 15)
+
+    monkeypatch.setattr(calendar_service, "date", Later)
+    _sign_in(client, "guangzhou", "guangzhou-admin")
+    for path in ("/t/guangzhou/", "/t/guangzhou/items/GZ-SB01", "/t/guangzhou/workbench"):
+        assert f"{beyond} 年的法定节假日尚未录入" in client.get(path).text, path
+    csrf = csrf_token(client, "/t/guangzhou/admin/calendar/")
+    client.post(
+        "/t/guangzhou/admin/calendar/years", data={"year": str(beyond), "_csrf_token": csrf}
+    )
+    assert "尚未录入" not in client.get("/t/guangzhou/").text

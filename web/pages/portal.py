@@ -8,8 +8,9 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Stream, Template
 from sqlalchemy.orm import Session
 
+from core.calendar import calendar_warnings
 from core.errors import GovhallError, NotFound
-from core.identity import Principal
+from core.identity import Principal, Role
 from core.identity.service import (
     account_principal,
     request_sign_in_code,
@@ -21,7 +22,7 @@ from core.identity.service import (
 from core.plugins import get_plugin_manager
 from core.storage import get_storage
 from core.tenancy import OrgUnitKind, Tenant, list_org_units
-from web.auth import sign_in_session, sign_out_session
+from web.auth import page_principal, sign_in_session, sign_out_session
 from web.params import Form
 from web.templating import page
 
@@ -49,7 +50,16 @@ def render(
     ):
         if isinstance(extra, dict):
             plugin_vars.update(extra)
-    return page(request, name, tenant=tenant, plugin_vars=plugin_vars, **ctx)
+    state = request.scope.setdefault("state", {})
+    if "principal" not in state:  # handlers that do not ask for it still show who is signed in
+        state["principal"] = page_principal(request, db, tenant)
+    principal = state["principal"]
+    warnings: list[str] = []
+    if principal is not None and principal.is_staff and principal.has_role(Role.tenant_admin):
+        warnings = calendar_warnings(db, tenant)
+    return page(
+        request, name, tenant=tenant, plugin_vars=plugin_vars, calendar_warnings=warnings, **ctx
+    )
 
 
 class PortalController(Controller):

@@ -1,0 +1,129 @@
+"""Working days (工作日) in a tenant's calendar: China's public holidays and adjusted working
+days (the ``chinesecalendar`` package), the tenant's own overrides on top, and suspensions
+(特殊程序, waiting for a correction) as dated periods that the clock skips.
+
+Deadlines follow the administrative-licensing practice: the day a period starts is not
+counted; day 1 is the next working day that is not suspended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import chinese_calendar
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.calendar.models import CalendarOverride, CalendarYear
+from core.errors import InvalidInput
+from core.tenancy import Tenant
+
+__all__ = [
+    "Period",
+    "WorkCalendar",
+    "calendar_for",
+    "calendar_warnings",
+    "confirm_year",
+    "national_years",
+    "set_override",
+]
+
+_NATIONAL = chinese_calendar.constants
+_YEARS = sorted({d.year for d in [*_NATIONAL.holidays, *_NATIONAL.workdays]})
+
+
+def national_years() -> range:
+    """The years the installed holiday data covers."""
+    return range(_YEARS[0], _YEARS[-1] + 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A suspension: both ends included; ``end`` None while it lasts."""
+
+    start: date
+    end: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass
+class WorkCalendar:
+    overrides: dict[date, bool] = field(default_factory=dict)
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        if day.year in national_years():
+            return bool(chinese_calendar.is_workday(day))
+        return day.weekday() < 5  # beyond the data: weekends only (and a warning to the admin)
+
+    def add_working_days(self, start: date, days: int, suspended: Iterable[Period] = ()) -> date:
+        """The date on which ``days`` working days after ``start`` have passed."""
+        if days < 0:
+            raise ValueError("days must not be negative")
+        periods = list(suspended)
+        day, counted = start, 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_workday(day) and not any(p.covers(day) for p in periods):
+                counted += 1
+        return day
+
+    def working_days_between(self, start: date, end: date, suspended: Iterable[Period] = ()) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 when end <= start)."""
+        periods = list(suspended)
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_workday(day) and not any(p.covers(day) for p in periods):
+                count += 1
+        return count
+
+
+def calendar_for(session: Session, tenant: Tenant) -> WorkCalendar:
+    rows = session.execute(
+        select(CalendarOverride.day, CalendarOverride.workday).where(
+            CalendarOverride.tenant_id == tenant.id
+        )
+    ).all()
+    return WorkCalendar({d: w for d, w in rows})
+
+
+def set_override(
+    session: Session, tenant: Tenant, day: date, workday: bool, note: str = ""
+) -> CalendarOverride:
+    row = session.get(CalendarOverride, (tenant.id, day))
+    if row is None:
+        row = CalendarOverride(tenant_id=tenant.id, day=day, workday=workday, note=note)
+        session.add(row)
+    row.workday, row.note = workday, note.strip()[:120]
+    session.flush()
+    return row
+
+
+def confirm_year(session: Session, tenant: Tenant, year: int) -> None:
+    """The tenant admin has entered this year's holidays: stop warning."""
+    if year in national_years():
+        raise InvalidInput(f"{year} is covered by the national holiday data", field="year")
+    if session.get(CalendarYear, (tenant.id, year)) is None:
+        session.add(CalendarYear(tenant_id=tenant.id, year=year))
+        session.flush()
+
+
+def calendar_warnings(session: Session, tenant: Tenant, today: date | None = None) -> list[str]:
+    """Years the clock needs (this one, and the next from December) that neither the national
+    data nor the tenant covers: their deadlines count weekends only until entered."""
+    today = today or date.today()
+    needed = [today.year] + ([today.year + 1] if today.month == 12 else [])
+    confirmed = set(
+        session.scalars(select(CalendarYear.year).where(CalendarYear.tenant_id == tenant.id))
+    )
+    return [
+        f"{year} 年的法定节假日尚未录入：办理时限暂按周末计算，请在“工作日历”中录入后确认。"
+        for year in needed
+        if year not in national_years() and year not in confirmed
+    ]

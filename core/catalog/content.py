@@ -113,7 +113,8 @@ class ItemContent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     levels: list[Level] = msgspec.field(default_factory=lambda: ["county"])
     channels: list[Channel] = msgspec.field(default_factory=lambda: ["online", "counter"])
     delivery: list[Delivery] = msgspec.field(default_factory=lambda: ["pickup"])
-    process: Literal["five_post", "short", "instant"] = "short"
+    #: the code of a process definition (built-in, the province's or the tenant's own)
+    process: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")] = "short"
     contacts: str = ""
     office_hours: str = ""
     keywords: list[str] = []
@@ -136,7 +137,11 @@ def _decimal(value: str) -> Decimal:
 
 
 def parse_content(
-    raw: dict[str, Any], *, categories: set[str], departments: set[str]
+    raw: dict[str, Any],
+    *,
+    categories: set[str],
+    departments: set[str],
+    processes: set[str] | None = None,
 ) -> ItemContent:
     """Validate ``raw``; every refusal names its field."""
     try:
@@ -148,6 +153,8 @@ def parse_content(
         raise InvalidInput(f"unknown category '{content.category}'", field="category")
     if content.department not in departments:
         raise InvalidInput(f"unknown department '{content.department}'", field="department")
+    if processes is not None and content.process not in processes:
+        raise InvalidInput(f"unknown process definition '{content.process}'", field="process")
     if content.promised_days > content.legal_days:
         raise InvalidInput(
             f"promised days ({content.promised_days}) exceed legal days ({content.legal_days})",

@@ -17,7 +17,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from core.catalog.presentation import LABELS, fee_total, flow_steps
+from core.catalog.presentation import LABELS, fee_total
 
 __all__ = ["checklist_pdf"]
 
@@ -45,8 +45,14 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 
 def checklist_pdf(
-    tenant_name: str, item_code: str, content: dict[str, Any], department: str, version: int
+    tenant_name: str,
+    item_code: str,
+    content: dict[str, Any],
+    department: str,
+    version: int,
+    steps: list[str],
 ) -> bytes:
+    """``steps``: the stages of the item's process definition, in order."""
     font = _font()
     body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=16)
     small = ParagraphStyle("small", parent=body, fontSize=9, leading=13, textColor=colors.grey)
@@ -75,7 +81,7 @@ def checklist_pdf(
         ("受理层级", "、".join(LABELS["levels"][v] for v in content.get("levels", []))),
         ("办理渠道", "、".join(LABELS["channels"][v] for v in content.get("channels", []))),
         ("送达方式", "、".join(LABELS["delivery"][v] for v in content.get("delivery", []))),
-        ("办理流程", " → ".join(flow_steps(content))),
+        ("办理流程", " → ".join(steps)),
         (
             "收费",
             "不收费"

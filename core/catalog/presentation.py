@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["FIELD_LABELS", "LABELS", "fee_total", "flow_steps"]
+__all__ = ["FIELD_LABELS", "LABELS", "STEP_ROLE_LABELS", "fee_total"]
 
 LABELS: dict[str, dict[str, str]] = {
     "levels": {
@@ -67,16 +67,15 @@ FIELD_LABELS = {
     "responsibilities": "责任清单",
 }
 
-#: The common process shapes until the workflow's definitions draw the chart themselves.
-_FLOWS = {
-    "five_post": ["申请", "受理", "审核", "审批", "发证"],
-    "short": ["受理", "审核", "审批"],
-    "instant": ["受理", "即办"],
+STEP_ROLE_LABELS = {
+    "applicant": "申请人",
+    "window_clerk": "窗口受理",
+    "reviewer": "审核",
+    "approver": "审批",
+    "issuer": "发证",
+    "agent": "村级代办",
+    "supervisor": "监察",
 }
-
-
-def flow_steps(content: dict[str, Any]) -> list[str]:
-    return _FLOWS.get(content.get("process", "short"), _FLOWS["short"])
 
 
 def fee_total(content: dict[str, Any]) -> Decimal:

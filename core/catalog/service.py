@@ -28,6 +28,7 @@ from core.catalog.search import index_item, search_item_ids
 from core.db import new_id, platform_scope, utcnow
 from core.errors import InvalidInput
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant
+from core.workflow import known_codes
 
 __all__ = [
     "ItemPage",
@@ -71,7 +72,10 @@ def departments(session: Session, tenant: Tenant) -> dict[str, OrgUnit]:
 
 def _validate(session: Session, tenant: Tenant, raw: dict[str, Any]) -> ItemContent:
     return parse_content(
-        raw, categories=set(categories(session)), departments=set(departments(session, tenant))
+        raw,
+        categories=set(categories(session)),
+        departments=set(departments(session, tenant)),
+        processes=known_codes(session, tenant),
     )
 
 

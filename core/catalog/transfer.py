@@ -180,11 +180,8 @@ def row_to_content(row: dict[str, str], category_names: dict[str, str]) -> tuple
         if row.get(header):
             content[field] = _choices(row[header], mapping, header)
     if row.get("办理流程"):
-        if row["办理流程"] not in _PROCESS:
-            raise InvalidInput(
-                f"'{row['办理流程']}' 不是 {'/'.join(_PROCESS)} 之一", field="办理流程"
-            )
-        content["process"] = _PROCESS[row["办理流程"]]
+        # the three common shapes by their Chinese names, any other definition by its code
+        content["process"] = _PROCESS.get(row["办理流程"], row["办理流程"])
     content["materials"] = [_material(line) for line in _lines(row.get("申报材料", ""))]
     content["fees"] = [_fee(line) for line in _lines(row.get("收费", ""))]
     if "责任清单" in row:
@@ -346,7 +343,7 @@ def content_to_row(code: str, c: dict[str, Any], category_names: dict[str, str])
         ",".join(level[v] for v in c.get("levels", [])),
         ",".join(channel[v] for v in c.get("channels", [])),
         ",".join(delivery[v] for v in c.get("delivery", [])),
-        process[c.get("process", "short")],
+        process.get(c.get("process", "short"), c.get("process", "short")),
         c.get("contacts", ""),
         c.get("office_hours", ""),
         ",".join(c.get("keywords", [])),

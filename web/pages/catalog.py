@@ -25,11 +25,12 @@ from core.catalog import (
 )
 from core.catalog.forms import form_of
 from core.catalog.pdf import checklist_pdf
-from core.catalog.presentation import FIELD_LABELS, LABELS, fee_total, flow_steps
+from core.catalog.presentation import FIELD_LABELS, LABELS, STEP_ROLE_LABELS, fee_total
 from core.catalog.service import departments, province_stats
 from core.errors import NotFound
 from core.storage import get_storage
 from core.tenancy import Tenant
+from core.workflow import resolve_definition
 from web.pages.portal import render
 
 PAGE_SIZE = 20
@@ -123,8 +124,9 @@ class CatalogController(Controller):
             changes=changes,
             overrides=overrides_of(db, item),
             field_labels=FIELD_LABELS,
-            steps=flow_steps(content),
             free=fee_total(content) == 0,
+            process=resolve_definition(db, tenant, content.get("process", "short")),
+            role_labels=STEP_ROLE_LABELS,
             **_filters(db, tenant),
         )
 
@@ -135,12 +137,15 @@ class CatalogController(Controller):
             raise NotFound(f"no item '{code}'")
         dept = departments(db, tenant).get(item.department_code)
         live = db.get(ItemVersion, (tenant.id, item.live_version_id))
+        process = resolve_definition(db, tenant, item.effective.get("process", "short"))
+        steps = [" / ".join(s.name for s in layer) for layer in process.layers()]
         pdf = checklist_pdf(
             tenant.display_name,
             item.code,
             item.effective,
             dept.name if dept else item.department_code,
             live.number if live else 1,
+            steps,
         )
         return Response(
             pdf,

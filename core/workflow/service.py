@@ -1,0 +1,63 @@
+"""Saving and resolving process definitions: tenant → its province → built-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import platform_scope
+from core.errors import NotFound
+from core.tenancy import Tenant
+from core.workflow.definitions import BUILT_IN, ProcessDefinition, parse_definition
+from core.workflow.models import ProcessDefinitionRow
+
+__all__ = ["known_codes", "resolve_definition", "save_definition"]
+
+
+def save_definition(session: Session, tenant: Tenant, raw: dict[str, Any]) -> ProcessDefinition:
+    """Validate and store a definition for ``tenant`` (the caller commits)."""
+    definition = parse_definition(raw)
+    row = session.get(ProcessDefinitionRow, (tenant.id, definition.code))
+    if row is None:
+        row = ProcessDefinitionRow(
+            tenant_id=tenant.id, code=definition.code, name=definition.name, definition={}
+        )
+        session.add(row)
+    row.name, row.definition = definition.name, msgspec.to_builtins(definition)
+    session.flush()
+    return definition
+
+
+def resolve_definition(session: Session, tenant: Tenant, code: str) -> ProcessDefinition:
+    """The tenant's own definition, else its province's, else the built-in one."""
+    row = session.get(ProcessDefinitionRow, (tenant.id, code))
+    if row is None and tenant.province_id != tenant.id:
+        with platform_scope(session) as s:
+            row = s.get(ProcessDefinitionRow, (tenant.province_id, code))
+    if row is not None:
+        return msgspec.convert(row.definition, ProcessDefinition)
+    if code in BUILT_IN:
+        return BUILT_IN[code]
+    raise NotFound(f"no process definition '{code}'", field="process")
+
+
+def known_codes(session: Session, tenant: Tenant) -> set[str]:
+    codes = set(BUILT_IN)
+    codes.update(
+        session.scalars(
+            select(ProcessDefinitionRow.code).where(ProcessDefinitionRow.tenant_id == tenant.id)
+        )
+    )
+    if tenant.province_id != tenant.id:
+        with platform_scope(session) as s:
+            codes.update(
+                s.scalars(
+                    select(ProcessDefinitionRow.code).where(
+                        ProcessDefinitionRow.tenant_id == tenant.province_id
+                    )
+                )
+            )
+    return codes

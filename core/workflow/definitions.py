@@ -150,6 +150,48 @@ def _d(code: str, name: str, steps: list[dict]) -> ProcessDefinition:
     return parse_definition({"code": code, "name": name, "start": steps[0]["code"], "steps": steps})
 
 
+def _accept(next_steps: list[str], name: str = "受理", **extra: object) -> dict:
+    return {
+        "code": "accept",
+        "name": name,
+        "role": "window_clerk",
+        "days": 1,
+        "actions": ["accept", "request_correction", "refuse"],
+        "next": next_steps,
+        **extra,
+    }
+
+
+def _review(
+    code: str = "review",
+    name: str = "审核",
+    days: int = 3,
+    next_steps: tuple[str, ...] = ("approve",),
+) -> dict:
+    return {
+        "code": code,
+        "name": name,
+        "role": "reviewer",
+        "days": days,
+        "actions": ["review", "return"],
+        "next": list(next_steps),
+    }
+
+
+def _approve(
+    name: str = "审批", days: int = 2, next_steps: tuple[str, ...] = (), **extra: object
+) -> dict:
+    return {
+        "code": "approve",
+        "name": name,
+        "role": "approver",
+        "days": days,
+        "actions": ["approve", "deny"],
+        "next": list(next_steps),
+        **extra,
+    }
+
+
 #: The common shapes every tenant has: 五环节, 三环节, 即办, and two that show branching.
 BUILT_IN: dict[str, ProcessDefinition] = {
     d.code: d
@@ -165,30 +207,9 @@ BUILT_IN: dict[str, ProcessDefinition] = {
                     "actions": ["submit"],
                     "next": ["accept"],
                 },
-                {
-                    "code": "accept",
-                    "name": "受理",
-                    "role": "window_clerk",
-                    "days": 1,
-                    "actions": ["accept", "request_correction", "refuse"],
-                    "next": ["review"],
-                },
-                {
-                    "code": "review",
-                    "name": "审核",
-                    "role": "reviewer",
-                    "days": 3,
-                    "actions": ["review", "return"],
-                    "next": ["approve"],
-                },
-                {
-                    "code": "approve",
-                    "name": "审批",
-                    "role": "approver",
-                    "days": 2,
-                    "actions": ["approve", "deny"],
-                    "next": ["issue"],
-                },
+                _accept(["review"]),
+                _review(),
+                _approve(next_steps=("issue",)),
                 {
                     "code": "issue",
                     "name": "发证",
@@ -198,35 +219,7 @@ BUILT_IN: dict[str, ProcessDefinition] = {
                 },
             ],
         ),
-        _d(
-            "short",
-            "三环节（受理、审核、审批）",
-            [
-                {
-                    "code": "accept",
-                    "name": "受理",
-                    "role": "window_clerk",
-                    "days": 1,
-                    "actions": ["accept", "request_correction", "refuse"],
-                    "next": ["review"],
-                },
-                {
-                    "code": "review",
-                    "name": "审核",
-                    "role": "reviewer",
-                    "days": 3,
-                    "actions": ["review", "return"],
-                    "next": ["approve"],
-                },
-                {
-                    "code": "approve",
-                    "name": "审批",
-                    "role": "approver",
-                    "days": 2,
-                    "actions": ["approve", "deny"],
-                },
-            ],
-        ),
+        _d("short", "三环节（受理、审核、审批）", [_accept(["review"]), _review(), _approve()]),
         _d(
             "instant",
             "即办（窗口当场办结）",
@@ -261,59 +254,18 @@ BUILT_IN: dict[str, ProcessDefinition] = {
                     "actions": ["forward", "request_correction", "refuse"],
                     "next": ["accept"],
                 },
-                {
-                    "code": "accept",
-                    "name": "县级受理",
-                    "role": "window_clerk",
-                    "days": 1,
-                    "actions": ["accept", "request_correction", "refuse"],
-                    "next": ["approve"],
-                },
-                {
-                    "code": "approve",
-                    "name": "审批",
-                    "role": "approver",
-                    "days": 3,
-                    "actions": ["approve", "deny"],
-                },
+                _accept(["approve"], name="县级受理"),
+                _approve(days=3),
             ],
         ),
         _d(
             "joint_review",
             "并联审查（多部门同时审查后汇总审批）",
             [
-                {
-                    "code": "accept",
-                    "name": "受理",
-                    "role": "window_clerk",
-                    "days": 1,
-                    "actions": ["accept", "request_correction", "refuse"],
-                    "next": ["review_a", "review_b"],
-                },
-                {
-                    "code": "review_a",
-                    "name": "部门甲审查",
-                    "role": "reviewer",
-                    "days": 5,
-                    "actions": ["review", "deny"],
-                    "next": ["approve"],
-                },
-                {
-                    "code": "review_b",
-                    "name": "部门乙审查",
-                    "role": "reviewer",
-                    "days": 5,
-                    "actions": ["review", "deny"],
-                    "next": ["approve"],
-                },
-                {
-                    "code": "approve",
-                    "name": "汇总审批",
-                    "role": "approver",
-                    "days": 2,
-                    "join": True,
-                    "actions": ["approve", "deny"],
-                },
+                _accept(["review_a", "review_b"]),
+                _review("review_a", "部门甲审查", days=5),
+                _review("review_b", "部门乙审查", days=5),
+                _approve("汇总审批", join=True),
             ],
         ),
     ]

@@ -2,6 +2,7 @@
 
 from core.catalog.content import CATEGORIES, LICENSE_TYPES, ItemContent
 from core.catalog.errors import ItemConflict, ItemNotFound
+from core.catalog.listing import ItemPage, catalog_stats, list_items, province_stats
 from core.catalog.models import (
     Category,
     DepartmentDuty,
@@ -13,16 +14,13 @@ from core.catalog.models import (
     VersionState,
 )
 from core.catalog.service import (
-    ItemPage,
     activate_scheduled,
     adopt_item,
-    catalog_stats,
     change_status,
     create_item,
     diff_versions,
     get_item,
     get_item_by_code,
-    list_items,
     overrides_of,
     publish_item,
     save_draft,
@@ -54,6 +52,7 @@ __all__ = [
     "get_item_by_code",
     "list_items",
     "overrides_of",
+    "province_stats",
     "publish_item",
     "save_draft",
     "versions_of",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.catalog.models import Item
-from core.catalog.service import save_draft, standard_content
+from core.catalog.service import draft_from_full, save_draft
 from core.errors import InvalidInput, NotFound
 from core.storage import get_storage, tenant_key
 from core.tenancy import Tenant
@@ -58,13 +58,7 @@ def attach_form(
     key = tenant_key(tenant.id, "forms", f"{item.code}-{material_index + 1}.{ext}")
     get_storage().put(key, io.BytesIO(data), FORM_TYPES[ext])
     materials[material_index]["template_key"] = key
-    if item.standard_item_id is not None:
-        standard = standard_content(session, item)
-        content = {
-            k: v for k, v in {**draft_base, "materials": materials}.items() if standard.get(k) != v
-        }
-    else:
-        content = {**draft_base, "materials": materials}
+    content = draft_from_full(session, item, {**draft_base, "materials": materials})
     save_draft(
         session, tenant, item, content, note=f"上传表单：{materials[material_index]['name']}"
     )

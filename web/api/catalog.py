@@ -27,7 +27,7 @@ from core.catalog import (
     save_draft,
     versions_of,
 )
-from core.catalog.service import province_stats
+from core.catalog.listing import province_stats
 from core.errors import NotFound
 from core.identity import Principal, Role
 from core.tenancy import Tenant

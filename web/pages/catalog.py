@@ -24,9 +24,10 @@ from core.catalog import (
     overrides_of,
 )
 from core.catalog.forms import form_of
+from core.catalog.listing import province_stats
 from core.catalog.pdf import checklist_pdf
 from core.catalog.presentation import FIELD_LABELS, LABELS, STEP_ROLE_LABELS, fee_total
-from core.catalog.service import departments, province_stats
+from core.catalog.service import departments
 from core.errors import NotFound
 from core.storage import get_storage
 from core.tenancy import Tenant

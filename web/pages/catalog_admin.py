@@ -8,7 +8,6 @@ import uuid
 from datetime import date
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Response, Template
@@ -29,7 +28,7 @@ from core.catalog import (
 from core.catalog.forms import attach_form
 from core.catalog.imports import get_import, recent_imports, start_import
 from core.catalog.presentation import FIELD_LABELS
-from core.catalog.service import categories, departments, standard_content
+from core.catalog.service import categories, departments, draft_from_full, standard_content
 from core.catalog.transfer import (
     COLUMNS,
     content_to_row,
@@ -196,11 +195,7 @@ class CatalogAdminController(Controller):
         item = get_item_by_code(db, tenant, code)
         try:
             _, content = _content_from({**data, "code": code}, db)
-            if item.standard_item_id is not None:
-                standard = standard_content(db, item)
-                content = {
-                    k: v for k, v in msgspec.to_builtins(content).items() if standard.get(k) != v
-                }
+            content = draft_from_full(db, item, content)
             draft = save_draft(db, tenant, item, content, note=data.get("note", ""))
             db.commit()
             error = None

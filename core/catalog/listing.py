@@ -1,0 +1,153 @@
+"""Reading the catalog in bulk: browsing and search, statistics, the province roll-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import Session, defer
+
+from core.catalog.models import DepartmentDuty, Item, ItemStatus, Theme
+from core.catalog.search import search_item_ids
+from core.db import platform_scope
+from core.tenancy import Tenant
+
+__all__ = ["ItemPage", "catalog_stats", "list_items", "province_stats"]
+
+
+@dataclass
+class ItemPage:
+    items: list[Item]
+    total: int
+
+
+def list_items(
+    session: Session,
+    tenant: Tenant,
+    *,
+    q: str | None = None,
+    department: str | None = None,
+    category: str | None = None,
+    level: str | None = None,
+    theme: str | None = None,
+    status: str | None = "active",
+    limit: int = 20,
+    offset: int = 0,
+) -> ItemPage:
+    """Published items, filtered; ``q`` searches names, keywords, departments, categories.
+    Counting and paging happen in the database; a page loads only its own rows."""
+    stmt = select(Item.id)
+    if q is not None:
+        ids = search_item_ids(session, tenant.id, q)
+        if ids is None:
+            return ItemPage([], 0)
+        # Drive the query from the (few) matching postings, not from every item.
+        hits = ids.subquery()
+        stmt = stmt.join(hits, hits.c.item_id == Item.id)
+    stmt = stmt.where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
+    if status:
+        stmt = stmt.where(Item.status == ItemStatus(status))
+    if department:
+        stmt = stmt.where(Item.department_code == department)
+    if category:
+        stmt = stmt.where(Item.category == category)
+    if level:
+        # levels is a short JSON list; its text form is the same on SQLite and PostgreSQL.
+        stmt = stmt.where(cast(Item.levels, String).like(f'%"{level}"%'))
+    if theme:
+        row = session.scalar(select(Theme).where(Theme.tenant_id == tenant.id, Theme.code == theme))
+        stmt = stmt.where(Item.code.in_(row.item_codes if row else []))
+    if q is not None:
+        # A search matches a small share of the catalog: page its (id, code) pairs here, which
+        # keeps every database on the plan that starts from the postings.
+        matches = sorted(session.execute(stmt.add_columns(Item.code)).all(), key=lambda row: row[1])
+        total = len(matches)
+        ids = [row[0] for row in matches[offset : offset + limit]]
+    else:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        ids = list(session.scalars(stmt.order_by(Item.code).limit(limit).offset(offset)))
+    if not ids:
+        return ItemPage([], total)
+    page = select(Item).where(Item.tenant_id == tenant.id, Item.id.in_(ids))
+    # No ORDER BY here: it would tempt the planner into walking the code index of the whole
+    # catalog to sort twenty rows.
+    items = sorted(session.scalars(page.options(defer(Item.effective))), key=lambda i: i.code)
+    return ItemPage(items, total)
+
+
+def catalog_stats(session: Session, tenant: Tenant) -> dict[str, Any]:
+    """Counts as the seeds publish them: by department, category and status, plus duties."""
+
+    def grouped(column):  # type: ignore[no-untyped-def]
+        return dict(
+            session.execute(
+                select(column, func.count())
+                .where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
+                .group_by(column)
+            ).all()
+        )
+
+    by_status = {
+        str(k.value if hasattr(k, "value") else k): v for k, v in grouped(Item.status).items()
+    }
+    active = (
+        select(Item)
+        .where(
+            Item.tenant_id == tenant.id,
+            Item.status == ItemStatus.active,
+            Item.live_version_id.is_not(None),
+        )
+        .subquery()
+    )
+    by_department = dict(
+        session.execute(
+            select(active.c.department_code, func.count()).group_by(active.c.department_code)
+        ).all()
+    )
+    by_category = dict(
+        session.execute(select(active.c.category, func.count()).group_by(active.c.category)).all()
+    )
+    by_kind = dict(
+        session.execute(select(active.c.kind, func.count()).group_by(active.c.kind)).all()
+    )
+    duties = dict(
+        session.execute(
+            select(DepartmentDuty.kind, func.count())
+            .where(DepartmentDuty.tenant_id == tenant.id)
+            .group_by(DepartmentDuty.kind)
+        ).all()
+    )
+    return {
+        "items": sum(by_department.values()),
+        "by_status": by_status,
+        "by_department": by_department,
+        "by_category": by_category,
+        "by_kind": by_kind,
+        "duties": duties,
+        "changed": sum(v for k, v in by_status.items() if k != "active"),
+    }
+
+
+def province_stats(session: Session, province: Tenant) -> dict[str, Any]:
+    """A province's own catalog statistics plus each of its cities' and counties'."""
+    with platform_scope(session) as s:
+        children = list(
+            s.scalars(
+                select(Tenant).where(Tenant.parent_id == province.id).order_by(Tenant.division_code)
+            )
+        )
+        per_tenant = {t.slug: catalog_stats(s, t) for t in [province, *children]}
+    totals: dict[str, Any] = {"items": 0, "changed": 0, "by_category": {}}
+    for slug, stats in per_tenant.items():
+        if slug == province.slug:
+            continue
+        totals["items"] += stats["items"]
+        totals["changed"] += stats["changed"]
+        for k, v in stats["by_category"].items():
+            totals["by_category"][k] = totals["by_category"].get(k, 0) + v
+    return {
+        "tenants": per_tenant,
+        "counties_total": totals,
+        "names": {t.slug: t.display_name for t in [province, *children]},
+    }

@@ -1,0 +1,12 @@
+"""The ``govhall`` command: the composition root that wires core, web and workers.
+
+Each sub-module adds its commands to the one group, ``main``.
+"""
+
+from web.cli import catalog, people, plugins, processes, tenants  # noqa: F401 - registers
+from web.cli._base import main
+
+__all__ = ["main"]
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Staff, accounts, tokens and OAuth clients."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import click
+
+from core.db import get_database
+from core.errors import GovhallError
+from web.cli._base import _fail, _tenant, log, main  # noqa: F401
+
+# -- users and tokens ------------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Staff and accounts."""
+
+
+@users.command("create")
+@click.option("--tenant", "slug", required=True)
+@click.option("--username", required=True)
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="ROLE or ROLE@UNIT_CODE, e.g. window_clerk@ZWFW-01 (repeatable).",
+)
+@click.option("--phone", default=None)
+def users_create(
+    slug: str, username: str, name: str, password: str, roles: tuple[str, ...], phone: str | None
+) -> None:
+    """Create a staff member with roles."""
+    from sqlalchemy import select
+
+    from core.identity import Role
+    from core.identity.service import create_staff, grant_role
+    from core.tenancy import OrgUnit, scope_for
+
+    with get_database().session(scope=None) as s:
+        tenant = _tenant(s, slug)
+    with get_database().session(scope=scope_for(tenant)) as session:
+        try:
+            staff = create_staff(
+                session, tenant, username=username, name=name, password=password, phone=phone
+            )
+            for spec in roles:
+                role_name, _, unit_code = spec.partition("@")
+                try:
+                    role = Role(role_name)
+                except ValueError:
+                    _fail(f"unknown role '{role_name}'; one of {[r.value for r in Role]}")
+                unit = None
+                if unit_code:
+                    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code))
+                    if unit is None:
+                        _fail(f"no org unit with code '{unit_code}' in {slug}")
+                grant_role(session, staff, role, unit)
+        except GovhallError as exc:
+            _fail(f"{exc.field or ''}: {exc.detail}")
+        session.commit()
+    click.echo(f"已创建工作人员 {username} ({slug})")
+
+
+@users.command("totp")
+@click.option("--tenant", "slug", required=True)
+@click.option("--username", required=True)
+def users_totp(slug: str, username: str) -> None:
+    """Turn on TOTP for a staff member; prints the otpauth:// URI for their authenticator."""
+    from sqlalchemy import select
+
+    from core.identity import Staff
+    from core.identity.service import enable_totp
+    from core.tenancy import scope_for
+
+    with get_database().session(scope=None) as s:
+        tenant = _tenant(s, slug)
+    with get_database().session(scope=scope_for(tenant)) as session:
+        staff = session.scalar(select(Staff).where(Staff.username == username))
+        if staff is None:
+            _fail(f"no staff member '{username}' in {slug}")
+        uri = enable_totp(staff)
+        session.commit()
+    click.echo(uri)
+
+
+@main.group()
+def tokens() -> None:
+    """Bearer tokens for the JSON API."""
+
+
+@tokens.command("issue")
+@click.option("--tenant", "slug", required=True)
+@click.option("--user", "username", required=True, help="A staff username, or an account's phone.")
+@click.option("--days", default=30, show_default=True)
+def tokens_issue(slug: str, username: str, days: int) -> None:
+    """Print a bearer token for USER in TENANT."""
+    from sqlalchemy import select
+
+    from core.identity import Staff
+    from core.identity.service import account_principal, find_account_by_phone, staff_principal
+    from core.identity.tokens import issue_token
+    from core.tenancy import scope_for
+
+    with get_database().session(scope=None) as s:
+        tenant = _tenant(s, slug)
+    with get_database().session(scope=scope_for(tenant)) as session:
+        staff = session.scalar(select(Staff).where(Staff.username == username))
+        if staff is not None:
+            principal = staff_principal(session, tenant, staff)
+        else:
+            account = None
+            if username.isdigit():
+                account = find_account_by_phone(session, tenant.province_id, username)
+            if account is None:
+                _fail(f"no staff member or account '{username}' in {slug}")
+            principal = account_principal(account)
+        token = issue_token(session, tenant, principal, ttl=timedelta(days=days))
+        session.commit()
+    click.echo(token)
+
+
+@main.group()
+def clients() -> None:
+    """OAuth 2.0 / OpenID Connect clients."""
+
+
+@clients.command("register")
+@click.option("--tenant", "slug", required=True)
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True)
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    type=click.Choice(["authorization_code", "client_credentials"]),
+)
+@click.option("--public", is_flag=True, help="No secret (PKCE only), e.g. a mobile app.")
+def clients_register(
+    slug: str, name: str, redirect_uris: tuple[str, ...], grants: tuple[str, ...], public: bool
+) -> None:
+    """Register a client; prints its id and (once) its secret."""
+    from core.identity.oidc import register_client
+    from core.tenancy import scope_for
+
+    with get_database().session(scope=None) as s:
+        tenant = _tenant(s, slug)
+    with get_database().session(scope=scope_for(tenant)) as session:
+        try:
+            client, secret = register_client(
+                session,
+                tenant,
+                name=name,
+                redirect_uris=list(redirect_uris),
+                grant_types=list(grants) or None,
+                public=public,
+            )
+        except GovhallError as exc:
+            _fail(exc.detail)
+        session.commit()
+    click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}))

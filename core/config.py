@@ -47,6 +47,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: "default" (RFC 9106 low-memory) or "test": argon2's cheapest parameters, for test suites.
     argon2_profile: str = "default"
     default_lang: str = "zh"
+    #: pins the case clock to an ISO date or time (rehearsing deadlines); refused in production
+    test_now: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -70,6 +72,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 problems.append("GOVHALL_DATA_KEY is the development default")
             if not self.database_url:
                 problems.append("GOVHALL_DATABASE_URL is not set")
+            if self.test_now:
+                problems.append("GOVHALL_TEST_NOW pins the clock and is refused in production")
         try:
             if len(base64.urlsafe_b64decode(self.data_key)) != 32:
                 problems.append("GOVHALL_DATA_KEY must be url-safe base64 of 32 bytes")

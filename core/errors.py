@@ -21,10 +21,14 @@ class GovhallError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, detail: str = "", *, field: str | None = None) -> None:
+    def __init__(
+        self, detail: str = "", *, field: str | None = None, fields: list[str] | None = None
+    ) -> None:
         super().__init__(detail or self.code)
         self.detail = detail or self.code
-        self.field = field
+        #: the offending input; ``fields`` names every one when several are wrong at once
+        self.field = field or (fields[0] if fields else None)
+        self.fields = fields
 
 
 class InvalidInput(GovhallError):

@@ -1,9 +1,11 @@
 """Imports every model so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from core.calendar import models as calendar_models  # noqa: F401
+from core.cases import models as case_models  # noqa: F401
 from core.catalog import models as catalog_models  # noqa: F401
 from core.db import Base
 from core.identity import models as identity_models  # noqa: F401
+from core.notify import outbox as outbox_models  # noqa: F401
 from core.plugins import models as plugin_models  # noqa: F401
 from core.tenancy import models as tenancy_models  # noqa: F401
 from core.workflow import models as workflow_models  # noqa: F401

@@ -51,3 +51,16 @@ def last_sms(outbox: Path) -> dict[str, Any]:
 
 def sms_code(outbox: Path) -> str:
     return re.search(r"\d{6}", last_sms(outbox)["text"]).group(0)
+
+
+def account_token(database: Database, slug: str, phone: str) -> str:
+    """A bearer token for a demo citizen or enterprise of the tenant's province."""
+    from core.identity.service import account_principal, find_account_by_phone
+
+    t = tenant(database, slug)
+    with database.session(scope=scope_for(t)) as session:
+        account = find_account_by_phone(session, t.province_id, phone)
+        assert account is not None, phone
+        token = issue_token(session, t, account_principal(account))
+        session.commit()
+    return token

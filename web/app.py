@@ -22,6 +22,7 @@ from core.config import Settings, get_settings
 from core.db import Database, get_database
 from core.plugins import get_plugin_manager
 from web import oidc
+from web.api.cases import CasesApi
 from web.api.catalog import CatalogApi
 from web.api.tenant import TenantApi
 from web.deps import provide_db, provide_principal, provide_tenant
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             StaffController,
             TenantApi,
             CatalogApi,
+            CasesApi,
             *oidc.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False

@@ -45,11 +45,14 @@ def _respond(
     detail: str,
     field: str | None = None,
     headers: dict[str, str] | None = None,
+    fields: list[str] | None = None,
 ) -> Response[Any]:
     if _wants_json(request):
         body: dict[str, Any] = {"error": code, "detail": detail}
         if field:
             body["field"] = field
+        if fields:
+            body["fields"] = fields
         return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
     if status == 401 and "/t/" in request.url.path and request.method == "GET":
         slug = request.url.path.split("/t/", 1)[1].split("/", 1)[0]
@@ -80,7 +83,9 @@ def govhall_error(request: Request[Any, Any, Any], exc: GovhallError) -> Respons
         headers["WWW-Authenticate"] = 'Bearer realm="govhall"'
     if isinstance(exc, StorageError):
         log.error("storage failure: %s", exc.detail)
-    return _respond(request, exc.status, exc.code, exc.detail, exc.field, headers or None)
+    return _respond(
+        request, exc.status, exc.code, exc.detail, exc.field, headers or None, exc.fields
+    )
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

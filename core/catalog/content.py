@@ -113,6 +113,8 @@ class ItemContent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     levels: list[Level] = msgspec.field(default_factory=lambda: ["county"])
     channels: list[Channel] = msgspec.field(default_factory=lambda: ["online", "counter"])
     delivery: list[Delivery] = msgspec.field(default_factory=lambda: ["pickup"])
+    #: the e-license a successful case issues (an e-license type); None: an approval decision
+    result_license: str | None = None
     #: the code of a process definition (built-in, the province's or the tenant's own)
     process: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")] = "short"
     contacts: str = ""
@@ -166,6 +168,10 @@ def parse_content(
                 f"unknown e-license type '{material.license_type}'",
                 field=f"materials[{i}].license_type",
             )
+    if content.result_license and content.result_license not in LICENSE_TYPES:
+        raise InvalidInput(
+            f"unknown e-license type '{content.result_license}'", field="result_license"
+        )
     for i, fee in enumerate(content.fees):
         if _decimal(fee.amount) < 0:
             raise InvalidInput("a fee cannot be negative", field=f"fees[{i}].amount")

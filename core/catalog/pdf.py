@@ -19,7 +19,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from core.catalog.presentation import LABELS, fee_total
 
-__all__ = ["checklist_pdf"]
+__all__ = ["checklist_pdf", "cjk_font"]
 
 # TrueType CJK fonts from Debian (fonts-wqy-zenhei, fonts-arphic-uming); reportlab cannot
 # embed the CFF-flavoured Noto CJK. Without them, the built-in STSong-Light CID font (not
@@ -31,7 +31,7 @@ _CANDIDATES = [
 
 
 @lru_cache(maxsize=1)
-def _font() -> str:
+def cjk_font() -> str:
     for path, index in _CANDIDATES:
         if Path(path).exists():
             pdfmetrics.registerFont(TTFont("GovhallCJK", path, subfontIndex=index))
@@ -53,7 +53,7 @@ def checklist_pdf(
     steps: list[str],
 ) -> bytes:
     """``steps``: the stages of the item's process definition, in order."""
-    font = _font()
+    font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=16)
     small = ParagraphStyle("small", parent=body, fontSize=9, leading=13, textColor=colors.grey)
     head = ParagraphStyle("head", parent=body, fontSize=13, leading=20, spaceBefore=8)

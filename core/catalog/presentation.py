@@ -60,6 +60,7 @@ FIELD_LABELS = {
     "levels": "受理层级",
     "channels": "办理渠道",
     "delivery": "送达方式",
+    "result_license": "办理结果",
     "process": "办理流程",
     "contacts": "咨询方式",
     "office_hours": "办公时间",

@@ -15,7 +15,7 @@ from sqlalchemy import String, TypeDecorator
 
 from core.config import get_settings
 
-__all__ = ["EncryptedString", "blind_index", "decrypt_bytes", "encrypt_bytes"]
+__all__ = ["EncryptedString", "blind_index", "decrypt_bytes", "encrypt_bytes", "file_keys"]
 
 _PREFIX = "enc1:"
 
@@ -83,3 +83,18 @@ class EncryptedString(TypeDecorator[str]):
         if not value.startswith(_PREFIX):
             raise ValueError("unencrypted value in an encrypted column")
         return decrypt_bytes(base64.b64decode(value[len(_PREFIX) :])).decode()
+
+
+@lru_cache(maxsize=8)
+def _file_keys(current: str, old: str) -> tuple[tuple[bytes, bytes], ...]:
+    out = []
+    for raw in [current, *[k for k in old.split(",") if k.strip()]]:
+        aes = _derive(base64.urlsafe_b64decode(raw.strip()), b"file-encryption")
+        out.append((hashlib.sha256(aes).digest()[:4], aes))
+    return tuple(out)
+
+
+def file_keys() -> tuple[tuple[bytes, bytes], ...]:
+    """(key id, AES key) pairs for uploaded files; the first encrypts, all decrypt."""
+    s = get_settings()
+    return _file_keys(s.data_key, s.data_keys_old)

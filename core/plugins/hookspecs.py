@@ -51,3 +51,22 @@ def extra_template_vars(tenant: Any, config: Any, template: str) -> dict[str, An
     :returns: a dict merged into the template context under ``plugin_vars`` (later plugins
         win on a clash). Keys should be prefixed with the plugin's name.
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def create_shipment(tenant: Any, config: Any, shipment: dict[str, Any]) -> dict[str, Any] | None:
+    """Book a courier to deliver a case's result (快递送达).
+
+    :param tenant: the tenant delivering.
+    :param config: this plugin's validated configuration for that tenant.
+    :param shipment: ``reference`` (the case number, use it as your idempotency key),
+        ``recipient``, ``phone``, ``address``, ``contents``, ``sender``.
+    :returns: ``{"carrier": NAME, "tracking_number": NUMBER}`` when this plugin booked it, or
+        ``None`` to leave it to another plugin. The first answer with a tracking number wins;
+        with none, the staff member is told that courier delivery is not available.
+    """

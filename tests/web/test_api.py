@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.cases.models import Case
 from core.db import Database
 from core.identity import Staff
 from core.plugins.models import TenantPlugin
 from core.tenancy import OrgUnit, Tenant, scope_for
-from tests.helpers import bearer, staff_token, tenant
+from tests.helpers import account_token, bearer, staff_token, tenant
 
 
 def test_me_names_the_token_holder_and_their_roles(client, db: Database) -> None:  # type: ignore[no-untyped-def]
@@ -121,6 +122,10 @@ def _snapshot(db: Database, t: Tenant) -> dict[str, Any]:
                 for p in session.scalars(select(TenantPlugin))
             ),
             "tenant": (t.status, t.name),
+            "cases": sorted(
+                (c.number, c.state.value, c.event_count, c.version)
+                for c in session.scalars(select(Case))
+            ),
         }
 
 
@@ -155,6 +160,51 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
             "action": "cancel",
             "reason": "越权取消",
         },
+        ("POST", "/api/v1/t/{slug}/cases"): {"item": "BZ-SB01"},
+        ("POST", "/api/v1/t/{slug}/cases/{number}/submit"): {},
+        ("POST", "/api/v1/t/{slug}/cases/{number}/correct"): {},
+        ("POST", "/api/v1/t/{slug}/cases/{number}/withdraw"): {"reason": "越权撤回"},
+        ("POST", "/api/v1/t/{slug}/cases/{number}/rate"): {"score": 0},
+        ("POST", "/api/v1/t/{slug}/cases/{number}/actions"): {
+            "action": "refuse",
+            "reason": "越权",
+        },
+        ("POST", "/api/v1/t/{slug}/cases/{number}/materials"): {"index": 0},
+        ("POST", "/api/v1/t/{slug}/cases/{number}/materials/reuse"): {
+            "index": 0,
+            "material_id": "00000000-0000-0000-0000-000000000000",
+        },
+    }
+
+
+def _bozhou_case(client, db: Database) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A submitted bozhou case with a material, a notice and a download link."""
+    citizen = account_token(db, "bozhou", "13800000022")
+    case = client.post(
+        "/api/v1/t/bozhou/cases", json={"item": "BZ-SB01"}, headers=bearer(citizen)
+    ).json()
+    number = case["number"]
+    for index in range(
+        len(client.get("/api/v1/t/bozhou/items/BZ-SB01").json()["content"]["materials"])
+    ):
+        uploaded = client.post(
+            f"/api/v1/t/bozhou/cases/{number}/materials",
+            files={"file": ("a.pdf", b"%PDF-1.4 test", "application/pdf")},
+            data={"index": str(index)},
+            headers=bearer(citizen),
+        )
+        assert uploaded.status_code == 201, uploaded.text
+    submitted = client.post(f"/api/v1/t/bozhou/cases/{number}/submit", headers=bearer(citizen))
+    assert submitted.status_code == 200, submitted.text
+    material = submitted.json()["materials"][0]["id"]
+    link = client.get(
+        f"/api/v1/t/bozhou/cases/{number}/materials/{material}/link", headers=bearer(citizen)
+    ).json()["url"]
+    return {
+        "number": number,
+        "material": material,
+        "notice": submitted.json()["notices"][0]["code"],
+        "token": link.rsplit("/", 1)[1],
     }
 
 
@@ -177,6 +227,8 @@ def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: 
     bozhou_staff = str(before["staff"][0][0])
     bozhou_ids = {str(u[0]) for u in before["units"]} | {str(s[0]) for s in before["staff"]}
     bodies = _bodies(bozhou_unit)
+    bz = _bozhou_case(client, db)
+    before = _snapshot(db, bozhou)
     for method, template in _api_routes(app):
         needs_body = method in ("POST", "PUT", "PATCH")
         assert not needs_body or (method, template) in bodies, (
@@ -189,7 +241,10 @@ def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: 
                 .replace("{staff_id}", bozhou_staff)
                 .replace("{name}", "sms_console")
                 .replace("{child}", "bozhou")
-                .replace("{code}", "BZ-SB01")
+                .replace("{number}", bz["number"])
+                .replace("{material_id}", bz["material"])
+                .replace("{token}", bz["token"])
+                .replace("{code}", bz["notice"] if "/items/" not in template else "BZ-SB01")
             )
             if template.endswith("/diff"):
                 path += "?from_version=1&to_version=1"
@@ -204,7 +259,7 @@ def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: 
                 # A hechi credential is no credential at bozhou.
                 assert response.status_code == 401, (method, path, response.status_code)
             if slug == "hechi" and any(
-                p in template for p in ("{unit_id}", "{staff_id}", "{code}")
+                p in template for p in ("{unit_id}", "{staff_id}", "{code}", "{number}", "{token}")
             ):
                 assert response.status_code == 404, (method, path, response.status_code)
             if slug == "hechi" and response.status_code < 300:

@@ -1,0 +1,486 @@
+"""Staff actions on a case: the step actions a process definition allows (accept, correction,
+refuse, forward, review, return, approve, deny, issue, decide) and the case-wide ones (claim,
+comment, suspend, resume, extend, pay, deliver).
+
+The state decides what is possible (409 naming the state), the role decides who (403)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.calendar import calendar_for
+from core.cases import clock, engine, fees
+from core.cases.access import get_case
+from core.cases.documents import issue_notice
+from core.cases.licenses import issue_license
+from core.cases.materials import current_materials
+from core.cases.models import Case, CaseMaterial, CaseState, CaseSuspension, CaseTask, TaskState
+from core.cases.service import notify
+from core.cases.trail import Actor, append_event
+from core.errors import Conflict, Forbidden, InvalidInput
+from core.identity import Principal, Role
+from core.tenancy import Tenant
+
+__all__ = ["ACTIONS", "ActionIn", "MaterialIssue", "perform"]
+
+STATE_LABELS = {
+    "draft": "草稿",
+    "submitted": "待受理",
+    "correcting": "待补正",
+    "in_progress": "办理中",
+    "suspended": "特殊程序（计时暂停）",
+    "refused": "不予受理",
+    "completed": "已办结",
+    "delivered": "已送达",
+    "withdrawn": "已撤回",
+}
+SUSPENSION_KINDS = {
+    "hearing": "听证",
+    "inspection": "现场检测",
+    "expert_review": "专家评审",
+    "public_notice": "公示",
+}
+REMEDY = (
+    "如对本决定不服，可自收到本通知之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。"
+)
+
+
+class MaterialIssue(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    index: int
+    reason: str
+
+
+class ActionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    action: str
+    #: the task (step) acted on; needed only when the actor could work several at once
+    task: str | None = None
+    reason: str = ""
+    materials: list[MaterialIssue] = []
+    kind: str | None = None
+    days: int | None = None
+    amount: str | None = None
+    reference: str = ""
+
+
+STEP_ACTIONS = {
+    "accept",
+    "request_correction",
+    "refuse",
+    "forward",
+    "review",
+    "return",
+    "approve",
+    "deny",
+    "issue",
+    "decide",
+}
+CASE_ACTIONS = {"claim", "comment", "suspend", "resume", "extend", "pay", "deliver"}
+ACTIONS = sorted(STEP_ACTIONS | CASE_ACTIONS)
+
+
+def _not_now(case: Case, action: str) -> Conflict:
+    label = STATE_LABELS.get(case.state.value, case.state.value)
+    return Conflict(
+        f"办件当前状态为“{label}”（{case.state.value}），不能执行 {action}", field="state"
+    )
+
+
+def _need_reason(payload: ActionIn) -> str:
+    reason = payload.reason.strip()
+    if not reason:
+        raise InvalidInput("请填写理由", field="reason")
+    return reason[:2000]
+
+
+def _pick_task(session: Session, principal: Principal, case: Case, payload: ActionIn) -> CaseTask:
+    definition = engine.definition_of(case)
+    candidates = [
+        t
+        for t in engine.open_tasks(session, case)
+        if payload.action in definition.step(t.step).actions
+        and (payload.task is None or str(t.id) == payload.task)
+    ]
+    if case.state not in (CaseState.submitted, CaseState.in_progress) or not candidates:
+        raise _not_now(case, payload.action)
+    mine = [t for t in candidates if engine.may_work(session, principal, t)]
+    if not mine:
+        raise Forbidden(f"您没有办理“{candidates[0].name}”环节的权限")
+    if len(mine) > 1:
+        raise InvalidInput("有多个环节可办理，请指定 task", field="task")
+    engine.require_worker(session, principal, mine[0])
+    return mine[0]
+
+
+def perform(
+    session: Session, tenant: Tenant, principal: Principal, number: str, payload: ActionIn
+) -> Case:
+    """Run one action (the caller commits; see ``core.cases.service.commit``)."""
+    if not principal.is_staff:
+        raise Forbidden("仅限工作人员")
+    case = get_case(session, number, principal, lock=True)
+    if payload.action not in STEP_ACTIONS | CASE_ACTIONS:
+        raise InvalidInput(f"未知的操作 {payload.action}", field="action")
+    actor = Actor.of(principal)
+    ctx = _Ctx(session, tenant, principal, case, actor, payload)
+    try:
+        if payload.action in STEP_ACTIONS:
+            task = _pick_task(session, principal, case, payload)
+            getattr(ctx, "do_" + payload.action)(task)
+        else:
+            getattr(ctx, "do_" + payload.action)()
+        session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        # someone else changed the case since it was read: one of two wins, the other 409s
+        session.rollback()
+        raise Conflict("办件已被他人同时处理，请刷新后重试") from exc
+    return case
+
+
+class _Ctx:
+    def __init__(
+        self,
+        session: Session,
+        tenant: Tenant,
+        principal: Principal,
+        case: Case,
+        actor: Actor,
+        payload: ActionIn,
+    ) -> None:
+        self.s, self.tenant, self.principal, self.case = session, tenant, principal, case
+        self.actor, self.p, self.today = actor, payload, clock.today()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def event(
+        self, before: str, task: CaseTask | None = None, reason: str = "", **data: Any
+    ) -> None:
+        append_event(
+            self.s,
+            self.case,
+            self.actor,
+            self.p.action,
+            from_state=before,
+            step=task.step if task else "",
+            reason=reason,
+            data=data,
+        )
+
+    def close(self, task: CaseTask, outcome: str) -> None:
+        task.state, task.outcome, task.finished_at = TaskState.done, outcome, clock.now()
+
+    def advance(self, task: CaseTask, outcome: str) -> bool:
+        _, ended = engine.finish(self.s, self.case, task, outcome, self.today)
+        engine.recompute_deadlines(self.s, self.tenant, self.case)
+        return ended
+
+    def complete(self, decision: str, reason: str = "") -> None:
+        case = self.case
+        case.state, case.completed_at = CaseState.completed, clock.now()
+        case.decision, case.decision_reason = decision, reason or None
+        engine.cancel_open(self.s, case)
+        steps = engine.definition_of(case).steps
+        has_issue_step = any("issue" in s.actions for s in steps)
+        lines = []
+        if decision == "approved":
+            if not has_issue_step and case.content.get("result_license"):
+                fees.require_paid(case)
+                lic = issue_license(self.s, self.tenant, case)
+                lines.append(f"已为您签发电子证照《{lic.title}》，证照编号 {lic.number}。")
+            lines.insert(0, "您申请的事项已办结，决定：准予。")
+        else:
+            lines = [f"您申请的事项已办结，决定：不予批准。理由：{reason}", REMEDY]
+            fees.refund_if_paid(self.s, self.tenant, case, self.actor, "不予批准")
+        method = "快递寄送" if case.delivery_method == "courier" else "窗口领取"
+        lines.append(f"办理结果将通过{method}方式送达。欢迎对本次服务进行评价。")
+        issue_notice(self.s, self.tenant, case, "completion", lines)
+        notify(
+            self.s,
+            self.tenant,
+            case,
+            "case_completed",
+            decision="准予" if decision == "approved" else "不予批准",
+        )
+
+    # -- step actions ---------------------------------------------------------------------
+
+    def do_accept(self, task: CaseTask) -> None:
+        case, before = self.case, self.case.state.value
+        if case.state is not CaseState.submitted:
+            raise _not_now(case, "accept")
+        case.state, case.accepted_on = CaseState.in_progress, self.today
+        ended = self.advance(task, "accepted")
+        billed = fees.bill(self.s, self.tenant, case)
+        self.event(before, task, due_on=str(case.due_on), legal_due_on=str(case.legal_due_on))
+        issue_notice(
+            self.s,
+            self.tenant,
+            case,
+            "acceptance",
+            [
+                "您提交的申请材料齐全、符合法定形式，决定予以受理。",
+                f"承诺办结时限：{case.content.get('promised_days', 0)} 个工作日，"
+                f"预计于 {case.due_on:%Y年%m月%d日} 前办结（法定时限 "
+                f"{case.content.get('legal_days', 0)} 个工作日，节假日不计）。",
+            ],
+            extra=[("受理日期", f"{self.today:%Y年%m月%d日}")],
+        )
+        notify(self.s, self.tenant, case, "case_accepted", due_on=f"{case.due_on:%m月%d日}")
+        if billed:
+            notify(self.s, self.tenant, case, "case_payment", amount=case.fee_total)
+        if ended:
+            self.complete("approved")
+
+    def do_decide(self, task: CaseTask) -> None:
+        """即办: accepted and decided at the counter in one action."""
+        case, before = self.case, self.case.state.value
+        if fees.fee_total(case.content) > 0:
+            raise Conflict("收费事项不能即办，请按一般程序办理", field="action")
+        case.state, case.accepted_on = CaseState.in_progress, self.today
+        self.advance(task, "decided")
+        self.event(before, task)
+        self.complete("approved")
+
+    def do_request_correction(self, task: CaseTask) -> None:
+        case, before = self.case, self.case.state.value
+        if case.corrections:
+            raise Conflict("一次性补正告知已发出过，不能再次要求补正", field="action")
+        specs = case.content.get("materials") or []
+        if not self.p.materials:
+            raise InvalidInput("请列出需要补正的全部材料", field="materials")
+        seen: set[int] = set()
+        for i, issue in enumerate(self.p.materials):
+            if not 0 <= issue.index < len(specs) or issue.index in seen:
+                raise InvalidInput("材料序号不正确", field=f"materials[{i}].index")
+            if not issue.reason.strip():
+                raise InvalidInput("请写明补正要求", field=f"materials[{i}].reason")
+            seen.add(issue.index)
+        present = {m.spec_index: m for m in current_materials(self.s, case)}
+        for issue in self.p.materials:
+            row = present.get(issue.index)
+            if row is None:  # an absent material: a placeholder the applicant must fill
+                row = CaseMaterial(
+                    tenant_id=case.tenant_id,
+                    case_id=case.id,
+                    spec_index=issue.index,
+                    name=specs[issue.index]["name"],
+                    source="missing",
+                    encrypted=False,
+                )
+                self.s.add(row)
+            row.status = "rejected"
+        self.close(task, "correction")
+        case.state, case.corrections = CaseState.correcting, case.corrections + 1
+        listed = [
+            {"index": m.index, "name": specs[m.index]["name"], "reason": m.reason.strip()}
+            for m in self.p.materials
+        ]
+        self.event(before, task, self.p.reason.strip(), materials=listed)
+        issue_notice(
+            self.s,
+            self.tenant,
+            case,
+            "correction",
+            [
+                "经审查，您提交的申请材料不齐全或者不符合法定形式，现一次性告知需要补正的全部内容如下。",
+                "请按要求一次补齐后重新提交；补齐后受理时限重新计算。",
+            ],
+            table=[["序号", "材料名称", "补正要求"]]
+            + [[str(m["index"] + 1), m["name"], m["reason"]] for m in listed],
+        )
+        notify(self.s, self.tenant, case, "case_correction")
+
+    def do_refuse(self, task: CaseTask) -> None:
+        case, before = self.case, self.case.state.value
+        if case.state is not CaseState.submitted:
+            raise _not_now(case, "refuse")
+        reason = _need_reason(self.p)
+        self.close(task, "refused")
+        engine.cancel_open(self.s, case)
+        case.state, case.decision_reason, case.due_on = CaseState.refused, reason, None
+        self.event(before, task, reason)
+        issue_notice(
+            self.s,
+            self.tenant,
+            case,
+            "refusal",
+            [f"经审查，您的申请不予受理。理由：{reason}", REMEDY],
+        )
+        fees.refund_if_paid(self.s, self.tenant, case, self.actor, "不予受理")
+        notify(self.s, self.tenant, case, "case_refused", reason=reason[:60])
+
+    def _pass(self, task: CaseTask, outcome: str) -> None:
+        before = self.case.state.value
+        ended = self.advance(task, outcome)
+        self.event(before, task, self.p.reason.strip())
+        if ended:
+            self.complete("approved")
+
+    def do_forward(self, task: CaseTask) -> None:
+        self._pass(task, "forwarded")
+
+    def do_review(self, task: CaseTask) -> None:
+        self._pass(task, "passed")
+
+    def do_approve(self, task: CaseTask) -> None:
+        self._pass(task, "approved")
+
+    def do_return(self, task: CaseTask) -> None:
+        before, reason = self.case.state.value, _need_reason(self.p)
+        engine.reopen_before(self.s, self.case, task, self.today)
+        self.s.flush()
+        engine.recompute_deadlines(self.s, self.tenant, self.case)
+        self.event(before, task, reason)
+
+    def do_deny(self, task: CaseTask) -> None:
+        before, reason = self.case.state.value, _need_reason(self.p)
+        self.close(task, "denied")
+        self.event(before, task, reason)
+        self.complete("denied", reason)
+
+    def do_issue(self, task: CaseTask) -> None:
+        fees.require_paid(self.case)
+        before = self.case.state.value
+        lic = issue_license(self.s, self.tenant, self.case)
+        ended = self.advance(task, "issued")
+        self.event(before, task, license=lic.number, code=lic.code)
+        if ended:
+            self.complete("approved")
+            self.s.flush()
+
+    # -- case actions ---------------------------------------------------------------------
+
+    def do_claim(self) -> None:
+        tasks = [
+            t
+            for t in engine.open_tasks(self.s, self.case)
+            if self.p.task is None or str(t.id) == self.p.task
+        ]
+        if not tasks:
+            raise _not_now(self.case, "claim")
+        task = next((t for t in tasks if engine.may_work(self.s, self.principal, t)), None)
+        if task is None:
+            raise Forbidden(f"您没有办理“{tasks[0].name}”环节的权限")
+        engine.require_worker(self.s, self.principal, task)
+        task.claimed_by, task.claimed_name = self.principal.id, self.principal.name
+        self.case.updated_at = clock.now()
+        self.event(self.case.state.value, task)
+
+    def do_comment(self) -> None:
+        self.event(self.case.state.value, None, _need_reason(self.p))
+
+    def _works_case(self) -> None:
+        tasks = engine.open_tasks(self.s, self.case)
+        if not any(engine.may_work(self.s, self.principal, t) for t in tasks) and not (
+            self.principal.has_role(Role.approver)
+        ):
+            raise Forbidden("只有当前环节的办理人或审批人可以执行此操作")
+
+    def do_suspend(self) -> None:
+        case, before = self.case, self.case.state.value
+        if case.state is not CaseState.in_progress:
+            raise _not_now(case, "suspend")
+        self._works_case()
+        if self.p.kind not in SUSPENSION_KINDS:
+            raise InvalidInput("特殊程序种类应为听证、现场检测、专家评审或公示", field="kind")
+        if not self.p.days or not 1 <= self.p.days <= 180:
+            raise InvalidInput("请填写特殊程序的时限（1-180 个工作日）", field="days")
+        reason = _need_reason(self.p)
+        self.s.add(
+            CaseSuspension(
+                tenant_id=case.tenant_id,
+                case_id=case.id,
+                kind=self.p.kind,
+                reason=reason,
+                limit_days=self.p.days,
+                start_on=self.today,
+                created_at=clock.now(),
+            )
+        )
+        case.state = CaseState.suspended
+        self.s.flush()
+        engine.recompute_deadlines(self.s, self.tenant, case)
+        self.event(before, None, reason, kind=self.p.kind, limit_days=self.p.days)
+
+    def do_resume(self) -> None:
+        case, before = self.case, self.case.state.value
+        if case.state is not CaseState.suspended:
+            raise _not_now(case, "resume")
+        self._works_case()
+        ended = engine.end_suspensions(self.s, case)
+        calendar = calendar_for(self.s, self.tenant)
+        counted = sum(
+            calendar.working_days_between(r.start_on - timedelta(days=1), r.end_on)
+            for r in ended
+            if r.end_on is not None and r.end_on >= r.start_on
+        )
+        case.state = CaseState.in_progress
+        engine.recompute_deadlines(self.s, self.tenant, case, calendar)
+        self.event(
+            before,
+            None,
+            self.p.reason.strip(),
+            suspended_working_days=counted,
+            due_on=str(case.due_on),
+        )
+
+    def do_extend(self) -> None:
+        case, before = self.case, self.case.state.value
+        if case.state is not CaseState.in_progress:
+            raise _not_now(case, "extend")
+        if not self.principal.has_role(Role.approver):
+            raise Forbidden("延长办理时限须经审批人批准")
+        reason = _need_reason(self.p)
+        limit = int(self.tenant.settings.get("max_extension_days", 10))
+        days = self.p.days or 0
+        if not days >= 1 or case.extension_days + days > limit:
+            raise InvalidInput(f"延长时限应为 1 天以上，累计不超过 {limit} 个工作日", field="days")
+        case.extension_days += days
+        for task in engine.open_tasks(self.s, case):
+            task.days += days
+        engine.recompute_deadlines(self.s, self.tenant, case)
+        self.event(before, None, reason, days=days, due_on=str(case.due_on))
+
+    def do_pay(self) -> None:
+        if not self.principal.has_role(Role.window_clerk):
+            raise Forbidden("窗口收费须由窗口受理员登记")
+        fees.record_payment(
+            self.s,
+            self.tenant,
+            self.case,
+            self.actor,
+            self.p.amount or "",
+            "counter",
+            self.p.reference or f"counter-{self.case.number}",
+        )
+
+    def do_deliver(self) -> None:
+        case, before = self.case, self.case.state.value
+        if case.state is not CaseState.completed:
+            raise _not_now(case, "deliver")
+        if not (self.principal.has_role(Role.issuer) or self.principal.has_role(Role.window_clerk)):
+            raise Forbidden("只有发证员或窗口人员可以送达")
+        if case.delivery_method == "courier":
+            from core.cases.delivery import ship
+
+            case.tracking = ship(self.s, self.tenant, case)
+        case.state, case.delivered_at = CaseState.delivered, clock.now()
+        self.event(
+            before,
+            None,
+            self.p.reason.strip(),
+            method=case.delivery_method,
+            tracking=case.tracking or {},
+        )
+        notify(
+            self.s,
+            self.tenant,
+            case,
+            "case_delivered",
+            method="快递" if case.delivery_method == "courier" else "窗口领取",
+        )

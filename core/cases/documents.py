@@ -1,0 +1,180 @@
+"""Notices (收件通知, 一次性补正告知书, 受理通知书, 不予受理通知书, 缴费通知书, 办结通知书) as
+PDFs in Chinese, each with a verification code and a QR code to the public verification page."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from core.cases import clock
+from core.cases.models import Case, Notice
+from core.catalog.pdf import cjk_font
+from core.config import get_settings
+from core.storage import get_storage, tenant_key
+from core.tenancy import Tenant
+
+__all__ = ["NOTICE_TITLES", "issue_notice", "render_pdf", "verification_code", "verify_url"]
+
+NOTICE_TITLES = {
+    "receipt": "收件通知",
+    "correction": "一次性补正告知书",
+    "acceptance": "受理通知书",
+    "refusal": "不予受理通知书",
+    "payment": "缴费通知书",
+    "completion": "办结通知书",
+}
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def verification_code() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(12))
+
+
+def verify_url(tenant: Tenant, code: str) -> str:
+    return f"{get_settings().base_url.rstrip('/')}/t/{tenant.slug}/verify/{code}"
+
+
+def _qr(url: str, size: float = 32 * mm) -> Drawing:
+    widget = QrCodeWidget(url, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def render_pdf(
+    *,
+    issuer: str,
+    title: str,
+    fields: list[tuple[str, str]],
+    paragraphs: list[str],
+    table: list[list[str]] | None,
+    code: str,
+    url: str,
+    footer: str = "",
+) -> bytes:
+    """One A4 page: the issuing office, the title, the facts as a table, the text, an optional
+    table (e.g. the materials to correct), and the verification code with its QR."""
+    font = cjk_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=11, leading=18)
+    small = ParagraphStyle("small", parent=body, fontSize=9, leading=13, textColor=colors.grey)
+    head = ParagraphStyle("head", parent=body, fontSize=12, leading=18, alignment=1)
+    big = ParagraphStyle("title", parent=body, fontSize=20, leading=30, alignment=1)
+
+    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
+        return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f4f7")),
+        ]
+    )
+    story: list[Any] = [p(issuer, head), p(title, big), Spacer(1, 4 * mm)]
+    story.append(
+        Table([[p(k), p(v)] for k, v in fields], colWidths=[38 * mm, 132 * mm], style=grid)
+    )
+    story.append(Spacer(1, 5 * mm))
+    story.extend(p(text) for text in paragraphs)
+    if table:
+        story.append(Spacer(1, 3 * mm))
+        widths = [170 * mm / len(table[0])] * len(table[0])
+        rows = Table([[p(c) for c in row] for row in table], colWidths=widths)
+        rows.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f2f4f7")),
+                ]
+            )
+        )
+        story.append(rows)
+    story.append(Spacer(1, 8 * mm))
+    verify = [
+        p(f"验证码：{code}"),
+        p("扫描二维码或访问下方网址核验本文书的真实性。", small),
+        p(url, small),
+    ]
+    if footer:
+        verify.append(p(footer, small))
+    story.append(Table([[_qr(url), verify]], colWidths=[38 * mm, 132 * mm]))
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        title=title,
+        author=issuer,
+    )
+    doc.build(story)
+    return out.getvalue()
+
+
+def _facts(case: Case) -> list[tuple[str, str]]:
+    facts = [
+        ("办件编号", case.number),
+        ("申请事项", f"{case.item_name}（{case.item_code}）"),
+        ("申请人", case.applicant_name),
+    ]
+    if case.agent_name:
+        facts.append(("代办人", f"{case.agent_name}（村级代办，已取得申请人授权）"))
+    return facts
+
+
+def issue_notice(
+    session: Any,
+    tenant: Tenant,
+    case: Case,
+    kind: str,
+    paragraphs: list[str],
+    *,
+    table: list[list[str]] | None = None,
+    extra: list[tuple[str, str]] | None = None,
+) -> Notice:
+    """Render, store and record a notice (the caller commits)."""
+    title = NOTICE_TITLES[kind]
+    code = verification_code()
+    issued = clock.now()
+    fields = [
+        *_facts(case),
+        *(extra or []),
+        ("出具日期", f"{issued.astimezone(clock.TZ):%Y年%m月%d日}"),
+    ]
+    pdf = render_pdf(
+        issuer=tenant.display_name,
+        title=title,
+        fields=fields,
+        paragraphs=paragraphs,
+        table=table,
+        code=code,
+        url=verify_url(tenant, code),
+    )
+    key = tenant_key(tenant.id, "notices", str(case.id), f"{code}.pdf")
+    get_storage().put(key, io.BytesIO(pdf), "application/pdf")
+    notice = Notice(
+        tenant_id=tenant.id,
+        case_id=case.id,
+        kind=kind,
+        code=code,
+        title=title,
+        body={"fields": [list(f) for f in fields], "paragraphs": paragraphs, "table": table},
+        storage_key=key,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        issued_at=issued,
+    )
+    session.add(notice)
+    return notice

@@ -1,0 +1,202 @@
+"""Moving a case through its pinned process definition: opening steps as tasks (with the org
+unit that works them and their deadline), joining parallel branches, returning a step, and
+recomputing every deadline from the calendar and the suspension periods."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.calendar import Period, WorkCalendar, calendar_for
+from core.cases import clock
+from core.cases.models import Case, CaseSuspension, CaseTask, TaskState
+from core.errors import Conflict, Forbidden
+from core.identity import Principal, Role
+from core.tenancy import OrgUnit, OrgUnitKind, Tenant
+from core.workflow import ProcessDefinition, Step
+
+__all__ = [
+    "cancel_open",
+    "definition_of",
+    "finish",
+    "may_work",
+    "open_step",
+    "open_tasks",
+    "periods",
+    "recompute_deadlines",
+    "reopen_before",
+    "tasks_of",
+]
+
+
+def definition_of(case: Case) -> ProcessDefinition:
+    return msgspec.convert(case.definition, ProcessDefinition)
+
+
+def tasks_of(session: Session, case: Case) -> list[CaseTask]:
+    return list(
+        session.scalars(
+            select(CaseTask)
+            .where(CaseTask.case_id == case.id)
+            .order_by(CaseTask.started_at, CaseTask.id)
+        )
+    )
+
+
+def open_tasks(session: Session, case: Case) -> list[CaseTask]:
+    return [t for t in tasks_of(session, case) if t.state is TaskState.open]
+
+
+def periods(session: Session, case: Case) -> list[Period]:
+    rows = session.scalars(select(CaseSuspension).where(CaseSuspension.case_id == case.id))
+    return [Period(r.start_on, r.end_on) for r in rows]
+
+
+def _units(session: Session) -> dict[uuid.UUID, OrgUnit]:
+    return {u.id: u for u in session.scalars(select(OrgUnit))}
+
+
+def _unit_for(session: Session, case: Case, step: Step) -> uuid.UUID | None:
+    """Which org unit works the step: the agent's village station, its township centre, the
+    service centre's windows for acceptance, the responsible department for the rest."""
+    units = _units(session)
+    origin = units.get(case.origin_unit_id) if case.origin_unit_id else None
+    if step.level == "village":
+        return origin.id if origin else None
+    if step.level == "township":
+        if origin and origin.kind is OrgUnitKind.village_station and origin.parent_id:
+            return origin.parent_id
+        return origin.id if origin and origin.kind is OrgUnitKind.township_centre else None
+    if step.role == "window_clerk":
+        centre = next((u for u in units.values() if u.kind is OrgUnitKind.service_centre), None)
+        return centre.id if centre else None
+    if step.role in ("applicant", "supervisor"):
+        return None
+    code = step.department or case.department_code
+    return next((u.id for u in units.values() if u.code == code), None)
+
+
+def open_step(session: Session, case: Case, step: Step, on: date) -> CaseTask:
+    task = CaseTask(
+        tenant_id=case.tenant_id,
+        case_id=case.id,
+        step=step.code,
+        name=step.name,
+        role=step.role,
+        level=step.level,
+        org_unit_id=_unit_for(session, case, step),
+        state=TaskState.open,
+        days=step.days,
+        started_on=on,
+        started_at=clock.now(),
+    )
+    session.add(task)
+    return task
+
+
+def finish(
+    session: Session, case: Case, task: CaseTask, outcome: str, on: date
+) -> tuple[list[CaseTask], bool]:
+    """Close ``task`` and open what follows; returns (opened tasks, whether the process ended).
+
+    A join step opens once the latest task of every step leading into it is done."""
+    task.state, task.outcome, task.finished_at = TaskState.done, outcome, clock.now()
+    session.flush()
+    definition = definition_of(case)
+    tasks = tasks_of(session, case)
+    opened: list[CaseTask] = []
+    for code in definition.step(task.step).next:
+        target = definition.step(code)
+        if target.join:
+            incoming = [s.code for s in definition.steps if code in s.next]
+            latest = {t.step: t for t in tasks}  # ordered by start: the last one wins
+            if not all(c in latest and latest[c].state is TaskState.done for c in incoming):
+                continue
+            if any(t.step == code and t.state is TaskState.open for t in tasks):
+                continue
+        opened.append(open_step(session, case, target, on))
+    session.flush()
+    ended = not opened and not any(t.state is TaskState.open for t in tasks_of(session, case))
+    return opened, ended
+
+
+def reopen_before(session: Session, case: Case, task: CaseTask, on: date) -> list[CaseTask]:
+    """``return``: close the task, cancel its siblings and reopen the step(s) leading here."""
+    task.state, task.outcome, task.finished_at = TaskState.done, "returned", clock.now()
+    cancel_open(session, case)
+    definition = definition_of(case)
+    previous = [s for s in definition.steps if task.step in s.next]
+    if not previous:
+        raise Conflict(f"step '{task.name}' has no earlier step to return to")
+    return [open_step(session, case, previous[0], on)]
+
+
+def cancel_open(session: Session, case: Case) -> None:
+    for other in open_tasks(session, case):
+        other.state, other.outcome, other.finished_at = (
+            TaskState.cancelled,
+            "cancelled",
+            clock.now(),
+        )
+
+
+def end_suspensions(session: Session, case: Case) -> list[CaseSuspension]:
+    """Close a running suspension: its last day is the day before today."""
+    ended = []
+    for row in session.scalars(
+        select(CaseSuspension).where(
+            CaseSuspension.case_id == case.id, CaseSuspension.end_on.is_(None)
+        )
+    ):
+        row.end_on = clock.period(row.start_on, clock.today()).end
+        ended.append(row)
+    session.flush()
+    return ended
+
+
+def recompute_deadlines(
+    session: Session, tenant: Tenant, case: Case, calendar: WorkCalendar | None = None
+) -> None:
+    """Every deadline from the calendar and the dated suspension periods (NULL while one
+    lasts): the open steps' and, once accepted, the case's promised and legal ones."""
+    calendar = calendar or calendar_for(session, tenant)
+    suspended = periods(session, case)
+    for task in open_tasks(session, case):
+        task.due_on = clock.deadline(calendar, task.started_on, task.days, suspended)
+    if case.accepted_on is not None:
+        promised = int(case.content.get("promised_days") or 0) + case.extension_days
+        legal = int(case.content.get("legal_days") or 0) + case.extension_days
+        case.due_on = clock.deadline(calendar, case.accepted_on, promised, suspended)
+        case.legal_due_on = clock.deadline(calendar, case.accepted_on, legal, suspended)
+
+
+def may_work(session: Session, principal: Principal, task: CaseTask) -> bool:
+    """Staff holding the step's role tenant-wide, in the task's unit, or in a unit under it
+    (a window of the service centre)."""
+    if not principal.is_staff or task.role == "applicant":
+        return False
+    try:
+        role = Role(task.role)
+    except ValueError:
+        return False
+    units = None
+    for held, unit in principal.roles:
+        if held is not role:
+            continue
+        if unit is None or task.org_unit_id is None or unit == task.org_unit_id:
+            return True
+        units = units or _units(session)
+        if units.get(unit) is not None and units[unit].parent_id == task.org_unit_id:
+            return True
+    return False
+
+
+def require_worker(session: Session, principal: Principal, task: CaseTask) -> None:
+    if not may_work(session, principal, task):
+        raise Forbidden(f"您没有办理“{task.name}”环节的权限")
+    if task.claimed_by is not None and principal.id != task.claimed_by:
+        raise Conflict(f"“{task.name}”已由{task.claimed_name}认领")

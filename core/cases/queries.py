@@ -1,0 +1,108 @@
+"""Reading cases: an applicant's own, a staff member's queue, the public progress query by
+number and query code, and public verification of notices and e-licenses by code."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from core.cases import engine
+from core.cases.access import CASE_ROLES
+from core.cases.licenses import verify_license
+from core.cases.models import Case, CaseState, CaseTask, License, Notice, TaskState
+from core.errors import Forbidden, InvalidInput, NotFound
+from core.identity import Principal
+
+__all__ = ["Page", "find_by_code", "list_cases", "progress", "work_queue"]
+
+
+@dataclass
+class Page:
+    total: int
+    cases: list[Case]
+
+
+def list_cases(
+    session: Session,
+    principal: Principal,
+    *,
+    state: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> Page:
+    """Accounts see their own cases; agents the ones they filed; case staff every one."""
+    stmt = select(Case)
+    if principal.is_account:
+        stmt = stmt.where(Case.applicant_id == principal.id)
+    elif principal.is_staff and any(principal.has_role(r) for r in CASE_ROLES):
+        pass
+    elif principal.is_staff:
+        stmt = stmt.where(Case.agent_id == principal.id)
+    else:
+        raise Forbidden("没有查看办件的权限")
+    if state:
+        try:
+            stmt = stmt.where(Case.state == CaseState(state))
+        except ValueError:
+            raise InvalidInput(f"未知的状态 {state}", field="state") from None
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Case.created_at.desc()).limit(limit).offset(offset))
+    return Page(total=total, cases=list(rows))
+
+
+def work_queue(
+    session: Session, principal: Principal, limit: int = 100
+) -> list[tuple[CaseTask, Case]]:
+    """Open tasks this staff member may work, earliest deadline first (unclaimed or theirs)."""
+    roles = {r.value for r, _ in principal.roles}
+    stmt = (
+        select(CaseTask, Case)
+        .join(Case, (Case.tenant_id == CaseTask.tenant_id) & (Case.id == CaseTask.case_id))
+        .where(
+            CaseTask.state == TaskState.open,
+            CaseTask.role.in_(roles),
+            Case.state.in_((CaseState.submitted, CaseState.in_progress, CaseState.suspended)),
+            or_(CaseTask.claimed_by.is_(None), CaseTask.claimed_by == principal.id),
+        )
+        .order_by(CaseTask.due_on.is_(None), CaseTask.due_on, CaseTask.started_at)
+        .limit(limit * 2)
+    )
+    out = [(t, c) for t, c in session.execute(stmt) if engine.may_work(session, principal, t)]
+    return out[:limit]
+
+
+def progress(session: Session, number: str, code: str) -> Case:
+    """The public query: the number and its query code, compared in constant time."""
+    case = session.scalars(select(Case).where(Case.number == number.strip())).first()
+    if (
+        case is None
+        or case.state is CaseState.draft
+        or not hmac.compare_digest(case.query_code, code.strip())
+    ):
+        raise NotFound("办件编号或查询码不正确", field="code")
+    return case
+
+
+def find_by_code(session: Session, code: str) -> dict[str, Any]:
+    """What a verification code proves: a notice (its PDF's hash) or a signed e-license."""
+    code = code.strip().upper()
+    notice = session.scalars(select(Notice).where(Notice.code == code)).first()
+    if notice is not None:
+        case = session.get(Case, (notice.tenant_id, notice.case_id))
+        return {
+            "kind": "notice",
+            "notice": notice,
+            "case": case,
+            "valid": True,
+            "message": "文书真实有效",
+        }
+    lic = session.scalars(select(License).where(License.code == code)).first()
+    if lic is not None:
+        case = session.get(Case, (lic.tenant_id, lic.case_id))
+        valid, message = verify_license(session, lic)
+        return {"kind": "license", "license": lic, "case": case, "valid": valid, "message": message}
+    raise NotFound("验证码不存在", field="code")

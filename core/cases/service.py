@@ -1,0 +1,342 @@
+"""The applicant's side of a case: create (online, or by an agent or clerk on a citizen's
+behalf), submit, correct once, withdraw, rate. Staff actions are in ``core.cases.actions``.
+
+Every function changes the case in the caller's transaction and appends to its trail;
+``commit`` turns a concurrent change into a 409.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.cases import clock, engine, fees
+from core.cases.access import get_case, is_filer
+from core.cases.documents import issue_notice
+from core.cases.materials import current_materials
+from core.cases.models import Case, CaseState, FeeStatus
+from core.cases.numbers import next_number, query_code
+from core.cases.trail import Actor, append_event
+from core.catalog import get_item_by_code
+from core.catalog.models import ItemStatus
+from core.db import new_id
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.identity import Account, AccountKind, Principal, Role
+from core.identity.service import create_account, find_account_by_phone, normalize_phone
+from core.notify.outbox import enqueue_sms
+from core.tenancy import Tenant
+from core.workflow import resolve_definition
+
+__all__ = [
+    "Applicant",
+    "commit",
+    "correct_case",
+    "create_case",
+    "notify",
+    "rate_case",
+    "submit_case",
+    "withdraw_case",
+]
+
+
+class Applicant(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The citizen an agent or clerk applies for; found by phone, or registered."""
+
+    phone: str
+    name: str = ""
+    id_number: str | None = None
+
+
+class Consent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """How the citizen authorised the agent (代办授权)."""
+
+    method: str  # signed_form | sms_code | in_person
+    note: str = ""
+
+
+def commit(session: Session) -> None:
+    """Commit; a concurrent change of the same case (or a duplicate key) becomes a 409."""
+    try:
+        session.commit()
+    except (StaleDataError, IntegrityError) as exc:
+        session.rollback()
+        raise Conflict("办件已被他人同时修改，请刷新后重试") from exc
+
+
+def notify(session: Session, tenant: Tenant, case: Case, template: str, **params: Any) -> None:
+    params = {"item": case.item_name, "number": case.number, **params}
+    enqueue_sms(session, tenant, case.applicant_phone, template, params, case_id=case.id)
+
+
+def _on_behalf(
+    session: Session, tenant: Tenant, principal: Principal, applicant: Applicant
+) -> Account:
+    phone = normalize_phone(applicant.phone)
+    account = find_account_by_phone(session, tenant.province_id, phone)
+    if account is not None:
+        return account
+    if not applicant.name.strip():
+        raise InvalidInput("新申请人需填写姓名", field="applicant.name")
+    return create_account(
+        session,
+        tenant,
+        kind=AccountKind.citizen,
+        name=applicant.name.strip(),
+        phone=phone,
+        id_number=applicant.id_number,
+    )
+
+
+def _agent_unit(principal: Principal) -> uuid.UUID | None:
+    return next((unit for role, unit in principal.roles if role is Role.agent), None)
+
+
+def create_case(
+    session: Session,
+    tenant: Tenant,
+    principal: Principal,
+    item_code: str,
+    *,
+    form: dict[str, Any] | None = None,
+    delivery: str = "pickup",
+    address: str | None = None,
+    applicant: Applicant | None = None,
+    consent: Consent | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Case, bool]:
+    """A draft case for the item's live version; returns (case, created). A repeated key
+    returns the case the first request made."""
+    if principal.is_account:
+        if applicant is not None:
+            raise InvalidInput("群众账户只能为本人申请", field="applicant")
+        account = session.get(Account, (tenant.province_id, principal.id))
+        channel, agent = "online", None
+    elif principal.is_staff and (
+        principal.has_role(Role.agent) or principal.has_role(Role.window_clerk)
+    ):
+        if applicant is None:
+            raise InvalidInput("请填写申请人", field="applicant")
+        if consent is None or consent.method not in ("signed_form", "sms_code", "in_person"):
+            raise InvalidInput("代办须记录申请人的授权方式", field="consent.method")
+        account = _on_behalf(session, tenant, principal, applicant)
+        channel = "agent" if principal.has_role(Role.agent) else "counter"
+        agent = principal
+    else:
+        raise Forbidden("只有申请人、代办员或窗口人员可以提交申请")
+    if account is None or not account.active:
+        raise Forbidden("账户不可用")
+    if idempotency_key:
+        existing = session.scalars(
+            select(Case).where(
+                Case.applicant_id == account.id, Case.idempotency_key == idempotency_key
+            )
+        ).first()
+        if existing is not None:
+            return existing, False
+    try:
+        item = get_item_by_code(session, tenant, item_code)
+    except NotFound:
+        raise NotFound(f"事项 {item_code} 不存在", field="item") from None
+    if item.status is not ItemStatus.active or item.live_version_id is None:
+        raise Conflict("该事项当前不受理申请", field="item")
+    content = dict(item.effective or {})
+    if channel == "online" and "online" not in content.get("channels", ["online"]):
+        raise InvalidInput("该事项不支持网上申办，请到窗口办理", field="item")
+    if delivery not in content.get("delivery", ["pickup"]):
+        raise InvalidInput(f"该事项不支持“{delivery}”送达方式", field="delivery")
+    definition = resolve_definition(session, tenant, content.get("process") or "short")
+    today = clock.today()
+    version = _version_number(session, item.live_version_id)
+    case = Case(
+        tenant_id=tenant.id,
+        id=new_id(),
+        number=next_number(session, tenant, today),
+        query_code=query_code(),
+        idempotency_key=idempotency_key,
+        state=CaseState.draft,
+        item_id=item.id,
+        item_code=item.code,
+        item_name=item.name,
+        item_version_id=item.live_version_id,
+        item_version=version,
+        content=content,
+        definition=msgspec.to_builtins(definition),
+        department_code=item.department_code,
+        applicant_id=account.id,
+        applicant_kind=account.kind.value,
+        applicant_name=account.name,
+        applicant_phone=account.phone,
+        channel=channel,
+        agent_id=agent.id if agent else None,
+        agent_name=agent.name if agent else None,
+        origin_unit_id=_agent_unit(agent) if agent else None,
+        consent=msgspec.to_builtins(consent) if consent else None,
+        form=dict(form or {}),
+        delivery_method=delivery,
+        delivery_address=(address or "").strip() or None,
+        fee_status=FeeStatus.free,
+        fee_total="0",
+        extension_days=0,
+        corrections=0,
+        event_count=0,
+        last_hash="",
+        created_at=clock.now(),
+    )
+    session.add(case)
+    session.flush()
+    append_event(
+        session,
+        case,
+        Actor.of(principal),
+        "create",
+        from_state="",
+        data={"item": item.code, "version": version, "channel": channel}
+        | ({"consent": case.consent, "for": account.name} if agent else {}),
+    )
+    session.flush()
+    return case, True
+
+
+def _version_number(session: Session, version_id: uuid.UUID) -> int:
+    from core.catalog.models import ItemVersion
+
+    row = session.scalars(select(ItemVersion).where(ItemVersion.id == version_id)).first()
+    return row.number if row else 0
+
+
+def _missing(session: Session, case: Case) -> list[str]:
+    have = {m.spec_index for m in current_materials(session, case) if m.status == "current"}
+    fields = [
+        f"materials[{i}]"
+        for i, spec in enumerate(case.content.get("materials") or [])
+        if spec.get("required", "required") == "required" and i not in have
+    ]
+    if case.delivery_method == "courier" and not case.delivery_address:
+        fields.append("address")
+    return fields
+
+
+def _start(session: Session, tenant: Tenant, case: Case, step_code: str) -> None:
+    """Open ``step_code``; steps the applicant's side already did (applying, the agent's own
+    collection) or below the level the case came in at are completed on the spot."""
+    definition = engine.definition_of(case)
+    today = clock.today()
+    queue = [engine.open_step(session, case, definition.step(step_code), today)]
+    while queue:
+        task = queue.pop(0)
+        skip = (
+            task.role == "applicant"
+            or (task.role == "agent" and case.channel == "agent")
+            or (task.level in ("village", "township") and case.origin_unit_id is None)
+        )
+        if skip:
+            opened, _ = engine.finish(session, case, task, "submitted", today)
+            queue.extend(opened)
+
+
+def submit_case(session: Session, tenant: Tenant, principal: Principal, number: str) -> Case:
+    case = get_case(session, number, principal, lock=True)
+    if not is_filer(principal, case):
+        raise Forbidden("只有申请人或代办人可以提交")
+    if case.state is not CaseState.draft:
+        raise Conflict(f"办件已提交（当前状态：{case.state.value}）", field="state")
+    missing = _missing(session, case)
+    if missing:
+        raise InvalidInput("请补齐以下内容后再提交：" + "、".join(missing), fields=missing)
+    case.state, case.submitted_at = CaseState.submitted, clock.now()
+    _start(session, tenant, case, engine.definition_of(case).start)
+    engine.recompute_deadlines(session, tenant, case)
+    append_event(session, case, Actor.of(principal), "submit", from_state="draft")
+    issue_notice(
+        session,
+        tenant,
+        case,
+        "receipt",
+        [
+            "您的申请材料已收到，我们将在规定时限内完成预审并告知是否受理。",
+            f"查询码：{case.query_code}（凭办件编号和查询码可在网上查询办理进度）。",
+        ],
+    )
+    notify(session, tenant, case, "case_received", query_code=case.query_code)
+    return case
+
+
+def correct_case(session: Session, tenant: Tenant, principal: Principal, number: str) -> Case:
+    """The applicant has replaced every material the correction notice named: back to
+    pre-review, the step that asked for it reopens and its clock starts again."""
+    case = get_case(session, number, principal, lock=True)
+    if not is_filer(principal, case):
+        raise Forbidden("只有申请人或代办人可以提交补正")
+    if case.state is not CaseState.correcting:
+        raise Conflict(f"办件不在补正状态（当前状态：{case.state.value}）", field="state")
+    still = [
+        f"materials[{m.spec_index}]"
+        for m in current_materials(session, case)
+        if m.status == "rejected"
+    ]
+    if still:
+        raise InvalidInput("以下材料尚未补正：" + "、".join(still), fields=still)
+    tasks = engine.tasks_of(session, case)
+    asked = next(t for t in reversed(tasks) if t.outcome == "correction")
+    case.state = CaseState.submitted
+    engine.open_step(session, case, engine.definition_of(case).step(asked.step), clock.today())
+    session.flush()
+    engine.recompute_deadlines(session, tenant, case)
+    append_event(session, case, Actor.of(principal), "correct", from_state="correcting")
+    return case
+
+
+def withdraw_case(
+    session: Session, tenant: Tenant, principal: Principal, number: str, reason: str = ""
+) -> Case:
+    case = get_case(session, number, principal, lock=True)
+    if not is_filer(principal, case):
+        raise Forbidden("只有申请人或代办人可以撤回")
+    allowed = (
+        CaseState.draft,
+        CaseState.submitted,
+        CaseState.correcting,
+        CaseState.in_progress,
+        CaseState.suspended,
+    )
+    if case.state not in allowed:
+        raise Conflict(f"办件已{case.state.value}，不能撤回", field="state")
+    before = case.state
+    engine.cancel_open(session, case)
+    engine.end_suspensions(session, case)
+    case.state, case.due_on = CaseState.withdrawn, None
+    append_event(
+        session, case, Actor.of(principal), "withdraw", from_state=before.value, reason=reason
+    )
+    fees.refund_if_paid(session, tenant, case, Actor.of(principal), "申请人撤回")
+    return case
+
+
+def rate_case(
+    session: Session, tenant: Tenant, principal: Principal, number: str, score: int, comment: str
+) -> Case:
+    case = get_case(session, number, principal, lock=True)
+    if not principal.is_account or principal.id != case.applicant_id:
+        raise Forbidden("只有申请人可以评价")
+    if case.state not in (CaseState.completed, CaseState.delivered):
+        raise Conflict("办结后才能评价", field="state")
+    if case.rating is not None:
+        raise Conflict("已评价过", field="score")
+    if not 0 <= score <= 100:
+        raise InvalidInput("评分应在 0 到 100 之间", field="score")
+    case.rating, case.rating_comment = score, comment.strip()[:500] or None
+    append_event(
+        session,
+        case,
+        Actor.of(principal),
+        "rate",
+        from_state=case.state.value,
+        data={"score": score},
+    )
+    return case

@@ -1,0 +1,513 @@
+"""API: cases — apply, materials (streamed multipart upload, reuse, short-lived links),
+submit, correct, withdraw, rate, staff actions, the trail and its verification, notices,
+e-licenses; and the public progress query and verification by code."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+import anyio
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter, QueryParameter
+from litestar.response import Response, Stream
+from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.cases import actions, licenses, materials, queries, service, trail
+from core.cases.access import get_case
+from core.cases.models import CaseEvent, CaseMaterial, License, Notice
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.identity import Principal
+from core.identity.throttle import check_not_locked, record_failure
+from core.storage import get_storage
+from core.tenancy import Tenant
+from web.api.case_schemas import (
+    CaseCreate,
+    CaseListOut,
+    CaseOut,
+    EventOut,
+    KeyOut,
+    LicenseOut,
+    LinkOut,
+    MaterialOut,
+    ProgressOut,
+    ProgressStep,
+    RateIn,
+    ReasonIn,
+    ReuseIn,
+    VerifyOut,
+    case_out,
+    event_out,
+    license_out,
+    mask_name,
+    material_out,
+    summary_out,
+)
+from web.auth import require
+
+_NUMBER = Parameter(description="办件编号, e.g. 451200-20261122-00001")
+
+
+def _pdf(data: bytes, name: str) -> Response[bytes]:
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="{name}"'},
+    )
+
+
+class CasesApi(Controller):
+    path = "/api/v1/t/{slug:str}"
+    tags = ["cases"]
+
+    # -- applying ---------------------------------------------------------------------------
+
+    @post(
+        "/cases",
+        summary="Create a draft case (an agent or clerk: on a citizen's behalf)",
+        sync_to_thread=True,
+        status_code=201,
+    )
+    def create(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        data: CaseCreate,
+    ) -> Response[CaseOut]:
+        """Send ``Idempotency-Key``: repeating the request returns the first case (200)."""
+        who = require(principal)
+        key = (request.headers.get("idempotency-key") or "").strip()[:80] or None
+        case, created = service.create_case(
+            db,
+            tenant,
+            who,
+            data.item,
+            form=data.form,
+            delivery=data.delivery,
+            address=data.address,
+            applicant=data.applicant,
+            consent=data.consent,
+            idempotency_key=key,
+        )
+        if created:
+            try:
+                service.commit(db)
+            except Conflict:
+                if key is None:
+                    raise
+                # the same key raced us: answer with the case that won
+                case, _ = service.create_case(db, tenant, who, data.item, idempotency_key=key)
+                return Response(case_out(db, case, who), status_code=200)
+        return Response(case_out(db, case, who), status_code=201 if created else 200)
+
+    @get(
+        "/cases",
+        summary="Cases: one's own (accounts, agents) or the tenant's (staff)",
+        sync_to_thread=True,
+    )
+    def cases(
+        self,
+        db: Session,
+        principal: Principal | None,
+        case_state: Annotated[str | None, QueryParameter(name="state")] = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> CaseListOut:
+        page = queries.list_cases(
+            db,
+            require(principal),
+            state=case_state,
+            limit=max(1, min(limit, 200)),
+            offset=max(0, offset),
+        )
+        return CaseListOut(total=page.total, cases=[summary_out(c) for c in page.cases])
+
+    @get(
+        "/cases/{number:str}",
+        summary="One case with its steps, materials and notices",
+        sync_to_thread=True,
+    )
+    def case(self, db: Session, principal: Principal | None, number: str = _NUMBER) -> CaseOut:
+        who = require(principal)
+        return case_out(db, get_case(db, number, who), who)
+
+    def _done(self, db: Session, case: Any, who: Principal) -> CaseOut:
+        service.commit(db)
+        return case_out(db, case, who)
+
+    @post(
+        "/cases/{number:str}/submit", summary="Submit a draft", sync_to_thread=True, status_code=200
+    )
+    def submit(
+        self, db: Session, tenant: Tenant, principal: Principal | None, number: str
+    ) -> CaseOut:
+        who = require(principal)
+        return self._done(db, service.submit_case(db, tenant, who, number), who)
+
+    @post(
+        "/cases/{number:str}/correct",
+        summary="Resubmit after the one-time correction",
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def correct(
+        self, db: Session, tenant: Tenant, principal: Principal | None, number: str
+    ) -> CaseOut:
+        who = require(principal)
+        return self._done(db, service.correct_case(db, tenant, who, number), who)
+
+    @post(
+        "/cases/{number:str}/withdraw",
+        summary="Withdraw (the applicant)",
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def withdraw(
+        self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: ReasonIn
+    ) -> CaseOut:
+        who = require(principal)
+        return self._done(db, service.withdraw_case(db, tenant, who, number, data.reason), who)
+
+    @post(
+        "/cases/{number:str}/rate",
+        summary="Rate the service 0-100 (the applicant)",
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def rate(
+        self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: RateIn
+    ) -> CaseOut:
+        who = require(principal)
+        case = service.rate_case(db, tenant, who, number, data.score, data.comment)
+        return self._done(db, case, who)
+
+    @post(
+        "/cases/{number:str}/actions",
+        summary="A staff action on the case",
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def act(
+        self,
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        number: str,
+        data: actions.ActionIn,
+    ) -> CaseOut:
+        """Step actions (accept, request_correction, refuse, forward, review, return, approve,
+        deny, issue, decide) and case actions (claim, comment, suspend, resume, extend, pay,
+        deliver). 409 when the state does not allow it, 403 for the wrong role."""
+        who = require(principal)
+        return self._done(db, actions.perform(db, tenant, who, number, data), who)
+
+    # -- the trail --------------------------------------------------------------------------
+
+    @get("/cases/{number:str}/events", summary="The case's trail", sync_to_thread=True)
+    def events(self, db: Session, principal: Principal | None, number: str) -> list[EventOut]:
+        case = get_case(db, number, require(principal))
+        rows = db.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
+        )
+        return [event_out(e) for e in rows]
+
+    @get(
+        "/cases/{number:str}/verify",
+        summary="Whether the trail's hash chain is intact",
+        sync_to_thread=True,
+    )
+    def verify_trail(
+        self, db: Session, principal: Principal | None, number: str
+    ) -> trail.ChainReport:
+        return trail.verify_chain(db, get_case(db, number, require(principal)))
+
+    # -- materials --------------------------------------------------------------------------
+
+    @post(
+        "/cases/{number:str}/materials",
+        summary="Upload a material (multipart: index, file)",
+        status_code=201,
+    )
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        number: str,
+        index: int | None = None,
+    ) -> MaterialOut:
+        """Streamed: the file is checked by its first bytes, counted, hashed and encrypted as
+        it arrives; nothing is stored unless it is complete and allowed (415, 413)."""
+        who = require(principal)
+        case = await anyio.to_thread.run_sync(get_case, db, number, who)  # 404 before reading
+        if index is not None:
+            materials.check_upload_allowed(case, who, index)
+        incoming, fields = await _receive(request)
+        try:
+            if index is None:
+                try:
+                    index = int(fields.get("index", ""))
+                except ValueError:
+                    raise InvalidInput("请指定材料序号 index", field="index") from None
+
+            def store() -> MaterialOut:
+                row = materials.attach_upload(db, tenant, who, number, index, incoming)
+                service.commit(db)
+                return material_out(row)
+
+            return await anyio.to_thread.run_sync(store)
+        finally:
+            incoming.discard()
+
+    @post(
+        "/cases/{number:str}/materials/reuse",
+        summary="Use an e-license or an earlier material instead of an upload",
+        sync_to_thread=True,
+        status_code=201,
+    )
+    def reuse(
+        self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: ReuseIn
+    ) -> MaterialOut:
+        row = materials.reuse_material(
+            db,
+            tenant,
+            require(principal),
+            number,
+            data.index,
+            license_code=data.license_code,
+            material_id=data.material_id,
+        )
+        service.commit(db)
+        return material_out(row)
+
+    @get(
+        "/cases/{number:str}/materials/{material_id:uuid}/link",
+        summary="A link to the material valid for five minutes",
+        sync_to_thread=True,
+    )
+    def link(
+        self,
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        number: str,
+        material_id: uuid.UUID,
+    ) -> LinkOut:
+        case = get_case(db, number, require(principal))
+        row = db.get(CaseMaterial, (tenant.id, material_id))
+        if row is None or row.case_id != case.id or not row.storage_key:
+            raise NotFound("材料不存在", field="material_id")
+        return LinkOut(url=materials.material_link(tenant, row), expires_in=materials.LINK_SECONDS)
+
+    @get("/files/{token:str}", summary="Download through a short-lived link", sync_to_thread=True)
+    def file(self, db: Session, tenant: Tenant, token: str) -> Stream:
+        row = materials.resolve_link(db, tenant, token)
+        chunks: Iterator[bytes] = materials.open_material(row)
+        return Stream(
+            chunks,
+            media_type=row.content_type or "application/octet-stream",
+            headers={"content-disposition": "attachment", "cache-control": "no-store"},
+        )
+
+    # -- notices and e-licenses --------------------------------------------------------------
+
+    @get(
+        "/cases/{number:str}/notices/{code:str}/pdf",
+        summary="A notice as PDF",
+        sync_to_thread=True,
+        media_type="application/pdf",
+    )
+    def notice_pdf(
+        self, db: Session, principal: Principal | None, number: str, code: str
+    ) -> Response[bytes]:
+        case = get_case(db, number, require(principal))
+        notice = db.scalars(
+            select(Notice).where(Notice.case_id == case.id, Notice.code == code)
+        ).first()
+        if notice is None:
+            raise NotFound("文书不存在", field="code")
+        return _pdf(get_storage().read(notice.storage_key), f"{notice.code}.pdf")
+
+    @get(
+        "/licenses",
+        summary="The caller's e-license library (across the province)",
+        sync_to_thread=True,
+    )
+    def my_licenses(
+        self, db: Session, tenant: Tenant, principal: Principal | None
+    ) -> list[LicenseOut]:
+        who = require(principal)
+        if not who.is_account:
+            raise Forbidden("仅限群众或企业账户")
+        return [license_out(x) for x in licenses.licenses_of(db, tenant, who.id)]
+
+    @get(
+        "/licenses/{code:str}/pdf",
+        summary="An e-license as PDF (its holder or staff)",
+        sync_to_thread=True,
+        media_type="application/pdf",
+    )
+    def license_pdf(self, db: Session, principal: Principal | None, code: str) -> Response[bytes]:
+        who = require(principal)
+        row = db.scalars(select(License).where(License.code == code)).first()
+        if row is None or not (who.is_staff or (who.is_account and row.holder_id == who.id)):
+            raise NotFound("证照不存在", field="code")
+        return _pdf(get_storage().read(row.storage_key), f"{row.number}.pdf")
+
+    # -- public -----------------------------------------------------------------------------
+
+    @get(
+        "/license-keys",
+        summary="Public keys that sign this tenant's e-licenses (Ed25519)",
+        sync_to_thread=True,
+    )
+    def keys(self, db: Session) -> list[KeyOut]:
+        return [
+            KeyOut(
+                key_id=k.key_id,
+                algorithm="Ed25519",
+                public_key=k.public_key,
+                active=k.active,
+                created_at=k.created_at,
+                retired_at=k.retired_at,
+            )
+            for k in licenses.public_keys(db)
+        ]
+
+    @get(
+        "/verify/{code:str}",
+        summary="Verify a notice or e-license by its code (public)",
+        sync_to_thread=True,
+    )
+    def verify_code(self, db: Session, tenant: Tenant, code: str) -> VerifyOut:
+        return verify_out(db, tenant, code)
+
+    @get(
+        "/progress",
+        summary="Public progress query by case number and query code",
+        sync_to_thread=True,
+    )
+    def progress(
+        self, request: Request[Any, Any, Any], db: Session, number: str, code: str
+    ) -> ProgressOut:
+        key = f"progress:{request.client.host if request.client else '-'}"
+        check_not_locked(db, key)
+        try:
+            case = queries.progress(db, number, code)
+        except NotFound:
+            record_failure(db, key)
+            db.commit()
+            raise
+        return progress_out(db, case)
+
+
+def progress_out(db: Session, case: Any) -> ProgressOut:
+    from core.cases.actions import STATE_LABELS
+    from core.cases.engine import tasks_of
+
+    return ProgressOut(
+        number=case.number,
+        item_name=case.item_name,
+        state=case.state.value,
+        state_label=STATE_LABELS[case.state.value],
+        submitted_at=case.submitted_at,
+        due_on=case.due_on,
+        steps=[
+            ProgressStep(
+                name=t.name, state=t.state.value, started_on=t.started_on, finished_at=t.finished_at
+            )
+            for t in tasks_of(db, case)
+        ],
+    )
+
+
+def verify_out(db: Session, tenant: Tenant, code: str) -> VerifyOut:
+    found = queries.find_by_code(db, code)
+    case = found["case"]
+    if found["kind"] == "notice":
+        n = found["notice"]
+        return VerifyOut(
+            valid=True,
+            kind="notice",
+            title=n.title,
+            issuer=tenant.display_name,
+            code=n.code,
+            message=found["message"],
+            case_number=case.number,
+            issued_at=n.issued_at.isoformat(),
+            holder=mask_name(case.applicant_name),
+            sha256=n.sha256,
+        )
+    lic = found["license"]
+    return VerifyOut(
+        valid=found["valid"],
+        kind="license",
+        title=lic.title,
+        issuer=tenant.display_name,
+        code=lic.code,
+        message=found["message"],
+        case_number=case.number if case else "",
+        issued_at=lic.issued_on.isoformat(),
+        holder=mask_name(lic.holder_name),
+        number=lic.number,
+    )
+
+
+async def _receive(
+    request: Request[Any, Any, Any],
+) -> tuple[materials.IncomingFile, dict[str, str]]:
+    """Parse multipart/form-data from the request stream: small text fields kept, the one
+    file part streamed into an ``IncomingFile``."""
+    ctype, options = parse_options_header(request.headers.get("content-type", ""))
+    if ctype != "multipart/form-data" or not options.get("boundary"):
+        raise materials.UnsupportedType("请以 multipart/form-data 上传", field="file")
+    fields: dict[str, str] = {}
+    incoming: materials.IncomingFile | None = None
+    target: Any = None
+    try:
+        with PushMultipartParser(options["boundary"], max_segment_count=8) as parser:
+            async for chunk in _stream(request):
+                for part in parser.parse(chunk):
+                    if isinstance(part, MultipartSegment):
+                        if part.filename is not None and part.name == "file":
+                            if incoming is not None:
+                                raise InvalidInput("一次只能上传一个文件", field="file")
+                            incoming = materials.IncomingFile(part.filename)
+                            target = incoming
+                        else:
+                            target = [part.name, bytearray()]
+                    elif part:
+                        if isinstance(target, materials.IncomingFile):
+                            target.write(bytes(part))
+                        elif target is not None:
+                            target[1] += part
+                            if len(target[1]) > 1000:
+                                raise InvalidInput("表单字段过长", field=target[0])
+                    else:
+                        if isinstance(target, list):
+                            fields[target[0]] = target[1].decode("utf-8", "replace")
+                        target = None
+    except MultipartError as exc:
+        if incoming is not None:
+            incoming.discard()
+        raise InvalidInput(f"上传格式不正确: {exc}", field="file") from None
+    except BaseException:
+        if incoming is not None:
+            incoming.discard()
+        raise
+    if incoming is None:
+        raise InvalidInput("请选择要上传的文件", field="file")
+    incoming.finish()
+    return incoming, fields
+
+
+async def _stream(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
+    async for chunk in request.stream():
+        if chunk:
+            yield chunk

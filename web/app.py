@@ -29,11 +29,13 @@ from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
 from web.hosts import HostMap, HostRouting
 from web.pages.calendar_admin import CalendarController
+from web.pages.cases import CasePages
 from web.pages.catalog import CatalogController
 from web.pages.catalog_admin import CatalogAdminController
 from web.pages.platform import healthz, platform_home, set_language
 from web.pages.portal import PortalController
 from web.pages.staff import StaffController
+from web.pages.workbench import WorkbenchPages
 from web.templating import template_config
 
 __all__ = ["create_app"]
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CatalogAdminController,
             CalendarController,
             StaffController,
+            CasePages,
+            WorkbenchPages,
             TenantApi,
             CatalogApi,
             CasesApi,

@@ -5,14 +5,13 @@ e-licenses; and the public progress query and verification by code."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import anyio
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Response, Stream
-from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,6 +46,7 @@ from web.api.case_schemas import (
     summary_out,
 )
 from web.auth import require
+from web.uploads import receive_upload
 
 _NUMBER = Parameter(description="办件编号, e.g. 451200-20261122-00001")
 
@@ -248,7 +248,7 @@ class CasesApi(Controller):
         case = await anyio.to_thread.run_sync(get_case, db, number, who)  # 404 before reading
         if index is not None:
             materials.check_upload_allowed(case, who, index)
-        incoming, fields = await _receive(request)
+        incoming, fields = await receive_upload(request)
         try:
             if index is None:
                 try:
@@ -457,57 +457,3 @@ def verify_out(db: Session, tenant: Tenant, code: str) -> VerifyOut:
         holder=mask_name(lic.holder_name),
         number=lic.number,
     )
-
-
-async def _receive(
-    request: Request[Any, Any, Any],
-) -> tuple[materials.IncomingFile, dict[str, str]]:
-    """Parse multipart/form-data from the request stream: small text fields kept, the one
-    file part streamed into an ``IncomingFile``."""
-    ctype, options = parse_options_header(request.headers.get("content-type", ""))
-    if ctype != "multipart/form-data" or not options.get("boundary"):
-        raise materials.UnsupportedType("请以 multipart/form-data 上传", field="file")
-    fields: dict[str, str] = {}
-    incoming: materials.IncomingFile | None = None
-    target: Any = None
-    try:
-        with PushMultipartParser(options["boundary"], max_segment_count=8) as parser:
-            async for chunk in _stream(request):
-                for part in parser.parse(chunk):
-                    if isinstance(part, MultipartSegment):
-                        if part.filename is not None and part.name == "file":
-                            if incoming is not None:
-                                raise InvalidInput("一次只能上传一个文件", field="file")
-                            incoming = materials.IncomingFile(part.filename)
-                            target = incoming
-                        else:
-                            target = [part.name, bytearray()]
-                    elif part:
-                        if isinstance(target, materials.IncomingFile):
-                            target.write(bytes(part))
-                        elif target is not None:
-                            target[1] += part
-                            if len(target[1]) > 1000:
-                                raise InvalidInput("表单字段过长", field=target[0])
-                    else:
-                        if isinstance(target, list):
-                            fields[target[0]] = target[1].decode("utf-8", "replace")
-                        target = None
-    except MultipartError as exc:
-        if incoming is not None:
-            incoming.discard()
-        raise InvalidInput(f"上传格式不正确: {exc}", field="file") from None
-    except BaseException:
-        if incoming is not None:
-            incoming.discard()
-        raise
-    if incoming is None:
-        raise InvalidInput("请选择要上传的文件", field="file")
-    incoming.finish()
-    return incoming, fields
-
-
-async def _stream(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
-    async for chunk in request.stream():
-        if chunk:
-            yield chunk

@@ -1,0 +1,105 @@
+"""The case pages: a citizen applies from the item page, uploads, submits and follows the
+case; a clerk finds it in the workbench queue and accepts it; the public progress query and
+verification page."""
+
+from __future__ import annotations
+
+import re
+
+from litestar.testing import TestClient
+
+from tests.helpers import csrf_token
+
+ZHANG = "13800000001"
+
+
+def _citizen_login(client: TestClient) -> str:
+    token = csrf_token(client, "/t/hechi/login")
+    response = client.post(
+        "/t/hechi/login/password",
+        data={"phone": ZHANG, "password": "Demo-2026", "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303), response.text
+    return token
+
+
+def _staff_login(client: TestClient, username: str) -> str:
+    token = csrf_token(client, "/t/hechi/staff/login")
+    response = client.post(
+        "/t/hechi/staff/login",
+        data={"username": username, "password": "Demo-2026", "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303)
+    return token
+
+
+def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(app) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app=app, base_url="http://testserver.local") as citizen:
+        token = _citizen_login(citizen)
+        item = citizen.get("/t/hechi/items/HC-SC03")
+        assert 'href="/t/hechi/items/HC-SC03/apply"' in item.text
+        form = citizen.get("/t/hechi/items/HC-SC03/apply")
+        assert form.status_code == 200 and "快递送达" in form.text
+        key = re.search(r'name="key" value="([^"]+)"', form.text).group(1)
+        body = {"_csrf_token": token, "key": key, "delivery": "pickup"}
+        created = citizen.post("/t/hechi/items/HC-SC03/apply", data=body, follow_redirects=False)
+        assert created.status_code in (302, 303)
+        location = created.headers["location"]
+        # a double click creates nothing new
+        twice = citizen.post("/t/hechi/items/HC-SC03/apply", data=body, follow_redirects=False)
+        assert twice.headers["location"].split("?")[0] == location.split("?")[0]
+        number = location.split("/my/cases/")[1].split("?")[0]
+
+        page = citizen.get(location)
+        assert page.status_code == 200 and "已创建申请" in page.text
+        assert page.text.count('class="upload"') == 3 and "/static/js/upload.js" in page.text
+        for index in range(3):
+            uploaded = citizen.post(
+                f"/t/hechi/my/cases/{number}/materials?index={index}",
+                files={"file": ("m.pdf", b"%PDF-1.4 material", "application/pdf")},
+                headers={"x-csrftoken": token, "accept": "application/json"},
+            )
+            assert uploaded.status_code == 201, uploaded.text
+        # without the CSRF header the upload is refused
+        refused = citizen.post(
+            f"/t/hechi/my/cases/{number}/materials?index=0",
+            files={"file": ("m.pdf", b"%PDF-1.4 material", "application/pdf")},
+        )
+        assert refused.status_code == 403
+        submitted = citizen.post(
+            f"/t/hechi/my/cases/{number}/do/submit", data={"_csrf_token": token}
+        )
+        assert "已提交" in submitted.text and "待受理" in submitted.text
+        assert number in citizen.get("/t/hechi/my/cases").text
+        query = re.search(r"查询码 <span class=\"code\">(\d{6})", submitted.text).group(1)
+
+    with TestClient(app=app, base_url="http://testserver.local") as clerk:
+        token = _staff_login(clerk, "hechi-clerk")
+        queue = clerk.get("/t/hechi/workbench/queue")
+        assert number in queue.text and "card-" in queue.text
+        case_page = clerk.get(f"/t/hechi/workbench/cases/{number}")
+        assert 'value="accept"' in case_page.text and 'value="request_correction"' in case_page.text
+        accepted = clerk.post(
+            f"/t/hechi/workbench/cases/{number}/act",
+            data={"_csrf_token": token, "action": "accept"},
+        )
+        assert "已办理" in accepted.text and "办理中" in accepted.text
+        again = clerk.post(
+            f"/t/hechi/workbench/cases/{number}/act",
+            data={"_csrf_token": token, "action": "refuse", "reason": "x"},
+        )
+        assert 'data-testid="error"' in again.text  # a 409 explained on the page
+        notice = re.search(r"/t/hechi/workbench/cases/[^/]+/notices/([A-Z0-9]{12})", accepted.text)
+        pdf = clerk.get(notice.group(0))
+        assert pdf.headers["content-type"].startswith("application/pdf")
+
+    with TestClient(app=app, base_url="http://testserver.local") as anyone:
+        found = anyone.get(f"/t/hechi/progress?number={number}&code={query}")
+        assert 'data-testid="progress"' in found.text and "张伟" not in found.text
+        wrong = anyone.get(f"/t/hechi/progress?number={number}&code=999999x")
+        assert "不正确" in wrong.text
+        checked = anyone.get(f"/t/hechi/verify/{notice.group(1)}")
+        assert "核验通过" in checked.text
+        assert "不是本平台出具" in anyone.get("/t/hechi/verify/ABCDEFGHJKLM").text

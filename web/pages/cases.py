@@ -1,0 +1,324 @@
+"""Portal pages for cases: apply from an item page (an account for itself, an agent or clerk
+for a citizen), "my cases" with uploads (progress shown), submit, correct, withdraw, rate;
+the e-license library; the public progress query and verification page."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Response, Template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.cases import licenses, materials, queries, service
+from core.cases.access import get_case, is_filer
+from core.cases.actions import STATE_LABELS
+from core.cases.models import Notice
+from core.catalog import get_item_by_code
+from core.errors import GovhallError, InvalidInput, NotFound
+from core.identity import Principal, Role
+from core.identity.throttle import check_not_locked, record_failure
+from core.storage import get_storage
+from core.tenancy import Tenant
+from web.api.case_schemas import case_out
+from web.api.cases import verify_out
+from web.auth import require
+from web.pages.portal import render
+from web.params import Form
+from web.uploads import receive_upload
+
+__all__ = ["CasePages"]
+
+
+def back(url: str, *, msg: str = "", error: str = "") -> Redirect:
+    if msg:
+        url += ("&" if "?" in url else "?") + "msg=" + quote(msg)
+    if error:
+        url += ("&" if "?" in url else "?") + "error=" + quote(error)
+    return Redirect(url)
+
+
+def pdf_response(data: bytes, name: str) -> Response[bytes]:
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="{name}"'},
+    )
+
+
+def _can_file_for_others(principal: Principal) -> bool:
+    return principal.is_staff and (
+        principal.has_role(Role.agent) or principal.has_role(Role.window_clerk)
+    )
+
+
+class CasePages(Controller):
+    path = "/t/{slug:str}"
+    include_in_schema = False
+
+    @get("/items/{code:str}/apply", name="case_apply_form", sync_to_thread=True)
+    def apply_form(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        code: str,
+        error: str = "",
+    ) -> Template:
+        who = require(principal)
+        item = get_item_by_code(db, tenant, code)
+        return render(
+            request,
+            db,
+            tenant,
+            "cases/apply.html",
+            item=item,
+            content=item.effective or {},
+            on_behalf=_can_file_for_others(who),
+            key=secrets.token_urlsafe(16),
+            error=error,
+        )
+
+    @post("/items/{code:str}/apply", name="case_apply", sync_to_thread=True)
+    def apply(
+        self, tenant: Tenant, db: Session, principal: Principal | None, code: str, data: Form
+    ) -> Redirect:
+        who = require(principal)
+        applicant = consent = None
+        if _can_file_for_others(who):
+            applicant = service.Applicant(
+                phone=data.get("phone", ""),
+                name=data.get("name", ""),
+                id_number=data.get("id_number") or None,
+            )
+            consent = service.Consent(method=data.get("consent", ""), note=data.get("note", ""))
+        try:
+            case, _ = service.create_case(
+                db,
+                tenant,
+                who,
+                code,
+                delivery=data.get("delivery", "pickup"),
+                address=data.get("address") or None,
+                applicant=applicant,
+                consent=consent,
+                idempotency_key=(data.get("key") or "")[:80] or None,
+            )
+            service.commit(db)
+        except GovhallError as exc:
+            return back(f"/t/{tenant.slug}/items/{code}/apply", error=exc.detail)
+        return back(
+            f"/t/{tenant.slug}/my/cases/{case.number}", msg="已创建申请，请上传材料后提交。"
+        )
+
+    @get("/my/cases", name="my_cases", sync_to_thread=True)
+    def my_cases(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+    ) -> Template:
+        who = require(principal)
+        page = (
+            queries.list_cases(db, who, limit=100)
+            if not who.is_staff or _can_file_for_others(who)
+            else None
+        )
+        rows = page.cases if page else []
+        return render(request, db, tenant, "cases/mine.html", cases=rows, labels=STATE_LABELS)
+
+    @get("/my/cases/{number:str}", name="my_case", sync_to_thread=True)
+    def my_case(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        number: str,
+        msg: str = "",
+        error: str = "",
+    ) -> Template:
+        who = require(principal)
+        case = get_case(db, number, who)
+        out = case_out(db, case, who)
+        specs = case.content.get("materials") or []
+        have = {m.index: m for m in out.materials}
+        return render(
+            request,
+            db,
+            tenant,
+            "cases/case.html",
+            case=out,
+            specs=specs,
+            have=have,
+            filer=is_filer(who, case),
+            msg=msg,
+            error=error,
+            library=licenses.licenses_of(db, tenant, case.applicant_id) if who.is_account else [],
+        )
+
+    @post("/my/cases/{number:str}/materials", name="my_case_upload", status_code=201)
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        number: str,
+        index: int,
+    ) -> dict[str, Any]:
+        """Called by the page's script (with the CSRF header), which shows the progress."""
+        who = require(principal)
+        case = await anyio.to_thread.run_sync(get_case, db, number, who)
+        materials.check_upload_allowed(case, who, index)
+        incoming, _ = await receive_upload(request)
+
+        def store() -> dict[str, Any]:
+            try:
+                row = materials.attach_upload(db, tenant, who, number, index, incoming)
+                service.commit(db)
+                return {"ok": True, "sha256": row.sha256, "size": row.size}
+            finally:
+                incoming.discard()
+
+        return await anyio.to_thread.run_sync(store)
+
+    @post("/my/cases/{number:str}/reuse", name="my_case_reuse", sync_to_thread=True)
+    def reuse(
+        self, tenant: Tenant, db: Session, principal: Principal | None, number: str, data: Form
+    ) -> Redirect:
+        url = f"/t/{tenant.slug}/my/cases/{number}"
+        try:
+            materials.reuse_material(
+                db,
+                tenant,
+                require(principal),
+                number,
+                int(data.get("index", "-1")),
+                license_code=data.get("license_code") or None,
+            )
+            service.commit(db)
+        except (GovhallError, ValueError) as exc:
+            return back(url, error=getattr(exc, "detail", "材料序号不正确"))
+        return back(url, msg="已使用电子证照。")
+
+    @post("/my/cases/{number:str}/do/{op:str}", name="my_case_op", sync_to_thread=True)
+    def operate(
+        self,
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        number: str,
+        op: str,
+        data: Form,
+    ) -> Redirect:
+        who = require(principal)
+        url = f"/t/{tenant.slug}/my/cases/{number}"
+        done = {
+            "submit": "已提交，请留意短信通知。",
+            "correct": "补正材料已提交。",
+            "withdraw": "申请已撤回。",
+            "rate": "感谢您的评价！",
+        }
+        try:
+            if op == "submit":
+                service.submit_case(db, tenant, who, number)
+            elif op == "correct":
+                service.correct_case(db, tenant, who, number)
+            elif op == "withdraw":
+                service.withdraw_case(db, tenant, who, number, data.get("reason", ""))
+            elif op == "rate":
+                try:
+                    score = int(data.get("score", ""))
+                except ValueError:
+                    raise InvalidInput("请选择满意度", field="score") from None
+                service.rate_case(db, tenant, who, number, score, data.get("comment", ""))
+            else:
+                raise NotFound("没有这个操作")
+            service.commit(db)
+        except GovhallError as exc:
+            return back(url, error=exc.detail)
+        return back(url, msg=done[op])
+
+    @get("/my/cases/{number:str}/notices/{code:str}", name="my_case_notice", sync_to_thread=True)
+    def notice(
+        self, db: Session, principal: Principal | None, number: str, code: str
+    ) -> Response[bytes]:
+        case = get_case(db, number, require(principal))
+        row = db.scalars(
+            select(Notice).where(Notice.case_id == case.id, Notice.code == code)
+        ).first()
+        if row is None:
+            raise NotFound("文书不存在")
+        return pdf_response(get_storage().read(row.storage_key), f"{row.code}.pdf")
+
+    @get("/my/licenses", name="my_licenses", sync_to_thread=True)
+    def my_licenses(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+    ) -> Template:
+        who = require(principal)
+        rows = licenses.licenses_of(db, tenant, who.id) if who.is_account else []
+        return render(request, db, tenant, "cases/licenses.html", licenses=rows)
+
+    @get("/progress", name="progress", sync_to_thread=True)
+    def progress(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        number: str = "",
+        code: str = "",
+    ) -> Template:
+        result, error = None, ""
+        if number or code:
+            key = f"progress:{request.client.host if request.client else '-'}"
+            try:
+                check_not_locked(db, key)
+                from web.api.cases import progress_out
+
+                result = progress_out(db, queries.progress(db, number, code))
+            except GovhallError as exc:
+                if isinstance(exc, NotFound):
+                    record_failure(db, key)
+                    db.commit()
+                error = exc.detail
+        return render(
+            request,
+            db,
+            tenant,
+            "cases/progress.html",
+            result=result,
+            error=error,
+            number=number,
+            labels=STATE_LABELS,
+        )
+
+    @get("/verify/{code:str}", name="verify", sync_to_thread=True)
+    def verify(
+        self, request: Request[Any, Any, Any], tenant: Tenant, db: Session, code: str
+    ) -> Template:
+        try:
+            result, error = verify_out(db, tenant, code), ""
+        except NotFound:
+            result, error = None, "验证码不存在：该文书或证照不是本平台出具的。"
+        return render(
+            request, db, tenant, "cases/verify.html", result=result, error=error, code=code
+        )
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

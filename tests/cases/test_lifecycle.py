@@ -5,6 +5,7 @@ denial, withdrawal, return; courier delivery through the hook; the trail command
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import date
 
 import pytest
@@ -281,3 +282,105 @@ def test_cases_verify_command_reports_a_tampered_trail(hechi: Desk) -> None:
         s.commit()
     bad = CliRunner().invoke(main, ["cases", "verify", "--tenant", "hechi", number])
     assert bad.exit_code == 1 and "第 2 条" in bad.output
+
+
+def test_parallel_branches_join_only_when_every_department_has_decided(hechi: Desk) -> None:
+    from core.catalog import create_item
+    from core.workflow import save_definition
+
+    code = "JOINT-" + uuid.uuid4().hex[:6]
+    with hechi.session() as s:
+        save_definition(
+            s,
+            hechi.tenant,
+            {
+                "code": "joint_rsj_scj",
+                "name": "人社、市场监管并联审查",
+                "start": "accept",
+                "steps": [
+                    {
+                        "code": "accept",
+                        "name": "受理",
+                        "role": "window_clerk",
+                        "days": 1,
+                        "actions": ["accept", "request_correction", "refuse"],
+                        "next": ["rsj", "scj"],
+                    },
+                    {
+                        "code": "rsj",
+                        "name": "人社审查",
+                        "role": "reviewer",
+                        "days": 3,
+                        "department": "HC-RSJ",
+                        "actions": ["review", "return"],
+                        "next": ["decide"],
+                    },
+                    {
+                        "code": "scj",
+                        "name": "市场监管审查",
+                        "role": "reviewer",
+                        "days": 5,
+                        "department": "HC-SCJ",
+                        "actions": ["review", "return"],
+                        "next": ["decide"],
+                    },
+                    {
+                        "code": "decide",
+                        "name": "汇总审批",
+                        "role": "approver",
+                        "days": 2,
+                        "join": True,
+                        "actions": ["approve", "deny"],
+                    },
+                ],
+            },
+        )
+        create_item(
+            s,
+            hechi.tenant,
+            code=code,
+            publish=True,
+            content={
+                "name": "并联审批示例",
+                "category": "xzxk",
+                "department": "HC-RSJ",
+                "process": "joint_rsj_scj",
+                "materials": [{"name": "申请书"}],
+            },
+        )
+        s.commit()
+    number = hechi.apply(hechi.citizen(ZHANG), code)
+    hechi.act(hechi.staff("hechi-clerk"), number, "accept")
+    case = hechi.case(number)
+
+    def open_steps() -> list[str]:
+        with hechi.session() as s:
+            return sorted(
+                t.step
+                for t in s.scalars(
+                    select(CaseTask).where(
+                        CaseTask.case_id == case.id, CaseTask.state == TaskState.open
+                    )
+                )
+            )
+
+    assert open_steps() == ["rsj", "scj"]
+    reviewer = hechi.staff("hechi-reviewer")  # a reviewer in both departments must pick one
+    with pytest.raises(InvalidInput) as which:
+        hechi.act(reviewer, number, "review")
+    assert which.value.field == "task"
+    with hechi.session() as s:
+        tasks = {
+            t.step: str(t.id)
+            for t in s.scalars(
+                select(CaseTask).where(
+                    CaseTask.case_id == case.id, CaseTask.state == TaskState.open
+                )
+            )
+        }
+    hechi.act(reviewer, number, "review", task=tasks["rsj"])
+    assert open_steps() == ["scj"]  # the join waits for the other department
+    hechi.act(reviewer, number, "review", task=tasks["scj"])
+    assert open_steps() == ["decide"]
+    done = hechi.act(hechi.staff("hechi-approver"), number, "approve")
+    assert done.state.value == "completed"

@@ -1,0 +1,36 @@
+"""A citizen applies on a phone in Chromium: item page → apply → upload each material (the
+progress bar moves) → submit; then the case page shows it waiting for acceptance."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import ARTIFACTS
+from tests.servers import LiveServer
+
+
+def test_a_citizen_applies_with_uploads_on_a_phone(phone_page, live: LiveServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    page = phone_page
+    pdf = tmp_path / "申请书.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 300_000)
+    page.goto(f"{live.url}/t/hechi/login")
+    page.get_by_text("密码登录").click()
+    page.fill("form[action$='/login/password'] input[name=phone]", "13800000008")
+    page.fill("form[action$='/login/password'] input[name=password]", "Demo-2026")
+    page.locator("form[action$='/login/password'] button").click()
+    page.wait_for_url(f"{live.url}/t/hechi/")
+    page.goto(f"{live.url}/t/hechi/items/HC-SC03")
+    page.get_by_test_id("apply").click()
+    page.get_by_role("button", name="下一步").click()
+    page.wait_for_url("**/my/cases/**")
+    forms = page.locator("form.upload")
+    assert forms.count() == 3
+    for index in range(3):
+        form = page.locator("form.upload").nth(index)
+        with page.expect_navigation():  # the page reloads once the upload is stored
+            form.locator("input[type=file]").set_input_files(str(pdf))
+            # the bar appears while the file travels
+            form.locator("progress").wait_for(state="visible")
+        assert page.locator("[data-testid=materials] .ok").count() == index + 1
+    page.get_by_test_id("submit").click()
+    assert page.get_by_test_id("case-state").inner_text() == "待受理"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(ARTIFACTS / "phone-case-submitted.png"), full_page=True)

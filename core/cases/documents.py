@@ -24,7 +24,14 @@ from core.config import get_settings
 from core.storage import get_storage, tenant_key
 from core.tenancy import Tenant
 
-__all__ = ["NOTICE_TITLES", "issue_notice", "render_pdf", "verification_code", "verify_url"]
+__all__ = [
+    "NOTICE_TITLES",
+    "issue_notice",
+    "notice_pdf",
+    "render_pdf",
+    "verification_code",
+    "verify_url",
+]
 
 NOTICE_TITLES = {
     "receipt": "收件通知",
@@ -178,3 +185,17 @@ def issue_notice(
     )
     session.add(notice)
     return notice
+
+
+def notice_pdf(session: Any, case: Case, code: str) -> tuple[bytes, str]:
+    """The stored PDF of one of the case's notices and its file name (404 otherwise)."""
+    from sqlalchemy import select
+
+    from core.errors import NotFound
+
+    row = session.scalars(
+        select(Notice).where(Notice.case_id == case.id, Notice.code == code)
+    ).first()
+    if row is None:
+        raise NotFound("文书不存在", field="code")
+    return get_storage().read(row.storage_key), f"{row.code}.pdf"

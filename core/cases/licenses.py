@@ -10,10 +10,8 @@ the database.
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import secrets
-from datetime import date
 
 import msgspec
 from cryptography.exceptions import InvalidSignature
@@ -193,11 +191,3 @@ def licenses_of(session: Session, tenant: Tenant, holder_id: object) -> list[Lic
                 .order_by(License.issued_on.desc())
             )
         )
-
-
-def fingerprint(key: SigningKey) -> str:
-    return hashlib.sha256(_unb64(key.public_key)).hexdigest()[:16]
-
-
-def today() -> date:
-    return clock.today()

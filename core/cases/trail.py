@@ -8,7 +8,6 @@ tail — breaks verification.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -126,7 +125,3 @@ def _broken(case: Case, count: int, at: int, problem: str) -> ChainReport:
     return ChainReport(
         number=case.number, intact=False, events=count, broken_at=at, problem=problem
     )
-
-
-def case_uuid(value: str) -> uuid.UUID:
-    return uuid.UUID(value)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from core.cases import actions, licenses, materials, queries, service, trail
 from core.cases.access import get_case
-from core.cases.models import CaseEvent, CaseMaterial, License, Notice
+from core.cases.documents import notice_pdf
+from core.cases.models import CaseEvent, CaseMaterial, License
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal
 from core.identity.throttle import check_not_locked, record_failure
@@ -327,12 +328,7 @@ class CasesApi(Controller):
         self, db: Session, principal: Principal | None, number: str, code: str
     ) -> Response[bytes]:
         case = get_case(db, number, require(principal))
-        notice = db.scalars(
-            select(Notice).where(Notice.case_id == case.id, Notice.code == code)
-        ).first()
-        if notice is None:
-            raise NotFound("文书不存在", field="code")
-        return _pdf(get_storage().read(notice.storage_key), f"{notice.code}.pdf")
+        return _pdf(*notice_pdf(db, case, code))
 
     @get(
         "/licenses",

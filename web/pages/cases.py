@@ -5,25 +5,22 @@ the e-license library; the public progress query and verification page."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from typing import Any
 from urllib.parse import quote
 
 import anyio
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.cases import licenses, materials, queries, service
 from core.cases.access import get_case, is_filer
 from core.cases.actions import STATE_LABELS
-from core.cases.models import Notice
+from core.cases.documents import notice_pdf
 from core.catalog import get_item_by_code
 from core.errors import GovhallError, InvalidInput, NotFound
 from core.identity import Principal, Role
 from core.identity.throttle import check_not_locked, record_failure
-from core.storage import get_storage
 from core.tenancy import Tenant
 from web.api.case_schemas import case_out
 from web.api.cases import verify_out
@@ -252,12 +249,7 @@ class CasePages(Controller):
         self, db: Session, principal: Principal | None, number: str, code: str
     ) -> Response[bytes]:
         case = get_case(db, number, require(principal))
-        row = db.scalars(
-            select(Notice).where(Notice.case_id == case.id, Notice.code == code)
-        ).first()
-        if row is None:
-            raise NotFound("文书不存在")
-        return pdf_response(get_storage().read(row.storage_key), f"{row.code}.pdf")
+        return pdf_response(*notice_pdf(db, case, code))
 
     @get("/my/licenses", name="my_licenses", sync_to_thread=True)
     def my_licenses(
@@ -315,10 +307,3 @@ class CasePages(Controller):
         return render(
             request, db, tenant, "cases/verify.html", result=result, error=error, code=code
         )
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

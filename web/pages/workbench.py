@@ -16,10 +16,10 @@ from core.calendar import WorkCalendar, calendar_for
 from core.cases import clock, engine, materials, queries, service
 from core.cases.access import get_case
 from core.cases.actions import STATE_LABELS, SUSPENSION_KINDS, ActionIn, MaterialIssue, perform
-from core.cases.models import CaseEvent, CaseMaterial, Notice
+from core.cases.documents import notice_pdf
+from core.cases.models import CaseEvent, CaseMaterial
 from core.errors import GovhallError, InvalidInput, NotFound
 from core.identity import Principal
-from core.storage import get_storage
 from core.tenancy import Tenant
 from web.api.case_schemas import case_out
 from web.auth import require_staff
@@ -119,12 +119,7 @@ class WorkbenchPages(Controller):
         self, db: Session, principal: Principal | None, number: str, code: str
     ) -> Response[bytes]:
         case = get_case(db, number, require_staff(principal))
-        row = db.scalars(
-            select(Notice).where(Notice.case_id == case.id, Notice.code == code)
-        ).first()
-        if row is None:
-            raise NotFound("文书不存在")
-        return pdf_response(get_storage().read(row.storage_key), f"{row.code}.pdf")
+        return pdf_response(*notice_pdf(db, case, code))
 
     @get(
         "/cases/{number:str}/materials/{material_id:uuid}",

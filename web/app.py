@@ -24,6 +24,7 @@ from core.plugins import get_plugin_manager
 from web import oidc
 from web.api.cases import CasesApi
 from web.api.catalog import CatalogApi
+from web.api.payments import PaymentsApi
 from web.api.tenant import TenantApi
 from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             TenantApi,
             CatalogApi,
             CasesApi,
+            PaymentsApi,
             *oidc.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False

@@ -175,8 +175,9 @@ class _Ctx:
         task.state, task.outcome, task.finished_at = TaskState.done, outcome, clock.now()
 
     def advance(self, task: CaseTask, outcome: str) -> bool:
-        _, ended = engine.finish(self.s, self.case, task, outcome, self.today)
-        engine.recompute_deadlines(self.s, self.tenant, self.case)
+        with self.s.no_autoflush:  # the next task is inserted with its deadline, once
+            _, ended = engine.finish(self.s, self.case, task, outcome, self.today)
+            engine.recompute_deadlines(self.s, self.tenant, self.case)
         return ended
 
     def complete(self, decision: str, reason: str = "") -> None:

@@ -26,6 +26,7 @@ from core.tenancy import Tenant
 
 __all__ = [
     "NOTICE_TITLES",
+    "ensure_rendered",
     "issue_notice",
     "notice_pdf",
     "render_pdf",
@@ -120,6 +121,7 @@ def render_pdf(
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
+        invariant=1,  # no creation time or random id: the same notice renders to the same bytes
         pagesize=A4,
         leftMargin=20 * mm,
         rightMargin=20 * mm,
@@ -152,7 +154,12 @@ def issue_notice(
     table: list[list[str]] | None = None,
     extra: list[tuple[str, str]] | None = None,
 ) -> Notice:
-    """Render, store and record a notice (the caller commits)."""
+    """Record a notice in the caller's transaction (the caller commits).
+
+    Only the facts are written here; the PDF is rendered from them when it is first asked
+    for (:func:`notice_pdf`). Rendering is deterministic, so the fingerprint recorded then is
+    the fingerprint of every later download, and a submission does not wait ~0.1 s for
+    reportlab inside its transaction."""
     title = NOTICE_TITLES[kind]
     code = verification_code()
     issued = clock.now()
@@ -161,34 +168,54 @@ def issue_notice(
         *(extra or []),
         ("出具日期", f"{issued.astimezone(clock.TZ):%Y年%m月%d日}"),
     ]
-    pdf = render_pdf(
-        issuer=tenant.display_name,
-        title=title,
-        fields=fields,
-        paragraphs=paragraphs,
-        table=table,
-        code=code,
-        url=verify_url(tenant, code),
-    )
-    key = tenant_key(tenant.id, "notices", str(case.id), f"{code}.pdf")
-    get_storage().put(key, io.BytesIO(pdf), "application/pdf")
     notice = Notice(
         tenant_id=tenant.id,
         case_id=case.id,
         kind=kind,
         code=code,
         title=title,
-        body={"fields": [list(f) for f in fields], "paragraphs": paragraphs, "table": table},
-        storage_key=key,
-        sha256=hashlib.sha256(pdf).hexdigest(),
+        body={
+            "issuer": tenant.display_name,
+            "url": verify_url(tenant, code),
+            "fields": [list(f) for f in fields],
+            "paragraphs": paragraphs,
+            "table": table,
+        },
+        storage_key=tenant_key(tenant.id, "notices", str(case.id), f"{code}.pdf"),
+        sha256="",
         issued_at=issued,
     )
     session.add(notice)
     return notice
 
 
+def _render_notice(notice: Notice) -> bytes:
+    body = notice.body
+    return render_pdf(
+        issuer=body["issuer"],
+        title=notice.title,
+        fields=[(k, v) for k, v in body["fields"]],
+        paragraphs=body["paragraphs"],
+        table=body["table"],
+        code=notice.code,
+        url=body["url"],
+    )
+
+
+def ensure_rendered(session: Any, notice: Notice) -> bytes:
+    """The notice's PDF: read from storage, or rendered, stored and fingerprinted on first use
+    (the caller commits the fingerprint; two first readers store identical bytes)."""
+    if notice.sha256:
+        return get_storage().read(notice.storage_key)
+    pdf = _render_notice(notice)
+    get_storage().put(notice.storage_key, io.BytesIO(pdf), "application/pdf")
+    notice.sha256 = hashlib.sha256(pdf).hexdigest()
+    session.flush()
+    return pdf
+
+
 def notice_pdf(session: Any, case: Case, code: str) -> tuple[bytes, str]:
-    """The stored PDF of one of the case's notices and its file name (404 otherwise)."""
+    """One of the case's notices as PDF bytes and a file name (404 otherwise)."""
     from sqlalchemy import select
 
     from core.errors import NotFound
@@ -198,4 +225,6 @@ def notice_pdf(session: Any, case: Case, code: str) -> tuple[bytes, str]:
     ).first()
     if row is None:
         raise NotFound("文书不存在", field="code")
-    return get_storage().read(row.storage_key), f"{row.code}.pdf"
+    pdf = ensure_rendered(session, row)
+    session.commit()
+    return pdf, f"{row.code}.pdf"

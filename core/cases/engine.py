@@ -14,16 +14,19 @@ from sqlalchemy.orm import Session
 from core.calendar import Period, WorkCalendar, calendar_for
 from core.cases import clock
 from core.cases.models import Case, CaseSuspension, CaseTask, TaskState
+from core.db import tx_cache
 from core.errors import Conflict, Forbidden
 from core.identity import Principal, Role
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant
 from core.workflow import ProcessDefinition, Step
 
 __all__ = [
+    "calendar_of",
     "cancel_open",
     "definition_of",
     "finish",
     "may_work",
+    "no_tasks_yet",
     "open_step",
     "open_tasks",
     "periods",
@@ -38,13 +41,26 @@ def definition_of(case: Case) -> ProcessDefinition:
 
 
 def tasks_of(session: Session, case: Case) -> list[CaseTask]:
-    return list(
-        session.scalars(
-            select(CaseTask)
-            .where(CaseTask.case_id == case.id)
-            .order_by(CaseTask.started_at, CaseTask.id)
+    """The case's tasks in the order they were opened; read once per transaction (every
+    change locks the case row first, so nobody else adds tasks meanwhile) and kept up to
+    date by :func:`open_step`."""
+    cache = tx_cache(session)
+    tasks = cache.get(("tasks", case.id))
+    if tasks is None:
+        tasks = list(
+            session.scalars(
+                select(CaseTask)
+                .where(CaseTask.case_id == case.id)
+                .order_by(CaseTask.started_at, CaseTask.id)
+            )
         )
-    )
+        cache[("tasks", case.id)] = tasks
+    return tasks
+
+
+def no_tasks_yet(session: Session, case: Case) -> None:
+    """A case being submitted has no tasks: no need to ask the database."""
+    tx_cache(session)[("tasks", case.id)] = []
 
 
 def open_tasks(session: Session, case: Case) -> list[CaseTask]:
@@ -57,7 +73,18 @@ def periods(session: Session, case: Case) -> list[Period]:
 
 
 def _units(session: Session) -> dict[uuid.UUID, OrgUnit]:
-    return {u.id: u for u in session.scalars(select(OrgUnit))}
+    cache = tx_cache(session)
+    if "units" not in cache:
+        cache["units"] = {u.id: u for u in session.scalars(select(OrgUnit))}
+    return cache["units"]
+
+
+def calendar_of(session: Session, tenant: Tenant) -> WorkCalendar:
+    """The tenant's working-day calendar, read once per transaction."""
+    cache = tx_cache(session)
+    if ("calendar", tenant.id) not in cache:
+        cache[("calendar", tenant.id)] = calendar_for(session, tenant)
+    return cache[("calendar", tenant.id)]
 
 
 def _unit_for(session: Session, case: Case, step: Step) -> uuid.UUID | None:
@@ -95,6 +122,9 @@ def open_step(session: Session, case: Case, step: Step, on: date) -> CaseTask:
         started_at=clock.now(),
     )
     session.add(task)
+    cached = tx_cache(session).get(("tasks", case.id))
+    if cached is not None:
+        cached.append(task)
     return task
 
 
@@ -105,9 +135,8 @@ def finish(
 
     A join step opens once the latest task of every step leading into it is done."""
     task.state, task.outcome, task.finished_at = TaskState.done, outcome, clock.now()
-    session.flush()
     definition = definition_of(case)
-    tasks = tasks_of(session, case)
+    tasks = list(tasks_of(session, case))
     opened: list[CaseTask] = []
     for code in definition.step(task.step).next:
         target = definition.step(code)
@@ -119,7 +148,6 @@ def finish(
             if any(t.step == code and t.state is TaskState.open for t in tasks):
                 continue
         opened.append(open_step(session, case, target, on))
-    session.flush()
     ended = not opened and not any(t.state is TaskState.open for t in tasks_of(session, case))
     return opened, ended
 
@@ -159,12 +187,19 @@ def end_suspensions(session: Session, case: Case) -> list[CaseSuspension]:
 
 
 def recompute_deadlines(
-    session: Session, tenant: Tenant, case: Case, calendar: WorkCalendar | None = None
+    session: Session,
+    tenant: Tenant,
+    case: Case,
+    calendar: WorkCalendar | None = None,
+    *,
+    suspended: list[Period] | None = None,
 ) -> None:
     """Every deadline from the calendar and the dated suspension periods (NULL while one
-    lasts): the open steps' and, once accepted, the case's promised and legal ones."""
-    calendar = calendar or calendar_for(session, tenant)
-    suspended = periods(session, case)
+    lasts): the open steps' and, once accepted, the case's promised and legal ones.
+    ``suspended=[]`` when the caller knows there were none (a case just submitted)."""
+    calendar = calendar or calendar_of(session, tenant)
+    if suspended is None:
+        suspended = periods(session, case)
     for task in open_tasks(session, case):
         task.due_on = clock.deadline(calendar, task.started_on, task.days, suspended)
     if case.accepted_on is not None:

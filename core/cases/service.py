@@ -249,9 +249,11 @@ def submit_case(session: Session, tenant: Tenant, principal: Principal, number: 
     missing = _missing(session, case)
     if missing:
         raise InvalidInput("请补齐以下内容后再提交：" + "、".join(missing), fields=missing)
-    case.state, case.submitted_at = CaseState.submitted, clock.now()
-    _start(session, tenant, case, engine.definition_of(case).start)
-    engine.recompute_deadlines(session, tenant, case)
+    engine.no_tasks_yet(session, case)
+    with session.no_autoflush:  # one flush at commit: each statement is a round trip
+        case.state, case.submitted_at = CaseState.submitted, clock.now()
+        _start(session, tenant, case, engine.definition_of(case).start)
+        engine.recompute_deadlines(session, tenant, case, suspended=[])
     append_event(session, case, Actor.of(principal), "submit", from_state="draft")
     issue_notice(
         session,

@@ -2,7 +2,7 @@
 
 from core.db._base import Base, ProvinceOwned, TenantOwned, new_id, utcnow
 from core.db._scope import PLATFORM, Scope, TenantScopeError, scope_of
-from core.db._session import Database, get_database, platform_scope, reset_database
+from core.db._session import Database, get_database, platform_scope, reset_database, tx_cache
 from core.db._types import EncryptedString, blind_index
 
 __all__ = [
@@ -20,5 +20,6 @@ __all__ = [
     "platform_scope",
     "reset_database",
     "scope_of",
+    "tx_cache",
     "utcnow",
 ]

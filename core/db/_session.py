@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import get_settings
 from core.db._scope import PLATFORM, Scope, _Platform, install_scope_filter
 
-__all__ = ["Database", "GovhallSession", "get_database", "platform_scope", "reset_database"]
+__all__ = [
+    "Database",
+    "GovhallSession",
+    "get_database",
+    "platform_scope",
+    "reset_database",
+    "tx_cache",
+]
 
 
 class GovhallSession(Session):
@@ -20,6 +27,20 @@ class GovhallSession(Session):
 
 
 install_scope_filter(GovhallSession)
+
+
+def tx_cache(session: Session) -> dict[Any, Any]:
+    """A dict that lives exactly as long as the session's current transaction: facts read
+    once under the transaction's locks (a case's tasks, the org units, the calendar) are
+    reused by the rest of it and forgotten at commit or rollback."""
+    tx = session.get_transaction()
+    if tx is None:
+        return {}
+    holder = session.info.get("govhall.tx_cache")
+    if holder is None or holder[0] is not tx:  # the transaction is held, so never reused
+        holder = (tx, {})
+        session.info["govhall.tx_cache"] = holder
+    return holder[1]
 
 
 def _set_pg_scope(session: Session, transaction, connection) -> None:  # type: ignore[no-untyped-def]

@@ -70,3 +70,40 @@ def create_shipment(tenant: Any, config: Any, shipment: dict[str, Any]) -> dict[
         ``None`` to leave it to another plugin. The first answer with a tracking number wins;
         with none, the staff member is told that courier delivery is not available.
     """
+
+
+@hookspec
+def create_payment(tenant: Any, config: Any, payment: dict[str, Any]) -> dict[str, Any] | None:
+    """Start an online payment of a case's fees (网上缴费, 统一收费).
+
+    :param tenant: the tenant collecting.
+    :param config: this plugin's validated configuration for that tenant.
+    :param payment: ``reference`` (the case number: one order per case, use it as your
+        idempotency key), ``amount`` (yuan as an exact decimal string, e.g. ``"12.00"``),
+        ``items`` (``[{"name", "amount", "basis"}]``), ``payer`` (the applicant's name),
+        ``notify_url`` (where the provider posts its asynchronous notice; put your provider
+        name in place of its ``{provider}``) and ``return_url``
+        (where the applicant comes back to).
+    :returns: ``{"provider": NAME, "pay_url": HTTPS_URL}`` when this plugin takes the
+        payment, or ``None``. The first answer wins and the applicant is sent to ``pay_url``.
+        ``NAME`` must be the provider part of ``notify_url``.
+    """
+
+
+@hookspec
+def confirm_payment(
+    tenant: Any, config: Any, provider: str, headers: dict[str, str], body: bytes
+) -> dict[str, Any] | None:
+    """Read a payment provider's asynchronous notice (支付结果通知).
+
+    Called for ``POST /api/v1/t/{slug}/payments/{provider}/notify``; nothing is recorded
+    unless a plugin vouches for the notice.
+
+    :param provider: the provider named in the URL; answer ``None`` when it is not yours.
+    :param headers: the request headers, lower-case names.
+    :param body: the raw request body, exactly as received (verify its signature over this).
+    :returns: ``{"reference": CASE_NUMBER, "amount": "12.00", "transaction_id": ID}`` for a
+        notice whose signature verifies and which reports a completed payment;
+        ``{"error": REASON}`` for one that does not verify (answered with 422, nothing
+        recorded). The same ``transaction_id`` twice is recorded once.
+    """

@@ -191,6 +191,11 @@ class TenantHooks:
     def enabled_names(self) -> list[str]:
         return [name for name, state in self.states.items() if state.enabled]
 
+    def implements(self, hook_name: str) -> bool:
+        """Whether any enabled plugin of the tenant implements ``hook_name``."""
+        caller = self.manager.pm.subset_hook_caller(hook_name, remove_plugins=self._disabled)
+        return bool(caller.get_hookimpls())
+
     def call(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call ``hook_name`` on each enabled plugin; a raising one is recorded and skipped."""
         caller = self.manager.pm.subset_hook_caller(hook_name, remove_plugins=self._disabled)

@@ -121,7 +121,7 @@ def case_benchmarks(
         reviewed = rate(review, seconds)
         return [
             (
-                f"[{backend}] submit a case (incl. receipt PDF)",
+                f"[{backend}] submit a case (receipt recorded; its PDF renders on first download)",
                 "raw INSERT+COMMIT",
                 submitted,
                 base_insert,

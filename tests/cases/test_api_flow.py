@@ -5,6 +5,7 @@ publicly; the trail verifies, and fails after one row is edited in the database.
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pypdf
@@ -144,9 +145,12 @@ def test_apply_correct_once_accept_review_approve_issue_and_verify(client, db: D
 
     # the completion notice and the e-license verify publicly (no sign-in)
     completion = next(n for n in final["notices"] if n["kind"] == "completion")
+    pdf_url = f"/api/v1/t/hechi/cases/{number}/notices/{completion['code']}/pdf"
+    first = client.get(pdf_url, headers=bearer(citizen)).content
+    assert client.get(pdf_url, headers=bearer(clerk)).content == first  # rendered once, kept
     check = client.get(f"/api/v1/t/hechi/verify/{completion['code']}")
     assert check.status_code == 200 and check.json()["valid"] is True
-    assert check.json()["sha256"] == completion["sha256"]
+    assert check.json()["sha256"] == hashlib.sha256(first).hexdigest()
     assert check.json()["holder"].startswith("张") and "伟" not in check.json()["holder"]
     lic = client.get(f"/api/v1/t/hechi/verify/{final['licenses'][0]['code']}")
     assert (

@@ -13,7 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
-from core.cases import licenses, materials, queries, service
+from core.cases import licenses, materials, payments, queries, service
 from core.cases.access import get_case, is_filer
 from core.cases.actions import STATE_LABELS
 from core.cases.documents import notice_pdf
@@ -156,6 +156,7 @@ class CasePages(Controller):
             specs=specs,
             have=have,
             filer=is_filer(who, case),
+            pay_online=case.fee_status.value == "unpaid" and payments.online_available(db, tenant),
             msg=msg,
             error=error,
             library=licenses.licenses_of(db, tenant, case.applicant_id) if who.is_account else [],
@@ -224,6 +225,12 @@ class CasePages(Controller):
             "withdraw": "申请已撤回。",
             "rate": "感谢您的评价！",
         }
+        if op == "pay":  # off to the payment provider's page; it notifies us when paid
+            try:
+                answer = payments.start_online(db, tenant, who, number)
+            except GovhallError as exc:
+                return back(url, error=exc.detail)
+            return Redirect(path=answer["pay_url"])
         try:
             if op == "submit":
                 service.submit_case(db, tenant, who, number)

@@ -18,6 +18,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
 import core
+import workers.actors  # noqa: F401 - registers the actors and the outbox dispatcher
 from core.config import Settings, get_settings
 from core.db import Database, get_database
 from core.plugins import get_plugin_manager
@@ -25,6 +26,7 @@ from web import oidc
 from web.api.cases import CasesApi
 from web.api.catalog import CatalogApi
 from web.api.payments import PaymentsApi
+from web.api.sms import SmsWebhooks
 from web.api.tenant import TenantApi
 from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CatalogApi,
             CasesApi,
             PaymentsApi,
+            SmsWebhooks,
             *oidc.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False

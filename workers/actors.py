@@ -11,6 +11,7 @@ from sqlalchemy import delete
 
 from core.db import PLATFORM, get_database, utcnow
 from core.identity.models import ApiToken, LoginThrottle, OAuthCode, OneTimeCode
+from core.notify.outbox import set_dispatcher
 from workers.broker import broker  # noqa: F401 - binds actors to the configured broker
 
 log = logging.getLogger("govhall.workers")
@@ -62,5 +63,56 @@ def activate_catalog_versions() -> None:
         log.info("activated %d scheduled item versions", count)
 
 
+@dramatiq.actor(queue_name="notify", max_retries=0, time_limit=60_000)
+def relay_message(message_id: str) -> None:
+    """Send one outbox row now (queued after the commit that wrote it). No broker retries:
+    the row keeps its own attempts and backoff, and the relay sweep picks it up again."""
+    from core.notify.relay import deliver
+
+    with get_database().session(scope=PLATFORM) as session:
+        outcome = deliver(session, uuid.UUID(message_id))
+        session.commit()
+    log.debug("outbox %s: %s", message_id, outcome)
+
+
+@dramatiq.actor(queue_name="notify", max_retries=0, time_limit=5 * 60_000)
+def relay_pending() -> None:
+    """Every row still due (written while the broker was down, or waiting for a retry)."""
+    from core.notify.relay import deliver, due_ids
+
+    counts: dict[str, int] = {}
+    with get_database().session(scope=PLATFORM) as session:
+        ids = due_ids(session)
+        session.rollback()
+        for message_id in ids:
+            outcome = deliver(session, message_id)
+            session.commit()
+            counts[outcome] = counts.get(outcome, 0) + 1
+    if ids:
+        log.info("relay sweep: %s", counts)
+
+
+@dramatiq.actor(queue_name="supervision", max_retries=1, time_limit=10 * 60_000)
+def sweep_deadlines() -> None:
+    """Yellow and red cards for every active tenant (see core.supervision.sweep)."""
+    from core.supervision.sweep import run_sweep
+
+    total = run_sweep(get_database())
+    if total.yellow or total.red:
+        log.info("deadline sweep: %s", total)
+
+
+def _dispatch(ids: list[uuid.UUID]) -> None:
+    for message_id in ids:
+        relay_message.send(str(message_id))
+
+
+set_dispatcher(_dispatch)
+
 #: (seconds between runs, actor) — what the scheduler triggers.
-PERIODIC = [(3600.0, purge_expired), (600.0, activate_catalog_versions)]
+PERIODIC = [
+    (3600.0, purge_expired),
+    (600.0, activate_catalog_versions),
+    (60.0, sweep_deadlines),
+    (60.0, relay_pending),
+]

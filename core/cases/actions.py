@@ -22,12 +22,12 @@ from core.cases.licenses import issue_license
 from core.cases.materials import current_materials
 from core.cases.models import Case, CaseMaterial, CaseState, CaseSuspension, CaseTask, TaskState
 from core.cases.service import notify
-from core.cases.trail import Actor, append_event
+from core.cases.trail import SYSTEM, Actor, append_event
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.identity import Principal, Role
 from core.tenancy import Tenant
 
-__all__ = ["ACTIONS", "ActionIn", "MaterialIssue", "perform"]
+__all__ = ["ACTIONS", "ActionIn", "MaterialIssue", "deem_approved", "perform"]
 
 STATE_LABELS = {
     "draft": "草稿",
@@ -142,6 +142,16 @@ def perform(
     return case
 
 
+def deem_approved(session: Session, tenant: Tenant, case: Case, task: CaseTask) -> None:
+    """视为准予: approve a step whose limit has passed, where the definition turns it on."""
+    system = Principal(
+        kind="system", id=None, name="系统", tenant_id=tenant.id, province_id=tenant.province_id
+    )
+    reason = "逾期未作出决定，依法视为准予"
+    ctx = _Ctx(session, tenant, system, case, SYSTEM, ActionIn(action="approve", reason=reason))
+    ctx.do_approve(task)
+
+
 class _Ctx:
     def __init__(
         self,
@@ -207,6 +217,7 @@ class _Ctx:
             "case_completed",
             decision="准予" if decision == "approved" else "不予批准",
         )
+        notify(self.s, self.tenant, case, "rating_request")  # a reply of 0-100 rates it
 
     # -- step actions ---------------------------------------------------------------------
 

@@ -131,6 +131,9 @@ class Case(TenantOwned, Base):
     # -- rating --
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    #: web | sms | counter
+    rating_channel: Mapped[str | None] = mapped_column(String(10))
+    rated_at: Mapped[datetime | None] = mapped_column()
     # -- the trail's head --
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default="")
@@ -146,6 +149,8 @@ class CaseTask(TenantOwned, Base):
         _case_fk(),
         Index("ix_case_tasks_queue", "tenant_id", "state", "role", "due_on"),
         Index("ix_case_tasks_case", "tenant_id", "case_id"),
+        # the sweep: open steps without a card that near their limit, yellow ones past it
+        Index("ix_case_tasks_sweep", "tenant_id", "state", "card", "due_on"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

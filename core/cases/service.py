@@ -326,19 +326,7 @@ def rate_case(
     case = get_case(session, number, principal, lock=True)
     if not principal.is_account or principal.id != case.applicant_id:
         raise Forbidden("只有申请人可以评价")
-    if case.state not in (CaseState.completed, CaseState.delivered):
-        raise Conflict("办结后才能评价", field="state")
-    if case.rating is not None:
-        raise Conflict("已评价过", field="score")
-    if not 0 <= score <= 100:
-        raise InvalidInput("评分应在 0 到 100 之间", field="score")
-    case.rating, case.rating_comment = score, comment.strip()[:500] or None
-    append_event(
-        session,
-        case,
-        Actor.of(principal),
-        "rate",
-        from_state=case.state.value,
-        data={"score": score},
-    )
+    from core.supervision.ratings import record_rating
+
+    record_rating(session, tenant, case, score, comment, "web", Actor.of(principal))
     return case

@@ -4,17 +4,25 @@ while the broker is down, because the row is the truth and the message only a tr
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKeyConstraint, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, EncryptedString, TenantOwned, new_id, utcnow
+from core.db._session import GovhallSession
 from core.tenancy import Tenant
 
-__all__ = ["OutboxMessage", "enqueue_sms"]
+__all__ = ["OutboxMessage", "enqueue_sms", "set_dispatcher"]
+
+#: called after a commit with the ids of the outbox rows it wrote (the workers install one
+#: that sends each to the relay actor); failures are logged and left to the relay sweep
+_dispatcher: Callable[[list[uuid.UUID]], None] | None = None
+log = logging.getLogger("govhall.outbox")
 
 
 class OutboxMessage(TenantOwned, Base):
@@ -30,7 +38,8 @@ class OutboxMessage(TenantOwned, Base):
     phone: Mapped[str] = mapped_column(EncryptedString(255))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     case_id: Mapped[uuid.UUID | None] = mapped_column()
-    #: created → sending → sent → delivered | failed; only ever moves forward
+    #: created → sent → delivered, or → failed; only ever moves forward (the relay sends a
+    #: row only while it is ``created``, holding its lock)
     state: Mapped[str] = mapped_column(String(12), default="created")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -39,6 +48,7 @@ class OutboxMessage(TenantOwned, Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    delivered_at: Mapped[datetime | None] = mapped_column()
 
 
 def enqueue_sms(
@@ -55,3 +65,34 @@ def enqueue_sms(
     )
     session.add(row)
     return row
+
+
+def set_dispatcher(dispatch: Callable[[list[uuid.UUID]], None] | None) -> None:
+    global _dispatcher
+    _dispatcher = dispatch
+
+
+_PENDING = "govhall.outbox.new"
+
+
+@event.listens_for(GovhallSession, "after_flush")
+def _collect(session: Session, _context: object) -> None:
+    ids = [o.id for o in session.new if isinstance(o, OutboxMessage)]
+    if ids:
+        session.info.setdefault(_PENDING, []).extend(ids)
+
+
+@event.listens_for(GovhallSession, "after_commit")
+def _dispatch(session: Session) -> None:
+    ids = session.info.pop(_PENDING, None)
+    if not ids or _dispatcher is None:
+        return
+    try:
+        _dispatcher(ids)
+    except Exception as exc:  # noqa: BLE001 - the broker is down: the relay sweep sends them
+        log.warning("outbox: %d message(s) left to the relay sweep: %s", len(ids), exc)
+
+
+@event.listens_for(GovhallSession, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -21,6 +21,8 @@ __all__ = [
     "DEFAULT_TEMPLATES",
     "NoSmsVendor",
     "SendResult",
+    "SmsInbound",
+    "SmsReceipt",
     "SmsMessage",
     "SmsVendor",
     "render_sms",
@@ -38,6 +40,16 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "case_payment": "您申请的“{item}”（{number}）需缴费{amount}元，请按缴费通知书缴纳。",
     "case_completed": "您申请的“{item}”（{number}）已办结，结果：{decision}。",
     "case_delivered": "您申请的“{item}”（{number}）结果已送达（{method}）。",
+    "rating_request": (
+        "您申请的“{item}”（{number}）已办结。请直接回复0至100之间的数字为本次服务评分"
+        "（100为非常满意）。"
+    ),
+    "card_yellow": "【催办】办件{number}（{item}）“{step}”环节将于{due_on}到期，请抓紧办理。",
+    "card_red": (
+        "【红牌】办件{number}（{item}）“{step}”环节已超过办理时限（{due_on}），请立即办理。"
+    ),
+    "card_manual": "【督办】办件{number}（{item}）“{step}”环节：{reason}",
+    "follow_up": "【回访】办件{number}（{item}）收到{kind}，请及时处理。",
 }
 
 
@@ -62,8 +74,31 @@ class SendResult(msgspec.Struct, frozen=True, kw_only=True):
     error: str = ""
 
 
+class SmsInbound(msgspec.Struct, frozen=True, kw_only=True):
+    """A message a citizen sent us (上行短信), as a vendor's webhook reports it."""
+
+    reference: str  # the vendor's id of the inbound message (duplicates are dropped by it)
+    phone: str
+    text: str
+
+
+class SmsReceipt(msgspec.Struct, frozen=True, kw_only=True):
+    """A delivery receipt (状态报告) for a message we sent; ``reference`` is our id."""
+
+    reference: str
+    delivered: bool
+    error: str = ""
+
+
 @runtime_checkable
 class SmsVendor(Protocol):
+    """What an SMS vendor plugin returns from ``register_sms_vendors``.
+
+    Optional, for vendors with webhooks (``POST /api/v1/t/{slug}/sms/{name}/inbound`` and
+    ``…/receipts``): ``parse_inbound(headers, body) -> list[SmsInbound] | None`` and
+    ``parse_receipts(headers, body) -> list[SmsReceipt] | None``; ``None`` means the request
+    is not authentic (403)."""
+
     name: str
     priority: int
 

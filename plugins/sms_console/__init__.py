@@ -3,6 +3,7 @@ inspectable outbox file (one JSON object a line)."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 import msgspec
 
 from core.config import get_settings
-from core.notify import SendResult, SmsMessage
+from core.notify import SendResult, SmsInbound, SmsMessage, SmsReceipt
 from core.plugins import PluginMeta, hookimpl
 
 log = logging.getLogger("govhall.sms_console")
@@ -23,6 +24,9 @@ class Config(msgspec.Struct, kw_only=True):
     #: where messages are appended; empty: var/sms-outbox.jsonl
     outbox_path: str = ""
     priority: int = 0
+    #: a shared secret the webhooks (inbound replies, receipts) must send as
+    #: ``X-Console-Token``; empty: the webhooks are refused
+    webhook_token: str = ""
 
 
 def _path(config: Config | None) -> Path:
@@ -74,6 +78,42 @@ class ConsoleVendor:
                 fh.write(line + "\n")
         log.info("SMS to %s: %s", message.phone[-4:].rjust(11, "*"), message.text)
         return SendResult(ok=True, vendor_ref=message.id)
+
+    # -- webhooks: JSON lists, authenticated by the shared token ----------------------------
+
+    def _authentic(self, headers: dict[str, str]) -> bool:
+        token = self.config.webhook_token
+        return bool(token) and hmac.compare_digest(token, headers.get("x-console-token", ""))
+
+    def parse_inbound(self, headers: dict[str, str], body: bytes) -> list[SmsInbound] | None:
+        """``[{"id": ..., "phone": ..., "text": ...}, ...]``"""
+        if not self._authentic(headers):
+            return None
+        return [
+            SmsInbound(reference=m.id, phone=m.phone, text=m.text)
+            for m in msgspec.json.decode(body, type=list[_Inbound])
+        ]
+
+    def parse_receipts(self, headers: dict[str, str], body: bytes) -> list[SmsReceipt] | None:
+        """``[{"id": OUR_ID, "status": "DELIVRD" | other, "error": ...}, ...]``"""
+        if not self._authentic(headers):
+            return None
+        return [
+            SmsReceipt(reference=r.id, delivered=r.status == "DELIVRD", error=r.error)
+            for r in msgspec.json.decode(body, type=list[_Receipt])
+        ]
+
+
+class _Inbound(msgspec.Struct):
+    id: str
+    phone: str
+    text: str = ""
+
+
+class _Receipt(msgspec.Struct):
+    id: str
+    status: str
+    error: str = ""
 
 
 @hookimpl

@@ -177,6 +177,11 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
         ("POST", "/api/v1/t/{slug}/cases/{number}/payment"): {},
         # public: a provider's notice, vouched for by a plugin (none is enabled here)
         ("POST", "/api/v1/t/{slug}/payments/{provider}/notify"): {"out_trade_no": "x"},
+        # public: vendors' webhooks, authenticated by the vendor plugin (no token configured)
+        ("POST", "/api/v1/t/{slug}/sms/{vendor}/inbound"): [
+            {"id": "walk-1", "phone": "13800000022", "text": "0"}
+        ],
+        ("POST", "/api/v1/t/{slug}/sms/{vendor}/receipts"): [{"id": "x", "status": "DELIVRD"}],
     }
 
 
@@ -244,6 +249,7 @@ def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: 
                 .replace("{staff_id}", bozhou_staff)
                 .replace("{name}", "sms_console")
                 .replace("{provider}", "testpay")
+                .replace("{vendor}", "console")
                 .replace("{child}", "bozhou")
                 .replace("{number}", bz["number"])
                 .replace("{material_id}", bz["material"])
@@ -261,6 +267,8 @@ def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: 
             assert response.status_code < 500, (method, path, response.text)
             if template.endswith("/notify"):  # no credential needed, none vouches: 404
                 assert response.status_code == 404, (method, path, response.status_code)
+            elif "/sms/" in template:  # the vendor refuses an unauthenticated webhook
+                assert response.status_code in (403, 404), (method, path, response.status_code)
             elif slug == "bozhou" and method != "GET":
                 # A hechi credential is no credential at bozhou.
                 assert response.status_code == 401, (method, path, response.status_code)

@@ -1,0 +1,138 @@
+"""The outbox relay: delivers outbox rows through the tenant's SMS vendors.
+
+A row is sent only while it is ``created``, under its row lock (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL), and moves to ``sent`` in the same transaction; our row id is the vendor
+reference, so a vendor can drop the duplicate if a relay dies between the vendor's answer and
+the commit. A failed attempt keeps the row ``created`` with a later ``next_attempt_at``
+(backoff); after the last attempt it becomes ``failed``. Vendor receipts move ``sent`` to
+``delivered`` or ``failed``; a receipt for an unknown or already final row is ignored.
+
+Nothing depends on the broker: the relay sweep (every minute) finds every row still due, so
+messages written while Redis was down go out once it is back."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import utcnow
+from core.notify.outbox import OutboxMessage
+from core.notify.sms import SendResult, SmsMessage, SmsVendor, render_sms, signature_of
+from core.tenancy import Tenant
+
+__all__ = ["BACKOFF", "RelayResult", "apply_receipt", "deliver", "due_ids", "vendors_of"]
+
+log = logging.getLogger("govhall.relay")
+
+#: seconds to wait after the 1st, 2nd, … failed attempt; one more failure after the last: failed
+BACKOFF = (30, 120, 600, 1800, 3600)
+
+
+@dataclass
+class RelayResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def vendors_of(session: Session, tenant: Tenant) -> list[SmsVendor]:
+    from core.plugins import get_plugin_manager
+
+    hooks = get_plugin_manager().for_tenant(session, tenant)
+    found = [v for group in hooks.call("register_sms_vendors") for v in group]
+    return sorted(found, key=lambda v: -getattr(v, "priority", 0))
+
+
+def _locked(session: Session, message_id: uuid.UUID) -> OutboxMessage | None:
+    stmt = select(OutboxMessage).where(
+        OutboxMessage.id == message_id, OutboxMessage.state == "created"
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return session.scalars(stmt.execution_options(populate_existing=True)).first()
+
+
+def due_ids(session: Session, now: datetime | None = None, limit: int = 1000) -> list[uuid.UUID]:
+    """Rows waiting to be sent whose time has come (``ix_outbox_pending``)."""
+    now = now or utcnow()
+    return list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.state == "created", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at)
+            .limit(limit)
+        )
+    )
+
+
+def deliver(session: Session, message_id: uuid.UUID, now: datetime | None = None) -> str:
+    """Try to send one row (the caller commits). Returns what happened: ``sent``,
+    ``retry``, ``failed``, or ``skipped`` (not created, locked, or not yet due)."""
+    from core.tenancy import get_tenant
+
+    now = now or utcnow()
+    row = _locked(session, message_id)
+    if row is None or row.next_attempt_at > now:
+        return "skipped"
+    tenant = get_tenant(session, row.tenant_id)
+    row.attempts += 1
+    errors: list[str] = []
+    try:
+        message = SmsMessage(
+            id=str(row.id),  # our id is the vendor reference
+            tenant_slug=tenant.slug,
+            phone=row.phone,
+            template=row.template,
+            params=row.params,
+            signature=signature_of(tenant),
+            text=render_sms(tenant, row.template, row.params),
+        )
+        vendors = vendors_of(session, tenant)
+    except Exception as exc:  # noqa: BLE001 - a broken template: retrying will not help
+        row.state, row.error = "failed", f"cannot render: {exc}"[:2000]
+        return "failed"
+    if not vendors:
+        errors.append("本地区尚未启用短信服务")
+    for vendor in vendors:
+        try:
+            result = vendor.send(message)
+        except Exception as exc:  # noqa: BLE001 - fail over to the next vendor
+            result = SendResult(ok=False, error=str(exc))
+        if result.ok:
+            row.state, row.vendor, row.vendor_ref = "sent", vendor.name, result.vendor_ref
+            row.sent_at, row.error = now, None
+            return "sent"
+        errors.append(f"{vendor.name}: {result.error}")
+    row.error = "; ".join(errors)[:2000]
+    if row.attempts > len(BACKOFF):
+        row.state = "failed"
+        log.warning("SMS %s failed for good after %d attempts: %s", row.id, row.attempts, row.error)
+        return "failed"
+    row.next_attempt_at = now + timedelta(seconds=BACKOFF[row.attempts - 1])
+    return "retry"
+
+
+def apply_receipt(
+    session: Session, vendor: str, reference: str, delivered: bool, error: str = ""
+) -> bool:
+    """A vendor's delivery receipt (状态报告): ``sent`` → ``delivered`` | ``failed``.
+    Unknown references and rows already final are ignored (returns False)."""
+    try:
+        message_id = uuid.UUID(reference)
+    except ValueError:
+        return False
+    row = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
+    ).first()
+    if row is None or row.state != "sent" or (row.vendor and row.vendor != vendor):
+        return False
+    if delivered:
+        row.state, row.delivered_at = "delivered", utcnow()
+    else:
+        row.state, row.error = "failed", (error or "undelivered")[:2000]
+    return True

@@ -1,0 +1,137 @@
+"""Satisfaction ratings (好差评): on the portal, at the counter right after a decision, and by
+SMS reply to the completion message (as Guangxi does: a number from 0 to 100). A score below
+60 — and any complaint — opens a follow-up for a supervisor."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.cases import clock
+from core.cases.models import Case, CaseState
+from core.cases.trail import Actor, append_event
+from core.errors import Conflict, InvalidInput
+from core.identity import Role
+from core.identity.service import find_account_by_phone
+from core.notify.outbox import enqueue_sms
+from core.supervision.models import FollowUp, InboundSms
+from core.supervision.sweep import holders
+from core.tenancy import Tenant
+
+__all__ = ["LOW_SCORE", "open_follow_up", "parse_score", "receive_sms", "record_rating"]
+
+LOW_SCORE = 60
+_SCORE = re.compile(r"^\d{1,3}$")
+FOLLOW_UP_KINDS = {"low_rating": "差评", "complaint": "投诉"}
+
+
+def parse_score(text: str) -> int | None:
+    """ "95", "９５", " 95 " → 95; "好", "101", "-5", "" → None."""
+    value = unicodedata.normalize("NFKC", text or "").strip().rstrip("分。.!！")
+    if not _SCORE.match(value):
+        return None
+    score = int(value)
+    return score if 0 <= score <= 100 else None
+
+
+def open_follow_up(
+    session: Session, tenant: Tenant, case: Case, kind: str, text: str, score: int | None = None
+) -> FollowUp:
+    """A follow-up for the supervisors, who hear of it by SMS (the caller commits)."""
+    row = FollowUp(
+        tenant_id=tenant.id, case_id=case.id, kind=kind, text=text.strip()[:2000], score=score
+    )
+    session.add(row)
+    params = {"number": case.number, "item": case.item_name, "kind": FOLLOW_UP_KINDS[kind]}
+    for h in holders(session):
+        if h.role == Role.supervisor.value and h.phone:
+            enqueue_sms(session, tenant, h.phone, "follow_up", params, case.id)
+    return row
+
+
+def record_rating(
+    session: Session,
+    tenant: Tenant,
+    case: Case,
+    score: int,
+    comment: str,
+    channel: str,
+    actor: Actor,
+) -> None:
+    """Store the case's one rating and put it on the trail (the caller has locked the case)."""
+    if case.state not in (CaseState.completed, CaseState.delivered):
+        raise Conflict("办结后才能评价", field="state")
+    if case.rating is not None:
+        raise Conflict("已评价过", field="score")
+    if not 0 <= score <= 100:
+        raise InvalidInput("评分应在 0 到 100 之间", field="score")
+    case.rating, case.rating_comment = score, comment.strip()[:500] or None
+    case.rating_channel, case.rated_at = channel, clock.now()
+    append_event(
+        session,
+        case,
+        actor,
+        "rate",
+        from_state=case.state.value,
+        data={"score": score, "channel": channel},
+    )
+    if score < LOW_SCORE:
+        open_follow_up(session, tenant, case, "low_rating", comment, score)
+
+
+def _case_for_reply(session: Session, tenant: Tenant, phone: str) -> Case | None:
+    """The applicant's latest finished case that is still waiting for a rating."""
+    account = find_account_by_phone(session, tenant.province_id, phone)
+    if account is None:
+        return None
+    return session.scalars(
+        select(Case)
+        .where(
+            Case.applicant_id == account.id,
+            Case.state.in_((CaseState.completed, CaseState.delivered)),
+            Case.rating.is_(None),
+        )
+        .order_by(Case.completed_at.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+
+
+def receive_sms(
+    session: Session, tenant: Tenant, vendor: str, vendor_ref: str, phone: str, text: str
+) -> dict[str, Any]:
+    """Store an inbound SMS and, when it is a score for a case awaiting one, rate that case.
+
+    Never raises for what the citizen wrote: anything else is stored with the reason and the
+    vendor gets its 200. A message seen before (same vendor reference) changes nothing."""
+    ref = (vendor_ref or "")[:80]
+    seen = session.scalars(
+        select(InboundSms).where(InboundSms.vendor == vendor, InboundSms.vendor_ref == ref)
+    ).first()
+    if ref and seen is not None:
+        return {"outcome": seen.outcome, "reason": "重复的上行短信", "duplicate": True}
+    row = InboundSms(
+        tenant_id=tenant.id,
+        vendor=vendor[:40],
+        vendor_ref=ref or f"noref-{clock.now().timestamp()}",
+        phone=phone,
+        text=(text or "")[:500],
+        outcome="ignored",
+    )
+    session.add(row)
+    score = parse_score(text)
+    case = _case_for_reply(session, tenant, phone) if score is not None else None
+    if score is None:
+        row.reason = "不是 0 到 100 之间的数字"
+    elif case is None:
+        row.reason = "没有待评价的办件"
+    else:
+        row.case_id = case.id
+        record_rating(session, tenant, case, score, "", "sms", Actor("citizen", "", "短信评价"))
+        row.outcome, row.reason = "rated", f"办件 {case.number} 评分 {score}"
+    session.flush()
+    return {"outcome": row.outcome, "reason": row.reason, "duplicate": False}

@@ -1,0 +1,216 @@
+"""The deadline sweep (电子监察): yellow cards for steps nearing their limit, red cards for
+steps past it — each at most once per step — with reminders (催办) to the staff who hold the
+step and to the tenant's supervisors, and 视为准予 where a definition turns it on.
+
+Only the indexed due columns are read (``ix_case_tasks_sweep``: tenant, state, card, due):
+a sweep with nothing to flip is a couple of index probes per tenant, however many cases are
+open. Rows are taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two sweeps (or a sweep
+and a staff member acting) never wait on each other; a skipped row is flipped next minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from core.calendar import calendar_for
+from core.cases import clock, engine
+from core.cases.actions import deem_approved
+from core.cases.models import Case, CaseState, CaseTask, TaskState
+from core.cases.trail import SYSTEM, append_event
+from core.identity import Role, Staff
+from core.identity.models import StaffRole
+from core.notify.outbox import enqueue_sms
+from core.supervision.models import Card
+from core.tenancy import OrgUnit, Tenant
+
+__all__ = ["Holder", "SweepResult", "holders", "run_sweep", "sweep_tenant", "yellow_days"]
+
+log = logging.getLogger("govhall.supervision")
+
+BATCH = 500
+
+
+@dataclass
+class SweepResult:
+    yellow: int = 0
+    red: int = 0
+    deemed: int = 0
+    skipped: int = 0  # locked by someone acting right now: next sweep
+
+    def __iadd__(self, other: SweepResult) -> SweepResult:
+        self.yellow += other.yellow
+        self.red += other.red
+        self.deemed += other.deemed
+        self.skipped += other.skipped
+        return self
+
+
+def yellow_days(tenant: Tenant) -> int:
+    """Working days left when the yellow card comes (tenant setting, default 1)."""
+    try:
+        return max(0, int(tenant.settings.get("yellow_card_days_left", 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+@dataclass(frozen=True)
+class Holder:
+    staff_id: uuid.UUID
+    name: str
+    phone: str | None
+    role: str
+    unit: uuid.UUID | None
+
+
+def holders(session: Session) -> list[Holder]:
+    """Every active staff member's roles with their phone (one query per sweep)."""
+    rows = session.execute(
+        select(Staff.id, Staff.name, Staff.phone, StaffRole.role, StaffRole.org_unit_id)
+        .join(
+            StaffRole, (StaffRole.staff_id == Staff.id) & (StaffRole.tenant_id == Staff.tenant_id)
+        )
+        .where(Staff.active.is_(True))
+    ).all()
+    return [Holder(r[0], r[1], r[2], Role(r[3]).value, r[4]) for r in rows]
+
+
+def _recipients(
+    task: CaseTask, staff: list[Holder], parents: dict[uuid.UUID, uuid.UUID | None]
+) -> list[Holder]:
+    """Who holds the step (its role, in its unit or a unit under it) and the supervisors."""
+    out: dict[uuid.UUID, Holder] = {}
+    for h in staff:
+        holds_step = h.role == task.role and (
+            h.unit is None
+            or task.org_unit_id is None
+            or h.unit == task.org_unit_id
+            or parents.get(h.unit) == task.org_unit_id
+        )
+        if holds_step or h.role == Role.supervisor.value:
+            out.setdefault(h.staff_id, h)
+    return list(out.values())
+
+
+def _due(session: Session, tenant: Tenant, today: date, limit: date) -> list[CaseTask]:
+    stmt = (
+        select(CaseTask)
+        .where(
+            CaseTask.tenant_id == tenant.id,
+            CaseTask.state == TaskState.open,
+            or_(
+                and_(CaseTask.card.is_(None), CaseTask.due_on <= limit),
+                and_(CaseTask.card == "yellow", CaseTask.due_on < today),
+            ),
+        )
+        .order_by(CaseTask.due_on)
+        .limit(BATCH)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.scalars(stmt))
+
+
+def _cases(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Case]:
+    stmt = select(Case).where(Case.id.in_(ids))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return {c.id: c for c in session.scalars(stmt.execution_options(populate_existing=True))}
+
+
+def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) -> SweepResult:
+    """One batch of the tenant's due steps (the caller commits and calls again while the
+    result flipped a full batch)."""
+    today = today or clock.today()
+    calendar = calendar_for(session, tenant)
+    limit = calendar.add_working_days(today, yellow_days(tenant))
+    result = SweepResult()
+    tasks = _due(session, tenant, today, limit)
+    if not tasks:
+        return result
+    cases = _cases(session, {t.case_id for t in tasks})
+    staff = holders(session)
+    parents = {u.id: u.parent_id for u in session.scalars(select(OrgUnit))}
+    for task in tasks:
+        case = cases.get(task.case_id)
+        if case is None:  # someone is acting on it right now
+            result.skipped += 1
+            continue
+        if case.state not in (CaseState.submitted, CaseState.in_progress):
+            continue
+        colour = "red" if task.due_on is not None and task.due_on < today else "yellow"
+        task.card = colour
+        session.add(
+            Card(
+                tenant_id=tenant.id,
+                case_id=case.id,
+                task_id=task.id,
+                org_unit_id=task.org_unit_id,
+                step_name=task.name,
+                colour=colour,
+                source="sweep",
+                reason="环节即将到期" if colour == "yellow" else "环节已超过办理时限",
+                issued_by="电子监察系统",
+                due_on=task.due_on,
+            )
+        )
+        append_event(
+            session,
+            case,
+            SYSTEM,
+            f"{colour}_card",
+            from_state=case.state.value,
+            step=task.step,
+            data={"due_on": task.due_on.isoformat() if task.due_on else None},
+        )
+        params = {
+            "number": case.number,
+            "item": case.item_name,
+            "step": task.name,
+            "due_on": f"{task.due_on:%m月%d日}" if task.due_on else "",
+        }
+        for holder in _recipients(task, staff, parents):
+            if holder.phone:
+                enqueue_sms(session, tenant, holder.phone, f"card_{colour}", params, case.id)
+        if colour == "yellow":
+            result.yellow += 1
+            continue
+        result.red += 1
+        definition = engine.definition_of(case)
+        if definition.deemed_approval and "approve" in definition.step(task.step).actions:
+            deem_approved(session, tenant, case, task)
+            result.deemed += 1
+    session.flush()
+    return result
+
+
+def run_sweep(database: Any, today: date | None = None) -> SweepResult:
+    """Sweep every active tenant, a committed batch at a time."""
+    from core.db import PLATFORM
+    from core.tenancy import TenantStatus, scope_for
+    from core.tenancy.models import Tenant as TenantRow
+
+    with database.session(scope=PLATFORM) as session:
+        tenants = list(
+            session.scalars(select(TenantRow).where(TenantRow.status == TenantStatus.active))
+        )
+        session.expunge_all()
+    total = SweepResult()
+    for tenant in tenants:
+        while True:
+            with database.session(scope=scope_for(tenant)) as session:
+                result = sweep_tenant(session, tenant, today)
+                session.commit()
+            total += result
+            if (
+                result.yellow + result.red == 0
+                or result.yellow + result.red + result.skipped < BATCH
+            ):
+                break
+    return total

@@ -84,7 +84,8 @@ def record_rating(
 
 
 def _case_for_reply(session: Session, tenant: Tenant, phone: str) -> Case | None:
-    """The applicant's latest finished case that is still waiting for a rating."""
+    """The applicant's most recently finished case: the one whose rating request is the
+    latest SMS a reply can answer (replies carry no reference to what they answer)."""
     account = find_account_by_phone(session, tenant.province_id, phone)
     if account is None:
         return None
@@ -93,7 +94,6 @@ def _case_for_reply(session: Session, tenant: Tenant, phone: str) -> Case | None
         .where(
             Case.applicant_id == account.id,
             Case.state.in_((CaseState.completed, CaseState.delivered)),
-            Case.rating.is_(None),
         )
         .order_by(Case.completed_at.desc())
         .limit(1)
@@ -129,6 +129,8 @@ def receive_sms(
         row.reason = "不是 0 到 100 之间的数字"
     elif case is None:
         row.reason = "没有待评价的办件"
+    elif case.rating is not None:
+        row.case_id, row.reason = case.id, f"办件 {case.number} 已评价"
     else:
         row.case_id = case.id
         record_rating(session, tenant, case, score, "", "sms", Actor("citizen", "", "短信评价"))

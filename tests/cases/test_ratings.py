@@ -80,7 +80,7 @@ def test_a_reply_of_95_rates_the_case_and_abc_does_not(hechi: Desk, client, webh
     assert good.json()[0]["outcome"] == "rated" and number in good.json()[0]["reason"]
     rated = hechi.case(number)
     assert (rated.rating, rated.rating_channel) == (95, "sms")
-    # the vendor retries the same message: nothing changes; a second score finds no case
+    # the vendor retries the same message: nothing changes; a second score changes nothing
     again = _reply(client, [{"id": "r2", "phone": ZHANG, "text": "95"}])
     assert again.json()[0]["duplicate"] is True
     later = _reply(client, [{"id": "r3", "phone": ZHANG, "text": "10"}])

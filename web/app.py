@@ -27,6 +27,7 @@ from web.api.cases import CasesApi
 from web.api.catalog import CatalogApi
 from web.api.payments import PaymentsApi
 from web.api.sms import SmsWebhooks
+from web.api.supervision import SupervisionApi
 from web.api.tenant import TenantApi
 from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CasesApi,
             PaymentsApi,
             SmsWebhooks,
+            SupervisionApi,
             *oidc.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False

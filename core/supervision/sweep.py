@@ -30,7 +30,15 @@ from core.notify.outbox import enqueue_sms
 from core.supervision.models import Card
 from core.tenancy import OrgUnit, Tenant
 
-__all__ = ["Holder", "SweepResult", "holders", "run_sweep", "sweep_tenant", "yellow_days"]
+__all__ = [
+    "Holder",
+    "SweepResult",
+    "holders",
+    "recipients",
+    "run_sweep",
+    "sweep_tenant",
+    "yellow_days",
+]
 
 log = logging.getLogger("govhall.supervision")
 
@@ -81,7 +89,7 @@ def holders(session: Session) -> list[Holder]:
     return [Holder(r[0], r[1], r[2], Role(r[3]).value, r[4]) for r in rows]
 
 
-def _recipients(
+def recipients(
     task: CaseTask, staff: list[Holder], parents: dict[uuid.UUID, uuid.UUID | None]
 ) -> list[Holder]:
     """Who holds the step (its role, in its unit or a unit under it) and the supervisors."""
@@ -175,7 +183,7 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
             "step": task.name,
             "due_on": f"{task.due_on:%m月%d日}" if task.due_on else "",
         }
-        for holder in _recipients(task, staff, parents):
+        for holder in recipients(task, staff, parents):
             if holder.phone:
                 enqueue_sms(session, tenant, holder.phone, f"card_{colour}", params, case.id)
         if colour == "yellow":

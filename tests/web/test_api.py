@@ -175,6 +175,10 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
             "material_id": "00000000-0000-0000-0000-000000000000",
         },
         ("POST", "/api/v1/t/{slug}/cases/{number}/payment"): {},
+        ("POST", "/api/v1/t/{slug}/cases/{number}/supervision"): {"kind": "note", "reason": "越权"},
+        ("POST", "/api/v1/t/{slug}/cases/{number}/complaint"): {"text": "越权投诉"},
+        ("POST", "/api/v1/t/{slug}/cases/{number}/counter-rating"): {"score": 0},
+        ("POST", "/api/v1/t/{slug}/follow-ups/{follow_up_id}/close"): {"resolution": "越权"},
         # public: a provider's notice, vouched for by a plugin (none is enabled here)
         ("POST", "/api/v1/t/{slug}/payments/{provider}/notify"): {"out_trade_no": "x"},
         # public: vendors' webhooks, authenticated by the vendor plugin (no token configured)
@@ -250,6 +254,7 @@ def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: 
                 .replace("{name}", "sms_console")
                 .replace("{provider}", "testpay")
                 .replace("{vendor}", "console")
+                .replace("{follow_up_id}", "00000000-0000-0000-0000-000000000000")
                 .replace("{child}", "bozhou")
                 .replace("{number}", bz["number"])
                 .replace("{material_id}", bz["material"])

@@ -85,6 +85,16 @@ class PortalController(Controller):
             request, db, tenant, "portal/home.html", departments=departments, centres=centres
         )
 
+    @get("/stats", name="portal_stats", sync_to_thread=True)
+    def stats(
+        self, request: Request[Any, Any, Any], tenant: Tenant, db: Session, year: int | None = None
+    ) -> Template:
+        from core.supervision.stats import public_stats
+
+        return render(
+            request, db, tenant, "portal/stats.html", stats=public_stats(db, tenant, year)
+        )
+
     @get("/branding/logo", name="portal_logo", sync_to_thread=True)
     def logo(self, tenant: Tenant) -> Response[Any]:
         key = tenant.branding.get("logo")

@@ -16,10 +16,9 @@ from core.cases.models import Case, CaseState, CaseTask, TaskState
 from core.cases.trail import Actor, append_event
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal, Role
-from core.notify.outbox import enqueue_sms
 from core.supervision.models import Card, FollowUp
-from core.supervision.sweep import holders, recipients
-from core.tenancy import OrgUnit, Tenant
+from core.supervision.sweep import remind
+from core.tenancy import Tenant
 
 __all__ = ["close_follow_up", "issue_card", "live_lists", "require_supervisor"]
 
@@ -152,18 +151,13 @@ def issue_card(
         reason=reason[:2000],
     )
     if task is not None:
-        parents: dict[uuid.UUID, uuid.UUID | None] = {
-            u.id: u.parent_id for u in session.scalars(select(OrgUnit))
-        }
         params = {
             "number": case.number,
             "item": case.item_name,
             "step": task.name,
             "reason": reason[:60],
         }
-        for h in recipients(task, holders(session), parents):
-            if h.phone and h.role != Role.supervisor.value:
-                enqueue_sms(session, tenant, h.phone, "card_manual", params, case.id)
+        remind(session, tenant, case, task, "card_manual", params, supervisors=False)
     return case
 
 

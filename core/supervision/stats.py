@@ -13,7 +13,7 @@ Definitions (so anyone can recount them from the database):
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -53,9 +53,7 @@ def rate(part: int, whole: int) -> str:
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
-    start = datetime.combine(datetime(year, 1, 1).date(), time.min, tzinfo=clock.TZ)
-    end = datetime.combine(datetime(year + 1, 1, 1).date(), time.min, tzinfo=clock.TZ)
-    return start, end
+    return datetime(year, 1, 1, tzinfo=clock.TZ), datetime(year + 1, 1, 1, tzinfo=clock.TZ)
 
 
 def public_stats(session: Session, tenant: Tenant, year: int | None = None) -> PublicStats:

@@ -35,6 +35,7 @@ __all__ = [
     "SweepResult",
     "holders",
     "recipients",
+    "remind",
     "run_sweep",
     "sweep_tenant",
     "yellow_days",
@@ -104,6 +105,31 @@ def recipients(
         if holds_step or h.role == Role.supervisor.value:
             out.setdefault(h.staff_id, h)
     return list(out.values())
+
+
+def remind(
+    session: Session,
+    tenant: Tenant,
+    case: Case,
+    task: CaseTask,
+    template: str,
+    params: dict[str, Any],
+    *,
+    supervisors: bool = True,
+    staff: list[Holder] | None = None,
+    parents: dict[uuid.UUID, uuid.UUID | None] | None = None,
+) -> int:
+    """Queue ``template`` to everyone holding ``task`` (and the supervisors unless told
+    otherwise); ``staff`` and ``parents`` let a batch read them once. Returns the count."""
+    staff = holders(session) if staff is None else staff
+    if parents is None:
+        parents = {u.id: u.parent_id for u in session.scalars(select(OrgUnit))}
+    sent = 0
+    for h in recipients(task, staff, parents):
+        if h.phone and (supervisors or h.role != Role.supervisor.value):
+            enqueue_sms(session, tenant, h.phone, template, params, case.id)
+            sent += 1
+    return sent
 
 
 def _due(session: Session, tenant: Tenant, today: date, limit: date) -> list[CaseTask]:
@@ -183,9 +209,7 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
             "step": task.name,
             "due_on": f"{task.due_on:%m月%d日}" if task.due_on else "",
         }
-        for holder in recipients(task, staff, parents):
-            if holder.phone:
-                enqueue_sms(session, tenant, holder.phone, f"card_{colour}", params, case.id)
+        remind(session, tenant, case, task, f"card_{colour}", params, staff=staff, parents=parents)
         if colour == "yellow":
             result.yellow += 1
             continue

@@ -173,3 +173,37 @@ def test_with_redis_down_cases_flow_and_every_message_goes_out_once_it_returns(
         set_dispatcher(_dispatch)
         redis_broker.close()
         redis.stop()
+
+
+def test_delivery_receipts_move_sent_to_delivered_and_ignore_the_rest(
+    hechi: Desk, client, webhook
+) -> None:  # type: ignore[no-untyped-def]
+    from core.db import PLATFORM
+    from core.notify.relay import deliver
+
+    number = hechi.apply(hechi.citizen(ZHANG), "HC-SB04")
+    case = hechi.case(number)
+    with hechi.session() as s:
+        message_id = s.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.case_id == case.id)
+        ).one()
+    with hechi.db.session(scope=PLATFORM) as s:
+        assert deliver(s, message_id) == "sent"
+        s.commit()
+    url = "/api/v1/t/hechi/sms/console/receipts"
+    headers = {"x-console-token": TOKEN, "content-type": "application/json"}
+    body = [{"id": str(message_id), "status": "DELIVRD"}, {"id": "not-ours", "status": "DELIVRD"}]
+    first = client.post(url, content=json.dumps(body), headers=headers)
+    assert first.status_code == 200 and first.json() == {"ok": True, "applied": 1, "ignored": 1}
+    # a late UNDELIV for a row already final changes nothing
+    late = [{"id": str(message_id), "status": "UNDELIV", "error": "空号"}]
+    assert client.post(url, content=json.dumps(late), headers=headers).json()["ignored"] == 1
+    with hechi.session() as s:
+        row = s.get(OutboxMessage, (hechi.tenant.id, message_id))
+    assert row.state == "delivered" and row.delivered_at is not None
+    broken = client.post(url, content=b"{not json", headers=headers)
+    assert broken.status_code == 422 and broken.json()["field"] == "body"
+    assert (
+        client.post(url, content=json.dumps(body), headers={"x-console-token": "x"}).status_code
+        == 403
+    )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.cases import service
 from core.cases.access import get_case, is_filer
 from core.cases.trail import Actor
-from core.errors import Forbidden
+from core.errors import Forbidden, InvalidInput
 from core.identity import Principal, Role
 from core.supervision import desk
 from core.supervision.ratings import open_follow_up, record_rating
@@ -109,8 +109,6 @@ class SupervisionApi(Controller):
             raise Forbidden("只有申请人可以投诉")
         text = data.text.strip()
         if not text:
-            from core.errors import InvalidInput
-
             raise InvalidInput("请填写投诉内容", field="text")
         open_follow_up(db, tenant, case, "complaint", text)
         service.commit(db)

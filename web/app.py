@@ -25,6 +25,7 @@ from core.plugins import get_plugin_manager
 from web import oidc
 from web.api.cases import CasesApi
 from web.api.catalog import CatalogApi
+from web.api.dashboards import DashboardApi
 from web.api.payments import PaymentsApi
 from web.api.sms import SmsWebhooks
 from web.api.supervision import SupervisionApi
@@ -39,6 +40,7 @@ from web.pages.catalog_admin import CatalogAdminController
 from web.pages.platform import healthz, platform_home, set_language
 from web.pages.portal import PortalController
 from web.pages.staff import StaffController
+from web.pages.supervision import SupervisionPages
 from web.pages.workbench import WorkbenchPages
 from web.templating import template_config
 
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CatalogAdminController,
             CalendarController,
             StaffController,
+            SupervisionPages,
             CasePages,
             WorkbenchPages,
             TenantApi,
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             PaymentsApi,
             SmsWebhooks,
             SupervisionApi,
+            DashboardApi,
             *oidc.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False

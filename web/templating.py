@@ -28,6 +28,14 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.policies["ext.i18n.trimmed"] = True
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["ROLE_LABELS"] = {r.value: label for r, label in ROLE_LABELS.items()}
+    env.filters["localtime"] = _localtime
+
+
+def _localtime(value: Any) -> str:
+    """A timestamp as Beijing time, to the minute (stored in UTC)."""
+    from core.cases.clock import TZ
+
+    return value.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def template_config() -> TemplateConfig:

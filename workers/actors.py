@@ -102,6 +102,16 @@ def sweep_deadlines() -> None:
         log.info("deadline sweep: %s", total)
 
 
+@dramatiq.actor(queue_name="supervision", max_retries=1, time_limit=30 * 60_000)
+def update_dashboards() -> None:
+    """Roll closed days into the dashboards and recompute the performance scores."""
+    from core.supervision.scores import run_dashboards
+
+    totals = run_dashboards(get_database())
+    if totals["days"]:
+        log.info("dashboards: %s", totals)
+
+
 def _dispatch(ids: list[uuid.UUID]) -> None:
     for message_id in ids:
         relay_message.send(str(message_id))
@@ -115,4 +125,5 @@ PERIODIC = [
     (600.0, activate_catalog_versions),
     (60.0, sweep_deadlines),
     (60.0, relay_pending),
+    (600.0, update_dashboards),
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import msgspec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,6 +16,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.calendar import calendar_for
 from core.cases import clock, engine, fees
 from core.cases.access import get_case
+from core.cases.action_types import (
+    ACTIONS,
+    CASE_ACTIONS,
+    REMEDY,
+    STATE_LABELS,
+    STEP_ACTIONS,
+    SUSPENSION_KINDS,
+    ActionIn,
+    MaterialIssue,
+)
 from core.cases.documents import issue_notice
 from core.cases.licenses import issue_license
 from core.cases.materials import current_materials
@@ -27,61 +36,15 @@ from core.errors import Conflict, Forbidden, InvalidInput
 from core.identity import Principal, Role
 from core.tenancy import Tenant
 
-__all__ = ["ACTIONS", "ActionIn", "MaterialIssue", "deem_approved", "perform"]
-
-STATE_LABELS = {
-    "draft": "草稿",
-    "submitted": "待受理",
-    "correcting": "待补正",
-    "in_progress": "办理中",
-    "suspended": "特殊程序（计时暂停）",
-    "refused": "不予受理",
-    "completed": "已办结",
-    "delivered": "已送达",
-    "withdrawn": "已撤回",
-}
-SUSPENSION_KINDS = {
-    "hearing": "听证",
-    "inspection": "现场检测",
-    "expert_review": "专家评审",
-    "public_notice": "公示",
-}
-REMEDY = (
-    "如对本决定不服，可自收到本通知之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。"
-)
-
-
-class MaterialIssue(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    index: int
-    reason: str
-
-
-class ActionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    action: str
-    #: the task (step) acted on; needed only when the actor could work several at once
-    task: str | None = None
-    reason: str = ""
-    materials: list[MaterialIssue] = []
-    kind: str | None = None
-    days: int | None = None
-    amount: str | None = None
-    reference: str = ""
-
-
-STEP_ACTIONS = {
-    "accept",
-    "request_correction",
-    "refuse",
-    "forward",
-    "review",
-    "return",
-    "approve",
-    "deny",
-    "issue",
-    "decide",
-}
-CASE_ACTIONS = {"claim", "comment", "suspend", "resume", "extend", "pay", "deliver"}
-ACTIONS = sorted(STEP_ACTIONS | CASE_ACTIONS)
+__all__ = [
+    "ACTIONS",
+    "STATE_LABELS",
+    "SUSPENSION_KINDS",
+    "ActionIn",
+    "MaterialIssue",
+    "deem_approved",
+    "perform",
+]
 
 
 def _not_now(case: Case, action: str) -> Conflict:
@@ -194,6 +157,7 @@ class _Ctx:
         case = self.case
         case.state, case.completed_at = CaseState.completed, clock.now()
         case.decision, case.decision_reason = decision, reason or None
+        engine.stop_clock(self.s, self.tenant, case)
         engine.cancel_open(self.s, case)
         steps = engine.definition_of(case).steps
         has_issue_step = any("issue" in s.actions for s in steps)
@@ -226,6 +190,7 @@ class _Ctx:
         if case.state is not CaseState.submitted:
             raise _not_now(case, "accept")
         case.state, case.accepted_on = CaseState.in_progress, self.today
+        case.accepted_by, case.accepted_by_name = self.principal.id, self.principal.name
         ended = self.advance(task, "accepted")
         billed = fees.bill(self.s, self.tenant, case)
         self.event(before, task, due_on=str(case.due_on), legal_due_on=str(case.legal_due_on))
@@ -254,6 +219,7 @@ class _Ctx:
         if fees.fee_total(case.content) > 0:
             raise Conflict("收费事项不能即办，请按一般程序办理", field="action")
         case.state, case.accepted_on = CaseState.in_progress, self.today
+        case.accepted_by, case.accepted_by_name = self.principal.id, self.principal.name
         self.advance(task, "decided")
         self.event(before, task)
         self.complete("approved")
@@ -288,6 +254,8 @@ class _Ctx:
             row.status = "rejected"
         self.close(task, "correction")
         case.state, case.corrections = CaseState.correcting, case.corrections + 1
+        case.corrected_at, case.corrected_by = clock.now(), self.principal.id
+        case.corrected_by_name = self.principal.name
         listed = [
             {"index": m.index, "name": specs[m.index]["name"], "reason": m.reason.strip()}
             for m in self.p.materials

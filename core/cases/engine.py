@@ -209,6 +209,19 @@ def recompute_deadlines(
         case.legal_due_on = clock.deadline(calendar, case.accepted_on, legal, suspended)
 
 
+def stop_clock(session: Session, tenant: Tenant, case: Case) -> None:
+    """At completion: on time when decided by the promised date (no promised date, as for 即办:
+    on time), and the working days used since acceptance with suspended days not counted."""
+    today = clock.today()
+    case.on_time = case.due_on is None or today <= case.due_on
+    if case.accepted_on is None:
+        case.work_days = 0
+        return
+    case.work_days = calendar_of(session, tenant).working_days_between(
+        case.accepted_on, today, periods(session, case)
+    )
+
+
 def may_work(session: Session, principal: Principal, task: CaseTask) -> bool:
     """Staff holding the step's role tenant-wide, in the task's unit, or in a unit under it
     (a window of the service centre)."""

@@ -79,6 +79,12 @@ class Case(TenantOwned, Base):
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         Index("ix_cases_applicant", "applicant_id", "created_at"),
         Index("ix_cases_state_due", "tenant_id", "state", "due_on"),
+        # dashboards: each counted event is found by its day, whatever the number of cases
+        Index("ix_cases_submitted", "tenant_id", "submitted_at"),
+        Index("ix_cases_accepted", "tenant_id", "accepted_on"),
+        Index("ix_cases_corrected", "tenant_id", "corrected_at"),
+        Index("ix_cases_completed", "tenant_id", "completed_at"),
+        Index("ix_cases_rated", "tenant_id", "rated_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -121,7 +127,17 @@ class Case(TenantOwned, Base):
     legal_due_on: Mapped[date | None] = mapped_column(Date)
     extension_days: Mapped[int] = mapped_column(Integer, default=0)
     corrections: Mapped[int] = mapped_column(Integer, default=0)
+    #: the one-time correction notice (一次性告知) and who sent it
+    corrected_at: Mapped[datetime | None] = mapped_column()
+    corrected_by: Mapped[uuid.UUID | None] = mapped_column()
+    corrected_by_name: Mapped[str | None] = mapped_column(String(120))
+    #: who accepted it (受理人): dashboards and scores count the case for them
+    accepted_by: Mapped[uuid.UUID | None] = mapped_column()
+    accepted_by_name: Mapped[str | None] = mapped_column(String(120))
     completed_at: Mapped[datetime | None] = mapped_column()
+    #: set at completion: decided by the promised date; working days from acceptance
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    work_days: Mapped[int | None] = mapped_column(Integer)
     delivered_at: Mapped[datetime | None] = mapped_column()
     decision: Mapped[str | None] = mapped_column(String(20))  # approved | denied
     decision_reason: Mapped[str | None] = mapped_column(Text)

@@ -11,7 +11,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, EncryptedString, TenantOwned, new_id, utcnow
 
-__all__ = ["Card", "FollowUp", "InboundSms", "PerformanceScore"]
+__all__ = [
+    "Card",
+    "DashboardDay",
+    "DashboardMark",
+    "FollowUp",
+    "InboundSms",
+    "PerformanceScore",
+]
 
 
 def _tenant_fk() -> ForeignKeyConstraint:
@@ -35,6 +42,11 @@ class Card(TenantOwned, Base):
     task_id: Mapped[uuid.UUID | None] = mapped_column()
     #: the org unit that held the step: dashboards count cards per department
     org_unit_id: Mapped[uuid.UUID | None] = mapped_column()
+    department_code: Mapped[str] = mapped_column(String(40), default="")
+    item_code: Mapped[str] = mapped_column(String(64), default="")
+    #: the staff member who had claimed the step when the card came (none: nobody had)
+    staff_id: Mapped[uuid.UUID | None] = mapped_column()
+    staff_name: Mapped[str | None] = mapped_column(String(120))
     step_name: Mapped[str] = mapped_column(String(40), default="")
     colour: Mapped[str] = mapped_column(String(10))  # yellow | red
     source: Mapped[str] = mapped_column(String(10))  # sweep | manual
@@ -107,9 +119,61 @@ class PerformanceScore(TenantOwned, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     month: Mapped[str] = mapped_column(String(7))  # 2026-11
-    subject_kind: Mapped[str] = mapped_column(String(10))  # staff | unit
-    subject_id: Mapped[uuid.UUID] = mapped_column()
+    subject_kind: Mapped[str] = mapped_column(String(10))  # staff | department
+    #: a staff member's id or a department's code
+    subject_id: Mapped[str] = mapped_column(String(64))
     subject_name: Mapped[str] = mapped_column(String(120))
     score: Mapped[str] = mapped_column(String(10))  # exact decimal, e.g. "92.50"
     inputs: Mapped[dict] = mapped_column(JSON, default=dict)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DashboardDay(TenantOwned, Base):
+    """One closed day's counts per department, item and staff member (dashboards read these,
+    so their cost does not grow with the number of cases). Every count belongs to the day its
+    event happened, so a closed day never changes."""
+
+    __tablename__ = "dashboard_days"
+    __table_args__ = (
+        _tenant_fk(),
+        Index(
+            "ix_dashboard_days_key",
+            "tenant_id",
+            "day",
+            "department_code",
+            "item_code",
+            "staff_key",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    day: Mapped[date] = mapped_column(Date)
+    department_code: Mapped[str] = mapped_column(String(40))
+    item_code: Mapped[str] = mapped_column(String(64))
+    #: the staff member's id, "" for counts that belong to nobody (cases received online)
+    staff_key: Mapped[str] = mapped_column(String(40))
+    staff_name: Mapped[str] = mapped_column(String(120), default="")
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    corrected: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    late: Mapped[int] = mapped_column(Integer, default=0)
+    work_days: Mapped[int] = mapped_column(Integer, default=0)
+    yellow: Mapped[int] = mapped_column(Integer, default=0)
+    red: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    score_sum: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashboardMark(TenantOwned, Base):
+    """The last day rolled up into ``dashboard_days`` for a tenant; later days are counted
+    live from the cases."""
+
+    __tablename__ = "dashboard_marks"
+    __table_args__ = (_tenant_fk(),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    through: Mapped[date] = mapped_column(Date)

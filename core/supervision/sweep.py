@@ -186,6 +186,10 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
                 case_id=case.id,
                 task_id=task.id,
                 org_unit_id=task.org_unit_id,
+                department_code=case.department_code,
+                item_code=case.item_code,
+                staff_id=task.claimed_by,
+                staff_name=task.claimed_name,
                 step_name=task.name,
                 colour=colour,
                 source="sweep",
@@ -222,10 +226,10 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
     return result
 
 
-def run_sweep(database: Any, today: date | None = None) -> SweepResult:
-    """Sweep every active tenant, a committed batch at a time."""
+def active_tenants(database: Any) -> list[Tenant]:
+    """Every active tenant, detached (each job opens its own scoped session per tenant)."""
     from core.db import PLATFORM
-    from core.tenancy import TenantStatus, scope_for
+    from core.tenancy import TenantStatus
     from core.tenancy.models import Tenant as TenantRow
 
     with database.session(scope=PLATFORM) as session:
@@ -233,8 +237,15 @@ def run_sweep(database: Any, today: date | None = None) -> SweepResult:
             session.scalars(select(TenantRow).where(TenantRow.status == TenantStatus.active))
         )
         session.expunge_all()
+    return tenants
+
+
+def run_sweep(database: Any, today: date | None = None) -> SweepResult:
+    """Sweep every active tenant, a committed batch at a time."""
+    from core.tenancy import scope_for
+
     total = SweepResult()
-    for tenant in tenants:
+    for tenant in active_tenants(database):
         while True:
             with database.session(scope=scope_for(tenant)) as session:
                 result = sweep_tenant(session, tenant, today)

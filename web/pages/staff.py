@@ -33,17 +33,6 @@ class StaffController(Controller):
         me = require_staff(principal)
         return render(request, db, tenant, "staff/workbench.html", me=me)
 
-    @get("/supervision", name="supervision", sync_to_thread=True)
-    def supervision(
-        self,
-        request: Request[Any, Any, Any],
-        tenant: Tenant,
-        db: Session,
-        principal: Principal | None,
-    ) -> Template:
-        require_staff(principal, Role.supervisor, Role.tenant_admin, Role.province_admin)
-        return render(request, db, tenant, "staff/supervision.html")
-
     @get("/admin", name="admin_home", sync_to_thread=True)
     def admin(
         self,

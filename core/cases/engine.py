@@ -17,6 +17,7 @@ from core.cases.models import Case, CaseSuspension, CaseTask, TaskState
 from core.db import tx_cache
 from core.errors import Conflict, Forbidden
 from core.identity import Principal, Role
+from core.supervision.assignments import OPENED
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant
 from core.workflow import ProcessDefinition, Step
 
@@ -122,6 +123,7 @@ def open_step(session: Session, case: Case, step: Step, on: date) -> CaseTask:
         started_at=clock.now(),
     )
     session.add(task)
+    session.info.setdefault(OPENED, []).append((task, case))  # staff hear of it at commit
     cached = tx_cache(session).get(("tasks", case.id))
     if cached is not None:
         cached.append(task)

@@ -50,6 +50,7 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     ),
     "card_manual": "【督办】办件{number}（{item}）“{step}”环节：{reason}",
     "follow_up": "【回访】办件{number}（{item}）收到{kind}，请及时处理。",
+    "task_assigned": "【待办】办件{number}（{item}）“{step}”环节待您办理，办理时限{due_on}。",
 }
 
 

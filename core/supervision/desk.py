@@ -137,6 +137,7 @@ def issue_card(
                 item_code=case.item_code,
                 staff_id=task.claimed_by,
                 staff_name=task.claimed_name,
+                at=clock.now(),
                 step_name=task.name,
                 colour=kind,
                 source="manual",

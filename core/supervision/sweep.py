@@ -190,6 +190,7 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
                 item_code=case.item_code,
                 staff_id=task.claimed_by,
                 staff_name=task.claimed_name,
+                at=clock.now(),
                 step_name=task.name,
                 colour=colour,
                 source="sweep",

@@ -12,8 +12,10 @@ import pytest
 from dramatiq import Worker
 from sqlalchemy import select
 
+from core.cases import clock
 from core.notify.outbox import OutboxMessage, set_dispatcher
 from core.plugins import get_plugin_manager
+from core.supervision.dashboard import Filters, report
 from core.supervision.models import FollowUp, InboundSms
 from core.supervision.ratings import parse_score
 from tests.cases.conftest import Desk
@@ -70,16 +72,25 @@ def test_a_reply_of_95_rates_the_case_and_abc_does_not(hechi: Desk, client, webh
         ).one()
     assert asked.phone == ZHANG
 
+    def rated_this_month() -> int:
+        with hechi.session() as s:
+            today = clock.today()
+            f = Filters(today.replace(day=1), today)
+            return report(s, hechi.tenant, f, "department").total.counts["rated"]
+
+    before = rated_this_month()
     # forged (no token): refused, nothing stored
     assert _reply(client, [{"id": "r0", "phone": ZHANG, "text": "0"}], token="x").status_code == 403
     bad = _reply(client, [{"id": "r1", "phone": ZHANG, "text": "abc"}])
     assert bad.status_code == 200 and bad.json()[0]["outcome"] == "ignored"
     assert hechi.case(number).rating is None
+    assert rated_this_month() == before  # "abc" does not move the dashboard
     good = _reply(client, [{"id": "r2", "phone": ZHANG, "text": "95"}])
     assert good.status_code == 200
     assert good.json()[0]["outcome"] == "rated" and number in good.json()[0]["reason"]
     rated = hechi.case(number)
     assert (rated.rating, rated.rating_channel) == (95, "sms")
+    assert rated_this_month() == before + 1  # "95" does
     # the vendor retries the same message: nothing changes; a second score changes nothing
     again = _reply(client, [{"id": "r2", "phone": ZHANG, "text": "95"}])
     assert again.json()[0]["duplicate"] is True
@@ -147,8 +158,17 @@ def test_with_redis_down_cases_flow_and_every_message_goes_out_once_it_returns(
         case = hechi.case(number)
         assert case.state.value == "submitted"
         with hechi.session() as s:
-            row = s.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).one()
-        assert row.state == "created"
+            row = s.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.case_id == case.id, OutboxMessage.template == "case_received"
+                )
+            ).one()
+            told = s.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.case_id == case.id, OutboxMessage.template == "task_assigned"
+                )
+            ).all()
+        assert row.state == "created" and told  # the clerk hears of it too, in the same commit
         assert not sms_outbox.exists() or str(row.id) not in sms_outbox.read_text()
 
         redis.start()  # back on the same port
@@ -185,7 +205,9 @@ def test_delivery_receipts_move_sent_to_delivered_and_ignore_the_rest(
     case = hechi.case(number)
     with hechi.session() as s:
         message_id = s.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.case_id == case.id)
+            select(OutboxMessage.id).where(
+                OutboxMessage.case_id == case.id, OutboxMessage.template == "case_received"
+            )
         ).one()
     with hechi.db.session(scope=PLATFORM) as s:
         assert deliver(s, message_id) == "sent"

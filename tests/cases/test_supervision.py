@@ -272,3 +272,52 @@ def test_a_message_nobody_can_send_fails_for_good_after_the_last_retry(
             when = row.next_attempt_at
             s.commit()
     assert outcomes == ["retry"] * len(BACKOFF) + ["failed"]
+
+
+def _assigned(hechi: Desk, number: str) -> list[tuple[str, str]]:
+    case = hechi.case(number)
+    with hechi.session() as s:
+        rows = s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.case_id == case.id, OutboxMessage.template == "task_assigned")
+            .order_by(OutboxMessage.created_at)
+        ).all()
+        return [(m.phone, m.params["step"]) for m in rows]
+
+
+def test_staff_hear_of_each_step_assigned_to_them_unless_the_county_turns_it_off(
+    hechi: Desk,
+) -> None:
+    number = hechi.apply(hechi.citizen(ZHANG), "HC-SC03")
+    assert _assigned(hechi, number) == [(CLERK_PHONE, "受理")]  # the window clerk, not others
+    hechi.act(hechi.staff("hechi-clerk"), number, "accept")
+    told = _assigned(hechi, number)
+    assert told[0] == (CLERK_PHONE, "受理") and len(told) == 2
+    assert told[1][1] == "审核" and told[1][0] != SUPERVISOR_PHONE
+    with hechi.session() as s:
+        (params,) = [
+            m.params
+            for m in s.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.case_id == hechi.case(number).id,
+                    OutboxMessage.template == "task_assigned",
+                    OutboxMessage.params["step"].as_string() == "审核",
+                )
+            )
+        ]
+    assert params["due_on"].endswith("日")  # the step's deadline is in the text
+
+    from core.tenancy.models import Tenant
+
+    with hechi.session() as s:
+        row = s.get(Tenant, hechi.tenant.id)
+        row.settings = {**row.settings, "sms_on_assignment": False}
+        s.commit()
+    try:
+        quiet = hechi.apply(hechi.citizen(ZHANG), "HC-SC03")
+        assert _assigned(hechi, quiet) == []
+    finally:
+        with hechi.session() as s:
+            row = s.get(Tenant, hechi.tenant.id)
+            row.settings = {k: v for k, v in row.settings.items() if k != "sms_on_assignment"}
+            s.commit()

@@ -1,0 +1,76 @@
+"""Staff hear of new work (SMS at assignment): when a step opens, everyone who may work it —
+its role, in its org unit or a unit under it — gets a text with the deadline, queued in the
+same transaction as the step. A tenant turns it off with the setting
+``sms_on_assignment = false`` (a busy window that watches its queue needs no texts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from core.cases.models import Case, CaseTask, TaskState
+from core.db._session import GovhallSession
+from core.notify.outbox import OutboxMessage
+from core.tenancy import OrgUnit, Tenant
+
+__all__ = ["OPENED", "announce"]
+
+#: session.info key: (task, case) pairs opened in the current transaction
+OPENED = "govhall.tasks.opened"
+#: steps nobody on the staff works
+UNSTAFFED = ("applicant",)
+
+
+def announce(session: Session, opened: list[tuple[CaseTask, Case]]) -> int:
+    """Queue the assignment texts for steps still open; returns how many were queued."""
+    from core.supervision.sweep import holders, recipients
+
+    live = [(t, c) for t, c in opened if t.state is TaskState.open and t.role not in UNSTAFFED]
+    if not live:
+        return 0
+    tenants: dict[Any, Tenant | None] = {}
+    staff = None
+    parents: dict[Any, Any] = {}
+    sent = 0
+    for task, case in live:
+        if case.tenant_id not in tenants:
+            tenants[case.tenant_id] = session.get(Tenant, case.tenant_id)
+        tenant = tenants[case.tenant_id]
+        if tenant is None or tenant.settings.get("sms_on_assignment", True) is False:
+            continue
+        if staff is None:
+            staff = holders(session)
+            parents = {u.id: u.parent_id for u in session.scalars(select(OrgUnit))}
+        params = {
+            "number": case.number,
+            "item": case.item_name,
+            "step": task.name,
+            "due_on": f"{task.due_on:%m月%d日}" if task.due_on else "—",
+        }
+        for h in recipients(task, staff, parents):
+            if h.phone and h.role == task.role:
+                session.add(
+                    OutboxMessage(
+                        tenant_id=case.tenant_id,
+                        template="task_assigned",
+                        phone=h.phone,
+                        params=params,
+                        case_id=case.id,
+                    )
+                )
+                sent += 1
+    return sent
+
+
+@event.listens_for(GovhallSession, "before_commit")
+def _announce(session: Session) -> None:
+    opened = session.info.pop(OPENED, None)
+    if opened:
+        announce(session, opened)
+
+
+@event.listens_for(GovhallSession, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(OPENED, None)

@@ -3,6 +3,7 @@
 from core.calendar.service import (
     Period,
     WorkCalendar,
+    cached_calendar,
     calendar_for,
     calendar_warnings,
     confirm_year,
@@ -13,6 +14,7 @@ from core.calendar.service import (
 __all__ = [
     "Period",
     "WorkCalendar",
+    "cached_calendar",
     "calendar_for",
     "calendar_warnings",
     "confirm_year",

@@ -8,6 +8,7 @@ counted; day 1 is the next working day that is not suspended.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,6 +24,7 @@ from core.tenancy import Tenant
 __all__ = [
     "Period",
     "WorkCalendar",
+    "cached_calendar",
     "calendar_for",
     "calendar_warnings",
     "confirm_year",
@@ -93,9 +95,28 @@ def calendar_for(session: Session, tenant: Tenant) -> WorkCalendar:
     return WorkCalendar({d: w for d, w in rows})
 
 
+#: tenant id → (expiry on the monotonic clock, calendar), for the deadline sweep
+_CACHE: dict[object, tuple[float, WorkCalendar]] = {}
+CACHE_SECONDS = 300.0
+
+
+def cached_calendar(session: Session, tenant: Tenant) -> WorkCalendar:
+    """``calendar_for`` kept for five minutes in this process (the sweep runs every minute
+    and must cost next to nothing when nothing is due). A change made in this process clears
+    it at once; another process sees it within five minutes."""
+    now = time.monotonic()
+    hit = _CACHE.get(tenant.id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    calendar = calendar_for(session, tenant)
+    _CACHE[tenant.id] = (now + CACHE_SECONDS, calendar)
+    return calendar
+
+
 def set_override(
     session: Session, tenant: Tenant, day: date, workday: bool, note: str = ""
 ) -> CalendarOverride:
+    _CACHE.pop(tenant.id, None)
     row = session.get(CalendarOverride, (tenant.id, day))
     if row is None:
         row = CalendarOverride(tenant_id=tenant.id, day=day, workday=workday, note=note)
@@ -107,6 +128,7 @@ def set_override(
 
 def confirm_year(session: Session, tenant: Tenant, year: int) -> None:
     """The tenant admin has entered this year's holidays: stop warning."""
+    _CACHE.pop(tenant.id, None)
     if year in national_years():
         raise InvalidInput(f"{year} is covered by the national holiday data", field="year")
     if session.get(CalendarYear, (tenant.id, year)) is None:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from core.calendar import calendar_for
+from core.calendar import cached_calendar
 from core.cases import clock, engine
 from core.cases.actions import deem_approved
 from core.cases.models import Case, CaseState, CaseTask, TaskState
@@ -132,17 +132,42 @@ def remind(
     return sent
 
 
+def _due_condition(tenant: Tenant, today: date, limit: date) -> Any:
+    """Open steps without a card that near their limit, and yellow ones past it."""
+    return and_(
+        CaseTask.tenant_id == tenant.id,
+        CaseTask.state == TaskState.open,
+        or_(
+            and_(CaseTask.card.is_(None), CaseTask.due_on <= limit),
+            and_(CaseTask.card == "yellow", CaseTask.due_on < today),
+        ),
+    )
+
+
+def _limit(session: Session, tenant: Tenant, today: date) -> date:
+    return cached_calendar(session, tenant).add_working_days(today, yellow_days(tenant))
+
+
+def tenants_with_due(session: Session, tenants: list[Tenant], today: date) -> set[uuid.UUID]:
+    """Which tenants have anything due, in one statement (one index probe per tenant): an
+    idle minute costs a single round trip whatever the number of open cases."""
+    if not tenants:
+        return set()
+    probes = [
+        select(CaseTask.tenant_id)
+        .where(_due_condition(t, today, _limit(session, t, today)))
+        .limit(1)
+        .subquery()
+        .select()
+        for t in tenants
+    ]
+    return set(session.scalars(union_all(*probes)))
+
+
 def _due(session: Session, tenant: Tenant, today: date, limit: date) -> list[CaseTask]:
     stmt = (
         select(CaseTask)
-        .where(
-            CaseTask.tenant_id == tenant.id,
-            CaseTask.state == TaskState.open,
-            or_(
-                and_(CaseTask.card.is_(None), CaseTask.due_on <= limit),
-                and_(CaseTask.card == "yellow", CaseTask.due_on < today),
-            ),
-        )
+        .where(_due_condition(tenant, today, limit))
         .order_by(CaseTask.due_on)
         .limit(BATCH)
     )
@@ -162,8 +187,7 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
     """One batch of the tenant's due steps (the caller commits and calls again while the
     result flipped a full batch)."""
     today = today or clock.today()
-    calendar = calendar_for(session, tenant)
-    limit = calendar.add_working_days(today, yellow_days(tenant))
+    limit = _limit(session, tenant, today)
     result = SweepResult()
     tasks = _due(session, tenant, today, limit)
     if not tasks:
@@ -230,23 +254,34 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
 def active_tenants(database: Any) -> list[Tenant]:
     """Every active tenant, detached (each job opens its own scoped session per tenant)."""
     from core.db import PLATFORM
-    from core.tenancy import TenantStatus
-    from core.tenancy.models import Tenant as TenantRow
 
     with database.session(scope=PLATFORM) as session:
-        tenants = list(
-            session.scalars(select(TenantRow).where(TenantRow.status == TenantStatus.active))
-        )
+        tenants = _active(session)
         session.expunge_all()
     return tenants
 
 
+def _active(session: Session) -> list[Tenant]:
+    from core.tenancy import TenantStatus
+    from core.tenancy.models import Tenant as TenantRow
+
+    return list(session.scalars(select(TenantRow).where(TenantRow.status == TenantStatus.active)))
+
+
 def run_sweep(database: Any, today: date | None = None) -> SweepResult:
-    """Sweep every active tenant, a committed batch at a time."""
+    """Sweep every tenant with anything due, a committed batch at a time. Finding which
+    tenants those are takes one session and two statements, so an idle minute is cheap."""
+    from core.db import PLATFORM
     from core.tenancy import scope_for
 
+    today = today or clock.today()
+    with database.session(scope=PLATFORM) as session:
+        tenants = _active(session)
+        due = tenants_with_due(session, tenants, today)
+        tenants = [t for t in tenants if t.id in due]
+        session.expunge_all()
     total = SweepResult()
-    for tenant in active_tenants(database):
+    for tenant in tenants:
         while True:
             with database.session(scope=scope_for(tenant)) as session:
                 result = sweep_tenant(session, tenant, today)

@@ -20,6 +20,7 @@ os.environ.setdefault("GOVHALL_ARGON2_PROFILE", "test")
 
 from tests.benchmarks.cases import case_benchmarks  # noqa: E402
 from tests.benchmarks.catalog import catalog_benchmarks  # noqa: E402
+from tests.benchmarks.supervision import supervision_benchmarks  # noqa: E402
 
 SECONDS = float(os.environ.get("GOVHALL_BENCH_SECONDS", "3"))
 
@@ -39,12 +40,15 @@ def main() -> int:
     logging.disable(logging.INFO)  # a log line per request would be measured too
     rows: list[tuple[str, str, float, float, str]] = []
     backends = sys.argv[1:] or ["sqlite", "postgres"]
-    only = os.environ.get("GOVHALL_BENCH_ONLY", "")  # "catalog" or "cases"; empty: both
+    only = os.environ.get("GOVHALL_BENCH_ONLY", "")  # catalog | cases | supervision; empty: all
     for backend in backends:
         if only in ("", "catalog"):
             rows += catalog_benchmarks(backend, rate)
         if only in ("", "cases"):
             rows += case_benchmarks(backend, rate)
+        # a million cases: PostgreSQL, the production database (GOVHALL_BENCH_CASES to change)
+        if only in ("", "supervision") and (backend == "postgres" or only == "supervision"):
+            rows += supervision_benchmarks(backend, rate)
     lines = [
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {platform.system()} {platform.release()}",

@@ -30,6 +30,8 @@ class OutboxMessage(TenantOwned, Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         Index("ix_outbox_pending", "state", "next_attempt_at"),
+        # the tenant's rate limit and daily quota count what it sent lately
+        Index("ix_outbox_sent", "tenant_id", "sent_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
+from core.notify import routing
 from core.notify.outbox import OutboxMessage
-from core.notify.sms import SendResult, SmsMessage, SmsVendor, render_sms, signature_of
+from core.notify.sms import SmsMessage, SmsVendor, render_sms, signature_of
 from core.tenancy import Tenant
 
 __all__ = ["BACKOFF", "RelayResult", "apply_receipt", "deliver", "due_ids", "vendors_of"]
@@ -44,8 +45,7 @@ def vendors_of(session: Session, tenant: Tenant) -> list[SmsVendor]:
     from core.plugins import get_plugin_manager
 
     hooks = get_plugin_manager().for_tenant(session, tenant)
-    found = [v for group in hooks.call("register_sms_vendors") for v in group]
-    return sorted(found, key=lambda v: -getattr(v, "priority", 0))
+    return [v for group in hooks.call("register_sms_vendors") for v in group]
 
 
 def _locked(session: Session, message_id: uuid.UUID) -> OutboxMessage | None:
@@ -72,7 +72,8 @@ def due_ids(session: Session, now: datetime | None = None, limit: int = 1000) ->
 
 def deliver(session: Session, message_id: uuid.UUID, now: datetime | None = None) -> str:
     """Try to send one row (the caller commits). Returns what happened: ``sent``,
-    ``retry``, ``failed``, or ``skipped`` (not created, locked, or not yet due)."""
+    ``retry``, ``failed``, ``held`` (over the tenant's rate or quota: waits, no attempt
+    counted) or ``skipped`` (not created, locked, or not yet due)."""
     from core.tenancy import get_tenant
 
     now = now or utcnow()
@@ -80,6 +81,10 @@ def deliver(session: Session, message_id: uuid.UUID, now: datetime | None = None
     if row is None or row.next_attempt_at > now:
         return "skipped"
     tenant = get_tenant(session, row.tenant_id)
+    held = routing.wait_until(session, tenant, now)
+    if held is not None:  # over the tenant's rate or daily quota: not an attempt
+        row.next_attempt_at, row.error = held
+        return "held"
     row.attempts += 1
     errors: list[str] = []
     try:
@@ -98,16 +103,12 @@ def deliver(session: Session, message_id: uuid.UUID, now: datetime | None = None
         return "failed"
     if not vendors:
         errors.append("本地区尚未启用短信服务")
-    for vendor in vendors:
-        try:
-            result = vendor.send(message)
-        except Exception as exc:  # noqa: BLE001 - fail over to the next vendor
-            result = SendResult(ok=False, error=str(exc))
-        if result.ok:
-            row.state, row.vendor, row.vendor_ref = "sent", vendor.name, result.vendor_ref
-            row.sent_at, row.error = now, None
-            return "sent"
-        errors.append(f"{vendor.name}: {result.error}")
+    result, sender, failures = routing.try_vendors(tenant.id, vendors, message)
+    if sender is not None:
+        row.state, row.vendor, row.vendor_ref = "sent", sender.name, result.vendor_ref
+        row.sent_at, row.error = now, None
+        return "sent"
+    errors += failures
     row.error = "; ".join(errors)[:2000]
     if row.attempts > len(BACKOFF):
         row.state = "failed"

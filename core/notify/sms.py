@@ -122,7 +122,8 @@ def render_sms(tenant: Tenant, template: str, params: dict[str, Any]) -> str:
 def send_sms_now(
     session: Session, tenant: Tenant, phone: str, template: str, params: dict[str, Any]
 ) -> SendResult:
-    """Send at once through the tenant's vendors, highest priority first, failing over.
+    """Send at once through the tenant's vendors, healthy and highest priority first,
+    failing over (see ``core.notify.routing``).
 
     Used for sign-in codes, which are worthless once late; everything else goes through
     the outbox.
@@ -142,14 +143,10 @@ def send_sms_now(
         signature=signature_of(tenant),
         text=render_sms(tenant, template, params),
     )
-    errors = []
-    for vendor in sorted(vendors, key=lambda v: -getattr(v, "priority", 0)):
-        try:
-            result = vendor.send(message)
-        except Exception as exc:  # noqa: BLE001 - fail over to the next vendor
-            result = SendResult(ok=False, error=str(exc))
-        if result.ok:
-            return result
-        errors.append(f"{vendor.name}: {result.error}")
-        log.warning("SMS vendor %s failed for %s: %s", vendor.name, tenant.slug, result.error)
+    from core.notify.routing import try_vendors
+
+    result, sender, errors = try_vendors(tenant.id, vendors, message)
+    if sender is not None:
+        return result
+    log.warning("SMS vendors failed for %s: %s", tenant.slug, "; ".join(errors))
     raise NoSmsVendor("短信发送失败，请稍后再试: " + "; ".join(errors))

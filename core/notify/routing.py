@@ -1,0 +1,139 @@
+"""Which SMS vendor to try first, and whether a tenant may send now.
+
+**Health.** Each (tenant, vendor) keeps an error rate: an exponential moving average of its
+attempts (a failure counts 1, a success 0, each new attempt weighing ``ALPHA``) that decays
+towards zero with a half-life of ``HALF_LIFE`` seconds while the vendor is not tried. A vendor
+whose rate is at or above ``DEMOTE_AT`` is demoted: tried after every healthy one, whatever
+its priority. So one failure does not demote a good vendor (damping), a vendor that keeps
+failing is demoted after a few messages, and a demoted vendor drifts back once it has rested
+— or at once when a message it is finally tried with succeeds. Health lives in each worker
+process (no shared state to keep consistent; each process learns within a few messages).
+
+**Limits.** Tenant settings ``sms_rate_per_minute`` and ``sms_daily_quota`` (unset: no limit)
+count the messages the tenant's outbox sent in the last minute and since midnight, Beijing
+time. A message over a limit is not an attempt: it waits for the next minute or the next day.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from datetime import time as dtime
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+__all__ = [
+    "ALPHA",
+    "DEMOTE_AT",
+    "HALF_LIFE",
+    "error_rate",
+    "order",
+    "record",
+    "reset",
+    "set_clock",
+    "try_vendors",
+    "wait_until",
+]
+
+ALPHA = 0.3
+HALF_LIFE = 300.0
+DEMOTE_AT = 0.5
+
+V = TypeVar("V")
+_lock = threading.Lock()
+_health: dict[tuple[uuid.UUID, str], tuple[float, float]] = {}  # → (rate, at)
+_clock: Callable[[], float] = time.monotonic
+
+
+def set_clock(clock: Callable[[], float] | None) -> None:
+    """Tests move time forward to watch a demoted vendor drift back."""
+    global _clock
+    _clock = clock or time.monotonic
+
+
+def reset() -> None:
+    with _lock:
+        _health.clear()
+
+
+def _decayed(rate: float, at: float, now: float) -> float:
+    return rate * 0.5 ** (max(0.0, now - at) / HALF_LIFE)
+
+
+def error_rate(tenant_id: uuid.UUID, vendor: str) -> float:
+    with _lock:
+        rate, at = _health.get((tenant_id, vendor), (0.0, 0.0))
+    return _decayed(rate, at, _clock())
+
+
+def record(tenant_id: uuid.UUID, vendor: str, ok: bool) -> None:
+    now = _clock()
+    with _lock:
+        rate, at = _health.get((tenant_id, vendor), (0.0, now))
+        rate = _decayed(rate, at, now) * (1 - ALPHA) + (0.0 if ok else ALPHA)
+        _health[(tenant_id, vendor)] = (rate, now)
+
+
+def order(tenant_id: uuid.UUID, vendors: Sequence[V]) -> list[V]:
+    """Healthy vendors by priority, then demoted ones by priority."""
+
+    def key(v: Any) -> tuple[bool, int]:
+        demoted = error_rate(tenant_id, v.name) >= DEMOTE_AT
+        return demoted, -int(getattr(v, "priority", 0))
+
+    return sorted(vendors, key=key)
+
+
+def try_vendors(
+    tenant_id: uuid.UUID, vendors: Sequence[Any], message: Any
+) -> tuple[Any, Any | None, list[str]]:
+    """Send through ``vendors`` in health-and-priority order until one accepts; each attempt
+    counts towards that vendor's health. Returns (result, the vendor that sent, errors)."""
+    from core.notify.sms import SendResult
+
+    errors: list[str] = []
+    result = SendResult(ok=False, error="no vendor")
+    for vendor in order(tenant_id, vendors):
+        try:
+            result = vendor.send(message)
+        except Exception as exc:  # noqa: BLE001 - fail over to the next vendor
+            result = SendResult(ok=False, error=f"{exc.__class__.__name__}: {exc}")
+        record(tenant_id, vendor.name, result.ok)
+        if result.ok:
+            return result, vendor, errors
+        errors.append(f"{vendor.name}: {result.error}")
+    return result, None, errors
+
+
+def wait_until(session: Session, tenant: Any, now: datetime) -> tuple[datetime, str] | None:
+    """When the tenant's limits let the next message go, if not now: (time, reason)."""
+    from core.cases.clock import TZ
+    from core.notify.outbox import OutboxMessage
+
+    settings = tenant.settings or {}
+    per_minute, per_day = settings.get("sms_rate_per_minute"), settings.get("sms_daily_quota")
+    if not per_minute and not per_day:
+        return None
+
+    def sent_since(start: datetime) -> int:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.tenant_id == tenant.id, OutboxMessage.sent_at >= start)
+            )
+            or 0
+        )
+
+    if per_day:
+        midnight = datetime.combine(now.astimezone(TZ).date(), dtime(), tzinfo=TZ)
+        if sent_since(midnight) >= int(per_day):
+            return midnight + timedelta(days=1), f"已达每日短信配额（{per_day} 条）"
+    if per_minute and sent_since(now - timedelta(minutes=1)) >= int(per_minute):
+        return now + timedelta(seconds=60), f"已达每分钟发送上限（{per_minute} 条）"
+    return None

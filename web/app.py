@@ -38,6 +38,7 @@ from web.pages.cases import CasePages
 from web.pages.catalog import CatalogController
 from web.pages.catalog_admin import CatalogAdminController
 from web.pages.platform import healthz, platform_home, set_language
+from web.pages.plugins_admin import PluginAdminPages
 from web.pages.portal import PortalController
 from web.pages.staff import StaffController
 from web.pages.supervision import SupervisionPages
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CalendarController,
             StaffController,
             SupervisionPages,
+            PluginAdminPages,
             CasePages,
             WorkbenchPages,
             TenantApi,

@@ -249,3 +249,67 @@ def test_self_checks_name_a_bad_key_an_unreachable_host_and_missing_codes(
     assert any("无法连接" in p for p in check("sms_gateway", url=gateway.url + "/send"))
     cloud.stop()
     assert any("无法连接" in p for p in check("sms_cloud", **cloud_config(cloud)))
+
+
+def _login(browser: Any, username: str, slug: str = "hechi") -> str:
+    from tests.helpers import csrf_token
+
+    token = csrf_token(browser, f"/t/{slug}/staff/login")
+    browser.post(
+        f"/t/{slug}/staff/login",
+        data={"username": username, "password": "Demo-2026", "_csrf_token": token},
+    )
+    return token
+
+
+def test_the_admin_configures_a_vendor_from_its_schema_and_runs_its_self_check(
+    app, hechi: Desk, cloud: CloudSms, plugins
+) -> None:  # type: ignore[no-untyped-def]
+    from litestar.testing import TestClient
+
+    plugins()  # console off, the rest as configured below
+    page_url = "/t/hechi/admin/plugins/sms_cloud"
+    with TestClient(app=app, base_url="http://testserver.local") as admin:
+        token = _login(admin, "hechi-admin")
+        page = admin.get(page_url)
+        assert page.status_code == 200
+        assert 'name="endpoint"' in page.text and 'type="password"' in page.text
+        assert 'name="template_codes"' in page.text  # a map: edited as JSON
+        form = {
+            "_csrf_token": token,
+            "enabled": "on",
+            "endpoint": cloud.url,
+            "access_key_id": cloud.key,
+            "access_key_secret": cloud.secret,
+            "template_codes": __import__("json").dumps(CODES),
+            "priority": "abc",
+        }
+        bad = admin.post(page_url + "/config", data=form)
+        assert bad.status_code == 422 and "priority 应为整数" in bad.text
+        assert cloud.url in bad.text  # what was typed is still there
+        saved = admin.post(page_url + "/config", data={**form, "priority": "20"})
+        assert saved.status_code == 200 and "已保存" in saved.text
+        assert cloud.secret not in saved.text  # a secret never goes back to the browser
+        # saved again without retyping the secret: it is kept
+        again = admin.post(
+            page_url + "/config", data={**form, "priority": "20", "access_key_secret": ""}
+        )
+        assert again.status_code == 200
+        checked = admin.post(page_url + "/check", data={"_csrf_token": token})
+        assert 'data-testid="healthy"' in checked.text
+        cloud.stop()
+        failing = admin.post(page_url + "/check", data={"_csrf_token": token})
+        assert "无法连接短信平台" in failing.text
+    with hechi.session() as s:
+        state = get_plugin_manager().states(s, hechi.tenant)["sms_cloud"]
+    assert state.enabled and state.raw_config["access_key_secret"] == cloud.secret
+    assert state.raw_config["priority"] == 20
+    with TestClient(app=app, base_url="http://testserver.local") as clerk:
+        _login(clerk, "hechi-clerk")
+        assert clerk.get(page_url).status_code == 403
+    with TestClient(app=app, base_url="http://testserver.local") as other:
+        _login(other, "bozhou-admin", "bozhou")
+        # a bozhou session is nobody at hechi: sent to hechi's sign-in, no config shown
+        foreign = other.get(page_url, follow_redirects=False)
+        assert foreign.status_code in (302, 303, 401, 403)
+        assert 'name="endpoint"' not in foreign.text

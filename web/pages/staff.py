@@ -53,21 +53,6 @@ class StaffController(Controller):
             errors=manager.recent_errors(db, tenant),
         )
 
-    @post("/admin/plugins/{name:str}", name="admin_plugin_toggle", sync_to_thread=True)
-    def toggle_plugin(
-        self,
-        request: Request[Any, Any, Any],
-        tenant: Tenant,
-        db: Session,
-        principal: Principal | None,
-        name: str,
-        data: Form,
-    ) -> Redirect:
-        require_staff(principal, Role.tenant_admin)
-        get_plugin_manager().set_enabled(db, tenant, name, data.get("enabled") == "on")
-        db.commit()
-        return Redirect(f"/t/{tenant.slug}/admin")
-
     @post("/admin/units", name="admin_unit_add", sync_to_thread=True)
     def add_unit(
         self,

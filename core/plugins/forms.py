@@ -1,0 +1,94 @@
+"""A plugin's config form, drawn from its JSON schema: one field per property — text, number,
+a checkbox, a choice, or JSON for maps and lists — and the submitted form read back into a
+config. Secrets (names containing secret, password or token) are never sent back to the
+browser: left blank, they keep the saved value."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import InvalidInput
+
+__all__ = ["Field", "fields_of", "is_secret", "read_form"]
+
+SECRET_WORDS = ("secret", "password", "token")
+
+
+def is_secret(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_WORDS)
+
+
+@dataclass
+class Field:
+    name: str
+    kind: str  # text | secret | integer | number | boolean | choice | json
+    value: str  # as shown in the form
+    choices: list[str]
+    is_set: bool = False  # a secret with a saved value
+
+
+def _kind(prop: dict[str, Any], name: str) -> str:
+    if "enum" in prop:
+        return "choice"
+    kind = prop.get("type")
+    if kind == "string":
+        return "secret" if is_secret(name) else "text"
+    if kind in ("integer", "number", "boolean"):
+        return str(kind)
+    return "json"
+
+
+def fields_of(schema: dict[str, Any], config: dict[str, Any]) -> list[Field]:
+    out = []
+    for name, prop in (schema.get("properties") or {}).items():
+        kind = _kind(prop, name)
+        value = config.get(name, prop.get("default", ""))
+        if kind == "json":
+            shown = json.dumps(value if value != "" else {}, ensure_ascii=False, indent=1)
+        elif kind == "secret":
+            shown = ""
+        elif kind == "boolean":
+            shown = "on" if value else ""
+        else:
+            shown = "" if value is None else str(value)
+        out.append(Field(name, kind, shown, [str(c) for c in prop.get("enum", [])], bool(value)))
+    return out
+
+
+def read_form(
+    schema: dict[str, Any], form: dict[str, str], saved: dict[str, Any]
+) -> dict[str, Any]:
+    """The config a submitted form stands for; a value of the wrong shape is a 422 naming
+    its field."""
+    config: dict[str, Any] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        kind, raw = _kind(prop, name), (form.get(name) or "").strip()
+        if kind == "boolean":
+            config[name] = form.get(name) == "on"
+        elif kind == "secret":
+            if raw:
+                config[name] = raw
+            elif name in saved:
+                config[name] = saved[name]
+        elif not raw:
+            continue  # the default applies
+        elif kind == "integer":
+            try:
+                config[name] = int(raw)
+            except ValueError:
+                raise InvalidInput(f"{name} 应为整数", field=name) from None
+        elif kind == "number":
+            try:
+                config[name] = float(raw)
+            except ValueError:
+                raise InvalidInput(f"{name} 应为数字", field=name) from None
+        elif kind == "json":
+            try:
+                config[name] = json.loads(raw)
+            except ValueError:
+                raise InvalidInput(f"{name} 应为 JSON", field=name) from None
+        else:
+            config[name] = raw
+    return config

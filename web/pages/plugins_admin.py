@@ -1,0 +1,124 @@
+"""The tenant admin's page of one plugin: what it is, whether it is on, its config form drawn
+from its schema, its self-check and its last errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from core.errors import GovhallError
+from core.identity import Principal, Role
+from core.plugins import get_plugin_manager
+from core.plugins.forms import fields_of, read_form
+from core.tenancy import Tenant
+from web.auth import require_staff
+from web.pages.cases import back
+from web.pages.portal import render
+from web.params import Form
+
+__all__ = ["PluginAdminPages"]
+
+
+class PluginAdminPages(Controller):
+    path = "/t/{slug:str}/admin/plugins/{name:str}"
+    include_in_schema = False
+
+    def _page(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        name: str,
+        *,
+        form: dict[str, Any] | None = None,
+        status_code: int = 200,
+        **ctx: Any,
+    ) -> Template:
+        manager = get_plugin_manager()
+        meta = manager.meta(name)  # unknown: 404
+        state = manager.states(db, tenant)[meta.name]
+        shown = fields_of(meta.config_schema(), form if form is not None else state.raw_config)
+        errors = [e for e in manager.recent_errors(db, tenant, limit=100) if e.plugin == name]
+        return render(
+            request,
+            db,
+            tenant,
+            "admin/plugin.html",
+            meta=meta,
+            state=state,
+            fields=shown,
+            errors=errors[:10],
+            status_code=status_code,
+            **ctx,
+        )
+
+    @get("/", name="admin_plugin", sync_to_thread=True)
+    def show(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        name: str,
+        msg: str = "",
+    ) -> Template:
+        require_staff(principal, Role.tenant_admin)
+        return self._page(request, tenant, db, name, msg=msg)
+
+    @post("/", name="admin_plugin_toggle", sync_to_thread=True)
+    def toggle(
+        self, tenant: Tenant, db: Session, principal: Principal | None, name: str, data: Form
+    ) -> Redirect:
+        """The on/off button of the admin home page."""
+        require_staff(principal, Role.tenant_admin)
+        get_plugin_manager().set_enabled(db, tenant, name, data.get("enabled") == "on")
+        db.commit()
+        return Redirect(f"/t/{tenant.slug}/admin")
+
+    @post("/config", name="admin_plugin_config", sync_to_thread=True)
+    def save(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        name: str,
+        data: Form,
+    ) -> Template | Redirect:
+        require_staff(principal, Role.tenant_admin)
+        manager = get_plugin_manager()
+        meta = manager.meta(name)
+        state = manager.states(db, tenant)[meta.name]
+        try:
+            config = read_form(meta.config_schema(), data, state.raw_config)
+            manager.set_enabled(db, tenant, name, data.get("enabled") == "on", config)
+            db.commit()
+        except GovhallError as exc:
+            db.rollback()
+            return self._page(
+                request,
+                tenant,
+                db,
+                name,
+                form={**state.raw_config, **{k: v for k, v in data.items() if k in data}},
+                error=exc.detail,
+                field=exc.field,
+                status_code=422,
+            )
+        return back(f"/t/{tenant.slug}/admin/plugins/{name}", msg="已保存。")
+
+    @post("/check", name="admin_plugin_check", sync_to_thread=True)
+    def check(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        name: str,
+    ) -> Template:
+        require_staff(principal, Role.tenant_admin)
+        problems = get_plugin_manager().self_check(db, tenant, name)
+        return self._page(request, tenant, db, name, checked=True, problems=problems)

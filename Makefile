@@ -8,9 +8,10 @@ SYSTEM_PACKAGES := redis-server postgresql chromium fonts-noto-cjk fonts-wqy-zen
 
 .PHONY: run test test-fast setup system-deps lint bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml tests/sample_vendor/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check ./tests/sample_vendor
 	touch $@
 
 web/static/vendor/.installed: package.json package-lock.json

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from plugins.sms_cloud import body_hash, sign
 from tests.servers import free_port
 
-__all__ = ["CloudSms", "GenericGateway"]
+__all__ = ["CloudSms", "CourierPost", "GenericGateway"]
 
 
 class _Fake:
@@ -151,3 +151,49 @@ class GenericGateway(_Fake):
         if self.refuse:
             return 200, {"code": "101", "msg": "账号余额不足"}
         return 200, {"code": "0", "msgid": "G" + uuid.uuid4().hex[:10]}
+
+
+class CourierPost(_Fake):
+    """The postal express open API: form posts signed with ``data_digest``; one waybill per
+    ``logisticsOrderNo`` (a retry gets the same one back)."""
+
+    def __init__(self, partner: str = "P-hechi", secret: str = "post-secret") -> None:
+        super().__init__()
+        self.partner, self.secret = partner, secret
+        self.waybills: dict[str, dict[str, Any]] = {}
+
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        from plugins.courier_post import digest
+
+        fields = dict(parse_qsl(body.decode()))
+        payload = fields.get("logistics_interface", "")
+        if fields.get("partner_id") != self.partner:
+            return 200, {"success": "false", "errorCode": "S01", "errorMsg": "合作方不存在"}
+        if digest(payload, self.secret) != fields.get("data_digest"):
+            return 200, {"success": "false", "errorCode": "S02", "errorMsg": "签名错误"}
+        if fields.get("method") == "account.check":
+            return 200, {"success": "true"}
+        order = json.loads(payload)
+        self.received.append(order)
+        ref = order["logisticsOrderNo"]
+        if ref not in self.waybills:
+            self.waybills[ref] = {"waybillNo": f"1100{len(self.waybills) + 1:09d}", **order}
+        return 200, {"success": "true", "waybillNo": self.waybills[ref]["waybillNo"]}
+
+    def push(self, traces: list[dict[str, Any]], secret: str | None = None) -> dict[str, Any]:
+        """A tracking push as the service posts it to us: ``content`` and ``headers``."""
+        from urllib.parse import urlencode
+
+        from plugins.courier_post import digest
+
+        payload = json.dumps({"traces": traces}, ensure_ascii=False)
+        form = {
+            "logistics_interface": payload,
+            "data_digest": digest(payload, secret or self.secret),
+        }
+        return {
+            "content": urlencode(form).encode(),
+            "headers": {"content-type": "application/x-www-form-urlencoded"},
+        }

@@ -445,22 +445,21 @@ class _Ctx:
             raise _not_now(case, "deliver")
         if not (self.principal.has_role(Role.issuer) or self.principal.has_role(Role.window_clerk)):
             raise Forbidden("只有发证员或窗口人员可以送达")
-        if case.delivery_method == "courier":
+        if case.delivery_method == "courier":  # handed to the courier: delivered on sign-off
             from core.cases.delivery import ship
 
             case.tracking = ship(self.s, self.tenant, case)
+            case.updated_at = clock.now()
+            self.event(before, None, self.p.reason.strip(), method="courier", **case.tracking)
+            notify(
+                self.s,
+                self.tenant,
+                case,
+                "case_shipped",
+                carrier=case.tracking["carrier"],
+                tracking_number=case.tracking["tracking_number"],
+            )
+            return
         case.state, case.delivered_at = CaseState.delivered, clock.now()
-        self.event(
-            before,
-            None,
-            self.p.reason.strip(),
-            method=case.delivery_method,
-            tracking=case.tracking or {},
-        )
-        notify(
-            self.s,
-            self.tenant,
-            case,
-            "case_delivered",
-            method="快递" if case.delivery_method == "courier" else "窗口领取",
-        )
+        self.event(before, None, self.p.reason.strip(), method=case.delivery_method)
+        notify(self.s, self.tenant, case, "case_delivered", method="窗口领取")

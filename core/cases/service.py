@@ -150,6 +150,10 @@ def create_case(
         raise InvalidInput("该事项不支持网上申办，请到窗口办理", field="item")
     if delivery not in content.get("delivery", ["pickup"]):
         raise InvalidInput(f"该事项不支持“{delivery}”送达方式", field="delivery")
+    if delivery == "courier" and (address or "").strip():
+        from core.cases.delivery import check_address
+
+        address = check_address(address)  # a bad one: 422 on address, nothing created
     definition = resolve_definition(session, tenant, content.get("process") or "short")
     today = clock.today()
     version = _version_number(session, item.live_version_id)

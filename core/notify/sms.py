@@ -39,6 +39,9 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "case_refused": "您申请的“{item}”（{number}）不予受理，原因：{reason}",
     "case_payment": "您申请的“{item}”（{number}）需缴费{amount}元，请按缴费通知书缴纳。",
     "case_completed": "您申请的“{item}”（{number}）已办结，结果：{decision}。",
+    "case_shipped": (
+        "您申请的“{item}”（{number}）办理结果已交{carrier}寄出，运单号{tracking_number}。"
+    ),
     "case_delivered": "您申请的“{item}”（{number}）结果已送达（{method}）。",
     "rating_request": (
         "您申请的“{item}”（{number}）已办结。请直接回复0至100之间的数字为本次服务评分"

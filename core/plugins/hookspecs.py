@@ -73,6 +73,26 @@ def create_shipment(tenant: Any, config: Any, shipment: dict[str, Any]) -> dict[
 
 
 @hookspec
+def track_shipment(
+    tenant: Any, config: Any, carrier: str, headers: dict[str, str], body: bytes
+) -> dict[str, Any] | None:
+    """Read a carrier's tracking callback (物流轨迹推送).
+
+    Called for ``POST /api/v1/t/{slug}/couriers/{carrier}/tracking``; nothing changes unless a
+    plugin vouches for the callback.
+
+    :param carrier: the carrier named in the URL; answer ``None`` when it is not yours.
+    :param headers: the request headers, lower-case names.
+    :param body: the raw request body, exactly as received (verify its signature over this).
+    :returns: ``{"events": [{"reference": CASE_NUMBER, "tracking_number": NUMBER, "status":
+        "collected" | "in_transit" | "out_for_delivery" | "signed" | "failed", "description":
+        TEXT, "at": ISO_TIME}]}`` for a callback whose signature verifies, or ``{"error":
+        REASON}`` for one that does not (answered with 422, nothing changed). ``signed``
+        marks the case delivered; an event already recorded is not recorded twice.
+    """
+
+
+@hookspec
 def create_payment(tenant: Any, config: Any, payment: dict[str, Any]) -> dict[str, Any] | None:
     """Start an online payment of a case's fees (网上缴费, 统一收费).
 

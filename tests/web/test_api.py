@@ -181,6 +181,7 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
         ("POST", "/api/v1/t/{slug}/follow-ups/{follow_up_id}/close"): {"resolution": "越权"},
         # public: a provider's notice, vouched for by a plugin (none is enabled here)
         ("POST", "/api/v1/t/{slug}/payments/{provider}/notify"): {"out_trade_no": "x"},
+        ("POST", "/api/v1/t/{slug}/couriers/{carrier}/tracking"): {"traces": []},
         # public: vendors' webhooks, authenticated by the vendor plugin (no token configured)
         ("POST", "/api/v1/t/{slug}/sms/{vendor}/inbound"): [
             {"id": "walk-1", "phone": "13800000022", "text": "0"}
@@ -253,6 +254,7 @@ def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: 
                 .replace("{staff_id}", bozhou_staff)
                 .replace("{name}", "sms_console")
                 .replace("{provider}", "testpay")
+                .replace("{carrier}", "post")
                 .replace("{vendor}", "console")
                 .replace("{follow_up_id}", "00000000-0000-0000-0000-000000000000")
                 .replace("{child}", "bozhou")
@@ -270,7 +272,7 @@ def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: 
                 json=bodies.get((method, template)) if needs_body else None,
             )
             assert response.status_code < 500, (method, path, response.text)
-            if template.endswith("/notify"):  # no credential needed, none vouches: 404
+            if template.endswith(("/notify", "/tracking")):  # no credential; none vouches: 404
                 assert response.status_code == 404, (method, path, response.status_code)
             elif "/sms/" in template:  # the vendor refuses an unauthenticated webhook
                 assert response.status_code in (403, 404), (method, path, response.status_code)

@@ -1,5 +1,6 @@
 """API: online payment of a case's fees — start it (the applicant) and receive the payment
-provider's signed notice (public; the plugin vouches for it)."""
+provider's signed notice; a courier's tracking callbacks (public; the plugin vouches for
+each)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ class NoticeAck(msgspec.Struct):
     ok: bool
     case: str
     recorded: bool
+
+
+class TrackingAck(msgspec.Struct):
+    success: bool
+    cases: list[str]
 
 
 class PaymentsApi(Controller):
@@ -79,5 +85,32 @@ class PaymentsApi(Controller):
             if recorded:
                 service.commit(db)
             return NoticeAck(ok=True, case=case.number, recorded=recorded)
+
+        return await anyio.to_thread.run_sync(record)
+
+    @post(
+        "/couriers/{carrier:str}/tracking",
+        summary="A courier's tracking callback (no sign-in: the plugin checks it)",
+        status_code=200,
+        request_max_body_size=MAX_NOTICE_BYTES,
+    )
+    async def tracking(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        carrier: str,
+    ) -> TrackingAck:
+        """404 for a carrier no enabled plugin knows, 422 for a callback whose signature does
+        not verify; events already recorded are not recorded twice."""
+        from core.cases.delivery import apply_tracking
+
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+
+        def record() -> TrackingAck:
+            touched = apply_tracking(db, tenant, carrier, headers, body)
+            service.commit(db)
+            return TrackingAck(success=True, cases=touched)
 
         return await anyio.to_thread.run_sync(record)

@@ -23,6 +23,7 @@ from core.config import Settings, get_settings
 from core.db import Database, get_database
 from core.plugins import get_plugin_manager
 from web import oidc
+from web.api.bundles import BundlesApi
 from web.api.cases import CasesApi
 from web.api.catalog import CatalogApi
 from web.api.dashboards import DashboardApi
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             SmsWebhooks,
             SupervisionApi,
             DashboardApi,
+            BundlesApi,
             *oidc.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False

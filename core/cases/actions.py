@@ -26,6 +26,7 @@ from core.cases.action_types import (
     ActionIn,
     MaterialIssue,
 )
+from core.cases.bundles import settle
 from core.cases.documents import issue_notice
 from core.cases.licenses import issue_license
 from core.cases.materials import current_materials
@@ -97,6 +98,8 @@ def perform(
             getattr(ctx, "do_" + payload.action)(task)
         else:
             getattr(ctx, "do_" + payload.action)()
+        if case.parent_id or case.bundle_code:  # joint approval: the parent may be done now
+            settle(session, tenant, case)
         session.flush()
     except (StaleDataError, IntegrityError) as exc:
         # someone else changed the case since it was read: one of two wins, the other 409s
@@ -113,6 +116,8 @@ def deem_approved(session: Session, tenant: Tenant, case: Case, task: CaseTask) 
     reason = "逾期未作出决定，依法视为准予"
     ctx = _Ctx(session, tenant, system, case, SYSTEM, ActionIn(action="approve", reason=reason))
     ctx.do_approve(task)
+    if case.parent_id:
+        settle(session, tenant, case)
 
 
 class _Ctx:

@@ -85,6 +85,7 @@ class Case(TenantOwned, Base):
         Index("ix_cases_corrected", "tenant_id", "corrected_at"),
         Index("ix_cases_completed", "tenant_id", "completed_at"),
         Index("ix_cases_rated", "tenant_id", "rated_at"),
+        Index("ix_cases_parent", "tenant_id", "parent_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -104,6 +105,11 @@ class Case(TenantOwned, Base):
     content: Mapped[dict] = mapped_column(JSON)  # the item's effective content in force
     definition: Mapped[dict] = mapped_column(JSON)  # the process definition in force
     department_code: Mapped[str] = mapped_column(String(40))
+    #: joint approval (联审联办): the bundle a parent case stands for, and a sub-case's parent
+    bundle_code: Mapped[str | None] = mapped_column(String(40))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: a sub-case the parent can complete without (an optional item of the bundle)
+    optional: Mapped[bool] = mapped_column(Boolean, default=False)
     # -- who --
     applicant_id: Mapped[uuid.UUID] = mapped_column()
     applicant_kind: Mapped[str] = mapped_column(String(20))

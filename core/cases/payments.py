@@ -106,4 +106,8 @@ def confirm_online(
     fees.record_payment(
         session, tenant, case, actor, str(answer.get("amount")), method, transaction
     )
+    if case.bundle_code:  # a bundle's unified fee: the parent may be done now
+        from core.cases.bundles import settle
+
+        settle(session, tenant, case)
     return case, True

@@ -214,7 +214,7 @@ def _version_number(session: Session, version_id: uuid.UUID) -> int:
     return row.number if row else 0
 
 
-def _missing(session: Session, case: Case) -> list[str]:
+def missing_of(session: Session, case: Case) -> list[str]:
     have = {m.spec_index for m in current_materials(session, case) if m.status == "current"}
     fields = [
         f"materials[{i}]"
@@ -244,13 +244,21 @@ def _start(session: Session, tenant: Tenant, case: Case, step_code: str) -> None
             queue.extend(opened)
 
 
-def submit_case(session: Session, tenant: Tenant, principal: Principal, number: str) -> Case:
+def submit_case(
+    session: Session, tenant: Tenant, principal: Principal, number: str, *, tell: bool = True
+) -> Case:
+    """Submit a draft; a bundle's parent submits all its sub-cases. ``tell=False``: no
+    receipt SMS (a bundle's sub-cases: the parent's receipt lists them)."""
     case = get_case(session, number, principal, lock=True)
     if not is_filer(principal, case):
         raise Forbidden("只有申请人或代办人可以提交")
     if case.state is not CaseState.draft:
         raise Conflict(f"办件已提交（当前状态：{case.state.value}）", field="state")
-    missing = _missing(session, case)
+    if case.bundle_code:
+        from core.cases.bundles import submit_bundle
+
+        return submit_bundle(session, tenant, principal, case)
+    missing = missing_of(session, case)
     if missing:
         raise InvalidInput("请补齐以下内容后再提交：" + "、".join(missing), fields=missing)
     engine.no_tasks_yet(session, case)
@@ -269,7 +277,8 @@ def submit_case(session: Session, tenant: Tenant, principal: Principal, number: 
             f"查询码：{case.query_code}（凭办件编号和查询码可在网上查询办理进度）。",
         ],
     )
-    notify(session, tenant, case, "case_received", query_code=case.query_code)
+    if tell:
+        notify(session, tenant, case, "case_received", query_code=case.query_code)
     return case
 
 

@@ -73,6 +73,20 @@ def create_shipment(tenant: Any, config: Any, shipment: dict[str, Any]) -> dict[
 
 
 @hookspec
+def register_bundles(tenant: Any, config: Any) -> list[dict[str, Any]]:
+    """Offer joint-approval bundles (联审联办, 一表通) to ``tenant``.
+
+    :param tenant: the tenant whose applicants may apply for them.
+    :param config: this plugin's validated configuration for that tenant.
+    :returns: a list of bundles, each ``{"code", "name", "description", "overall_days",
+        "department", "items": [{"item": ITEM_CODE, "required": bool}], "form": [{"name",
+        "label", "required"}]}``. Applying opens one sub-case per item (each with its own
+        process and clock) under a parent with the overall limit and one unified fee; the
+        parent completes once every required sub-case is decided and the fee is paid.
+    """
+
+
+@hookspec
 def track_shipment(
     tenant: Any, config: Any, carrier: str, headers: dict[str, str], body: bytes
 ) -> dict[str, Any] | None:

@@ -136,9 +136,13 @@ class PluginManager:
             raise InvalidInput(f"plugin {name} needs core {meta.core_compat}", field="name")
         row = session.get(TenantPlugin, (tenant.id, name))
         if config is not None:
-            meta.parse_config(config)
-        elif enabled:
-            meta.parse_config(row.config if row else {})
+            parsed = meta.parse_config(config)
+        else:
+            parsed = meta.parse_config(row.config if row else {}) if enabled else None
+        if enabled and meta.validate is not None:
+            problems = meta.validate(session, tenant, parsed)
+            if problems:
+                raise InvalidInput("无法启用：" + "；".join(problems), field="config")
         if row is None:
             row = TenantPlugin(tenant_id=tenant.id, name=name, enabled=enabled, config={})
             session.add(row)

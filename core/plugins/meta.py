@@ -32,6 +32,9 @@ class PluginMeta:
     core_compat: str = ">=0.1"
     config: type[msgspec.Struct] | None = None
     check: Callable[[Any], list[str]] | None = None
+    #: ``(session, tenant, config) -> problems``, run when a tenant turns the plugin on:
+    #: any problem refuses it (e.g. a bundle naming an item the county does not offer)
+    validate: Callable[[Any, Any, Any], list[str]] | None = None
     default_enabled: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
 

@@ -89,6 +89,17 @@ class LicenseOut(msgspec.Struct):
     key_id: str
 
 
+class SubCaseOut(msgspec.Struct):
+    number: str
+    item_code: str
+    item_name: str
+    state: str
+    state_label: str
+    due_on: date | None
+    decision: str | None
+    required: bool
+
+
 class CaseOut(msgspec.Struct):
     number: str
     state: str
@@ -119,6 +130,10 @@ class CaseOut(msgspec.Struct):
     notices: list[NoticeOut]
     licenses: list[LicenseOut]
     created_at: datetime
+    #: joint approval: the bundle a parent stands for, its sub-cases; a sub-case's parent
+    bundle: str | None = None
+    sub_cases: list[SubCaseOut] = []
+    parent: str | None = None
 
 
 class CaseSummary(msgspec.Struct):
@@ -236,10 +251,35 @@ def summary_out(case: Case) -> CaseSummary:
     )
 
 
+def _family(db: Session, case: Case) -> dict[str, Any]:
+    if case.bundle_code:
+        from core.cases.bundles import sub_cases
+
+        subs = [
+            SubCaseOut(
+                number=s.number,
+                item_code=s.item_code,
+                item_name=s.item_name,
+                state=s.state.value,
+                state_label=STATE_LABELS[s.state.value],
+                due_on=s.due_on,
+                decision=s.decision,
+                required=not s.optional,
+            )
+            for s in sub_cases(db, case)
+        ]
+        return {"bundle": case.bundle_code, "sub_cases": subs}
+    if case.parent_id:
+        number = db.scalar(select(Case.number).where(Case.id == case.parent_id))
+        return {"parent": number}
+    return {}
+
+
 def case_out(db: Session, case: Case, principal: Principal) -> CaseOut:
     notices = db.scalars(select(Notice).where(Notice.case_id == case.id).order_by(Notice.issued_at))
     licenses = db.scalars(select(License).where(License.case_id == case.id))
     return CaseOut(
+        **_family(db, case),
         number=case.number,
         state=case.state.value,
         state_label=STATE_LABELS[case.state.value],

@@ -1,0 +1,371 @@
+"""Joint approval (联审联办): a bundle, offered by a plugin, is one combined form (一表通) that
+opens one sub-case per department item — each with its own process and clock — under one
+parent case with an overall limit and one unified fee (统一收费). The parent completes, by
+itself, once every required sub-case has been decided and the fee is paid.
+
+The parent is a case like any other (a number, a query code, the trail, notices, ratings);
+its one step, 联办协调, is worked by nobody — it carries the overall deadline, so the sweep
+cards a bundle that runs late like any step.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.cases import clock, engine, fees
+from core.cases.documents import issue_notice
+from core.cases.models import OPEN_STATES, Case, CaseState, FeeStatus, TaskState
+from core.cases.trail import SYSTEM, Actor, append_event
+from core.db import new_id
+from core.errors import Conflict, InvalidInput, NotFound
+from core.identity import Principal
+from core.tenancy import Tenant
+
+__all__ = [
+    "Bundle",
+    "bundles_of",
+    "missing_items",
+    "open_bundle",
+    "settle",
+    "sub_cases",
+    "submit_bundle",
+]
+
+BUNDLE_NAMESPACE = uuid.UUID("6c1f7d0e-5b5a-4f7e-9a53-6f1c2b0a9e11")
+
+
+class BundleItem(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    item: str
+    required: bool = True
+
+
+class FormField(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: str
+    label: str
+    required: bool = True
+
+
+class Bundle(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    code: str
+    name: str
+    items: list[BundleItem]
+    #: the overall limit in working days, from submission
+    overall_days: int
+    description: str = ""
+    #: the combined form's fields (一表通), copied into every sub-case
+    form: list[FormField] = []
+    #: the org unit that coordinates (the service centre's joint window), by code
+    department: str = ""
+
+
+def bundles_of(session: Session, tenant: Tenant) -> dict[str, Bundle]:
+    """The bundles the tenant's enabled plugins offer."""
+    from core.plugins import get_plugin_manager
+
+    hooks = get_plugin_manager().for_tenant(session, tenant)
+    out: dict[str, Bundle] = {}
+    for group in hooks.call("register_bundles"):
+        for raw in group or []:
+            bundle = msgspec.convert(raw, Bundle)
+            out[bundle.code] = bundle
+    return out
+
+
+def missing_items(session: Session, tenant: Tenant, bundle: Bundle) -> list[str]:
+    """Items of the bundle the tenant's catalog does not offer live."""
+    from core.catalog import get_item_by_code
+    from core.catalog.models import ItemStatus
+
+    missing = []
+    for entry in bundle.items:
+        try:
+            item = get_item_by_code(session, tenant, entry.item)
+        except NotFound:
+            missing.append(entry.item)
+            continue
+        if item.status is not ItemStatus.active or item.live_version_id is None:
+            missing.append(entry.item)
+    return missing
+
+
+def _definition(bundle: Bundle) -> dict[str, Any]:
+    return {
+        "code": "bundle",
+        "name": "联审联办",
+        "start": "coordinate",
+        "steps": [
+            {
+                "code": "coordinate",
+                "name": "联办协调",
+                "role": "window_clerk",
+                "days": bundle.overall_days,
+                "actions": [],
+            }
+        ],
+    }
+
+
+def open_bundle(
+    session: Session,
+    tenant: Tenant,
+    principal: Principal,
+    code: str,
+    *,
+    form: dict[str, Any] | None = None,
+    delivery: str = "pickup",
+    address: str | None = None,
+    idempotency_key: str | None = None,
+    **filing: Any,
+) -> tuple[Case, bool]:
+    """The parent and one draft sub-case per item, filled from the one combined form. The
+    caller commits. Materials are uploaded to each sub-case; submitting the parent submits
+    them all. Returns (parent, created): a repeated ``idempotency_key`` returns the parent
+    the first request made."""
+    from core.cases.service import create_case
+
+    if idempotency_key:
+        earlier = session.scalars(
+            select(Case).where(
+                Case.idempotency_key == idempotency_key,
+                Case.bundle_code == code,
+            )
+        ).first()
+        if earlier is not None and _same_filer(earlier, principal):
+            return earlier, False
+    bundle = bundles_of(session, tenant).get(code)
+    if bundle is None:
+        raise NotFound(f"联办事项 {code} 不存在", field="bundle")
+    if missing_items(session, tenant, bundle):
+        raise Conflict("该联办事项暂不受理（所含事项未全部上线）", field="bundle")
+    form = {k: str(v).strip() for k, v in (form or {}).items()}
+    for f in bundle.form:
+        if f.required and not form.get(f.name):
+            raise InvalidInput(f"请填写{f.label}", field=f"form.{f.name}")
+    parent_id, unified = new_id(), []
+    subs = []
+    for entry in bundle.items:
+        sub, _ = create_case(
+            session,
+            tenant,
+            principal,
+            entry.item,
+            form=form,
+            delivery="pickup",  # the results go out together, with the parent
+            **filing,
+        )
+        for fee in sub.content.get("fees") or []:
+            unified.append({**fee, "name": f"{fee['name']}（{sub.item_name}）"})
+        sub.content = {**sub.content, "fees": []}  # billed once, on the parent
+        sub.parent_id, sub.optional = parent_id, not entry.required
+        subs.append(sub)
+    first = subs[0]
+    ident = uuid.uuid5(BUNDLE_NAMESPACE, f"{tenant.id}:{bundle.code}")
+    parent = Case(
+        tenant_id=tenant.id,
+        id=parent_id,
+        number=_number(session, tenant),
+        query_code=_query_code(),
+        idempotency_key=idempotency_key,
+        state=CaseState.draft,
+        item_id=ident,
+        item_code=bundle.code,
+        item_name=bundle.name,
+        item_version_id=ident,
+        item_version=1,
+        content={
+            "name": bundle.name,
+            "promised_days": bundle.overall_days,
+            "legal_days": bundle.overall_days,
+            "fees": unified,
+            "materials": [],
+            "bundle": msgspec.to_builtins(bundle),
+        },
+        definition=_definition(bundle),
+        department_code=bundle.department or first.department_code,
+        bundle_code=bundle.code,
+        applicant_id=first.applicant_id,
+        applicant_kind=first.applicant_kind,
+        applicant_name=first.applicant_name,
+        applicant_phone=first.applicant_phone,
+        channel=first.channel,
+        agent_id=first.agent_id,
+        agent_name=first.agent_name,
+        origin_unit_id=first.origin_unit_id,
+        consent=first.consent,
+        form=form,
+        delivery_method=delivery,
+        delivery_address=address if delivery == "courier" else None,
+        fee_status=FeeStatus.free,
+        fee_total="0",
+        extension_days=0,
+        corrections=0,
+        event_count=0,
+        last_hash="",
+        created_at=clock.now(),
+    )
+    if delivery == "courier":
+        from core.cases.delivery import check_address
+
+        parent.delivery_address = check_address(address)
+    session.add(parent)
+    session.flush()
+    append_event(
+        session,
+        parent,
+        Actor.of(principal),
+        "create",
+        from_state="",
+        data={"bundle": bundle.code, "sub_cases": [s.number for s in subs]},
+    )
+    return parent, True
+
+
+def _same_filer(case: Case, principal: Principal) -> bool:
+    mine = principal.id
+    return mine is not None and mine in (case.applicant_id, case.agent_id)
+
+
+def _number(session: Session, tenant: Tenant) -> str:
+    from core.cases.numbers import next_number
+
+    return next_number(session, tenant, clock.today())
+
+
+def _query_code() -> str:
+    from core.cases.numbers import query_code
+
+    return query_code()
+
+
+def sub_cases(session: Session, parent: Case) -> list[Case]:
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.tenant_id == parent.tenant_id, Case.parent_id == parent.id)
+            .order_by(Case.number)
+        )
+    )
+
+
+def submit_bundle(session: Session, tenant: Tenant, principal: Principal, parent: Case) -> Case:
+    """Submit every sub-case (each then runs its own process and clock) and start the
+    parent's overall clock; bill the unified fee. All or nothing: a sub-case missing a
+    material is named and nothing is submitted."""
+    from core.cases.service import missing_of, notify, submit_case
+
+    subs = sub_cases(session, parent)
+    missing = [
+        f"{s.item_name}：{m}"
+        for s in subs
+        if s.state is CaseState.draft
+        for m in missing_of(session, s)
+    ]
+    if missing:
+        raise InvalidInput(
+            "请补齐以下内容后再提交：" + "、".join(missing),
+            fields=["sub_cases"],
+        )
+    for sub in subs:
+        if sub.state is CaseState.draft:
+            submit_case(session, tenant, principal, sub.number, tell=False)
+    today = clock.today()
+    parent.state, parent.submitted_at = CaseState.in_progress, clock.now()
+    parent.accepted_on = today
+    definition = engine.definition_of(parent)
+    with session.no_autoflush:
+        engine.no_tasks_yet(session, parent)
+        engine.open_step(session, parent, definition.step(definition.start), today)
+        engine.recompute_deadlines(session, tenant, parent, suspended=[])
+    billed = fees.bill(session, tenant, parent)
+    append_event(
+        session,
+        parent,
+        Actor.of(principal),
+        "submit",
+        from_state="draft",
+        data={"due_on": str(parent.due_on), "sub_cases": [s.number for s in subs]},
+    )
+    issue_notice(
+        session,
+        tenant,
+        parent,
+        "receipt",
+        [
+            f"您申请的“{parent.item_name}”已收件，以下 {len(subs)} 个事项同时办理，"
+            f"承诺于 {parent.due_on:%Y年%m月%d日} 前全部办结。",
+            f"查询码：{parent.query_code}。",
+        ],
+        table=[["办件编号", "事项", "是否必办"]]
+        + [[s.number, s.item_name, "否" if s.optional else "是"] for s in subs],
+    )
+    notify(session, tenant, parent, "case_received", query_code=parent.query_code)
+    if billed:
+        notify(session, tenant, parent, "case_payment", amount=parent.fee_total)
+    return parent
+
+
+def settle(session: Session, tenant: Tenant, case: Case) -> bool:
+    """After any change to a bundle's parent or sub-case: complete the parent once every
+    required sub-case is decided and the unified fee is paid. Returns whether it did."""
+    from core.cases.service import notify
+
+    if case.bundle_code:
+        parent: Case | None = case
+    elif case.parent_id:
+        parent = session.scalars(
+            select(Case).where(Case.id == case.parent_id).with_for_update()
+        ).first()
+    else:
+        return False
+    if parent is None or parent.state is not CaseState.in_progress:
+        return False
+    subs = sub_cases(session, parent)
+    required = [s for s in subs if not s.optional]
+    if any(s.state in OPEN_STATES or s.state is CaseState.draft for s in required):
+        return False
+    if parent.fee_status is FeeStatus.unpaid:
+        return False
+    approved = all(s.decision == "approved" for s in required)
+    for task in engine.open_tasks(session, parent):
+        task.state, task.outcome, task.finished_at = TaskState.done, "settled", clock.now()
+    parent.state, parent.completed_at = CaseState.completed, clock.now()
+    parent.decision = "approved" if approved else "denied"
+    engine.stop_clock(session, tenant, parent)
+    results = [
+        [s.number, s.item_name, {"approved": "准予"}.get(s.decision or "", "未准予")] for s in subs
+    ]
+    append_event(
+        session,
+        parent,
+        SYSTEM,
+        "settle",
+        from_state=CaseState.in_progress.value,
+        data={"decision": parent.decision, "sub_cases": results},
+    )
+    issue_notice(
+        session,
+        tenant,
+        parent,
+        "completion",
+        [
+            "您申请的联办事项已全部办结，各事项结果如下。"
+            if approved
+            else "您申请的联办事项已办结，其中部分事项未获准予，详见下表及各事项的决定书。",
+            "欢迎对本次服务进行评价。",
+        ],
+        table=[["办件编号", "事项", "结果"], *results],
+    )
+    notify(
+        session,
+        tenant,
+        parent,
+        "case_completed",
+        decision="全部准予" if approved else "部分未准予",
+    )
+    notify(session, tenant, parent, "rating_request")
+    return True

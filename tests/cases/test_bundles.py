@@ -1,0 +1,192 @@
+"""Joint approval (联审联办): Suning's 四证一章 opens five sub-cases from one form and its parent
+completes only after all five; Cili's 投资报建 runs 60 working days overall with one unified
+fee and an optional item that does not hold it back; a bundle naming an item the county does
+not offer cannot be enabled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from core.calendar import calendar_for
+from core.cases import clock
+from core.cases.bundles import open_bundle, sub_cases
+from core.cases.models import Case, CaseEvent, CaseTask, TaskState
+from core.cases.service import commit, submit_case
+from core.errors import InvalidInput, NotFound
+from core.plugins import get_plugin_manager
+from tests.cases.conftest import Desk
+
+COMPANY = {
+    "company_name": "肃宁县示范商贸有限公司",
+    "legal_person": "张伟",
+    "registered_capital": "100",
+    "address": "河北省沧州市肃宁县府前街 8 号",
+    "business_scope": "日用百货销售",
+}
+PROJECT = {
+    "project_name": "慈利县示范物流园一期",
+    "builder": "湖南示范科技有限公司",
+    "site": "慈利县零阳镇工业园",
+    "investment": "12000",
+}
+
+
+def desk(db: Any, slug: str, offer: list[str]) -> Iterator[Desk]:
+    d = Desk(db, slug)
+    manager = get_plugin_manager()
+    with d.session() as s:
+        manager.set_enabled(s, d.tenant, "bundles", True, {"offer": offer})
+        s.commit()
+    yield d
+    with d.session() as s:
+        manager.set_enabled(s, d.tenant, "bundles", False, {})
+        s.commit()
+
+
+@pytest.fixture
+def suning(db) -> Iterator[Desk]:  # type: ignore[no-untyped-def]
+    yield from desk(db, "suning", ["SN-4Z1Z"])
+
+
+@pytest.fixture
+def cili(db) -> Iterator[Desk]:  # type: ignore[no-untyped-def]
+    yield from desk(db, "cili", ["CL-TZBJ", "CL-QYKB"])
+
+
+def apply_bundle(d: Desk, phone: str, code: str, form: dict[str, str]) -> tuple[str, list[str]]:
+    who = d.citizen(phone)
+    with d.session() as s:
+        parent, created = open_bundle(s, d.tenant, who, code, form=form)
+        assert created
+        number = parent.number
+        subs = [(c.number, len(c.content.get("materials") or [])) for c in sub_cases(s, parent)]
+        commit(s)
+    return number, [n for n, _ in subs]
+
+
+def upload_all(d: Desk, phone: str, numbers: list[str]) -> None:
+    who = d.citizen(phone)
+    for number in numbers:
+        for index in range(len(d.case(number).content.get("materials") or [])):
+            d.upload(who, number, index)
+
+
+def submit(d: Desk, phone: str, number: str) -> None:
+    with d.session() as s:
+        submit_case(s, d.tenant, d.citizen(phone), number)
+        commit(s)
+
+
+def decide(d: Desk, clerk: str, worker: str, number: str) -> None:
+    d.act(d.staff(clerk), number, "accept")
+    d.act(d.staff(worker), number, "review")
+    d.act(d.staff(worker), number, "approve")
+
+
+def test_si_zheng_yi_zhang_opens_five_sub_cases_and_completes_after_all(suning: Desk) -> None:
+    phone = "13800000064"
+    with suning.session() as s, pytest.raises(InvalidInput) as missing_field:
+        open_bundle(s, suning.tenant, suning.citizen(phone), "SN-4Z1Z", form={})
+    assert missing_field.value.field == "form.company_name"  # the combined form is checked
+    parent, subs = apply_bundle(suning, phone, "SN-4Z1Z", COMPANY)
+    assert len(subs) == 5
+    assert sorted(suning.case(n).item_code for n in subs) == [f"SN-LB0{i}" for i in range(1, 6)]
+    assert all(suning.case(n).form["company_name"] == COMPANY["company_name"] for n in subs)
+
+    with pytest.raises(InvalidInput) as not_yet:  # materials missing: nothing submitted
+        submit(suning, phone, parent)
+    assert "企业设立登记" in not_yet.value.detail
+    assert all(suning.case(n).state.value == "draft" for n in subs)
+    upload_all(suning, phone, subs)
+    submit(suning, phone, parent)
+    top = suning.case(parent)
+    assert top.state.value == "in_progress" and top.due_on is not None
+    assert all(suning.case(n).state.value == "submitted" for n in subs)
+    depts = {suning.case(n).department_code for n in subs}
+    assert depts == {"SN-SCJ", "SN-ZLJ", "SN-GSJ", "SN-DSJ", "SN-GAJ"}  # each its own clock
+
+    for number in subs[:-1]:
+        decide(suning, "suning-clerk", "suning-lianban", number)
+        assert suning.case(parent).state.value == "in_progress"  # not until all five
+    decide(suning, "suning-clerk", "suning-lianban", subs[-1])
+    done = suning.case(parent)
+    assert (done.state.value, done.decision) == ("completed", "approved")
+    with suning.session() as s:
+        last = s.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == done.id).order_by(CaseEvent.seq.desc())
+        ).first()
+        open_tasks = s.scalars(
+            select(CaseTask).where(CaseTask.case_id == done.id, CaseTask.state == TaskState.open)
+        ).all()
+    assert last.action == "settle" and open_tasks == []
+
+
+def test_investment_projects_run_sixty_days_with_one_fee_and_an_optional_item(
+    cili: Desk,
+) -> None:
+    phone = "13800000043"
+    parent, subs = apply_bundle(cili, phone, "CL-TZBJ", PROJECT)
+    upload_all(cili, phone, subs)
+    submit(cili, phone, parent)
+    top = cili.case(parent)
+    with cili.session() as s:
+        expected = calendar_for(s, cili.tenant).add_working_days(clock.today(), 60)
+    assert top.due_on == expected and (top.due_on - clock.today()).days >= 80
+    assert (top.fee_status.value, top.fee_total) == ("unpaid", "10.00")  # 统一收费, once
+    assert all(cili.case(n).fee_status.value == "free" for n in subs)
+    by_item = {cili.case(n).item_code: n for n in subs}
+    assert cili.case(by_item["CL-TZ05"]).optional  # the environmental approval may lag
+    for code in ("CL-TZ01", "CL-TZ02", "CL-TZ03", "CL-TZ04"):
+        decide(cili, "cili-clerk", "cili-lianban", by_item[code])
+    assert cili.case(parent).state.value == "in_progress"  # the fee is not paid yet
+    cili.act(cili.staff("cili-clerk"), parent, "pay", amount="10", reference="POS-88")
+    done = cili.case(parent)
+    assert (done.state.value, done.decision) == ("completed", "approved")
+    assert cili.case(by_item["CL-TZ05"]).state.value == "submitted"  # still on its own clock
+
+
+def test_a_bundle_with_an_item_the_county_lacks_cannot_be_enabled(db) -> None:  # type: ignore[no-untyped-def]
+    hechi = Desk(db, "hechi")
+    manager = get_plugin_manager()
+    with hechi.session() as s:
+        with pytest.raises(InvalidInput) as refused:
+            manager.set_enabled(s, hechi.tenant, "bundles", True, {"offer": ["SN-4Z1Z"]})
+        assert "SN-LB01" in refused.value.detail
+        s.rollback()
+        with pytest.raises(InvalidInput):
+            manager.set_enabled(s, hechi.tenant, "bundles", True, {"offer": ["NOPE"]})
+        s.rollback()
+    with hechi.session() as s, pytest.raises(NotFound):
+        open_bundle(s, hechi.tenant, hechi.citizen("13800000001"), "SN-4Z1Z", form=COMPANY)
+
+
+def test_the_bundle_api_lists_and_opens_with_one_form(cili: Desk, client, db) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import account_token, bearer
+
+    listed = client.get("/api/v1/t/cili/bundles").json()
+    codes = {b["code"]: b for b in listed}
+    assert codes["CL-TZBJ"]["overall_days"] == 60 and len(codes["CL-QYKB"]["items"]) == 4
+    assert client.get("/api/v1/t/hechi/bundles").json() == []  # not offered there
+    token = account_token(db, "cili", "13800000043")
+    headers = {**bearer(token), "Idempotency-Key": "kb-1"}
+    url = "/api/v1/t/cili/bundles/CL-QYKB/cases"
+    bad = client.post(url, json={"form": {"company_name": "x"}}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["field"] == "form.legal_person"
+    made = client.post(url, json={"form": {**COMPANY, "company_name": "慈利示范"}}, headers=headers)
+    assert made.status_code == 201, made.text
+    again = client.post(
+        url, json={"form": {**COMPANY, "company_name": "慈利示范"}}, headers=headers
+    )
+    assert again.status_code == 200 and again.json()["number"] == made.json()["number"]
+    body = made.json()
+    assert body["bundle"] == "CL-QYKB" and len(body["sub_cases"]) == 4
+    child = client.get(
+        f"/api/v1/t/cili/cases/{body['sub_cases'][0]['number']}", headers=bearer(token)
+    ).json()
+    assert child["parent"] == body["number"]
+    with cili.session() as s:
+        assert s.scalar(select(Case.fee_total).where(Case.number == body["number"])) == "0"

@@ -34,6 +34,7 @@ from web.api.tenant import TenantApi
 from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
 from web.hosts import HostMap, HostRouting
+from web.pages.bundles import BundlePages
 from web.pages.calendar_admin import CalendarController
 from web.pages.cases import CasePages
 from web.pages.catalog import CatalogController
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CalendarController,
             StaffController,
             SupervisionPages,
+            BundlePages,
             PluginAdminPages,
             CasePages,
             WorkbenchPages,

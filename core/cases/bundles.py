@@ -272,7 +272,7 @@ def submit_bundle(session: Session, tenant: Tenant, principal: Principal, parent
         )
     for sub in subs:
         if sub.state is CaseState.draft:
-            submit_case(session, tenant, principal, sub.number, tell=False)
+            submit_case(session, tenant, principal, sub.number, with_bundle=True)
     today = clock.today()
     parent.state, parent.submitted_at = CaseState.in_progress, clock.now()
     parent.accepted_on = today

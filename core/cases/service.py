@@ -245,10 +245,16 @@ def _start(session: Session, tenant: Tenant, case: Case, step_code: str) -> None
 
 
 def submit_case(
-    session: Session, tenant: Tenant, principal: Principal, number: str, *, tell: bool = True
+    session: Session,
+    tenant: Tenant,
+    principal: Principal,
+    number: str,
+    *,
+    with_bundle: bool = False,
 ) -> Case:
-    """Submit a draft; a bundle's parent submits all its sub-cases. ``tell=False``: no
-    receipt SMS (a bundle's sub-cases: the parent's receipt lists them)."""
+    """Submit a draft; a bundle's parent submits all its sub-cases (``with_bundle``: no
+    receipt SMS of their own, the parent's receipt lists them). A sub-case is never
+    submitted alone."""
     case = get_case(session, number, principal, lock=True)
     if not is_filer(principal, case):
         raise Forbidden("只有申请人或代办人可以提交")
@@ -258,6 +264,8 @@ def submit_case(
         from core.cases.bundles import submit_bundle
 
         return submit_bundle(session, tenant, principal, case)
+    if case.parent_id and not with_bundle:
+        raise Conflict("联办事项请在联办申请中统一提交", field="state")
     missing = missing_of(session, case)
     if missing:
         raise InvalidInput("请补齐以下内容后再提交：" + "、".join(missing), fields=missing)
@@ -277,7 +285,7 @@ def submit_case(
             f"查询码：{case.query_code}（凭办件编号和查询码可在网上查询办理进度）。",
         ],
     )
-    if tell:
+    if not with_bundle:
         notify(session, tenant, case, "case_received", query_code=case.query_code)
     return case
 

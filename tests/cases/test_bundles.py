@@ -190,3 +190,43 @@ def test_the_bundle_api_lists_and_opens_with_one_form(cili: Desk, client, db) ->
     assert child["parent"] == body["number"]
     with cili.session() as s:
         assert s.scalar(select(Case.fee_total).where(Case.number == body["number"])) == "0"
+
+
+def test_the_portal_offers_the_bundle_and_keeps_what_was_typed(app, suning: Desk) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from litestar.testing import TestClient
+
+    from tests.helpers import csrf_token
+
+    with TestClient(app=app, base_url="http://testserver.local") as browser:
+        token = csrf_token(browser, "/t/suning/login")
+        browser.post(
+            "/t/suning/login/password",
+            data={"phone": "13800000071", "password": "Demo-2026", "_csrf_token": token},
+        )
+        home = browser.get("/t/suning/")
+        assert 'data-testid="bundles"' in home.text and "四证一章联办" in home.text
+        page = browser.get("/t/suning/bundles/SN-4Z1Z")
+        assert page.status_code == 200 and 'name="form_company_name"' in page.text
+        key = re.search(r'name="key" value="([^"]+)"', page.text).group(1)
+        typed = {f"form_{k}": v for k, v in COMPANY.items()}
+        partial = {**typed, "form_legal_person": "", "_csrf_token": token, "key": key}
+        refused = browser.post("/t/suning/bundles/SN-4Z1Z", data=partial)
+        assert refused.status_code == 422 and "请填写法定代表人" in refused.text
+        assert COMPANY["company_name"] in refused.text  # nothing typed is lost
+        made = browser.post(
+            "/t/suning/bundles/SN-4Z1Z",
+            data={**typed, "_csrf_token": token, "key": key},
+            follow_redirects=False,
+        )
+        assert made.status_code in (302, 303)
+        parent_page = browser.get(made.headers["location"])
+        assert parent_page.text.count("data-number=") == 5
+        assert "统一提交联办申请" in parent_page.text
+        child = re.search(r'data-number="([^"]+)"', parent_page.text).group(1)
+        child_page = browser.get(f"/t/suning/my/cases/{child}")
+        assert 'data-testid="parent"' in child_page.text
+        assert 'data-testid="submit"' not in child_page.text  # only together, from the parent
+        alone = browser.post(f"/t/suning/my/cases/{child}/do/submit", data={"_csrf_token": token})
+        assert "统一提交" in alone.text

@@ -81,8 +81,16 @@ class PortalController(Controller):
             for u in units
             if u.kind is not OrgUnitKind.department and u.kind is not OrgUnitKind.window
         ]
+        from core.cases.bundles import bundles_of
+
         return render(
-            request, db, tenant, "portal/home.html", departments=departments, centres=centres
+            request,
+            db,
+            tenant,
+            "portal/home.html",
+            departments=departments,
+            centres=centres,
+            bundles=list(bundles_of(db, tenant).values()),
         )
 
     @get("/stats", name="portal_stats", sync_to_thread=True)

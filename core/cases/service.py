@@ -150,6 +150,9 @@ def create_case(
         raise InvalidInput("该事项不支持网上申办，请到窗口办理", field="item")
     if delivery not in content.get("delivery", ["pickup"]):
         raise InvalidInput(f"该事项不支持“{delivery}”送达方式", field="delivery")
+    from core.plugins.local import check_form
+
+    check_form(session, tenant, item.code, dict(form or {}))  # the county's own rules
     if delivery == "courier" and (address or "").strip():
         from core.cases.delivery import check_address
 

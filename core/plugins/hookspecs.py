@@ -73,6 +73,42 @@ def create_shipment(tenant: Any, config: Any, shipment: dict[str, Any]) -> dict[
 
 
 @hookspec
+def register_items(tenant: Any, config: Any) -> list[dict[str, Any]]:
+    """A county's own items (local procedures), in the tenant pack's item format.
+
+    :param tenant: the tenant the plugin is enabled for.
+    :param config: this plugin's validated configuration for that tenant.
+    :returns: item contents, each with its ``code`` (``catalog.toml``'s ``[[items]]``). They
+        are written into the tenant's catalog when the plugin is enabled (a changed item gets
+        a new version), and taken out of service (cancelled, with the reason) when it is
+        disabled; cases filed under them go on.
+    """
+
+
+@hookspec
+def register_processes(tenant: Any, config: Any) -> list[dict[str, Any]]:
+    """Process definitions the plugin adds for ``tenant`` (the workflow format: ``code``,
+    ``name``, ``start``, ``steps``). Found after the tenant's and province's own definitions
+    and before the built-in ones; each is validated like a saved definition (an invalid one
+    is recorded as the plugin's error and ignored).
+    """
+
+
+@hookspec
+def validate_form(
+    tenant: Any, config: Any, item: str, form: dict[str, Any]
+) -> list[dict[str, str]] | None:
+    """Check an application's form for one item (a county's own rules).
+
+    :param item: the item's code.
+    :param form: the form as the applicant filled it.
+    :returns: problems, each ``{"field": NAME, "message": TEXT}`` (the application is refused
+        with a 422 naming them, and nothing is created), or ``None``/``[]`` when it is fine or
+        not your item.
+    """
+
+
+@hookspec
 def register_bundles(tenant: Any, config: Any) -> list[dict[str, Any]]:
     """Offer joint-approval bundles (联审联办, 一表通) to ``tenant``.
 

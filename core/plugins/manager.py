@@ -143,6 +143,11 @@ class PluginManager:
             problems = meta.validate(session, tenant, parsed)
             if problems:
                 raise InvalidInput("无法启用：" + "；".join(problems), field="config")
+        was_enabled = row.enabled if row is not None else meta.default_enabled
+        if was_enabled and not enabled:
+            from core.plugins.local import withdraw_items
+
+            withdraw_items(session, tenant, name)  # while it still answers for its items
         if row is None:
             row = TenantPlugin(tenant_id=tenant.id, name=name, enabled=enabled, config={})
             session.add(row)
@@ -150,6 +155,10 @@ class PluginManager:
         if config is not None:
             row.config = config
         session.flush()
+        if enabled:
+            from core.plugins.local import sync_items
+
+            sync_items(session, tenant, name)
         return row
 
     def recent_errors(self, session: Session, tenant: Tenant, limit: int = 20) -> list[PluginError]:

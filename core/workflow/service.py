@@ -39,6 +39,11 @@ def resolve_definition(session: Session, tenant: Tenant, code: str) -> ProcessDe
             row = s.get(ProcessDefinitionRow, (tenant.province_id, code))
     if row is not None:
         return msgspec.convert(row.definition, ProcessDefinition)
+    from core.plugins.local import plugin_definition
+
+    found = plugin_definition(session, tenant, code)
+    if found is not None:
+        return found
     if code in BUILT_IN:
         return BUILT_IN[code]
     raise NotFound(f"no process definition '{code}'", field="process")
@@ -60,4 +65,7 @@ def known_codes(session: Session, tenant: Tenant) -> set[str]:
                     )
                 )
             )
+    from core.plugins.local import plugin_process_codes
+
+    codes.update(plugin_process_codes(session, tenant))
     return codes

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from plugins.sms_cloud import body_hash, sign
 from tests.servers import free_port
 
-__all__ = ["CloudSms", "CourierPost", "GenericGateway"]
+__all__ = ["CloudSms", "CourierPost", "DepartmentSystem", "GenericGateway"]
 
 
 class _Fake:
@@ -197,3 +197,26 @@ class CourierPost(_Fake):
             "content": urlencode(form).encode(),
             "headers": {"content-type": "application/x-www-form-urlencoded"},
         }
+
+
+class DepartmentSystem(_Fake):
+    """A department's own approval system receiving govhall's signed case events;
+    ``fail`` makes it answer 500 (down for maintenance)."""
+
+    def __init__(self, secret: str = "department-shared-secret") -> None:
+        super().__init__()
+        self.secret, self.fail, self.forged = secret, False, 0
+
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        from core.cases.departments import signature
+
+        if self.fail:
+            return 500, {"error": "维护中"}
+        expected = signature(self.secret, headers.get("x-govhall-timestamp", ""), body)
+        if expected != headers.get("x-govhall-signature"):
+            self.forged += 1
+            return 401, {"error": "bad signature"}
+        self.received.append(json.loads(body))
+        return 200, {"ok": True}

@@ -27,6 +27,7 @@ from web.api.bundles import BundlesApi
 from web.api.cases import CasesApi
 from web.api.catalog import CatalogApi
 from web.api.dashboards import DashboardApi
+from web.api.departments import DepartmentsApi
 from web.api.payments import PaymentsApi
 from web.api.sms import SmsWebhooks
 from web.api.supervision import SupervisionApi
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             SupervisionApi,
             DashboardApi,
             BundlesApi,
+            DepartmentsApi,
             *oidc.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False

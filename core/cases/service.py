@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+import core.cases.departments  # noqa: F401 - forwards case events to department systems
 from core.cases import clock, engine, fees
 from core.cases.access import get_case, is_filer
 from core.cases.documents import issue_notice

@@ -23,6 +23,8 @@ from core.identity import Principal
 __all__ = ["Actor", "ChainReport", "append_event", "verify_chain"]
 
 GENESIS = "0" * 64
+#: session.info key: (event, case) pairs appended in the current transaction
+NEW_EVENTS = "govhall.events.new"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ def append_event(
     event.hash = _digest(event.prev_hash, event)
     case.event_count, case.last_hash = event.seq, event.hash
     session.add(event)
+    # department systems hear of it at commit (core.cases.departments)
+    session.info.setdefault(NEW_EVENTS, []).append((event, case))
     return event
 
 

@@ -125,7 +125,11 @@ def wait_until(session: Session, tenant: Any, now: datetime) -> tuple[datetime, 
             session.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
-                .where(OutboxMessage.tenant_id == tenant.id, OutboxMessage.sent_at >= start)
+                .where(
+                    OutboxMessage.tenant_id == tenant.id,
+                    OutboxMessage.channel == "sms",
+                    OutboxMessage.sent_at >= start,
+                )
             )
             or 0
         )

@@ -109,6 +109,27 @@ def validate_form(
 
 
 @hookspec
+def forward_case_event(tenant: Any, config: Any, event: dict[str, Any]) -> list[dict[str, str]]:
+    """Where a case event goes (departments' own approval systems).
+
+    :param event: ``id``, ``tenant``, ``case`` (number), ``item``, ``item_name``,
+        ``department``, ``unit`` (the org unit of the step), ``action``, ``from``, ``to``,
+        ``step``, ``at``, ``due_on`` — no personal data.
+    :returns: targets ``[{"url": URL, "secret": SHARED_SECRET}]`` (``[]``: nobody). Each gets
+        the event as a signed JSON POST through the outbox, retried with backoff until it
+        answers 2xx.
+    """
+
+
+@hookspec
+def department_of_client(tenant: Any, config: Any, client_id: str) -> str | None:
+    """Which department an OAuth client (a department system with a client-credentials
+    token) speaks for: its org-unit code, or ``None`` when it is not yours. Its decisions
+    (``POST /api/v1/t/{slug}/departments/decisions``) act on that department's steps only.
+    """
+
+
+@hookspec
 def register_bundles(tenant: Any, config: Any) -> list[dict[str, Any]]:
     """Offer joint-approval bundles (联审联办, 一表通) to ``tenant``.
 

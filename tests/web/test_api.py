@@ -183,6 +183,7 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
         ("POST", "/api/v1/t/{slug}/payments/{provider}/notify"): {"out_trade_no": "x"},
         ("POST", "/api/v1/t/{slug}/couriers/{carrier}/tracking"): {"traces": []},
         ("POST", "/api/v1/t/{slug}/bundles/{code}/cases"): {"form": {}},
+        ("POST", "/api/v1/t/{slug}/departments/decisions"): {"case": "x", "action": "review"},
         # public: vendors' webhooks, authenticated by the vendor plugin (no token configured)
         ("POST", "/api/v1/t/{slug}/sms/{vendor}/inbound"): [
             {"id": "walk-1", "phone": "13800000022", "text": "0"}

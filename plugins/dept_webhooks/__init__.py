@@ -1,0 +1,81 @@
+"""dept_webhooks: connect departments' own approval systems (Guangxi linked 232 of them).
+
+Per department: where its case events go (a URL and a shared secret; optionally only some
+actions), and the OAuth client (client-credentials grant) its system uses to post decisions
+back to ``POST /api/v1/t/{slug}/departments/decisions``."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+
+from core.plugins import PluginMeta, hookimpl
+
+
+class Department(msgspec.Struct, kw_only=True):
+    #: the org-unit code of the department
+    code: str
+    url: str
+    secret: str
+    #: the OAuth client its system posts decisions with
+    client_id: str = ""
+    #: only these actions (e.g. ["accept", "approve"]); empty: every event of its cases
+    events: list[str] = []
+
+
+class Config(msgspec.Struct, kw_only=True):
+    departments: list[Department] = []
+
+
+def _check(config: Config | None) -> list[str]:
+    problems = []
+    for d in config.departments if config else []:
+        if urlsplit(d.url).scheme not in ("http", "https"):
+            problems.append(f"{d.code}: 地址应以 http:// 或 https:// 开头")
+        if len(d.secret) < 16:
+            problems.append(f"{d.code}: 签名密钥至少 16 个字符")
+    return problems
+
+
+def _validate(session: Any, tenant: Any, config: Config | None) -> list[str]:
+    from sqlalchemy import select
+
+    from core.tenancy import OrgUnit
+
+    known = set(session.scalars(select(OrgUnit.code).where(OrgUnit.tenant_id == tenant.id)))
+    departments = config.departments if config else []
+    missing = [f"没有编码为 {d.code} 的部门" for d in departments if d.code not in known]
+    return missing + _check(config)
+
+
+meta = PluginMeta(
+    name="dept_webhooks",
+    version="1.0.0",
+    title="部门审批系统对接",
+    description="Signed case events to departments' own systems; their decisions posted back.",
+    core_compat=">=0.1,<1",
+    config=Config,
+    check=_check,
+    validate=_validate,
+    tags=("departments",),
+)
+
+
+@hookimpl
+def forward_case_event(config: Config | None, event: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        {"url": d.url, "secret": d.secret}
+        for d in (config.departments if config else [])
+        if d.code in (event.get("department"), event.get("unit"))
+        and (not d.events or event.get("action") in d.events)
+    ]
+
+
+@hookimpl
+def department_of_client(config: Config | None, client_id: str) -> str | None:
+    for d in config.departments if config else []:
+        if d.client_id and d.client_id == client_id:
+            return d.code
+    return None

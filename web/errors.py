@@ -8,6 +8,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect
+from sqlalchemy.exc import DataError
 
 from core.errors import GovhallError, NotAuthenticated
 from core.storage import StorageError
@@ -117,8 +118,16 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return _respond(request, 500, "internal_error", "服务器内部错误，请稍后再试")
 
 
+def data_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database refused a value the request carried (a NUL character, a number out of
+    range): the input's fault, said as a 422, not a server error."""
+    log.warning("database refused input on %s %s: %s", request.method, request.url.path, exc)
+    return _respond(request, 422, "invalid_input", "输入包含无法处理的字符或超出范围的数值")
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     GovhallError: govhall_error,
+    DataError: data_error,
     HTTPException: http_error,
     Exception: internal_error,
 }

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from core.cases import clock
 from core.cases.models import Case, CaseState
 from core.catalog.listing import catalog_stats
+from core.errors import InvalidInput
 from core.supervision.ratings import LOW_SCORE
 from core.tenancy import Tenant
 
@@ -59,6 +60,8 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
 
 def public_stats(session: Session, tenant: Tenant, year: int | None = None) -> PublicStats:
     year = year or clock.today().year
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("年份应在 2000 到 2100 之间", field="year")
     start, end = _year_bounds(year)
     received = session.scalar(
         select(func.count())

@@ -16,7 +16,13 @@ from core.supervision.scores import scores_for
 from core.tenancy import Tenant
 from web.auth import require_staff
 
-__all__ = ["DashboardApi", "dashboard_for", "require_watcher"]
+__all__ = [
+    "DashboardApi",
+    "csv_response",
+    "dashboard_for",
+    "query_params",
+    "require_watcher",
+]
 
 
 def require_watcher(principal: Principal | None, tenant: Tenant) -> Principal:
@@ -36,8 +42,18 @@ def dashboard_for(
     return report(db, tenant, f, params.get("by") or "department")
 
 
-def _params(request: Request[Any, Any, Any]) -> dict[str, str]:
+def query_params(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in request.query_params.items()}
+
+
+def csv_response(tenant: Tenant, result: Report) -> Response[bytes]:
+    """The dashboard table as a CSV download (API and page alike)."""
+    name = f"dashboard-{tenant.slug}-{result.filters.start}-{result.filters.end}.csv"
+    return Response(
+        to_csv(result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 class DashboardApi(Controller):
@@ -56,7 +72,7 @@ class DashboardApi(Controller):
         tenant: Tenant,
         principal: Principal | None,
     ) -> dict[str, Any]:
-        return dashboard_for(db, tenant, principal, _params(request)).as_dict()
+        return dashboard_for(db, tenant, principal, query_params(request)).as_dict()
 
     @get("/dashboard.csv", summary="The same table as CSV (UTF-8 with BOM)", sync_to_thread=True)
     def dashboard_csv(
@@ -66,13 +82,7 @@ class DashboardApi(Controller):
         tenant: Tenant,
         principal: Principal | None,
     ) -> Response[bytes]:
-        result = dashboard_for(db, tenant, principal, _params(request))
-        name = f"dashboard-{tenant.slug}-{result.filters.start}-{result.filters.end}.csv"
-        return Response(
-            to_csv(result),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return csv_response(tenant, dashboard_for(db, tenant, principal, query_params(request)))
 
     @get(
         "/dashboard/cases",
@@ -88,7 +98,7 @@ class DashboardApi(Controller):
         metric: str,
     ) -> list[dict[str, Any]]:
         require_watcher(principal, tenant)
-        rows = drill(db, tenant, Filters.parse(_params(request)), metric)
+        rows = drill(db, tenant, Filters.parse(query_params(request)), metric)
         return [
             {
                 "number": c.number,

@@ -16,10 +16,10 @@ from core.cases import clock, service
 from core.errors import GovhallError, InvalidInput
 from core.identity import Principal
 from core.supervision import desk
-from core.supervision.dashboard import DIMENSIONS, DRILL_METRICS, Filters, drill, to_csv
+from core.supervision.dashboard import DIMENSIONS, DRILL_METRICS, Filters, drill
 from core.supervision.scores import WEIGHTS, month_bounds, scores_for
 from core.tenancy import Tenant
-from web.api.dashboards import dashboard_for, require_watcher
+from web.api.dashboards import csv_response, dashboard_for, query_params, require_watcher
 from web.auth import require_staff
 from web.pages.cases import back
 from web.pages.portal import render
@@ -28,10 +28,6 @@ from web.params import Form
 __all__ = ["SupervisionPages"]
 
 CARD_KINDS = {"remind": "督办提醒", "yellow": "黄牌", "red": "红牌", "note": "备注"}
-
-
-def _params(request: Request[Any, Any, Any]) -> dict[str, str]:
-    return {k: str(v) for k, v in request.query_params.items()}
 
 
 class SupervisionPages(Controller):
@@ -112,7 +108,7 @@ class SupervisionPages(Controller):
         db: Session,
         principal: Principal | None,
     ) -> Template:
-        params, error = _params(request), ""
+        params, error = query_params(request), ""
         try:
             result = dashboard_for(db, tenant, principal, params)
         except InvalidInput as exc:  # say what was wrong, show this month meanwhile
@@ -150,13 +146,7 @@ class SupervisionPages(Controller):
         db: Session,
         principal: Principal | None,
     ) -> Response[bytes]:
-        result = dashboard_for(db, tenant, principal, _params(request))
-        name = f"dashboard-{tenant.slug}-{result.filters.start}-{result.filters.end}.csv"
-        return Response(
-            to_csv(result),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return csv_response(tenant, dashboard_for(db, tenant, principal, query_params(request)))
 
     @get("/dashboard/cases", name="supervision_drill", sync_to_thread=True)
     def drill_page(
@@ -168,7 +158,7 @@ class SupervisionPages(Controller):
         metric: str = "completed",
     ) -> Template:
         require_watcher(principal, tenant)
-        f = Filters.parse(_params(request))
+        f = Filters.parse(query_params(request))
         return render(
             request,
             db,

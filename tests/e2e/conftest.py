@@ -31,15 +31,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
+PHONE = {
+    "viewport": {"width": 375, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """A failing test leaves a screenshot of every page it had open."""
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
-        page = item.funcargs.get("page")
-        if page is not None:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{item.name}.png"), full_page=True)
+        pages = [item.funcargs.get(name) for name in ("page", "phone_page")]
+        pages += item.funcargs.get("e2e_pages") or []
+        ARTIFACTS.mkdir(exist_ok=True)
+        for n, page in enumerate(p for p in pages if p is not None):
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{item.name}-{n}.png"), full_page=True)
+            except Exception as exc:  # noqa: BLE001 - a closed page must not hide the failure
+                report.sections.append(("screenshot", f"page {n}: {exc}"))
 
 
 @pytest.fixture(scope="session")
@@ -73,14 +86,18 @@ def page(browser):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def phone_page(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(
-        locale="zh-CN",
-        viewport={"width": 375, "height": 740},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
+    context = browser.new_context(locale="zh-CN", **PHONE)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def e2e_pages() -> Iterator[list]:  # type: ignore[type-arg]
+    """Pages a test opens in contexts of its own (one per person); screenshotted on failure,
+    closed afterwards."""
+    pages: list = []  # type: ignore[type-arg]
+    yield pages
+    for page in pages:
+        page.context.close()

@@ -1,0 +1,177 @@
+"""The whole journey in Chromium, every person in their own browser context: a citizen signs in
+by SMS code on a phone, reads the guide, applies with an upload; the window clerk asks for one
+material again; the citizen corrects it; clerk, reviewer, approver and issuer act in the
+workbench; the citizen sees the completion, downloads the notice and rates; the supervisor's
+dashboard counts the case and drills into it. Then a village agent files for a villager."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, PHONE
+from tests.helpers import sms_code
+from tests.servers import LiveServer
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+CITIZEN = "13677770001"
+
+
+def _staff(browser, live: LiveServer, username: str, pages: list):  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    pages.append(page)
+    page.goto(f"{live.url}/t/hechi/staff/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "Demo-2026")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/workbench")
+    return page
+
+
+def _act(page, step: str, button: str) -> None:  # type: ignore[no-untyped-def]
+    task = page.get_by_test_id(f"task-{step}")
+    task.locator("textarea[name=reason]").fill("材料齐全，符合条件")
+    task.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_load_state()
+
+
+def _upload(page, index: int, pdf: Path) -> None:  # type: ignore[no-untyped-def]
+    form = page.locator("form.upload").nth(index)
+    with page.expect_navigation():  # the page reloads once the upload is stored
+        form.locator("input[type=file]").set_input_files(str(pdf))
+
+
+def _download(page, url: str) -> bytes:  # type: ignore[no-untyped-def]
+    with page.expect_download() as info:
+        page.evaluate(
+            "url => { const a = document.createElement('a'); a.href = url;"
+            " a.download = 'notice.pdf'; document.body.appendChild(a); a.click(); }",
+            url,
+        )
+    return Path(info.value.path()).read_bytes()
+
+
+def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(  # type: ignore[no-untyped-def]
+    browser, live: LiveServer, sms_outbox: Path, tmp_path, e2e_pages
+) -> None:
+    pdf = tmp_path / "材料.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 50_000)
+    citizen = browser.new_context(locale="zh-CN", **PHONE).new_page()
+    citizen.set_default_timeout(15_000)
+    e2e_pages.append(citizen)
+
+    # 1. SMS sign-in, the guide, the application with its uploads
+    citizen.goto(f"{live.url}/t/hechi/login")
+    citizen.fill("#code-form input[name=phone]", CITIZEN)
+    citizen.get_by_role("button", name="获取验证码").click()
+    citizen.get_by_test_id("code-sent").wait_for()
+    citizen.fill("#code-form input[name=code]", sms_code(sms_outbox))
+    citizen.locator("#code-form button[type=submit]").click()
+    citizen.wait_for_url(f"{live.url}/t/hechi/")
+    citizen.goto(f"{live.url}/t/hechi/items/HC-SC03")
+    assert citizen.get_by_test_id("item-name").inner_text() == "食品经营许可"
+    assert "营业执照" in citizen.locator("main").inner_text()  # the guide lists the materials
+    citizen.get_by_test_id("apply").click()
+    citizen.get_by_role("button", name="下一步").click()
+    citizen.wait_for_url("**/my/cases/**")
+    number = citizen.get_by_test_id("case-number").inner_text()
+    for index in range(3):
+        _upload(citizen, index, pdf)
+    citizen.get_by_test_id("submit").click()
+    assert citizen.get_by_test_id("case-state").inner_text() == "待受理"
+
+    # 2. the clerk finds it in the queue and asks for the floor plan again, once
+    clerk = _staff(browser, live, "hechi-clerk", e2e_pages)
+    clerk.get_by_role("link", name=number).click()
+    task = clerk.get_by_test_id("task-accept")
+    task.locator("summary").click()
+    task.locator("input[name=m2]").check()
+    task.locator("input[name=r2]").fill("平面图需标注面积")
+    task.locator("textarea[name=reason]").fill("请补正经营场所平面图")
+    task.get_by_role("button", name="一次性补正").click()
+    clerk.wait_for_load_state()
+    assert clerk.get_by_test_id("case-state").inner_text() == "待补正"
+
+    # 3. the citizen sees which material, uploads it again and hands the correction in
+    citizen.reload()
+    assert citizen.get_by_test_id("case-state").inner_text() == "待补正"
+    rows = citizen.locator("[data-testid=materials] tr")
+    assert "需补正" in rows.nth(2).inner_text()
+    assert "需补正" not in rows.nth(0).inner_text()
+    _upload(citizen, 0, pdf)  # the only upload form left is the rejected material's
+    citizen.get_by_role("button", name="提交补正").click()
+    assert citizen.get_by_test_id("case-state").inner_text() == "待受理"
+
+    # 4. accept → review → approve → issue, each by the person whose step it is
+    clerk.reload()
+    _act(clerk, "accept", "受理")
+    assert clerk.get_by_test_id("case-state").inner_text() == "办理中"
+    for username, step, button in (
+        ("hechi-reviewer", "review", "审核通过"),
+        ("hechi-approver", "approve", "批准"),
+        ("hechi-issuer", "issue", "发证"),
+    ):
+        staff = _staff(browser, live, username, e2e_pages)
+        staff.get_by_role("link", name=number).click()
+        _act(staff, step, button)
+    assert staff.get_by_test_id("case-state").inner_text() == "已办结"
+
+    # 5. the citizen sees the completion, downloads the notice, rates
+    citizen.reload()
+    assert citizen.get_by_test_id("case-state").inner_text() == "已办结"
+    notice = citizen.get_by_role("link", name="办结通知书")
+    body = _download(citizen, notice.get_attribute("href"))
+    assert body[:5] == b"%PDF-"
+    assert citizen.locator("a[href*='/verify/']").count() >= 1  # the e-license it issued
+    citizen.select_option("select[name=score]", "100")
+    citizen.get_by_role("button", name="提交评价").click()
+    assert "感谢您的评价" in citizen.get_by_role("status").inner_text()
+    assert citizen.locator("form[action$='/do/rate']").count() == 0
+    assert citizen.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    citizen.screenshot(path=str(ARTIFACTS / "phone-case-completed.png"), full_page=True)
+
+    # 6. the supervisor's dashboard counts it, and the number drills down to this case
+    supervisor = _staff(browser, live, "hechi-supervisor", e2e_pages)
+    supervisor.goto(f"{live.url}/t/hechi/supervision/dashboard?by=item")
+    row = supervisor.locator("tr[data-row='HC-SC03']")
+    assert int(row.locator("[data-col=completed]").inner_text()) >= 1
+    row.locator("[data-col=completed] a").click()
+    assert supervisor.locator(f"tr[data-number='{number}']").count() == 1
+
+
+def test_a_village_agent_files_for_a_villager(  # type: ignore[no-untyped-def]
+    browser, live: LiveServer, tmp_path, e2e_pages
+) -> None:
+    pdf = tmp_path / "申请书.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 20_000)
+    agent = browser.new_context(locale="zh-CN", **PHONE).new_page()
+    agent.set_default_timeout(15_000)
+    e2e_pages.append(agent)
+    agent.goto(f"{live.url}/t/hechi/staff/login")
+    agent.fill("input[name=username]", "hechi-agent")
+    agent.fill("input[name=password]", "Demo-2026")
+    agent.get_by_role("button", name="登录").click()
+    agent.wait_for_url("**/workbench")
+    agent.goto(f"{live.url}/t/hechi/items/HC-SC03/apply")
+    agent.fill("input[name=phone]", "13677770002")
+    agent.fill("input[name=name]", "韦村民")
+    agent.select_option("select[name=consent]", "signed_form")
+    agent.fill("input[name=note]", "授权委托书已留存村服务点")
+    agent.get_by_role("button", name="下一步").click()
+    agent.wait_for_url("**/my/cases/**")
+    for index in range(3):
+        _upload(agent, index, pdf)
+    agent.get_by_test_id("submit").click()
+    assert agent.get_by_test_id("case-state").inner_text() == "待受理"
+    number = agent.get_by_test_id("case-number").inner_text()
+    assert "代办人" in agent.locator("main").inner_text()
+
+    # the window clerk sees who filed it and for whom
+    clerk = _staff(browser, live, "hechi-clerk", e2e_pages)
+    clerk.get_by_role("link", name=number).click()
+    header = clerk.locator("main p.muted").first.inner_text()
+    assert "韦村民" in header and "代办人" in header

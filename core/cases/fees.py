@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.cases import clock
@@ -77,13 +78,21 @@ def record_payment(
         raise InvalidInput("金额格式不正确", field="amount") from None
     if paid != Decimal(case.fee_total):
         raise InvalidInput(f"应缴 {case.fee_total} 元，实缴 {amount} 元", field="amount")
+    reference = reference.strip()[:80]
+    taken = session.scalar(
+        select(Case.number)
+        .join(CasePayment, CasePayment.case_id == Case.id)
+        .where(CasePayment.method == method, CasePayment.reference == reference)
+    )
+    if taken is not None:  # one receipt pays one case: a typo must not read as a race
+        raise Conflict(f"票据号 {reference} 已登记在办件 {taken}", field="reference")
     row = CasePayment(
         tenant_id=tenant.id,
         case_id=case.id,
         kind="payment",
         amount=_yuan(paid),
         method=method,
-        reference=reference[:80],
+        reference=reference,
         recorded_by=actor.name,
         at=clock.now(),
     )

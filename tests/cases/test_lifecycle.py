@@ -176,6 +176,10 @@ def test_fees_block_the_certificate_until_paid_and_are_refunded_on_denial(hechi:
     # a paid case that is denied is refunded
     second = hechi.apply(clerk, "HC-ZR01", **counter)
     hechi.act(clerk, second, "accept")
+    with pytest.raises(Conflict) as reused:  # one receipt pays one case
+        hechi.act(clerk, second, "pay", amount="100.00", reference="POS-0001")
+    assert reused.value.field == "reference" and number in reused.value.detail
+    assert hechi.case(second).fee_status.value == "unpaid"
     hechi.act(clerk, second, "pay", amount="100.00")
     hechi.act(reviewer, second, "review")
     denied = hechi.act(approver, second, "deny", reason="规划条件不符")

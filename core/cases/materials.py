@@ -9,6 +9,7 @@ import hmac
 import os
 import tempfile
 import time
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from core.tenancy import Tenant
 
 __all__ = [
     "ALLOWED_TYPES",
+    "clean_filename",
     "IncomingFile",
     "UnsupportedType",
     "UploadTooLarge",
@@ -69,12 +71,24 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+_UNSHOWN = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+def clean_filename(name: str | None) -> str:
+    """The name a person gave their file, kept only for showing it back: the last segment of
+    any path (either slash), without control or format characters, at most 200 characters."""
+    last = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    last = "".join(c for c in last if unicodedata.category(c) not in _UNSHOWN)
+    last = last.strip().lstrip(".").strip()
+    return last[:200] or "upload"
+
+
 class IncomingFile:
     """Receives an upload chunk by chunk: checks its type on the first bytes, counts, hashes
     and encrypts it into a temporary file. Nothing reaches storage until it is complete."""
 
     def __init__(self, filename: str, max_bytes: int | None = None) -> None:
-        self.filename = Path(filename or "upload").name[:200]
+        self.filename = clean_filename(filename)
         self.max_bytes = max_bytes or get_settings().max_upload_bytes
         self.size = 0
         self.content_type: str | None = None
@@ -103,11 +117,11 @@ class IncomingFile:
             raise UnsupportedType("只接受 PDF、JPEG 或 PNG 文件", field="file")
 
     def finish(self) -> None:
-        if self.content_type is None:
-            self._decide()
         if self.size == 0:
             self.discard()
             raise InvalidInput("文件为空", field="file")
+        if self.content_type is None:
+            self._decide()
         self._out.write(self._enc.finish())
         self._out.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from core.identity import ROLE_LABELS
 from core.tenancy import Tenant
 from web.i18n import LANGUAGES, translations
 
-__all__ = ["TEMPLATES", "lang_of", "page", "template_config"]
+__all__ = ["TEMPLATES", "css_color", "lang_of", "page", "script_json", "template_config"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,6 +31,23 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["ROLE_LABELS"] = {r.value: label for r, label in ROLE_LABELS.items()}
     env.filters["localtime"] = _localtime
+    env.filters["css_color"] = css_color
+
+
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def css_color(value: Any, default: str) -> str:
+    """A colour for a style block: ``#rrggbb`` or the default — never text that could close
+    the rule (packs validate colours; this holds even for a row edited by hand)."""
+    return value if isinstance(value, str) and _HEX_COLOR.fullmatch(value) else default
+
+
+def script_json(value: Any) -> str:
+    """JSON for a ``<script type="application/json">`` block: no ``<``, ``>`` or ``&`` in it,
+    so no name typed by a user can close the block or open a comment."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _localtime(value: Any) -> str:

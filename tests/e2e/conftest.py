@@ -75,29 +75,58 @@ def live(db: Database) -> Iterator[LiveServer]:
     server.stop()
 
 
-@pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="zh-CN")
+def open_page(browser, *, phone: bool = False):  # type: ignore[no-untyped-def]
+    """A page in a fresh browser context (its own cookies) that records every complaint the
+    browser makes about our Content-Security-Policy in ``page.csp_violations``."""
+    context = browser.new_context(locale="zh-CN", **(PHONE if phone else {}))
     page = context.new_page()
     page.set_default_timeout(15_000)
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda m: (
+            page.csp_violations.append(m.text) if "Content Security Policy" in m.text else None
+        ),
+    )
+    return page
+
+
+def _close(page) -> None:  # type: ignore[no-untyped-def]
+    violations = page.csp_violations
+    page.context.close()
+    assert not violations, violations
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    page = open_page(browser)
     yield page
-    context.close()
+    _close(page)
 
 
 @pytest.fixture
 def phone_page(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="zh-CN", **PHONE)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = open_page(browser, phone=True)
     yield page
-    context.close()
+    _close(page)
 
 
 @pytest.fixture
-def e2e_pages() -> Iterator[list]:  # type: ignore[type-arg]
-    """Pages a test opens in contexts of its own (one per person); screenshotted on failure,
-    closed afterwards."""
-    pages: list = []  # type: ignore[type-arg]
+def e2e_pages(browser):  # type: ignore[no-untyped-def]
+    """Open pages for one person each with ``e2e_pages.open(phone=...)``: screenshotted on
+    failure, checked for CSP complaints and closed afterwards."""
+    pages = _Pages(browser)
     yield pages
     for page in pages:
-        page.context.close()
+        _close(page)
+
+
+class _Pages(list):  # type: ignore[type-arg]
+    def __init__(self, browser) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.browser = browser
+
+    def open(self, *, phone: bool = False):  # type: ignore[no-untyped-def]
+        page = open_page(self.browser, phone=phone)
+        self.append(page)
+        return page

@@ -19,11 +19,8 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 CITIZEN = "13677770001"
 
 
-def _staff(browser, live: LiveServer, username: str, pages: list):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    pages.append(page)
+def _staff(live: LiveServer, username: str, pages):  # type: ignore[no-untyped-def]
+    page = pages.open()
     page.goto(f"{live.url}/t/hechi/staff/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "Demo-2026")
@@ -56,13 +53,11 @@ def _download(page, url: str) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(  # type: ignore[no-untyped-def]
-    browser, live: LiveServer, sms_outbox: Path, tmp_path, e2e_pages
+    live: LiveServer, sms_outbox: Path, tmp_path, e2e_pages
 ) -> None:
     pdf = tmp_path / "材料.pdf"
     pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 50_000)
-    citizen = browser.new_context(locale="zh-CN", **PHONE).new_page()
-    citizen.set_default_timeout(15_000)
-    e2e_pages.append(citizen)
+    citizen = e2e_pages.open(phone=True)
 
     # 1. SMS sign-in, the guide, the application with its uploads
     citizen.goto(f"{live.url}/t/hechi/login")
@@ -85,7 +80,7 @@ def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(  # type: ignore[n
     assert citizen.get_by_test_id("case-state").inner_text() == "待受理"
 
     # 2. the clerk finds it in the queue and asks for the floor plan again, once
-    clerk = _staff(browser, live, "hechi-clerk", e2e_pages)
+    clerk = _staff(live, "hechi-clerk", e2e_pages)
     clerk.get_by_role("link", name=number).click()
     task = clerk.get_by_test_id("task-accept")
     task.locator("summary").click()
@@ -115,7 +110,7 @@ def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(  # type: ignore[n
         ("hechi-approver", "approve", "批准"),
         ("hechi-issuer", "issue", "发证"),
     ):
-        staff = _staff(browser, live, username, e2e_pages)
+        staff = _staff(live, username, e2e_pages)
         staff.get_by_role("link", name=number).click()
         _act(staff, step, button)
     assert staff.get_by_test_id("case-state").inner_text() == "已办结"
@@ -135,7 +130,7 @@ def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(  # type: ignore[n
     citizen.screenshot(path=str(ARTIFACTS / "phone-case-completed.png"), full_page=True)
 
     # 6. the supervisor's dashboard counts it, and the number drills down to this case
-    supervisor = _staff(browser, live, "hechi-supervisor", e2e_pages)
+    supervisor = _staff(live, "hechi-supervisor", e2e_pages)
     supervisor.goto(f"{live.url}/t/hechi/supervision/dashboard?by=item")
     row = supervisor.locator("tr[data-row='HC-SC03']")
     assert int(row.locator("[data-col=completed]").inner_text()) >= 1
@@ -144,13 +139,11 @@ def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(  # type: ignore[n
 
 
 def test_a_village_agent_files_for_a_villager(  # type: ignore[no-untyped-def]
-    browser, live: LiveServer, tmp_path, e2e_pages
+    live: LiveServer, tmp_path, e2e_pages
 ) -> None:
     pdf = tmp_path / "申请书.pdf"
     pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 20_000)
-    agent = browser.new_context(locale="zh-CN", **PHONE).new_page()
-    agent.set_default_timeout(15_000)
-    e2e_pages.append(agent)
+    agent = e2e_pages.open(phone=True)
     agent.goto(f"{live.url}/t/hechi/staff/login")
     agent.fill("input[name=username]", "hechi-agent")
     agent.fill("input[name=password]", "Demo-2026")
@@ -171,7 +164,7 @@ def test_a_village_agent_files_for_a_villager(  # type: ignore[no-untyped-def]
     assert "代办人" in agent.locator("main").inner_text()
 
     # the window clerk sees who filed it and for whom
-    clerk = _staff(browser, live, "hechi-clerk", e2e_pages)
+    clerk = _staff(live, "hechi-clerk", e2e_pages)
     clerk.get_by_role("link", name=number).click()
     header = clerk.locator("main p.muted").first.inner_text()
     assert "韦村民" in header and "代办人" in header

@@ -3,7 +3,6 @@ the dashboards with charts, drill-down and CSV, and the monthly performance scor
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +23,7 @@ from web.auth import require_staff
 from web.pages.cases import back
 from web.pages.portal import render
 from web.params import Form
+from web.templating import script_json
 
 __all__ = ["SupervisionPages"]
 
@@ -131,7 +131,7 @@ class SupervisionPages(Controller):
             report=result,
             dimensions=DIMENSIONS,
             metrics=DRILL_METRICS,
-            chart=json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"),
+            chart=script_json(chart),
             query=urlencode(result.filters.query(by=result.by if result.by != "tenant" else "")),
             drill_query=lambda row, metric: urlencode(_drill_filters(result, row, metric)),
             error=error,

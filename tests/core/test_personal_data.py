@@ -40,6 +40,60 @@ def test_the_raw_database_holds_no_plain_phone_or_id_number(db: Database) -> Non
         assert value not in dump
 
 
+VILLAGER_PHONE, VILLAGER_ID = "13977712345", "452702196001010029"
+
+
+def test_no_table_holds_a_plain_phone_or_id_number_after_a_whole_case(db: Database) -> None:
+    """A clerk files for a villager (phone and ID number), the case goes to its e-license, the
+    SMS go into the outbox, the villager replies with a score and mistypes a sign-in code:
+    then every column of every table is read raw and neither number appears anywhere."""
+    from core.cases.service import Applicant, Consent
+    from core.db import Base, blind_index
+    from core.identity.errors import BadCredentials
+    from core.identity.throttle import record_failure
+    from core.identity.service import sign_in_account_with_code
+    from core.supervision.ratings import receive_sms
+    from tests.cases.conftest import Desk
+
+    hechi = Desk(db, "hechi")
+    clerk = hechi.staff("hechi-clerk")
+    number = hechi.apply(
+        clerk,
+        "HC-SC03",
+        applicant=Applicant(phone=VILLAGER_PHONE, name="蓝村民", id_number=VILLAGER_ID),
+        consent=Consent(method="in_person"),
+    )
+    for who, action in (
+        ("hechi-clerk", "accept"),
+        ("hechi-reviewer", "review"),
+        ("hechi-approver", "approve"),
+        ("hechi-issuer", "issue"),
+    ):
+        hechi.act(hechi.staff(who), number, action)
+    with hechi.session() as s:
+        receive_sms(s, hechi.tenant, "console", "pd-1", VILLAGER_PHONE, "100")
+        s.commit()
+    with hechi.session() as s, pytest.raises(BadCredentials):
+        sign_in_account_with_code(s, hechi.tenant, VILLAGER_PHONE, "000000")
+    with hechi.session() as s:  # the failure counts, under a keyed index of the phone
+        record_failure(s, f"otp:{hechi.tenant.province_id}:{blind_index(VILLAGER_PHONE)}")
+        s.commit()
+    with db.engine.connect() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text("SELECT set_config('govhall.platform', 'on', false)"))
+        found = {}
+        for table in Base.metadata.sorted_tables:
+            # raw SQL: the ORM's column types would decrypt what they read
+            for row in conn.execute(text(f"SELECT * FROM {table.name}")):  # noqa: S608
+                raw = " ".join(str(v) for v in row)
+                for value in (VILLAGER_PHONE, VILLAGER_ID):
+                    if value in raw:
+                        found.setdefault(table.name, set()).add(value)
+    assert not found, found
+    # and the numbers are there, encrypted: the check looked where they are
+    assert hechi.case(number).applicant_phone == VILLAGER_PHONE
+
+
 def test_rotation_keeps_old_ciphertext_readable(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     old_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     new_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()

@@ -50,8 +50,8 @@ def test_no_table_holds_a_plain_phone_or_id_number_after_a_whole_case(db: Databa
     from core.cases.service import Applicant, Consent
     from core.db import Base, blind_index
     from core.identity.errors import BadCredentials
-    from core.identity.throttle import record_failure
     from core.identity.service import sign_in_account_with_code
+    from core.identity.throttle import record_failure
     from core.supervision.ratings import receive_sms
     from tests.cases.conftest import Desk
 

@@ -82,6 +82,17 @@ class CloudSms(_Fake):
     def __init__(self, key: str = "AK-hechi", secret: str = "cloud-secret") -> None:
         super().__init__()
         self.key, self.secret = key, secret
+        #: seconds each send takes to answer (a slow vendor); sends waiting for their answer
+        self.delay, self.in_flight = 0.0, 0
+        self._lock = threading.Lock()
+
+    @property
+    def kept(self) -> dict[str, dict[str, Any]]:
+        """What reaches phones: the service keeps one message per ``out_id`` (its dedupe)."""
+        kept: dict[str, dict[str, Any]] = {}
+        for message in list(self.received):
+            kept.setdefault(message.get("out_id") or uuid.uuid4().hex, message)
+        return kept
 
     def _authentic(self, method: str, path: str, headers: dict[str, str], body: bytes) -> str:
         if headers.get("x-sms-key") != self.key:
@@ -108,6 +119,12 @@ class CloudSms(_Fake):
             if not message.get("template_code") or not message.get("sign_name"):
                 return 400, {"code": "isv.TEMPLATE_MISSING", "message": "模板或签名为空"}
             self.received.append(message)
+            if self.delay:
+                with self._lock:
+                    self.in_flight += 1
+                time.sleep(self.delay)
+                with self._lock:
+                    self.in_flight -= 1
             return 200, {"code": "OK", "biz_id": uuid.uuid4().hex}
         return 404, {"code": "NotFound"}
 

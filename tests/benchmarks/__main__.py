@@ -20,6 +20,7 @@ os.environ.setdefault("GOVHALL_ARGON2_PROFILE", "test")
 
 from tests.benchmarks.cases import case_benchmarks  # noqa: E402
 from tests.benchmarks.catalog import catalog_benchmarks  # noqa: E402
+from tests.benchmarks.memory import memory_benchmarks  # noqa: E402
 from tests.benchmarks.supervision import supervision_benchmarks  # noqa: E402
 
 SECONDS = float(os.environ.get("GOVHALL_BENCH_SECONDS", "3"))
@@ -40,7 +41,8 @@ def main() -> int:
     logging.disable(logging.INFO)  # a log line per request would be measured too
     rows: list[tuple[str, str, float, float, str]] = []
     backends = sys.argv[1:] or ["sqlite", "postgres"]
-    only = os.environ.get("GOVHALL_BENCH_ONLY", "")  # catalog | cases | supervision; empty: all
+    # catalog | cases | supervision | memory; empty: all
+    only = os.environ.get("GOVHALL_BENCH_ONLY", "")
     for backend in backends:
         if only in ("", "catalog"):
             rows += catalog_benchmarks(backend, rate)
@@ -49,17 +51,24 @@ def main() -> int:
         # a million cases: PostgreSQL, the production database (GOVHALL_BENCH_CASES to change)
         if only in ("", "supervision") and (backend == "postgres" or only == "supervision"):
             rows += supervision_benchmarks(backend, rate)
+    if only in ("", "memory"):
+        rows += memory_benchmarks()
     lines = [
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {platform.system()} {platform.release()}",
         "",
-        "| figure | baseline | per second | baseline per second | ratio | aim |",
+        "Rates are per second and the ratio is value/baseline; memory is in MB and the ratio is"
+        " baseline/value — higher is better everywhere.",
+        "",
+        "| figure | baseline | value | baseline value | ratio | aim |",
         "| --- | --- | ---: | ---: | ---: | --- |",
     ]
     for name, baseline, value, base, aim in rows:
-        lines.append(
-            f"| {name} | {baseline} | {value:,.0f} | {base:,.0f} | {value / base:.2f} | {aim} |"
-        )
+        if "(MB)" in name:  # less is better
+            figures = f"{value:,.1f} | {base:,.1f} | {base / value:.2f}"
+        else:
+            figures = f"{value:,.0f} | {base:,.0f} | {value / base:.2f}"
+        lines.append(f"| {name} | {baseline} | {figures} | {aim} |")
     text = "\n".join(lines)
     print(text)
     out = Path(os.environ["GOVHALL_VAR_DIR"]) / "bench.md"

@@ -311,6 +311,9 @@ class CasePages(Controller):
             result, error = verify_out(db, tenant, code), ""
         except NotFound:
             result, error = None, "验证码不存在：该文书或证照不是本平台出具的。"
-        return render(
+        page = render(
             request, db, tenant, "cases/verify.html", result=result, error=error, code=code
         )
+        if error:  # the page explains; the status says it too (another county's code included)
+            page.status_code = 404
+        return page

@@ -91,6 +91,15 @@ def open_page(browser, *, phone: bool = False):  # type: ignore[no-untyped-def]
     return page
 
 
+def staff_sign_in(page, live: LiveServer, slug: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign a demo staff member in on the page (every demo password is Demo-2026)."""
+    page.goto(f"{live.url}/t/{slug}/staff/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "Demo-2026")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/workbench")
+
+
 def _close(page) -> None:  # type: ignore[no-untyped-def]
     violations = page.csp_violations
     page.context.close()

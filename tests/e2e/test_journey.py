@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, PHONE
+from tests.e2e.conftest import ARTIFACTS, PHONE, staff_sign_in
 from tests.helpers import sms_code
 from tests.servers import LiveServer
 
@@ -21,11 +21,7 @@ CITIZEN = "13677770001"
 
 def _staff(live: LiveServer, username: str, pages):  # type: ignore[no-untyped-def]
     page = pages.open()
-    page.goto(f"{live.url}/t/hechi/staff/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "Demo-2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/workbench")
+    staff_sign_in(page, live, "hechi", username)
     return page
 
 
@@ -144,11 +140,7 @@ def test_a_village_agent_files_for_a_villager(  # type: ignore[no-untyped-def]
     pdf = tmp_path / "申请书.pdf"
     pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 20_000)
     agent = e2e_pages.open(phone=True)
-    agent.goto(f"{live.url}/t/hechi/staff/login")
-    agent.fill("input[name=username]", "hechi-agent")
-    agent.fill("input[name=password]", "Demo-2026")
-    agent.get_by_role("button", name="登录").click()
-    agent.wait_for_url("**/workbench")
+    staff_sign_in(agent, live, "hechi", "hechi-agent")
     agent.goto(f"{live.url}/t/hechi/items/HC-SC03/apply")
     agent.fill("input[name=phone]", "13677770002")
     agent.fill("input[name=name]", "韦村民")

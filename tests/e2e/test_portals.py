@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, staff_sign_in
 from tests.helpers import sms_code
 from tests.servers import LiveServer
 
@@ -59,11 +59,7 @@ def test_a_citizen_signs_in_by_sms_code_on_a_phone(
 
 
 def test_a_province_admin_onboards_a_county(page, live: LiveServer) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live.url}/t/anhui/staff/login")
-    page.fill("input[name=username]", "anhui-admin")
-    page.fill("input[name=password]", "Demo-2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/workbench")
+    staff_sign_in(page, live, "anhui", "anhui-admin")
     page.goto(f"{live.url}/t/anhui/console")
     page.fill("input[name=name]", "蒙城县")
     page.fill("input[name=slug]", "mengcheng")

@@ -4,7 +4,7 @@ cases behind a number, and nothing is wider than the screen."""
 from __future__ import annotations
 
 from tests.cases.conftest import Desk
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, staff_sign_in
 from tests.servers import LiveServer
 
 
@@ -13,11 +13,7 @@ def test_a_supervisor_reads_the_dashboard_on_a_phone(phone_page, live: LiveServe
     number = hechi.apply(hechi.citizen("13800000001"), "HC-SB05")
     hechi.act(hechi.staff("hechi-clerk"), number, "decide")  # one case completed today
     page = phone_page
-    page.goto(f"{live.url}/t/hechi/staff/login")
-    page.fill("input[name=username]", "hechi-supervisor")
-    page.fill("input[name=password]", "Demo-2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/workbench")
+    staff_sign_in(page, live, "hechi", "hechi-supervisor")
     page.get_by_role("link", name="电子监察").click()
     page.get_by_role("link", name="统计分析").click()
     page.locator("#dashboard-chart[data-rendered='1'] canvas").wait_for()

@@ -3,12 +3,13 @@
 from core.db._base import Base, ProvinceOwned, TenantOwned, new_id, utcnow
 from core.db._scope import PLATFORM, Scope, TenantScopeError, scope_of
 from core.db._session import Database, get_database, platform_scope, reset_database, tx_cache
-from core.db._types import EncryptedString, blind_index
+from core.db._types import EncryptedJSON, EncryptedString, blind_index
 
 __all__ = [
     "PLATFORM",
     "Base",
     "Database",
+    "EncryptedJSON",
     "EncryptedString",
     "ProvinceOwned",
     "Scope",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import String, TypeDecorator
+from sqlalchemy import String, Text, TypeDecorator
 
 from core.config import get_settings
 
@@ -83,6 +84,27 @@ class EncryptedString(TypeDecorator[str]):
         if not value.startswith(_PREFIX):
             raise ValueError("unencrypted value in an encrypted column")
         return decrypt_bytes(base64.b64decode(value[len(_PREFIX) :])).decode()
+
+
+class EncryptedJSON(TypeDecorator[dict]):
+    """A JSON document stored AES-GCM encrypted (a plugin's configuration, with its vendor
+    credentials): the database holds ``enc1:`` and ciphertext, never the secrets."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        plain = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
+        return _PREFIX + base64.b64encode(encrypt_bytes(plain)).decode()
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if not value.startswith(_PREFIX):
+            raise ValueError("unencrypted value in an encrypted column")
+        return json.loads(decrypt_bytes(base64.b64decode(value[len(_PREFIX) :])))
 
 
 @lru_cache(maxsize=8)

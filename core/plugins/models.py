@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKeyConstraint, Index, String, Text
+from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, TenantOwned, new_id, utcnow
+from core.db import Base, EncryptedJSON, TenantOwned, new_id, utcnow
 
 
 class TenantPlugin(TenantOwned, Base):
@@ -17,7 +17,8 @@ class TenantPlugin(TenantOwned, Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    config: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: encrypted with the data key: configurations hold vendors' secrets
+    config: Mapped[dict] = mapped_column(EncryptedJSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

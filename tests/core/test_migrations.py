@@ -14,3 +14,51 @@ def test_models_and_migrations_agree(db: Database) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, metadata)
     assert diff == [], "run: alembic revision --autogenerate (see docs/operations.md)"
+
+
+def test_plugin_configs_are_encrypted_by_the_upgrade_and_back_by_the_downgrade(
+    backend: str, request
+) -> None:  # type: ignore[no-untyped-def]
+    """0013 encrypts the configurations a live installation holds, in place; its downgrade
+    puts them back as plain JSON."""
+    import json
+
+    from alembic import command
+    from sqlalchemy import select, text
+
+    from core.db import PLATFORM
+    from core.db.migrate import alembic_config, upgrade
+    from core.plugins.models import TenantPlugin
+    from core.tenancy import TenantKind
+    from core.tenancy.service import onboard_tenant
+    from tests.conftest import new_database
+
+    database = new_database(backend, request)
+    secret = {"access_key_secret": "cloud-secret-在库里", "priority": 10}
+    with database.session(scope=PLATFORM) as s:
+        county = onboard_tenant(
+            s,
+            parent=None,
+            slug="mig",
+            name="迁移省",
+            division_code="990000",
+            kind=TenantKind.province,
+        )
+        s.add(TenantPlugin(tenant_id=county.id, name="sms_cloud", enabled=True, config=secret))
+        s.commit()
+
+    def raw() -> str:
+        with database.engine.begin() as conn:
+            if database.dialect == "postgresql":
+                conn.execute(text("SELECT set_config('govhall.platform', 'on', true)"))
+            value = conn.execute(text("SELECT config FROM tenant_plugins")).scalar_one()
+        return value if isinstance(value, str) else json.dumps(value)  # JSON: a dict
+
+    assert raw().startswith("enc1:") and "cloud-secret" not in raw()
+    command.downgrade(alembic_config(database.url), "0012")
+    assert json.loads(raw()) == secret
+    upgrade(database.url)  # an installation upgrading with plain configs in place
+    assert raw().startswith("enc1:") and "cloud-secret" not in raw()
+    with database.session(scope=PLATFORM) as s:
+        assert s.scalars(select(TenantPlugin)).one().config == secret
+    database.dispose()

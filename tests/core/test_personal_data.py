@@ -52,6 +52,7 @@ def test_no_table_holds_a_plain_phone_or_id_number_after_a_whole_case(db: Databa
     from core.identity.errors import BadCredentials
     from core.identity.service import sign_in_account_with_code
     from core.identity.throttle import record_failure
+    from core.plugins import get_plugin_manager
     from core.supervision.ratings import receive_sms
     from tests.cases.conftest import Desk
 
@@ -78,6 +79,16 @@ def test_no_table_holds_a_plain_phone_or_id_number_after_a_whole_case(db: Databa
     with hechi.session() as s:  # the failure counts, under a keyed index of the phone
         record_failure(s, f"otp:{hechi.tenant.province_id}:{blind_index(VILLAGER_PHONE)}")
         s.commit()
+    manager, secret = get_plugin_manager(), "gateway-secret-7f3a"
+    with hechi.session() as s:  # a vendor credential in a plugin's configuration
+        manager.set_enabled(
+            s,
+            hechi.tenant,
+            "sms_gateway",
+            False,
+            {"url": "http://127.0.0.1:9/send", "static": {"password": secret}},
+        )
+        s.commit()
     with db.engine.connect() as conn:
         if db.dialect == "postgresql":
             conn.execute(text("SELECT set_config('govhall.platform', 'on', false)"))
@@ -86,12 +97,18 @@ def test_no_table_holds_a_plain_phone_or_id_number_after_a_whole_case(db: Databa
             # raw SQL: the ORM's column types would decrypt what they read
             for row in conn.execute(text(f"SELECT * FROM {table.name}")):  # noqa: S608
                 raw = " ".join(str(v) for v in row)
-                for value in (VILLAGER_PHONE, VILLAGER_ID):
+                for value in (VILLAGER_PHONE, VILLAGER_ID, secret):
                     if value in raw:
                         found.setdefault(table.name, set()).add(value)
     assert not found, found
     # and the numbers are there, encrypted: the check looked where they are
     assert hechi.case(number).applicant_phone == VILLAGER_PHONE
+    with hechi.session() as s:
+        assert manager.states(s, hechi.tenant)["sms_gateway"].raw_config["static"] == {
+            "password": secret
+        }
+        manager.set_enabled(s, hechi.tenant, "sms_gateway", False, {})
+        s.commit()
 
 
 def test_rotation_keeps_old_ciphertext_readable(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session, defer
 
-from core.catalog.models import DepartmentDuty, Item, ItemStatus, Theme
+from core.catalog.models import DepartmentDuty, Item, ItemStatus, ItemTerm, Theme
 from core.catalog.search import search_item_ids
-from core.db import platform_scope
+from core.db import platform_scope, remembered, watch
 from core.tenancy import Tenant
 
 __all__ = ["ItemPage", "catalog_stats", "list_items", "province_stats"]
+
+watch(Item, ItemTerm, Theme)
 
 
 @dataclass
@@ -59,17 +61,25 @@ def list_items(
         row = session.scalar(select(Theme).where(Theme.tenant_id == tenant.id, Theme.code == theme))
         stmt = stmt.where(Item.code.in_(row.item_codes if row else []))
     if q is not None:
-        # A search matches a small share of the catalog: page its (id, code) pairs here, which
-        # keeps every database on the plan that starts from the postings.
-        matches = sorted(session.execute(stmt.add_columns(Item.code)).all(), key=lambda row: row[1])
-        total = len(matches)
-        ids = [row[0] for row in matches[offset : offset + limit]]
+        # A search matches a small share of the catalog: sort the codes of the matches here,
+        # which keeps every database on the plan that starts from the postings. Codes, not ids:
+        # a few thousand strings cost nothing, a few thousand UUIDs cost most of the request.
+        # The sorted codes of a search are remembered for a moment (core/db/_memo.py): the
+        # popular searches of a busy hour repeat, and any catalog write forgets them.
+        key = ("catalog-search", tenant.id, q, department, category, level, theme, status)
+        codes = remembered(
+            session, key, lambda: tuple(sorted(session.scalars(stmt.with_only_columns(Item.code))))
+        )
+        total, wanted = len(codes), codes[offset : offset + limit]
+        if not wanted:
+            return ItemPage([], total)
+        page = select(Item).where(Item.tenant_id == tenant.id, Item.code.in_(wanted))
     else:
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         ids = list(session.scalars(stmt.order_by(Item.code).limit(limit).offset(offset)))
-    if not ids:
-        return ItemPage([], total)
-    page = select(Item).where(Item.tenant_id == tenant.id, Item.id.in_(ids))
+        if not ids:
+            return ItemPage([], total)
+        page = select(Item).where(Item.tenant_id == tenant.id, Item.id.in_(ids))
     # No ORDER BY here: it would tempt the planner into walking the code index of the whole
     # catalog to sort twenty rows.
     items = sorted(session.scalars(page.options(defer(Item.effective))), key=lambda i: i.code)

@@ -19,10 +19,11 @@ from core.catalog.models import (
     ItemChange,
     ItemStatus,
     ItemVersion,
+    Theme,
     VersionState,
 )
 from core.catalog.search import index_item
-from core.db import new_id, platform_scope, utcnow
+from core.db import Snapshot, new_id, platform_scope, remembered, snapshot, utcnow, watch
 from core.errors import InvalidInput
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant
 from core.workflow import known_codes
@@ -53,6 +54,33 @@ STATUS_ACTIONS = {
 
 def categories(session: Session) -> dict[str, Category]:
     return {c.code: c for c in session.scalars(select(Category).order_by(Category.sort))}
+
+
+watch(Category, OrgUnit, Theme)
+
+
+def directory(session: Session, tenant: Tenant) -> dict[str, Any]:
+    """What every public catalog page shows around its content: the departments (by code),
+    the categories (by code, in order) and the themes, as read-only snapshots remembered for a
+    moment (see core/db/_memo.py)."""
+
+    def load() -> dict[str, Any]:
+        return {
+            "departments": {c: snapshot(u) for c, u in departments(session, tenant).items()},
+            "categories": {c: snapshot(row) for c, row in categories(session).items()},
+            "themes": [
+                snapshot(t)
+                for t in session.scalars(
+                    select(Theme).where(Theme.tenant_id == tenant.id).order_by(Theme.code)
+                )
+            ],
+        }
+
+    return remembered(session, ("catalog-directory", tenant.id), load)
+
+
+def department_snapshots(session: Session, tenant: Tenant) -> dict[str, Snapshot]:
+    return directory(session, tenant)["departments"]  # type: ignore[no-any-return]
 
 
 def departments(session: Session, tenant: Tenant) -> dict[str, OrgUnit]:

@@ -1,6 +1,7 @@
 """Database foundation: declarative base, id generation, column types, engine and sessions."""
 
 from core.db._base import Base, ProvinceOwned, TenantOwned, new_id, utcnow
+from core.db._memo import Snapshot, forget_remembered, remembered, snapshot, watch
 from core.db._scope import PLATFORM, Scope, TenantScopeError, scope_of
 from core.db._session import Database, get_database, platform_scope, reset_database, tx_cache
 from core.db._types import EncryptedJSON, EncryptedString, blind_index
@@ -13,14 +14,19 @@ __all__ = [
     "EncryptedString",
     "ProvinceOwned",
     "Scope",
+    "Snapshot",
     "TenantOwned",
     "TenantScopeError",
     "blind_index",
+    "forget_remembered",
     "get_database",
     "new_id",
     "platform_scope",
+    "remembered",
     "reset_database",
     "scope_of",
+    "snapshot",
     "tx_cache",
     "utcnow",
+    "watch",
 ]

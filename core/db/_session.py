@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import get_settings
+from core.db._memo import install_memo
 from core.db._scope import PLATFORM, Scope, _Platform, install_scope_filter
 
 __all__ = [
@@ -27,6 +28,7 @@ class GovhallSession(Session):
 
 
 install_scope_filter(GovhallSession)
+install_memo(GovhallSession)
 
 
 def tx_cache(session: Session) -> dict[Any, Any]:

@@ -14,7 +14,7 @@ import pluggy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import get_database, utcnow
+from core.db import forget_remembered, get_database, remembered, utcnow, watch
 from core.errors import InvalidInput, NotFound
 from core.plugins import hookspecs
 from core.plugins.meta import PluginMeta
@@ -55,6 +55,9 @@ class PluginState:
     raw_config: dict[str, Any]
 
 
+watch(TenantPlugin)
+
+
 class PluginManager:
     """Registers every plugin once, globally; filters per tenant at call time."""
 
@@ -85,10 +88,12 @@ class PluginManager:
         self.pm.register(plugin, name=name)
         self._remember(plugin, name)
         self.pm.check_pending()
+        forget_remembered()  # remembered states and definitions knew only the old set
 
     def unregister(self, name: str) -> None:
         self.pm.unregister(name=name)
         self._metas.pop(name, None)
+        forget_remembered()
 
     @property
     def metas(self) -> dict[str, PluginMeta]:
@@ -103,17 +108,22 @@ class PluginManager:
     # -- per-tenant state -----------------------------------------------------------------------
 
     def states(self, session: Session, tenant: Tenant) -> dict[str, PluginState]:
-        rows = {
-            row.name: row
-            for row in session.scalars(
-                select(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id)
-            )
-        }
+        # Read on every page: the rows are remembered for a moment (see core/db/_memo.py).
+        rows: dict[str, tuple[bool, dict[str, Any]]] = remembered(
+            session,
+            ("plugin-rows", tenant.id),
+            lambda: {
+                row.name: (row.enabled, dict(row.config))
+                for row in session.scalars(
+                    select(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id)
+                )
+            },
+        )
         out = {}
         for name, meta in self.metas.items():
             row = rows.get(name)
-            enabled = row.enabled if row else meta.default_enabled
-            raw = dict(row.config) if row else {}
+            enabled = row[0] if row else meta.default_enabled
+            raw = dict(row[1]) if row else {}
             try:
                 config = meta.parse_config(raw)
             except InvalidInput:

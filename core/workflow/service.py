@@ -8,7 +8,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import platform_scope
+from core.db import platform_scope, remembered, watch
 from core.errors import NotFound
 from core.tenancy import Tenant
 from core.workflow.definitions import BUILT_IN, ProcessDefinition, parse_definition
@@ -31,8 +31,18 @@ def save_definition(session: Session, tenant: Tenant, raw: dict[str, Any]) -> Pr
     return definition
 
 
+watch(ProcessDefinitionRow)
+
+
 def resolve_definition(session: Session, tenant: Tenant, code: str) -> ProcessDefinition:
-    """The tenant's own definition, else its province's, else the built-in one."""
+    """The tenant's own definition, else its province's, else the built-in one (remembered
+    for a moment: every item page and every case action resolves one)."""
+    return remembered(
+        session, ("process", tenant.id, code), lambda: _resolve(session, tenant, code)
+    )
+
+
+def _resolve(session: Session, tenant: Tenant, code: str) -> ProcessDefinition:
     row = session.get(ProcessDefinitionRow, (tenant.id, code))
     if row is None and tenant.province_id != tenant.id:
         with platform_scope(session) as s:

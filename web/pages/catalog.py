@@ -12,7 +12,6 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from core.catalog import (
-    Category,
     DepartmentDuty,
     Item,
     ItemChange,
@@ -27,7 +26,7 @@ from core.catalog.forms import form_of
 from core.catalog.listing import province_stats
 from core.catalog.pdf import checklist_pdf
 from core.catalog.presentation import FIELD_LABELS, LABELS, STEP_ROLE_LABELS, fee_total
-from core.catalog.service import departments
+from core.catalog.service import directory
 from core.errors import NotFound
 from core.storage import get_storage
 from core.tenancy import Tenant
@@ -38,14 +37,7 @@ PAGE_SIZE = 20
 
 
 def _filters(db: Session, tenant: Tenant) -> dict[str, Any]:
-    return {
-        "departments": departments(db, tenant),
-        "categories": {c.code: c for c in db.scalars(select(Category).order_by(Category.sort))},
-        "themes": list(
-            db.scalars(select(Theme).where(Theme.tenant_id == tenant.id).order_by(Theme.code))
-        ),
-        "labels": LABELS,
-    }
+    return {**directory(db, tenant), "labels": LABELS}
 
 
 class CatalogController(Controller):
@@ -136,7 +128,7 @@ class CatalogController(Controller):
         item = get_item_by_code(db, tenant, code)
         if not item.effective:
             raise NotFound(f"no item '{code}'")
-        dept = departments(db, tenant).get(item.department_code)
+        dept = directory(db, tenant)["departments"].get(item.department_code)
         live = db.get(ItemVersion, (tenant.id, item.live_version_id))
         process = resolve_definition(db, tenant, item.effective.get("process", "short"))
         steps = [" / ".join(s.name for s in layer) for layer in process.layers()]

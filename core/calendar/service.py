@@ -8,7 +8,6 @@ counted; day 1 is the next working day that is not suspended.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.calendar.models import CalendarOverride, CalendarYear
+from core.db import remembered, watch
 from core.errors import InvalidInput
 from core.tenancy import Tenant
 
@@ -95,28 +95,26 @@ def calendar_for(session: Session, tenant: Tenant) -> WorkCalendar:
     return WorkCalendar({d: w for d, w in rows})
 
 
-#: tenant id → (expiry on the monotonic clock, calendar), for the deadline sweep
-_CACHE: dict[object, tuple[float, WorkCalendar]] = {}
+watch(CalendarOverride)
+
 CACHE_SECONDS = 300.0
 
 
-def cached_calendar(session: Session, tenant: Tenant) -> WorkCalendar:
-    """``calendar_for`` kept for five minutes in this process (the sweep runs every minute
-    and must cost next to nothing when nothing is due). A change made in this process clears
-    it at once; another process sees it within five minutes."""
-    now = time.monotonic()
-    hit = _CACHE.get(tenant.id)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    calendar = calendar_for(session, tenant)
-    _CACHE[tenant.id] = (now + CACHE_SECONDS, calendar)
-    return calendar
+def cached_calendar(
+    session: Session, tenant: Tenant, *, ttl: float = CACHE_SECONDS
+) -> WorkCalendar:
+    """``calendar_for`` remembered in this process (core/db/_memo.py): for up to five minutes
+    by the deadline sweep (which runs every minute and must cost next to nothing when nothing
+    is due), for ``ttl`` seconds by others. A change committed in this process is seen at once;
+    another process sees it within ``ttl``."""
+    return remembered(
+        session, ("calendar", tenant.id), lambda: calendar_for(session, tenant), ttl=ttl
+    )
 
 
 def set_override(
     session: Session, tenant: Tenant, day: date, workday: bool, note: str = ""
 ) -> CalendarOverride:
-    _CACHE.pop(tenant.id, None)
     row = session.get(CalendarOverride, (tenant.id, day))
     if row is None:
         row = CalendarOverride(tenant_id=tenant.id, day=day, workday=workday, note=note)
@@ -128,7 +126,6 @@ def set_override(
 
 def confirm_year(session: Session, tenant: Tenant, year: int) -> None:
     """The tenant admin has entered this year's holidays: stop warning."""
-    _CACHE.pop(tenant.id, None)
     if year in national_years():
         raise InvalidInput(f"{year} is covered by the national holiday data", field="year")
     if session.get(CalendarYear, (tenant.id, year)) is None:

@@ -11,10 +11,11 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.calendar import Period, WorkCalendar, calendar_for
+from core.calendar import Period, WorkCalendar, cached_calendar
 from core.cases import clock
 from core.cases.models import Case, CaseSuspension, CaseTask, TaskState
-from core.db import tx_cache
+from core.db import Scope, Snapshot, remembered, scope_of, snapshot, tx_cache, watch
+from core.db._memo import DEFAULT_TTL
 from core.errors import Conflict, Forbidden
 from core.identity import Principal, Role
 from core.supervision.assignments import OPENED
@@ -35,6 +36,9 @@ __all__ = [
     "reopen_before",
     "tasks_of",
 ]
+
+
+watch(OrgUnit)
 
 
 def definition_of(case: Case) -> ProcessDefinition:
@@ -73,19 +77,26 @@ def periods(session: Session, case: Case) -> list[Period]:
     return [Period(r.start_on, r.end_on) for r in rows]
 
 
-def _units(session: Session) -> dict[uuid.UUID, OrgUnit]:
-    cache = tx_cache(session)
-    if "units" not in cache:
-        cache["units"] = {u.id: u for u in session.scalars(select(OrgUnit))}
-    return cache["units"]
+def _units(session: Session) -> dict[uuid.UUID, Snapshot]:
+    """The scope's org units, remembered for a moment (core/db/_memo.py): every submission
+    and action routes its next step by them."""
+    scope = scope_of(session)
+    if not isinstance(scope, Scope):  # platform work sees every tenant's units: not shared
+        cache = tx_cache(session)
+        if "units" not in cache:
+            cache["units"] = {u.id: snapshot(u) for u in session.scalars(select(OrgUnit))}
+        return cache["units"]  # type: ignore[no-any-return]
+    return remembered(
+        session,
+        ("org-units", scope.tenant_id),
+        lambda: {u.id: snapshot(u) for u in session.scalars(select(OrgUnit))},
+    )
 
 
 def calendar_of(session: Session, tenant: Tenant) -> WorkCalendar:
-    """The tenant's working-day calendar, read once per transaction."""
-    cache = tx_cache(session)
-    if ("calendar", tenant.id) not in cache:
-        cache[("calendar", tenant.id)] = calendar_for(session, tenant)
-    return cache[("calendar", tenant.id)]
+    """The tenant's working-day calendar, remembered for a moment (a holiday entered in this
+    process counts at once, in another within two seconds)."""
+    return cached_calendar(session, tenant, ttl=DEFAULT_TTL)
 
 
 def _unit_for(session: Session, case: Case, step: Step) -> uuid.UUID | None:

@@ -88,3 +88,22 @@ def test_an_uncovered_year_warns_until_the_tenant_confirms_it(db: Database) -> N
         confirm_year(s, suning, beyond)
         s.commit()
         assert calendar_warnings(s, suning, today=date(beyond, 1, 10)) == []
+
+
+def test_a_holiday_entered_counts_for_the_next_deadline_at_once(db: Database) -> None:
+    """Deadlines read a remembered calendar; a day off entered here must count immediately."""
+    from core.cases.engine import calendar_of
+
+    suning = tenant(db, "suning")
+    day = date(2029, 9, 18)  # a Tuesday
+    with db.session(scope=scope_for(suning)) as s:
+        assert calendar_of(s, suning).is_workday(day)
+        set_override(s, suning, day, False, "县庆放假")
+        assert not calendar_of(s, suning).is_workday(day)  # inside the same transaction
+        s.commit()
+    with db.session(scope=scope_for(suning)) as s:
+        assert not calendar_of(s, suning).is_workday(day)  # the next request
+        set_override(s, suning, day, True, "恢复上班")
+        s.commit()
+    with db.session(scope=scope_for(suning)) as s:
+        assert calendar_of(s, suning).is_workday(day)

@@ -34,16 +34,20 @@ def _write(bind, tenant_id, name, value: str) -> None:  # type: ignore[no-untype
     )
 
 
-def upgrade() -> None:
-    bind = op.get_bind()
+def _retype(bind, new, old, cast: str) -> None:  # type: ignore[no-untyped-def]
     if bind.dialect.name == "postgresql":
         op.alter_column(
-            "tenant_plugins", "config", type_=sa.Text(), existing_type=sa.JSON(),
-            postgresql_using="config::text",
+            "tenant_plugins", "config", type_=new, existing_type=old,
+            postgresql_using=f"config::{cast}",
         )
     else:
         with op.batch_alter_table("tenant_plugins") as batch_op:
-            batch_op.alter_column("config", type_=sa.Text(), existing_type=sa.JSON())
+            batch_op.alter_column("config", type_=new, existing_type=old)
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    _retype(bind, sa.Text(), sa.JSON(), "text")
     for tenant_id, name, config in _rows(bind):
         if config is None or config.startswith("enc1:"):
             continue
@@ -56,11 +60,4 @@ def downgrade() -> None:
         if config is not None and config.startswith("enc1:"):
             plain = _CIPHER.process_result_value(config, None)
             _write(bind, tenant_id, name, json.dumps(plain, ensure_ascii=False))
-    if bind.dialect.name == "postgresql":
-        op.alter_column(
-            "tenant_plugins", "config", type_=sa.JSON(), existing_type=sa.Text(),
-            postgresql_using="config::json",
-        )
-    else:
-        with op.batch_alter_table("tenant_plugins") as batch_op:
-            batch_op.alter_column("config", type_=sa.JSON(), existing_type=sa.Text())
+    _retype(bind, sa.JSON(), sa.Text(), "json")

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from core.calendar import Period, WorkCalendar, cached_calendar
 from core.cases import clock
 from core.cases.models import Case, CaseSuspension, CaseTask, TaskState
-from core.db import Scope, Snapshot, remembered, scope_of, snapshot, tx_cache, watch
-from core.db._memo import DEFAULT_TTL
+from core.db import MEMO_SECONDS, Scope, Snapshot, remembered, scope_of, snapshot, tx_cache, watch
 from core.errors import Conflict, Forbidden
 from core.identity import Principal, Role
 from core.supervision.assignments import OPENED
@@ -81,22 +80,22 @@ def _units(session: Session) -> dict[uuid.UUID, Snapshot]:
     """The scope's org units, remembered for a moment (core/db/_memo.py): every submission
     and action routes its next step by them."""
     scope = scope_of(session)
-    if not isinstance(scope, Scope):  # platform work sees every tenant's units: not shared
-        cache = tx_cache(session)
-        if "units" not in cache:
-            cache["units"] = {u.id: snapshot(u) for u in session.scalars(select(OrgUnit))}
-        return cache["units"]  # type: ignore[no-any-return]
-    return remembered(
-        session,
-        ("org-units", scope.tenant_id),
-        lambda: {u.id: snapshot(u) for u in session.scalars(select(OrgUnit))},
-    )
+
+    def load() -> dict[uuid.UUID, Snapshot]:
+        return {u.id: snapshot(u) for u in session.scalars(select(OrgUnit))}
+
+    if isinstance(scope, Scope):
+        return remembered(session, ("org-units", scope.tenant_id), load)
+    cache = tx_cache(session)  # platform work sees every tenant's units: not to be shared
+    if "units" not in cache:
+        cache["units"] = load()
+    return cache["units"]  # type: ignore[no-any-return]
 
 
 def calendar_of(session: Session, tenant: Tenant) -> WorkCalendar:
     """The tenant's working-day calendar, remembered for a moment (a holiday entered in this
     process counts at once, in another within two seconds)."""
-    return cached_calendar(session, tenant, ttl=DEFAULT_TTL)
+    return cached_calendar(session, tenant, ttl=MEMO_SECONDS)
 
 
 def _unit_for(session: Session, case: Case, step: Step) -> uuid.UUID | None:

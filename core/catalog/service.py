@@ -23,7 +23,7 @@ from core.catalog.models import (
     VersionState,
 )
 from core.catalog.search import index_item
-from core.db import Snapshot, new_id, platform_scope, remembered, snapshot, utcnow, watch
+from core.db import new_id, platform_scope, remembered, snapshot, utcnow, watch
 from core.errors import InvalidInput
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant
 from core.workflow import known_codes
@@ -77,10 +77,6 @@ def directory(session: Session, tenant: Tenant) -> dict[str, Any]:
         }
 
     return remembered(session, ("catalog-directory", tenant.id), load)
-
-
-def department_snapshots(session: Session, tenant: Tenant) -> dict[str, Snapshot]:
-    return directory(session, tenant)["departments"]  # type: ignore[no-any-return]
 
 
 def departments(session: Session, tenant: Tenant) -> dict[str, OrgUnit]:

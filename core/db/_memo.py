@@ -1,7 +1,8 @@
 """A per-process memo for the small reference data every public page reads.
 
-Departments, categories, themes, a tenant's plugin states and its process definitions change a
-few times a year and are read on every page. :func:`remembered` keeps such a value for a couple
+Departments, categories, themes, a tenant's plugin states, its process definitions, org units
+and calendar change a few times a year and are read on every page or action; a popular search
+is repeated many times a minute. :func:`remembered` keeps such a value for a couple
 of seconds per database, and forgets it:
 
 - at once in this process, when a transaction that wrote one of the watched tables commits
@@ -26,10 +27,18 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
-__all__ = ["Snapshot", "forget_remembered", "install_memo", "remembered", "snapshot", "watch"]
+__all__ = [
+    "MEMO_SECONDS",
+    "Snapshot",
+    "forget_remembered",
+    "install_memo",
+    "remembered",
+    "snapshot",
+    "watch",
+]
 
 T = TypeVar("T")
-DEFAULT_TTL = 2.0
+MEMO_SECONDS = 2.0
 _WATCHED: set[type] = set()
 _FLAG = "govhall.memo_dirty"
 _lock = threading.Lock()
@@ -65,7 +74,7 @@ def _is_watched(cls: type) -> bool:
 
 
 def remembered(
-    session: Session, key: tuple[Hashable, ...], load: Callable[[], T], *, ttl: float = DEFAULT_TTL
+    session: Session, key: tuple[Hashable, ...], load: Callable[[], T], *, ttl: float = MEMO_SECONDS
 ) -> T:
     """``load()``'s value for ``key`` on this session's database, kept up to ``ttl`` seconds.
     ``key[0]`` names the namespace, which :data:`LIMITS` may bound more tightly."""
@@ -80,6 +89,8 @@ def remembered(
     if hit is not None and now - hit[0] < ttl:
         return hit[1]  # type: ignore[no-any-return]
     value = load()
+    # A commit that forgot everything while we loaded dropped ``store`` from ``stores``: what
+    # we put there now, possibly read before that commit, is never served.
     if not session.info.get(_FLAG):
         with _lock:
             if len(store) >= LIMITS.get(key[0], DEFAULT_LIMIT):

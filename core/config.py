@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +44,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: SMS one-time codes: lifetime and how many may be requested per phone per hour.
     otp_ttl_seconds: int = 300
     otp_per_hour: int = 5
+    #: code requests from one client address (all phones) within the lock window before it is locked
+    otp_per_address: int = 30
+    #: proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR blocks
+    trusted_proxies: str = ""
     scheduler_interval: float = 60.0
     #: "default" (RFC 9106 low-memory) or "test": argon2's cheapest parameters, for test suites.
     argon2_profile: str = "default"
@@ -74,6 +79,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 problems.append("GOVHALL_DATABASE_URL is not set")
             if self.test_now:
                 problems.append("GOVHALL_TEST_NOW pins the clock and is refused in production")
+        for part in self.trusted_proxies.split(","):
+            try:
+                if part.strip():
+                    ipaddress.ip_network(part.strip(), strict=False)
+            except ValueError:
+                problems.append(f"GOVHALL_TRUSTED_PROXIES: {part.strip()!r} is not an address")
         try:
             if len(base64.urlsafe_b64decode(self.data_key)) != 32:
                 problems.append("GOVHALL_DATA_KEY must be url-safe base64 of 32 bytes")

@@ -399,8 +399,13 @@ class _Ctx:
         self._works_case()
         ended = engine.end_suspensions(self.s, case)
         calendar = calendar_for(self.s, self.tenant)
+        # The working days the clock stood still: those of the period after the day the
+        # clock started (acceptance, itself never counted), exactly what the deadlines skip.
+        clock_start = case.accepted_on
         counted = sum(
-            calendar.working_days_between(r.start_on - timedelta(days=1), r.end_on)
+            calendar.working_days_between(
+                max(r.start_on - timedelta(days=1), clock_start or r.start_on), r.end_on
+            )
             for r in ended
             if r.end_on is not None and r.end_on >= r.start_on
         )

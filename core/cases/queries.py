@@ -4,6 +4,7 @@ number and query code, and public verification of notices and e-licenses by code
 from __future__ import annotations
 
 import hmac
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +16,9 @@ from core.cases.access import CASE_ROLES
 from core.cases.licenses import verify_license
 from core.cases.models import Case, CaseState, CaseTask, License, Notice, TaskState
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.identity import Principal
+from core.identity import Principal, throttle
 
-__all__ = ["Page", "find_by_code", "list_cases", "progress", "work_queue"]
+__all__ = ["Page", "find_by_code", "list_cases", "progress", "throttled_progress", "work_queue"]
 
 
 @dataclass
@@ -85,6 +86,28 @@ def progress(session: Session, number: str, code: str) -> Case:
     ):
         raise NotFound("办件编号或查询码不正确", field="code")
     return case
+
+
+#: wrong guesses before one case number is locked, and before one address is: many citizens
+#: may share an address behind a carrier's NAT or a village station, so it gets more
+PROGRESS_CASE_LIMIT = 5
+PROGRESS_ADDRESS_LIMIT = 20
+
+
+def throttled_progress(
+    session: Session, tenant_id: uuid.UUID, number: str, code: str, address: str
+) -> Case:
+    """:func:`progress` behind a lock per tenant and case number and per tenant and address;
+    a wrong guess counts against both (the caller commits, so the count survives the 404)."""
+    by_case = f"progress:{tenant_id}:n:{number.strip().upper()[:40]}"
+    by_address = f"progress:{tenant_id}:a:{address[:48]}"
+    throttle.check_not_locked(session, by_case, by_address)
+    try:
+        return progress(session, number, code)
+    except NotFound:
+        throttle.record_failure(session, by_case, limit=PROGRESS_CASE_LIMIT)
+        throttle.record_failure(session, by_address, limit=PROGRESS_ADDRESS_LIMIT)
+        raise
 
 
 def find_by_code(session: Session, code: str) -> dict[str, Any]:

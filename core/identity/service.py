@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 import uuid
 from datetime import timedelta
 
@@ -43,11 +44,40 @@ _ID_RE = re.compile(r"^\d{17}[\dX]$")
 _CREDIT_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
+#: what people put between the digits of a phone number: spaces (also the ideographic one,
+#: after NFKC), dashes of every width, dots, brackets
+_PHONE_PUNCT = re.compile(r"[\s\-‐‑‒–—―.·()]")
+
+
 def normalize_phone(phone: str) -> str:
-    phone = re.sub(r"[\s-]", "", phone or "").removeprefix("+86")
-    if not _PHONE_RE.match(phone):
+    """The 11-digit mainland mobile number in ``phone``, however it was typed: full-width
+    digits, spaces and dashes, and a ``+86``, ``0086`` or ``86`` prefix are all accepted."""
+    text = _PHONE_PUNCT.sub("", unicodedata.normalize("NFKC", phone or ""))
+    for prefix in ("+86", "0086"):
+        text = text.removeprefix(prefix)
+    if len(text) == 13 and text.startswith("86"):
+        text = text[2:]
+    if not _PHONE_RE.match(text):
         raise InvalidInput("请输入 11 位手机号码", field="phone")
-    return phone
+    return text
+
+
+def account_throttle_keys(province_id: uuid.UUID, phone: str) -> list[str]:
+    """The throttle key of whoever ``phone`` names in the province: the normalised number
+    when it is one, otherwise the typed text folded the same way (so junk is counted too)."""
+    try:
+        identity = normalize_phone(phone)
+    except InvalidInput:
+        identity = "raw:" + _PHONE_PUNCT.sub("", unicodedata.normalize("NFKC", phone or "")).lower()
+    return [f"acct:{province_id}:{blind_index(identity)}"]
+
+
+def _account_key(account: Account) -> str:
+    return f"acct-id:{account.id}"
+
+
+def normalize_username(username: str) -> str:
+    return unicodedata.normalize("NFKC", username or "").strip().lower()
 
 
 def validate_id_number(value: str) -> str:
@@ -146,10 +176,11 @@ def sign_in_staff(
 
     The caller commits, so that a failure's count persists even though this raises.
     """
-    key = f"staff:{tenant.id}:{(username or '').strip().lower()}"
+    username = normalize_username(username)
+    key = f"staff:{tenant.id}:{username}"
     throttle.check_not_locked(session, key)
     staff = session.scalar(
-        select(Staff).where(Staff.tenant_id == tenant.id, Staff.username == username.strip())
+        select(Staff).where(Staff.tenant_id == tenant.id, Staff.username == username)
     )
     ok = verify_password(staff.password_hash if staff else None, password or "")
     if ok and staff is not None and staff.totp_secret:
@@ -228,17 +259,20 @@ def account_principal(account: Account) -> Principal:
 def sign_in_account_with_password(
     session: Session, tenant: Tenant, phone: str, password: str
 ) -> Account:
-    key = f"acct:{tenant.province_id}:{blind_index(phone or '')}"
-    throttle.check_not_locked(session, key)
+    keys = account_throttle_keys(tenant.province_id, phone)
+    throttle.check_not_locked(session, *keys)
     try:
         account = find_account_by_phone(session, tenant.province_id, normalize_phone(phone))
     except InvalidInput:
         account = None
+    if account is not None:
+        keys.append(_account_key(account))
+        throttle.check_not_locked(session, *keys)
     ok = verify_password(account.password_hash if account else None, password or "")
     if not ok or account is None or not account.active:
-        throttle.record_failure(session, key)
+        throttle.record_failure(session, *keys)
         raise BadCredentials()
-    throttle.record_success(session, key)
+    throttle.record_success(session, *keys)
     return account
 
 
@@ -247,14 +281,22 @@ def _code_hash(code: str, phone_index: str) -> str:
     return hmac.new(key, f"{phone_index}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def request_sign_in_code(session: Session, tenant: Tenant, phone: str) -> str:
+def request_sign_in_code(
+    session: Session, tenant: Tenant, phone: str, *, address: str | None = None
+) -> str:
     """Create a six-digit code for ``phone`` and send it by SMS; returns the code's id.
 
-    At most ``otp_per_hour`` codes per phone per hour (429 beyond that).
+    At most ``otp_per_hour`` codes per phone per hour, and ``otp_per_address`` requests
+    from one client address (``address``, when the caller knows it) in the lock window:
+    429 beyond either, so nobody can text a thousand numbers at the tenant's expense.
     """
     settings = get_settings()
     phone = normalize_phone(phone)
     index = blind_index(phone)
+    if address:
+        key = f"otp-req:{tenant.province_id}:{address}"
+        throttle.check_not_locked(session, key)
+        throttle.record_failure(session, key, limit=settings.otp_per_address)
     since = utcnow() - timedelta(hours=1)
     recent = session.scalar(
         select(func.count())

@@ -16,7 +16,7 @@ from core.cases.models import Case, CaseState
 from core.cases.trail import Actor, append_event
 from core.errors import Conflict, InvalidInput
 from core.identity import Role
-from core.identity.service import find_account_by_phone
+from core.identity.service import find_account_by_phone, normalize_phone
 from core.notify.outbox import enqueue_sms
 from core.supervision.models import FollowUp, InboundSms
 from core.supervision.sweep import holders
@@ -86,6 +86,10 @@ def record_rating(
 def _case_for_reply(session: Session, tenant: Tenant, phone: str) -> Case | None:
     """The applicant's most recently finished case: the one whose rating request is the
     latest SMS a reply can answer (replies carry no reference to what they answer)."""
+    try:
+        phone = normalize_phone(phone)  # gateways send +86…, 86… or the bare number
+    except InvalidInput:
+        return None
     account = find_account_by_phone(session, tenant.province_id, phone)
     if account is None:
         return None

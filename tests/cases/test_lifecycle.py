@@ -85,6 +85,29 @@ def test_deadlines_skip_the_national_day_holiday_and_move_by_the_suspended_days(
     assert hechi.case(number).due_on == date(2026, 10, 26)  # Fri 23 (1), Mon 26 (2)
 
 
+def test_a_suspension_begun_on_the_acceptance_day_records_what_the_clock_skipped(
+    hechi: Desk,
+) -> None:
+    citizen = hechi.citizen(ZHANG)
+    clerk, reviewer = hechi.staff("hechi-clerk"), hechi.staff("hechi-reviewer")
+    at("2026-09-28")
+    number = hechi.apply(citizen, "HC-SC03")
+    at("2026-09-29")
+    hechi.act(clerk, number, "accept")
+    assert hechi.case(number).due_on == date(2026, 10, 19)
+    hechi.act(reviewer, number, "suspend", kind="inspection", reason="现场检测", days=10)
+    at("2026-10-09")  # the clock stood still on 29 Sep … 8 Oct: of those, 30 Sep and 8 Oct
+    hechi.act(reviewer, number, "resume", reason="检测完毕")  # count (29 Sep starts the clock)
+    assert hechi.case(number).due_on == date(2026, 10, 21)  # two working days later
+    with hechi.session() as s:
+        event = s.scalar(
+            select(CaseEvent).where(
+                CaseEvent.case_id == hechi.case(number).id, CaseEvent.action == "resume"
+            )
+        )
+        assert event.data["suspended_working_days"] == 2
+
+
 def test_two_staff_acting_on_the_same_step_at_once_one_gets_a_conflict(hechi: Desk) -> None:
     number = hechi.apply(hechi.citizen(ZHANG), "HC-SC03")
     clerk = hechi.staff("hechi-clerk")

@@ -113,6 +113,19 @@ def test_a_reply_of_95_rates_the_case_and_abc_does_not(hechi: Desk, client, webh
     assert hechi.case(number).rating == 95
 
 
+@pytest.mark.parametrize("written", ["+86" + LI, "86" + LI, "+86 138-0000-0008"])
+def test_a_reply_from_an_international_number_rates_the_case(
+    hechi: Desk,
+    client,
+    webhook,
+    written: str,  # type: ignore[no-untyped-def]
+) -> None:
+    number = _finished(hechi, LI)
+    reply = _reply(client, [{"id": f"intl-{number}", "phone": written, "text": "88"}])
+    assert reply.json()[0]["outcome"] == "rated", reply.json()
+    assert hechi.case(number).rating == 88
+
+
 def test_a_low_score_opens_a_follow_up_for_the_supervisors(hechi: Desk, client, webhook) -> None:  # type: ignore[no-untyped-def]
     number = _finished(hechi, LI)
     assert (

@@ -21,7 +21,6 @@ from core.cases.documents import notice_pdf
 from core.cases.models import CaseEvent, CaseMaterial, License
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal
-from core.identity.throttle import check_not_locked, record_failure
 from core.storage import get_storage
 from core.tenancy import Tenant
 from web.api.case_schemas import (
@@ -47,6 +46,7 @@ from web.api.case_schemas import (
     summary_out,
 )
 from web.auth import require
+from web.clients import client_address
 from web.uploads import receive_upload
 
 _NUMBER = Parameter(description="办件编号, e.g. 451200-20261122-00001")
@@ -390,14 +390,16 @@ class CasesApi(Controller):
         sync_to_thread=True,
     )
     def progress(
-        self, request: Request[Any, Any, Any], db: Session, number: str, code: str
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        number: str,
+        code: str,
     ) -> ProgressOut:
-        key = f"progress:{request.client.host if request.client else '-'}"
-        check_not_locked(db, key)
         try:
-            case = queries.progress(db, number, code)
+            case = queries.throttled_progress(db, tenant.id, number, code, client_address(request))
         except NotFound:
-            record_failure(db, key)
             db.commit()
             raise
         return progress_out(db, case)

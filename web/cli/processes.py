@@ -29,7 +29,7 @@ def serve(host: str, port: int, demo: bool) -> None:
         _start_in_process_workers()
     if demo:
         _print_demo(host, port)
-    uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def _start_in_process_workers() -> None:

@@ -20,11 +20,11 @@ from core.cases.documents import notice_pdf
 from core.catalog import get_item_by_code
 from core.errors import GovhallError, InvalidInput, NotFound
 from core.identity import Principal, Role
-from core.identity.throttle import check_not_locked, record_failure
 from core.tenancy import Tenant
 from web.api.case_schemas import case_out
 from web.api.cases import verify_out
 from web.auth import require
+from web.clients import client_address
 from web.pages.portal import render
 from web.params import Form
 from web.uploads import receive_upload
@@ -281,15 +281,15 @@ class CasePages(Controller):
     ) -> Template:
         result, error = None, ""
         if number or code:
-            key = f"progress:{request.client.host if request.client else '-'}"
             try:
-                check_not_locked(db, key)
                 from web.api.cases import progress_out
 
-                result = progress_out(db, queries.progress(db, number, code))
+                case = queries.throttled_progress(
+                    db, tenant.id, number, code, client_address(request)
+                )
+                result = progress_out(db, case)
             except GovhallError as exc:
                 if isinstance(exc, NotFound):
-                    record_failure(db, key)
                     db.commit()
                 error = exc.detail
         return render(

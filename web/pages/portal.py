@@ -23,6 +23,7 @@ from core.plugins import get_plugin_manager
 from core.storage import get_storage
 from core.tenancy import OrgUnitKind, Tenant, list_org_units
 from web.auth import page_principal, sign_in_session, sign_out_session
+from web.clients import client_address
 from web.params import Form
 from web.templating import page
 
@@ -173,7 +174,7 @@ class PortalController(Controller):
         """htmx: send a code, answer with the code-entry fragment."""
         phone = data.get("phone", "")
         try:
-            request_sign_in_code(db, tenant, phone)
+            request_sign_in_code(db, tenant, phone, address=client_address(request))
             db.commit()
             return render(request, db, tenant, "auth/_code_sent.html", phone=phone, error=None)
         except GovhallError as exc:

@@ -36,6 +36,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     oidc_key_file: str = ""
     var_dir: str = str(PROJECT_ROOT / "var")
     base_url: str = "http://127.0.0.1:8000"
+    #: production normally refuses an ``http://`` base URL; a closed private network may say so
+    allow_http: bool = False
     max_json_bytes: int = 1_048_576
     max_upload_bytes: int = 20 * 1_048_576
     login_max_failures: int = 5
@@ -79,6 +81,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 problems.append("GOVHALL_DATABASE_URL is not set")
             if self.test_now:
                 problems.append("GOVHALL_TEST_NOW pins the clock and is refused in production")
+            if len(self.secret_key.encode()) < 32:
+                problems.append("GOVHALL_SECRET_KEY must be at least 32 bytes")
+            if not self.base_url.startswith("https://") and not self.allow_http:
+                problems.append(
+                    "GOVHALL_BASE_URL must be https:// (set GOVHALL_ALLOW_HTTP=1 only on a "
+                    "closed private network)"
+                )
+            if not self.oidc_key_file:
+                problems.append("GOVHALL_OIDC_KEY_FILE is not set (the key that signs ID tokens)")
+            elif not Path(self.oidc_key_file).is_file():
+                problems.append(f"GOVHALL_OIDC_KEY_FILE {self.oidc_key_file} does not exist")
         for part in self.trusted_proxies.split(","):
             try:
                 if part.strip():
@@ -99,7 +112,9 @@ def _from_env(environ: os._Environ[str] | dict[str, str]) -> Settings:
         raw = environ.get("GOVHALL_" + field.name.upper())
         if raw is None:
             continue
-        if field.type is int:
+        if field.type is bool:
+            values[field.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+        elif field.type is int:
             values[field.name] = int(raw)
         elif field.type is float:
             values[field.name] = float(raw)

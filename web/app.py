@@ -66,24 +66,44 @@ PAGE_CSP = (
 )
 
 
-async def _security_headers(message: Any, scope: Any) -> None:
-    if message["type"] == "http.response.start":
-        headers = list(message.get("headers") or [])
-        names = {k.lower() for k, _ in headers}
-        is_html = any(
-            k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers
-        )
-        swagger = scope.get("path", "").startswith("/schema")  # Swagger UI loads from its CDN
-        if is_html and not swagger and b"content-security-policy" not in names:
-            headers.append((b"content-security-policy", PAGE_CSP))
-        for name, value in (
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin"),
-        ):
-            if name not in names:
-                headers.append((name, value))
-        message["headers"] = headers
+#: Routes that take no CSRF token, as whole anchored paths: Litestar searches each pattern
+#: anywhere in the path, so a bare "/schema" exempted a tenant called "schemaxian". The API
+#: authenticates by bearer token only (never the session cookie), the token and userinfo
+#: endpoints by client credentials or token.
+CSRF_EXEMPT = [
+    r"^/api/",
+    r"^/oauth/token$",
+    r"^/oauth/userinfo$",
+    r"^/healthz$",
+    r"^/schema(/.*)?$",
+]
+
+
+def _security_headers(https: bool) -> Any:
+    """The headers every response carries; HSTS only where the base URL is https (a browser
+    would otherwise refuse the plain-http development server for a year)."""
+    always = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+    ]
+    if https:
+        always.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+    async def add_headers(message: Any, scope: Any) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers") or [])
+            names = {k.lower() for k, _ in headers}
+            is_html = any(
+                k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers
+            )
+            swagger = scope.get("path", "").startswith("/schema")  # Swagger UI uses its CDN
+            if is_html and not swagger and b"content-security-policy" not in names:
+                headers.append((b"content-security-policy", PAGE_CSP))
+            headers.extend((name, value) for name, value in always if name not in names)
+            message["headers"] = headers
+
+    return add_headers
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Any:
@@ -111,7 +131,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         header_name="x-csrftoken",
         cookie_secure=secure,
         cookie_httponly=False,
-        exclude=["/api/", "/oauth/token", "/oauth/userinfo", "/healthz", "/schema"],
+        exclude=CSRF_EXEMPT,
     )
     app = Litestar(
         route_handlers=[
@@ -164,7 +184,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ),
         state=State({"database": database, "settings": settings, "hosts": hosts}),
         request_max_body_size=settings.max_upload_bytes,
-        before_send=[_security_headers],
+        before_send=[_security_headers(secure)],
         debug=False,
     )
     return HostRouting(app, hosts)

@@ -59,6 +59,8 @@ SCOPES = ["openid", "profile", "phone"]
 def _load_key(path: str) -> RSAKey:
     file = Path(path)
     if not file.exists():
+        if get_settings().is_production:  # never mint a key nobody else knows about
+            raise RuntimeError(f"the OIDC signing key {path} does not exist")
         # Development only: production sets GOVHALL_OIDC_KEY_FILE (see docs/operations.md).
         file.parent.mkdir(parents=True, exist_ok=True)
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -14,6 +14,7 @@ import pluggy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.config import get_settings
 from core.db import forget_remembered, get_database, remembered, utcnow, watch
 from core.errors import InvalidInput, NotFound
 from core.plugins import hookspecs
@@ -120,6 +121,7 @@ class PluginManager:
             },
         )
         out = {}
+        production = get_settings().is_production
         for name, meta in self.metas.items():
             row = rows.get(name)
             enabled = row[0] if row else meta.default_enabled
@@ -129,6 +131,8 @@ class PluginManager:
             except InvalidInput:
                 # A config saved by an older version that no longer validates: off until fixed.
                 enabled, config = False, None
+            if meta.development_only and production:
+                enabled = False
             out[name] = PluginState(meta=meta, enabled=enabled, config=config, raw_config=raw)
         return out
 
@@ -143,7 +147,9 @@ class PluginManager:
         """Enable or disable ``name`` for ``tenant``; a given config is validated first."""
         meta = self.meta(name)
         if enabled and not meta.compatible():
-            raise InvalidInput(f"plugin {name} needs core {meta.core_compat}", field="name")
+            raise InvalidInput(f"插件 {name} 需要核心版本 {meta.core_compat}", field="name")
+        if enabled and meta.development_only and get_settings().is_production:
+            raise InvalidInput(f"插件 {name} 仅供开发使用，生产环境不能启用", field="name")
         row = session.get(TenantPlugin, (tenant.id, name))
         if config is not None:
             parsed = meta.parse_config(config)

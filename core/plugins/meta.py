@@ -37,6 +37,9 @@ class PluginMeta:
     validate: Callable[[Any, Any, Any], list[str]] | None = None
     default_enabled: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    #: a development aid (the console SMS vendor): it cannot be enabled, and is not called,
+    #: when ``GOVHALL_ENV=production``
+    development_only: bool = False
 
     def compatible(self, core_version: str = core.__version__) -> bool:
         return Version(core_version) in SpecifierSet(self.core_compat)

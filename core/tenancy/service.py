@@ -14,7 +14,9 @@ from core.tenancy.errors import TenantExists, TenantNotFound
 from core.tenancy.models import OrgUnit, OrgUnitKind, Tenant, TenantDomain, TenantKind, TenantStatus
 
 __all__ = [
+    "RESERVED_SLUGS",
     "SLUG_RE",
+    "check_slug",
     "add_org_unit",
     "check_division_code",
     "children_of",
@@ -28,6 +30,37 @@ __all__ = [
 ]
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+
+#: Slugs a tenant may not take: the first segment of a platform route (a tenant's own domain
+#: maps ``/x`` to ``/t/{slug}/x``, and exemptions such as CSRF's are made per platform
+#: route), and names people would take for the platform itself. A web test keeps this list
+#: covering every top-level segment the app serves.
+RESERVED_SLUGS = frozenset(
+    {
+        "t",
+        "api",
+        "schema",
+        "healthz",
+        "oauth",
+        "static",
+        "lang",
+        "well-known",
+        "admin",
+        "assets",
+        "console",
+        "docs",
+        "favicon",
+        "files",
+        "login",
+        "logout",
+        "metrics",
+        "platform",
+        "robots",
+        "sitemap",
+        "status",
+        "www",
+    }
+)
 _CODE_RE = re.compile(r"^\d{6}$")
 
 
@@ -85,6 +118,18 @@ def check_division_code(code: str, kind: TenantKind, parent: Tenant | None) -> N
         )
 
 
+def check_slug(slug: str) -> None:
+    """A slug a new tenant may take: its URL name, never a platform route's."""
+    if not SLUG_RE.match(slug):
+        raise InvalidInput(
+            "标识应为 2–40 位小写字母、数字或“-”，以字母开头（如 yizhou）", field="slug"
+        )
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput(
+            f"标识“{slug}”是平台保留字（与 /{slug}/ 等平台地址冲突），请换一个", field="slug"
+        )
+
+
 def onboard_tenant(
     session: Session,
     *,
@@ -101,19 +146,16 @@ def onboard_tenant(
     ``actor_tenant``, when given, is the province whose admin asks: it may onboard only
     inside itself.
     """
-    if not SLUG_RE.match(slug):
-        raise InvalidInput(
-            "slug: 2–40 lowercase letters, digits or '-', starting with a letter", field="slug"
-        )
+    check_slug(slug)
     if not name.strip():
-        raise InvalidInput("name is required", field="name")
+        raise InvalidInput("请填写名称", field="name")
     if actor_tenant is not None and (parent is None or parent.province_id != actor_tenant.id):
         raise Forbidden("a province admin onboards only inside its own province")
     check_division_code(division_code, kind, parent)
     if session.scalar(select(Tenant.id).where(Tenant.slug == slug)):
-        raise TenantExists(f"slug '{slug}' is taken", field="slug")
+        raise TenantExists(f"标识“{slug}”已被使用", field="slug")
     if session.scalar(select(Tenant.id).where(Tenant.division_code == division_code)):
-        raise TenantExists(f"division code {division_code} is taken", field="division_code")
+        raise TenantExists(f"行政区划代码 {division_code} 已被使用", field="division_code")
     tenant_id = new_id()
     tenant = Tenant(
         id=tenant_id,

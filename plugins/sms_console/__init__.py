@@ -58,6 +58,8 @@ meta = PluginMeta(
     core_compat=">=0.1,<1",
     config=Config,
     check=_check,
+    # its outbox file holds every text and phone number in the clear
+    development_only=True,
 )
 
 

@@ -5,7 +5,9 @@ is shown back."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+import pytest
 from litestar.testing import TestClient
 
 from tests.cases.conftest import Desk
@@ -69,3 +71,72 @@ def test_what_users_type_is_shown_escaped(app, db) -> None:  # type: ignore[no-u
 
             get_plugin_manager().set_enabled(s, hechi.tenant, "sms_console", True, {})
             s.commit()
+
+
+def _onboard_active(db, slug: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    from core.db import PLATFORM
+    from core.tenancy import TenantKind, TenantStatus, get_tenant_by_slug
+    from core.tenancy.service import onboard_tenant, set_tenant_status
+
+    with db.session(scope=PLATFORM) as s:
+        guangxi = get_tenant_by_slug(s, "guangxi")
+        county = onboard_tenant(
+            s, parent=guangxi, slug=slug, name=f"{slug}县", division_code=code, kind=TenantKind.city
+        )
+        set_tenant_status(county, TenantStatus.active)
+        s.commit()
+
+
+@pytest.fixture
+def lookalike_tenants(db) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Three cities under Guangxi, removed again so the shared demo database is as it was."""
+    from sqlalchemy import delete
+
+    from core.db import PLATFORM
+    from core.tenancy import Tenant
+
+    slugs = {"schemaxian": "450300", "healthzcun": "450400", "apixian": "450500"}
+    for slug, code in slugs.items():
+        _onboard_active(db, slug, code)
+    yield
+    with db.session(scope=PLATFORM) as s:
+        s.execute(delete(Tenant).where(Tenant.slug.in_(list(slugs))))
+        s.commit()
+
+
+def test_a_tenant_whose_slug_begins_like_a_platform_route_keeps_csrf(
+    app, lookalike_tenants
+) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app=app, base_url="http://testserver.local") as browser:
+        for slug in ("schemaxian", "healthzcun", "apixian"):
+            assert browser.get(f"/t/{slug}/").status_code == 200
+            for path in ("login/password", "staff/login", "admin/units", "logout"):
+                answer = browser.post(f"/t/{slug}/{path}", data={"code": "X"})
+                assert answer.status_code == 403, (slug, path, answer.status_code)
+
+
+def test_platform_route_names_cannot_be_tenant_slugs(app) -> None:  # type: ignore[no-untyped-def]
+    from core.tenancy.service import RESERVED_SLUGS
+
+    firsts = {r.path.strip("/").split("/")[0] for r in app.routes}
+    firsts = {f.removeprefix(".") for f in firsts if f and not f.startswith("{")}
+    assert firsts <= RESERVED_SLUGS, firsts - RESERVED_SLUGS
+    with TestClient(app=app, base_url="http://testserver.local") as browser:
+        token = csrf_token(browser, "/t/guangxi/staff/login")
+        browser.post(
+            "/t/guangxi/staff/login",
+            data={"username": "guangxi-admin", "password": "Demo-2026", "_csrf_token": token},
+        )
+        for slug in ("api", "schema", "healthz", "oauth", "static", "lang"):
+            answer = browser.post(
+                "/t/guangxi/console/onboard",
+                data={
+                    "_csrf_token": token,
+                    "slug": slug,
+                    "name": "保留字县",
+                    "division_code": "450600",
+                    "kind": "city",
+                },
+            )
+            assert answer.status_code == 422, slug
+            assert "平台保留字" in answer.text, slug

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from core.errors import Forbidden, NotAuthenticated
 from core.identity import Account, Principal, Role, Staff
 from core.identity.service import account_principal, staff_principal
+from core.identity.sessions import end_sessions
 from core.identity.tokens import authenticate_token
 from core.tenancy import Tenant
 
@@ -33,26 +34,42 @@ def api_principal(request: Request[Any, Any, Any], db: Session, tenant: Tenant) 
     return authenticate_token(db, tenant, token.strip())
 
 
-def page_principal(
-    request: Request[Any, Any, Any], db: Session, tenant: Tenant
-) -> Principal | None:
-    data = request.scope.get("session") or {}
+def _session_subject(db: Session, tenant: Tenant, data: dict[str, Any]) -> Account | Staff | None:
+    """The account or staff member a session cookie names, if the cookie is still theirs."""
     kind, sub = data.get("kind"), data.get("sub")
     if not kind or not sub:
         return None
     try:
-        subject = uuid.UUID(sub)
+        subject_id = uuid.UUID(sub)
     except ValueError:
         return None
+    subject: Account | Staff | None
     if kind == "staff":
         if data.get("tenant") != str(tenant.id):
             return None
-        staff = db.get(Staff, (tenant.id, subject))
-        return staff_principal(db, tenant, staff) if staff and staff.active else None
-    if data.get("province") != str(tenant.province_id):
+        subject = db.get(Staff, (tenant.id, subject_id))
+    else:
+        if data.get("province") != str(tenant.province_id):
+            return None
+        subject = db.get(Account, (tenant.province_id, subject_id))
+    if subject is None or not subject.active:
         return None
-    account = db.get(Account, (tenant.province_id, subject))
-    return account_principal(account) if account and account.active else None
+    # Ended on the server (signed out, new password, roles changed, disabled, or an admin's
+    # "end all sessions"): the cookie's version is behind the person's.
+    if data.get("ver") != (subject.session_version or 0):
+        return None
+    return subject
+
+
+def page_principal(
+    request: Request[Any, Any, Any], db: Session, tenant: Tenant
+) -> Principal | None:
+    subject = _session_subject(db, tenant, request.scope.get("session") or {})
+    if isinstance(subject, Staff):
+        return staff_principal(db, tenant, subject)
+    if isinstance(subject, Account):
+        return account_principal(subject)
+    return None
 
 
 def sign_in_session(request: Request[Any, Any, Any], tenant: Tenant, principal: Principal) -> None:
@@ -64,11 +81,18 @@ def sign_in_session(request: Request[Any, Any, Any], tenant: Tenant, principal: 
             "sub": str(principal.id),
             "tenant": str(tenant.id),
             "province": str(tenant.province_id),
+            "ver": principal.session_version,
         }
     )
 
 
-def sign_out_session(request: Request[Any, Any, Any]) -> None:
+def sign_out_session(request: Request[Any, Any, Any], db: Session, tenant: Tenant) -> None:
+    """Clear the cookie and end the person's sessions on the server, so that a copy of the
+    cookie saved before signing out opens nothing (the caller's transaction is committed)."""
+    subject = _session_subject(db, tenant, request.scope.get("session") or {})
+    if subject is not None:
+        end_sessions(subject)
+        db.commit()
     request.clear_session()
 
 

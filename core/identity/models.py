@@ -77,6 +77,8 @@ class Account(ProvinceOwned, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: a session is valid only while its cookie carries this number (see end_sessions)
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Staff(TenantOwned, Base):
@@ -96,6 +98,8 @@ class Staff(TenantOwned, Base):
     totp_secret: Mapped[str | None] = mapped_column(EncryptedString(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: a session is valid only while its cookie carries this number (see end_sessions)
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StaffRole(TenantOwned, Base):

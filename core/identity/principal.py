@@ -19,6 +19,10 @@ class Principal:
     province_id: uuid.UUID
     roles: frozenset[tuple[Role, uuid.UUID | None]] = field(default_factory=frozenset)
     client_id: str | None = None
+    #: the account's or staff member's session version when this principal was read
+    session_version: int = 0
+    #: what a bearer token may reach (None: a browser session, limited by roles alone)
+    scopes: frozenset[str] | None = None
 
     @property
     def is_staff(self) -> bool:

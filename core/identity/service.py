@@ -22,6 +22,7 @@ from core.identity.errors import BadCredentials
 from core.identity.models import Account, AccountKind, OneTimeCode, Role, Staff, StaffRole
 from core.identity.passwords import hash_password, verify_password
 from core.identity.principal import Principal
+from core.identity.sessions import end_sessions
 from core.tenancy import OrgUnit, Tenant
 
 __all__ = [
@@ -149,6 +150,7 @@ def grant_role(
         org_unit_id=org_unit.id if org_unit else None,
     )
     session.add(row)
+    end_sessions(staff)  # what the person may do changed: they sign in again
     session.flush()
     return row
 
@@ -166,6 +168,7 @@ def staff_principal(session: Session, tenant: Tenant, staff: Staff) -> Principal
         tenant_id=tenant.id,
         province_id=tenant.province_id,
         roles=frozenset((Role(r), u) for r, u in roles),
+        session_version=staff.session_version or 0,
     )
 
 
@@ -253,6 +256,7 @@ def account_principal(account: Account) -> Principal:
         name=account.name,
         tenant_id=None,
         province_id=account.province_id,
+        session_version=account.session_version or 0,
     )
 
 

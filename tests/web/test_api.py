@@ -116,7 +116,10 @@ def _snapshot(db: Database, t: Tenant) -> dict[str, Any]:
             "units": sorted(
                 (u.id, u.code, u.name, u.address) for u in session.scalars(select(OrgUnit))
             ),
-            "staff": sorted((s.id, s.name, s.active) for s in session.scalars(select(Staff))),
+            "staff": sorted(
+                (s.id, s.name, s.active, s.session_version, s.password_hash)
+                for s in session.scalars(select(Staff))
+            ),
             "plugins": sorted(
                 (p.name, p.enabled, json.dumps(p.config))
                 for p in session.scalars(select(TenantPlugin))
@@ -138,6 +141,8 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
             "parent_id": bozhou_unit,
         },
         ("PATCH", "/api/v1/t/{slug}/org-units/{unit_id}"): {"name": "越权修改"},
+        ("PATCH", "/api/v1/t/{slug}/staff/{staff_id}"): {"active": False},
+        ("POST", "/api/v1/t/{slug}/staff/{staff_id}/end-sessions"): None,
         ("PUT", "/api/v1/t/{slug}/plugins/{name}"): {"enabled": True},
         ("POST", "/api/v1/t/{slug}/plugins/{name}/check"): None,
         ("POST", "/api/v1/t/{slug}/tenants"): {

@@ -67,6 +67,13 @@ class OrgUnitUpdate(msgspec.Struct, forbid_unknown_fields=True):
     office_hours: str | None = None
 
 
+class StaffUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    #: false disables the staff member: their sessions and tokens stop at once
+    active: bool | None = None
+    #: a new password (at least 8 characters); every session made with the old one ends
+    password: str | None = None
+
+
 class StaffOut(msgspec.Struct):
     id: uuid.UUID
     username: str

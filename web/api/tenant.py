@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import Conflict, NotFound
 from core.identity import Principal, Role, Staff, StaffRole
+from core.identity.sessions import end_sessions, set_active, set_password
 from core.plugins import get_plugin_manager
 from core.tenancy import (
     OrgUnit,
@@ -33,6 +34,7 @@ from web.api.schemas import (
     PluginOut,
     PluginUpdate,
     StaffOut,
+    StaffUpdate,
     TenantCreate,
     TenantOut,
     TenantStatusUpdate,
@@ -71,6 +73,13 @@ def _unit(db: Session, tenant: Tenant, unit_id: uuid.UUID) -> OrgUnit:
     if unit is None:
         raise NotFound("no such org unit")
     return unit
+
+
+def _staff(db: Session, tenant: Tenant, staff_id: uuid.UUID) -> Staff:
+    staff = db.get(Staff, (tenant.id, staff_id))
+    if staff is None:
+        raise NotFound("没有这名工作人员")
+    return staff
 
 
 def _plugins_out(db: Session, tenant: Tenant) -> list[PluginOut]:
@@ -181,10 +190,42 @@ class TenantApi(Controller):
         self, db: Session, tenant: Tenant, principal: Principal | None, staff_id: uuid.UUID
     ) -> StaffOut:
         require_staff(principal, Role.tenant_admin, Role.supervisor)
-        staff = db.get(Staff, (tenant.id, staff_id))
-        if staff is None:
-            raise NotFound("no such staff member")
+        return self._staff_out(db, _staff(db, tenant, staff_id))
+
+    @patch(
+        "/staff/{staff_id:uuid}",
+        summary="Disable or enable a staff member, or set a new password (tenant admin)",
+        sync_to_thread=True,
+    )
+    def update_staff(
+        self,
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        staff_id: uuid.UUID,
+        data: StaffUpdate,
+    ) -> StaffOut:
+        require_staff(principal, Role.tenant_admin)
+        staff = _staff(db, tenant, staff_id)
+        if data.password is not None:
+            set_password(staff, data.password)
+        if data.active is not None:
+            set_active(staff, data.active)
+        db.commit()
         return self._staff_out(db, staff)
+
+    @post(
+        "/staff/{staff_id:uuid}/end-sessions",
+        summary="End every session of a staff member, on every device (tenant admin)",
+        status_code=204,
+        sync_to_thread=True,
+    )
+    def end_staff_sessions(
+        self, db: Session, tenant: Tenant, principal: Principal | None, staff_id: uuid.UUID
+    ) -> None:
+        require_staff(principal, Role.tenant_admin)
+        end_sessions(_staff(db, tenant, staff_id))
+        db.commit()
 
     @staticmethod
     def _staff_out(db: Session, staff: Staff) -> StaffOut:

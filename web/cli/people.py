@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import click
 
@@ -86,6 +87,60 @@ def users_totp(slug: str, username: str) -> None:
         uri = enable_totp(staff)
         session.commit()
     click.echo(uri)
+
+
+def _change_staff(slug: str, username: str, change: Any) -> None:
+    from sqlalchemy import select
+
+    from core.identity import Staff
+    from core.tenancy import scope_for
+
+    with get_database().session(scope=None) as s:
+        tenant = _tenant(s, slug)
+    with get_database().session(scope=scope_for(tenant)) as session:
+        staff = session.scalar(select(Staff).where(Staff.username == username))
+        if staff is None:
+            _fail(f"{slug} 没有工作人员 {username}")
+        try:
+            change(staff)
+        except GovhallError as exc:
+            _fail(exc.detail)
+        session.commit()
+
+
+@users.command("password")
+@click.option("--tenant", "slug", required=True)
+@click.option("--username", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_password(slug: str, username: str, password: str) -> None:
+    """Set a staff member's password; every session made with the old one ends."""
+    from core.identity.sessions import set_password
+
+    _change_staff(slug, username, lambda staff: set_password(staff, password))
+    click.echo(f"已为 {username} 设置新密码，原有登录会话已全部结束")
+
+
+@users.command("disable")
+@click.option("--tenant", "slug", required=True)
+@click.option("--username", required=True)
+@click.option("--enable", is_flag=True, help="Enable again instead.")
+def users_disable(slug: str, username: str, enable: bool) -> None:
+    """Disable (or --enable) a staff member; a disabled one's sessions and tokens stop."""
+    from core.identity.sessions import set_active
+
+    _change_staff(slug, username, lambda staff: set_active(staff, enable))
+    click.echo(f"已{'启用' if enable else '停用'} {username}")
+
+
+@users.command("end-sessions")
+@click.option("--tenant", "slug", required=True)
+@click.option("--username", required=True)
+def users_end_sessions(slug: str, username: str) -> None:
+    """End every session of a staff member, on every device."""
+    from core.identity.sessions import end_sessions
+
+    _change_staff(slug, username, end_sessions)
+    click.echo(f"已结束 {username} 的全部登录会话")
 
 
 @main.group()

@@ -218,10 +218,10 @@ class PortalController(Controller):
         sign_in_session(request, tenant, account_principal(account))
         return Redirect(_safe_next(tenant, data.get("next"), f"/t/{tenant.slug}/"))
 
-    @post("/logout", name="portal_logout")
-    async def logout(self, request: Request[Any, Any, Any], slug: str) -> Redirect:
-        sign_out_session(request)
-        return Redirect(f"/t/{slug}/")
+    @post("/logout", name="portal_logout", sync_to_thread=True)
+    def logout(self, request: Request[Any, Any, Any], tenant: Tenant, db: Session) -> Redirect:
+        sign_out_session(request, db, tenant)
+        return Redirect(f"/t/{tenant.slug}/")
 
     # -- staff ----------------------------------------------------------------------------
 

@@ -8,10 +8,14 @@ import pluggy
 hookimpl = pluggy.HookimplMarker("govhall")
 
 from core.plugins.meta import PluginMeta  # noqa: E402
+from core.plugins.secrets import SECRET_MASK, Secret, SecretMap  # noqa: E402
 
 __all__ = [
+    "SECRET_MASK",
     "PluginManager",
     "PluginMeta",
+    "Secret",
+    "SecretMap",
     "TenantHooks",
     "await_me_maybe",
     "get_plugin_manager",

@@ -1,7 +1,8 @@
 """A plugin's config form, drawn from its JSON schema: one field per property — text, number,
 a checkbox, a choice, or JSON for maps and lists — and the submitted form read back into a
-config. Secrets (names containing secret, password or token) are never sent back to the
-browser: left blank, they keep the saved value."""
+config. Secrets (declared write-only, see :mod:`core.plugins.secrets`) are never sent back to
+the browser: a secret field is shown empty and, left blank, keeps the saved value; inside a
+JSON field a saved secret shows as the mask, which also keeps it."""
 
 from __future__ import annotations
 
@@ -10,14 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidInput
+from core.plugins.secrets import is_secret, keep_secrets, redact
 
-__all__ = ["Field", "fields_of", "is_secret", "read_form"]
-
-SECRET_WORDS = ("secret", "password", "token")
-
-
-def is_secret(name: str) -> bool:
-    return any(word in name.lower() for word in SECRET_WORDS)
+__all__ = ["Field", "fields_of", "read_form"]
 
 
 @dataclass
@@ -34,7 +30,7 @@ def _kind(prop: dict[str, Any], name: str) -> str:
         return "choice"
     kind = prop.get("type")
     if kind == "string":
-        return "secret" if is_secret(name) else "text"
+        return "secret" if is_secret(prop, name) else "text"
     if kind in ("integer", "number", "boolean"):
         return str(kind)
     return "json"
@@ -42,9 +38,10 @@ def _kind(prop: dict[str, Any], name: str) -> str:
 
 def fields_of(schema: dict[str, Any], config: dict[str, Any]) -> list[Field]:
     out = []
+    shown_config = redact(schema, config)
     for name, prop in (schema.get("properties") or {}).items():
         kind = _kind(prop, name)
-        value = config.get(name, prop.get("default", ""))
+        value = shown_config.get(name, prop.get("default", ""))
         if kind == "json":
             shown = json.dumps(value if value != "" else {}, ensure_ascii=False, indent=1)
         elif kind == "secret":
@@ -91,4 +88,4 @@ def read_form(
                 raise InvalidInput(f"{name} 应为 JSON", field=name) from None
         else:
             config[name] = raw
-    return config
+    return keep_secrets(schema, config, saved)

@@ -20,6 +20,7 @@ from core.errors import InvalidInput, NotFound
 from core.plugins import hookspecs
 from core.plugins.meta import PluginMeta
 from core.plugins.models import PluginError, TenantPlugin
+from core.plugins.secrets import SECRET_MASK, secret_values
 from core.tenancy import Tenant, scope_for
 
 __all__ = ["PluginManager", "TenantHooks", "await_me_maybe", "get_plugin_manager"]
@@ -193,9 +194,10 @@ class PluginManager:
         if state.meta.check is None:
             return []
         try:
-            return list(state.meta.check(state.config))
+            problems = [str(p) for p in state.meta.check(state.config)]
         except Exception as exc:  # noqa: BLE001 - a check that crashes is itself a problem
-            return [f"self-check failed: {exc}"]
+            problems = [f"自检出错：{exc}"]
+        return [scrub(p, state.meta, state.raw_config) for p in problems]
 
     def for_tenant(self, session: Session, tenant: Tenant) -> TenantHooks:
         return TenantHooks(self, tenant, self.states(session, tenant))
@@ -243,8 +245,11 @@ class TenantHooks:
         return results
 
     def _record(self, plugin: str, hook: str, exc: Exception) -> None:
-        log.warning("plugin %s failed in %s for %s: %s", plugin, hook, self.tenant.slug, exc)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        state = self.states.get(plugin)
+        if state is not None:  # a vendor library may quote its credentials back at us
+            detail = scrub(detail, state.meta, state.raw_config)
+        log.warning("plugin %s failed in %s for %s: %s", plugin, hook, self.tenant.slug, detail)
         try:
             with get_database().session(scope_for(self.tenant)) as session:
                 session.add(
@@ -259,6 +264,14 @@ class TenantHooks:
                 session.commit()
         except Exception:  # noqa: BLE001 - recording must never break the caller
             log.exception("could not record the plugin error")
+
+
+def scrub(text: str, meta: PluginMeta, raw_config: dict[str, Any]) -> str:
+    """``text`` with every secret of the config replaced by the mask."""
+    for value in secret_values(meta.config_schema(), raw_config):
+        if len(value) >= 4:  # a one-character "secret" would mask half the message
+            text = text.replace(value, SECRET_MASK)
+    return text
 
 
 _manager: PluginManager | None = None

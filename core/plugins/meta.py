@@ -12,6 +12,7 @@ from packaging.version import Version
 
 import core
 from core.errors import InvalidInput
+from core.plugins.secrets import full_schema, redact
 
 __all__ = ["PluginMeta"]
 
@@ -45,10 +46,12 @@ class PluginMeta:
         return Version(core_version) in SpecifierSet(self.core_compat)
 
     def config_schema(self) -> dict[str, Any]:
-        if self.config is None:
-            return {"type": "object", "properties": {}}
-        _, components = msgspec.json.schema_components([self.config])
-        return components[self.config.__name__]
+        """The config's JSON schema (with ``$defs``); secrets are marked ``writeOnly``."""
+        return full_schema(self.config)
+
+    def redact(self, config: dict[str, Any]) -> dict[str, Any]:
+        """``config`` with every secret set replaced by the mask: what may be shown."""
+        return redact(self.config_schema(), config)
 
     def parse_config(self, raw: dict[str, Any] | None) -> Any:
         """Validate ``raw`` against the declared schema; errors name the field."""
@@ -59,7 +62,7 @@ class PluginMeta:
         try:
             return msgspec.convert(raw or {}, self.config, strict=False)
         except msgspec.ValidationError as exc:
-            raise InvalidInput(f"{self.name}: {exc}", field="config") from exc
+            raise InvalidInput(f"{self.name} 的配置不正确：{exc}", field="config") from exc
 
     def dump_config(self, config: Any) -> dict[str, Any]:
         return msgspec.to_builtins(config) if config is not None else {}

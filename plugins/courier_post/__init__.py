@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import msgspec
 
-from core.plugins import PluginMeta, hookimpl
+from core.plugins import PluginMeta, Secret, hookimpl
 
 CARRIER = "post"
 OP_STATUS = {
@@ -43,7 +43,7 @@ OP_STATUS = {
 class Config(msgspec.Struct, kw_only=True):
     endpoint: str = ""
     partner_id: str = ""
-    secret: str = ""
+    secret: Secret = ""
     carrier_name: str = "邮政快递"
     #: the window that hands parcels over (寄件人)
     sender_phone: str = ""

@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from core.plugins import PluginMeta, hookimpl
+from core.plugins import PluginMeta, Secret, hookimpl
 
 
 class Department(msgspec.Struct, kw_only=True):
     #: the org-unit code of the department
     code: str
     url: str
-    secret: str
+    secret: Secret
     #: the OAuth client its system posts decisions with
     client_id: str = ""
     #: only these actions (e.g. ["accept", "approve"]); empty: every event of its cases

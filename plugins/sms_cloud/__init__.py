@@ -34,7 +34,7 @@ import httpx
 import msgspec
 
 from core.notify import DEFAULT_TEMPLATES, SendResult, SmsInbound, SmsMessage, SmsReceipt
-from core.plugins import PluginMeta, hookimpl
+from core.plugins import PluginMeta, Secret, hookimpl
 
 #: a callback older (or newer) than this is a replay
 MAX_SKEW = 300
@@ -43,7 +43,7 @@ MAX_SKEW = 300
 class Config(msgspec.Struct, kw_only=True):
     endpoint: str = ""
     access_key_id: str = ""
-    access_key_secret: str = ""
+    access_key_secret: Secret = ""
     #: the approved signature name (签名); empty: the tenant's SMS signature without 【】
     sign_name: str = ""
     #: our template name → the vendor's approved template code, e.g. {"case_received": "SMS_1"}

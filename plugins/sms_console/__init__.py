@@ -14,7 +14,7 @@ import msgspec
 
 from core.config import get_settings
 from core.notify import SendResult, SmsInbound, SmsMessage, SmsReceipt
-from core.plugins import PluginMeta, hookimpl
+from core.plugins import PluginMeta, Secret, hookimpl
 
 log = logging.getLogger("govhall.sms_console")
 _lock = threading.Lock()
@@ -26,7 +26,7 @@ class Config(msgspec.Struct, kw_only=True):
     priority: int = 0
     #: a shared secret the webhooks (inbound replies, receipts) must send as
     #: ``X-Console-Token``; empty: the webhooks are refused
-    webhook_token: str = ""
+    webhook_token: Secret = ""
 
 
 def _path(config: Config | None) -> Path:

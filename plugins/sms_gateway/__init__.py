@@ -16,7 +16,7 @@ import httpx
 import msgspec
 
 from core.notify import SendResult, SmsMessage
-from core.plugins import PluginMeta, hookimpl
+from core.plugins import PluginMeta, SecretMap, hookimpl
 from plugins.sms_cloud import client_for
 
 
@@ -29,8 +29,9 @@ class Config(msgspec.Struct, kw_only=True):
     fields: dict[str, str] = msgspec.field(
         default_factory=lambda: {"phone": "mobile", "text": "content", "id": "msgid"}
     )
-    #: sent with every message, e.g. {"account": "hc001", "password": "..."}
-    static: dict[str, str] = {}
+    #: sent with every message, e.g. {"account": "hc001", "password": "..."}: every value is
+    #: treated as a secret (write-only), as gateways put their credentials here
+    static: SecretMap = {}
     success_field: str = "code"
     success_value: str = "0"
     #: for gateways that answer plain text: success when the answer contains this

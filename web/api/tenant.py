@@ -12,6 +12,7 @@ from core.errors import Conflict, NotFound
 from core.identity import Principal, Role, Staff, StaffRole
 from core.identity.sessions import end_sessions, set_active, set_password
 from core.plugins import get_plugin_manager
+from core.plugins.secrets import keep_secrets
 from core.tenancy import (
     OrgUnit,
     OrgUnitKind,
@@ -93,7 +94,7 @@ def _plugins_out(db: Session, tenant: Tenant) -> list[PluginOut]:
             core_compat=state.meta.core_compat,
             compatible=state.meta.compatible(),
             enabled=state.enabled,
-            config=state.raw_config,
+            config=state.meta.redact(state.raw_config),
             config_schema=state.meta.config_schema(),
             recent_errors=[
                 f"{e.created_at:%Y-%m-%d %H:%M} {e.hook}: {e.message}"
@@ -269,7 +270,11 @@ class TenantApi(Controller):
     ) -> PluginOut:
         require_staff(principal, Role.tenant_admin)
         manager = get_plugin_manager()
-        manager.set_enabled(db, tenant, name, data.enabled, data.config)
+        config = data.config
+        if config is not None:  # a secret sent back as the mask keeps its saved value
+            state = manager.states(db, tenant)[manager.meta(name).name]
+            config = keep_secrets(state.meta.config_schema(), config, state.raw_config)
+        manager.set_enabled(db, tenant, name, data.enabled, config)
         db.commit()
         return next(p for p in _plugins_out(db, tenant) if p.name == name)
 

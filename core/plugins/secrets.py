@@ -1,0 +1,137 @@
+"""Write-only configuration values: vendor passwords, API keys, signing secrets.
+
+A plugin declares a secret in its config struct with :data:`Secret` (a string) or
+:data:`SecretMap` (a mapping whose values are all secret), which put ``"writeOnly": true`` in
+the field's JSON schema. Everything that shows a config — the API, the admin page, the
+command line, plugin error records — passes it through :func:`redact` first, so a saved secret
+is never sent back, only :data:`SECRET_MASK` in its place; a config that comes back with the
+mask where a secret was keeps the saved value (:func:`keep_secrets`). As a safety net for
+plugins written before the declaration existed, a string field whose name contains
+``secret``, ``password`` or ``token`` is treated as secret too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import msgspec
+
+__all__ = [
+    "SECRET_MASK",
+    "Secret",
+    "SecretMap",
+    "full_schema",
+    "is_secret",
+    "keep_secrets",
+    "redact",
+    "secret_values",
+]
+
+#: What a saved secret looks like on the way out; sent back unchanged, it keeps the value.
+SECRET_MASK = "********"  # noqa: S105 - the placeholder shown instead of a secret
+
+Secret = Annotated[str, msgspec.Meta(extra_json_schema={"writeOnly": True, "format": "password"})]
+SecretMap = Annotated[dict[str, str], msgspec.Meta(extra_json_schema={"writeOnly": True})]
+
+_SECRET_WORDS = ("secret", "password", "token")
+
+
+def full_schema(config_type: type[msgspec.Struct] | None) -> dict[str, Any]:
+    """The config's JSON schema with the definitions its ``$ref``s point to."""
+    if config_type is None:
+        return {"type": "object", "properties": {}}
+    _, components = msgspec.json.schema_components([config_type])
+    return {**components[config_type.__name__], "$defs": components}
+
+
+def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return defs.get(ref.removeprefix("#/$defs/"), {})
+    return node
+
+
+def is_secret(node: dict[str, Any], name: str | None) -> bool:
+    if node.get("writeOnly"):
+        return True
+    named = name is not None and any(word in name.lower() for word in _SECRET_WORDS)
+    return named and node.get("type") == "string"
+
+
+def _map(
+    node: dict[str, Any],
+    value: Any,
+    defs: dict[str, Any],
+    leaf: Callable[[Any, tuple[Any, ...]], Any],
+    path: tuple[Any, ...] = (),
+    name: str | None = None,
+) -> Any:
+    """``value`` with every secret leaf replaced by ``leaf(value, path)``."""
+    node = _resolve(node, defs)
+    if is_secret(node, name):
+        if isinstance(value, dict):
+            return {k: leaf(v, (*path, k)) for k, v in value.items()}
+        return leaf(value, path)
+    for option in node.get("anyOf") or []:
+        option = _resolve(option, defs)
+        if option.get("type") != "null" and value is not None:
+            return _map(option, value, defs, leaf, path, name)
+    if isinstance(value, dict):
+        props = node.get("properties") or {}
+        extra = node.get("additionalProperties")
+        out = {}
+        for key, item in value.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else {})
+            out[key] = _map(sub, item, defs, leaf, (*path, key), key)
+        return out
+    if isinstance(value, list):
+        items = node.get("items") if isinstance(node.get("items"), dict) else {}
+        return [_map(items, v, defs, leaf, (*path, i)) for i, v in enumerate(value)]
+    return value
+
+
+def redact(schema: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` as it may be shown: each secret that is set becomes :data:`SECRET_MASK`."""
+    defs = schema.get("$defs") or {}
+    return _map(schema, config, defs, lambda v, _: SECRET_MASK if v else v)
+
+
+def _at(value: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def keep_secrets(
+    schema: dict[str, Any], incoming: dict[str, Any], saved: dict[str, Any]
+) -> dict[str, Any]:
+    """``incoming`` with each secret that is :data:`SECRET_MASK` (or left out of a top-level
+    field) replaced by the saved value at the same place."""
+    defs = schema.get("$defs") or {}
+    merged = _map(
+        schema,
+        incoming,
+        defs,
+        lambda v, path: (_at(saved, path) or "") if v == SECRET_MASK else v,
+    )
+    for name, prop in (schema.get("properties") or {}).items():
+        if name not in merged and name in saved and is_secret(_resolve(prop, defs), name):
+            merged[name] = saved[name]
+    return merged
+
+
+def secret_values(schema: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    """Every secret string set in ``config`` (to scrub them out of error texts)."""
+    found: list[str] = []
+
+    def collect(value: Any, _: tuple[Any, ...]) -> Any:
+        if isinstance(value, str) and value and value != SECRET_MASK:
+            found.append(value)
+        return value
+
+    _map(schema, config, schema.get("$defs") or {}, collect)
+    return found

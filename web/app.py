@@ -15,12 +15,14 @@ from litestar.di import Provide
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 import core
 import workers.actors  # noqa: F401 - registers the actors and the outbox dispatcher
 from core.config import Settings, get_settings
 from core.db import Database, get_database
+from core.identity.scopes import SCOPE_LABELS
 from core.plugins import get_plugin_manager
 from web import oidc
 from web.api.bundles import BundlesApi
@@ -29,6 +31,7 @@ from web.api.catalog import CatalogApi
 from web.api.dashboards import DashboardApi
 from web.api.departments import DepartmentsApi
 from web.api.payments import PaymentsApi
+from web.api.scoped import SCHEME
 from web.api.sms import SmsWebhooks
 from web.api.supervision import SupervisionApi
 from web.api.tenant import TenantApi
@@ -106,6 +109,24 @@ def _security_headers(https: bool) -> Any:
     return add_headers
 
 
+def _oauth_scheme(settings: Settings) -> SecurityScheme:
+    """Bearer tokens from `govhall tokens issue` or the OAuth 2.0 provider, with the scopes."""
+    base = settings.base_url.rstrip("/")
+    scopes = {**SCOPE_LABELS}
+    return SecurityScheme(
+        type="oauth2",
+        description="Authorization: Bearer <token>; the token's scopes limit what it reaches.",
+        flows=OAuthFlows(
+            authorization_code=OAuthFlow(
+                authorization_url=f"{base}/oauth/authorize",
+                token_url=f"{base}/oauth/token",
+                scopes=scopes,
+            ),
+            client_credentials=OAuthFlow(token_url=f"{base}/oauth/token", scopes=scopes),
+        ),
+    )
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Any:
     """The ASGI application: Litestar behind tenant routing by host name."""
     settings = settings or get_settings()
@@ -178,9 +199,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             title="govhall API",
             version=core.__version__,
             description="The JSON API of govhall; every error is "
-            '`{"error": CODE, "detail": TEXT}`.',
+            '`{"error": CODE, "detail": TEXT}`. Each operation lists the token scope it needs '
+            "under `security`; a token without it gets 403 `insufficient_scope`.",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
+            components=Components(security_schemes={SCHEME: _oauth_scheme(settings)}),
         ),
         state=State({"database": database, "settings": settings, "hosts": hosts}),
         request_max_body_size=settings.max_upload_bytes,

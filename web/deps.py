@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from core.db import Database
 from core.identity import Principal
 from core.tenancy import Tenant, TenantStatus, TenantSuspended, get_tenant_by_slug, scope_for
+from web.api.scoped import check_scope
 from web.auth import api_principal, page_principal
 
 __all__ = ["provide_db", "provide_principal", "provide_tenant"]
@@ -61,6 +62,7 @@ def provide_db(tenant: Tenant, state: State) -> Generator[Any, None, None]:
 def provide_principal(request: Request[Any, Any, Any], db: Any, tenant: Tenant) -> Principal | None:
     if request.url.path.startswith("/api/"):
         principal = api_principal(request, db, tenant)
+        check_scope(request, principal)
     else:
         principal = page_principal(request, db, tenant)
     request.scope.setdefault("state", {})["principal"] = principal

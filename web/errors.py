@@ -11,6 +11,7 @@ from litestar.response import Redirect
 from sqlalchemy.exc import DataError
 
 from core.errors import GovhallError, NotAuthenticated
+from core.identity.errors import InsufficientScope
 from core.storage import StorageError
 from web.templating import page
 
@@ -82,6 +83,10 @@ def govhall_error(request: Request[Any, Any, Any], exc: GovhallError) -> Respons
         headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
     if isinstance(exc, NotAuthenticated) and _wants_json(request):
         headers["WWW-Authenticate"] = 'Bearer realm="govhall"'
+    if isinstance(exc, InsufficientScope):
+        headers["WWW-Authenticate"] = (
+            f'Bearer realm="govhall", error="insufficient_scope", scope="{" ".join(exc.needed)}"'
+        )
     if isinstance(exc, StorageError):
         log.error("storage failure: %s", exc.detail)
     return _respond(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2 import OAuth2Error
 from litestar import Controller, Request, Response, get, post
@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from core.db import PLATFORM, Database
 from core.identity import oidc
+from core.identity.scopes import SCOPE_LABELS
 from core.tenancy import scope_for
 from web.auth import page_principal
 from web.params import Form
@@ -41,6 +42,13 @@ def _to_response(status: int, body: Any, headers: list[tuple[str, str]] | None) 
         hdrs.pop("Content-Type", None)
         return Response(json.loads(body), status_code=status, headers=hdrs)
     return Response(body or "", status_code=status, headers=hdrs)
+
+
+def _with_query(uri: str, **values: str | None) -> str:
+    parts = urlsplit(uri)
+    extra = urlencode({k: v for k, v in values.items() if v})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 def _oauth_request(
@@ -72,6 +80,10 @@ def _authorize(
         try:
             grant = server.get_consent_grant(oauth_request)
         except OAuth2Error as exc:
+            if exc.redirect_uri:  # the client is known and its address checked: tell it
+                return Redirect(
+                    _with_query(exc.redirect_uri, error=exc.error, state=params.get("state"))
+                )
             return page(
                 request,
                 "errors/error.html",
@@ -89,6 +101,11 @@ def _authorize(
             if principal and principal.id
             else None
         )
+    if params.get("prompt") == "none":
+        # The client asked us not to show anything: no session, or a consent we would have
+        # to ask for, goes straight back as an error (OpenID Connect Core §3.1.2.6).
+        error = "login_required" if user is None else "consent_required"
+        return Redirect(_with_query(grant.redirect_uri, error=error, state=params.get("state")))
     if user is None:
         next_url = "/oauth/authorize?" + urlencode(params)
         login = "staff/login" if params.get("prompt") == "staff" else "login"
@@ -100,7 +117,7 @@ def _authorize(
             tenant=tenant,
             client=client.row,
             params=params,
-            scopes=(grant.request.scope or "").split(),
+            scopes=[(s, SCOPE_LABELS.get(s, s)) for s in (grant.request.scope or "").split()],
         )
     with database.session(scope=PLATFORM) as session:
         server = oidc.build_server(session)
@@ -150,8 +167,7 @@ class OidcController(Controller):
         with database.session(scope=PLATFORM) as session:
             server = oidc.build_server(session)
             status, body, headers = server.create_token_response(_oauth_request(request, data))
-            if status == 200:
-                session.commit()
+            session.commit()  # also a refusal: a replayed code has just revoked its tokens
         response = _to_response(status, body, headers)
         response.headers["Cache-Control"] = "no-store"
         return response

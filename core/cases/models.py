@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, EncryptedString, TenantOwned, new_id, utcnow
+from core.db import Base, EncryptedJSON, EncryptedString, EncryptedText, TenantOwned, new_id, utcnow
 
 
 class CaseState(enum.StrEnum):
@@ -121,7 +121,9 @@ class Case(TenantOwned, Base):
     #: the org unit of the agent's village station (the case travels up from there)
     origin_unit_id: Mapped[uuid.UUID | None] = mapped_column()
     consent: Mapped[dict | None] = mapped_column(JSON)
-    form: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: what the applicant typed into the application form: encrypted, as people write phone
+    #: and ID numbers into any field
+    form: Mapped[dict] = mapped_column(EncryptedJSON, default=dict)
     delivery_method: Mapped[str] = mapped_column(String(20), default="pickup")
     delivery_address: Mapped[str | None] = mapped_column(EncryptedString(1024))
     tracking: Mapped[dict | None] = mapped_column(JSON)
@@ -152,7 +154,7 @@ class Case(TenantOwned, Base):
     fee_total: Mapped[str] = mapped_column(String(20), default="0")
     # -- rating --
     rating: Mapped[int | None] = mapped_column(Integer)
-    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rating_comment: Mapped[str | None] = mapped_column(EncryptedText)
     #: web | sms | counter
     rating_channel: Mapped[str | None] = mapped_column(String(10))
     rated_at: Mapped[datetime | None] = mapped_column()
@@ -229,7 +231,7 @@ class CaseEvent(TenantOwned, Base):
     from_state: Mapped[str] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     step: Mapped[str] = mapped_column(String(40), default="")
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(EncryptedText, default="")  # may be a citizen's words
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

@@ -4,7 +4,7 @@ from core.db._base import Base, ProvinceOwned, TenantOwned, new_id, utcnow
 from core.db._memo import MEMO_SECONDS, Snapshot, forget_remembered, remembered, snapshot, watch
 from core.db._scope import PLATFORM, Scope, TenantScopeError, scope_of
 from core.db._session import Database, get_database, platform_scope, reset_database, tx_cache
-from core.db._types import EncryptedJSON, EncryptedString, blind_index
+from core.db._types import EncryptedJSON, EncryptedString, EncryptedText, blind_index
 
 __all__ = [
     "MEMO_SECONDS",
@@ -13,6 +13,7 @@ __all__ = [
     "Database",
     "EncryptedJSON",
     "EncryptedString",
+    "EncryptedText",
     "ProvinceOwned",
     "Scope",
     "Snapshot",

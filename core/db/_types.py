@@ -6,9 +6,11 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -16,9 +18,21 @@ from sqlalchemy import String, Text, TypeDecorator
 
 from core.config import get_settings
 
-__all__ = ["EncryptedString", "blind_index", "decrypt_bytes", "encrypt_bytes", "file_keys"]
+__all__ = [
+    "EncryptedJSON",
+    "EncryptedString",
+    "EncryptedText",
+    "blind_index",
+    "decrypt_bytes",
+    "encrypt_bytes",
+    "file_keys",
+]
 
 _PREFIX = "enc1:"
+
+#: what a stored free text that cannot be decrypted reads as
+UNREADABLE_TEXT = "【此内容无法解密，可能被改动过】"
+log = logging.getLogger("govhall.db")
 
 
 def _derive(master: bytes, purpose: bytes) -> bytes:
@@ -105,6 +119,34 @@ class EncryptedJSON(TypeDecorator[dict]):
         if not value.startswith(_PREFIX):
             raise ValueError("unencrypted value in an encrypted column")
         return json.loads(decrypt_bytes(base64.b64decode(value[len(_PREFIX) :])))
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Free text a person typed (a complaint, a rating comment, an SMS reply, a reason),
+    stored AES-GCM encrypted: people put phone and ID numbers anywhere. The empty string
+    stays empty (most reasons are), so it costs nothing where nothing was said."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if not value:
+            return value
+        return _PREFIX + base64.b64encode(encrypt_bytes(value.encode())).decode()
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if not value:
+            return value
+        try:
+            if not value.startswith(_PREFIX):
+                raise ValueError("unencrypted value in an encrypted column")
+            return decrypt_bytes(base64.b64decode(value[len(_PREFIX) :])).decode()
+        except (ValueError, InvalidTag) as exc:
+            # Written around the application (or with a key no longer configured): say so in
+            # place rather than take down every page that shows the case; the trail's hash
+            # check then names the event as changed.
+            log.error("free text that does not decrypt: %s", exc)
+            return UNREADABLE_TEXT
 
 
 @lru_cache(maxsize=8)

@@ -1,6 +1,6 @@
 """Errors of the identity capability. Messages never tell which half of a credential was wrong."""
 
-from core.errors import NotAuthenticated, Throttled
+from core.errors import Forbidden, NotAuthenticated, Throttled
 
 
 class BadCredentials(NotAuthenticated):
@@ -16,3 +16,13 @@ class LockedOut(Throttled):
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, (retry_after + 59) // 60)
         super().__init__(f"尝试次数过多，请 {minutes} 分钟后再试", retry_after=retry_after)
+
+
+class InsufficientScope(Forbidden):
+    """A token whose scopes do not include what the route needs (RFC 6750 §3.1)."""
+
+    code = "insufficient_scope"
+
+    def __init__(self, needed: str | tuple[str, ...]) -> None:
+        self.needed = (needed,) if isinstance(needed, str) else needed
+        super().__init__(f"此令牌未获授权范围 {' 或 '.join(self.needed)}，请在授权时申请该范围")

@@ -138,6 +138,8 @@ class ApiToken(ProvinceOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the authorization code it was exchanged for (a replayed code revokes its tokens)
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
 
 class OneTimeCode(ProvinceOwned, Base):

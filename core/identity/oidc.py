@@ -20,6 +20,7 @@ from typing import Any
 
 from authlib.oauth2 import AuthorizationServer, OAuth2Request
 from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
@@ -27,7 +28,7 @@ from authlib.oidc.core.grants import OpenIDCode
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
@@ -36,6 +37,7 @@ from core.errors import InvalidInput
 from core.identity.models import Account, ApiToken, OAuthClient, OAuthCode, Staff
 from core.identity.passwords import hash_secret, verify_password
 from core.identity.principal import Principal
+from core.identity.scopes import API_SCOPES, OIDC_SCOPES, unknown_scopes
 from core.identity.tokens import token_hash
 from core.tenancy import Tenant, get_tenant
 
@@ -49,7 +51,7 @@ __all__ = [
 ]
 
 ACCESS_TOKEN_TTL = 3600
-SCOPES = ["openid", "profile", "phone"]
+SCOPES = [*OIDC_SCOPES, *API_SCOPES]
 
 
 # -- keys ----------------------------------------------------------------------------------------
@@ -185,6 +187,14 @@ class ClientModel(ClientMixin):
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.row.grant_types
 
+    @property
+    def is_public(self) -> bool:
+        return self.row.client_secret_hash is None
+
+    def api_scope(self) -> str:
+        """The API scopes the client is registered for (a client-credentials default)."""
+        return " ".join(s for s in self.row.scope.split() if s in API_SCOPES)
+
 
 class UserModel:
     """A signed-in subject (staff member or account) as the grants see it."""
@@ -256,6 +266,29 @@ def load_user(
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
+    @staticmethod
+    def validate_authorization_redirect_uri(request: OAuth2Request, client: ClientModel) -> str:
+        # Authlib quotes the refused address in its error text, and refuses its own error when
+        # the address holds '"' or '\\' (a 500): check first, and say it without quoting.
+        uri = request.payload.redirect_uri
+        if uri and not client.check_redirect_uri(uri):
+            raise InvalidRequestError("redirect_uri is not registered for this client")
+        redirect: str = grants.AuthorizationCodeGrant.validate_authorization_redirect_uri(
+            request, client
+        )
+        return redirect
+
+    def validate_authorization_request(self) -> str:
+        redirect_uri: str = super().validate_authorization_request()
+        client: ClientModel = self.request.client  # type: ignore[assignment]
+        # A public client could never redeem a code without PKCE: refuse it here, where the
+        # person has not yet been asked anything (RFC 7636 §4.4.1, OAuth 2.1).
+        if client.is_public and not self.request.payload.data.get("code_challenge"):
+            raise InvalidRequestError(
+                "public clients must use PKCE (code_challenge)", redirect_uri=redirect_uri
+            )
+        return redirect_uri
+
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         session: Session = self.server.session  # type: ignore[attr-defined]
         client: ClientModel = request.client  # type: ignore[assignment]
@@ -289,7 +322,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 OAuthCode.tenant_id == client.tenant.id,
             )
         )
-        if row is None or row.used or row.expires_at <= utcnow():
+        if row is not None and row.used:
+            # A code redeemed twice was stolen or replayed: revoke what it was exchanged for
+            # (RFC 6749 §4.1.2). The token endpoint commits this even though it answers 400.
+            session.execute(
+                update(ApiToken).where(ApiToken.grant_id == row.id).values(revoked=True)
+            )
+            return None
+        if row is None or row.expires_at <= utcnow():
             return None
         return CodeModel(row)
 
@@ -366,6 +406,8 @@ class GovhallAuthorizationServer(AuthorizationServer):
         expires_in: int | None = None,
         include_refresh_token: bool = True,
     ) -> dict[str, Any]:
+        if grant_type == "client_credentials" and not scope:
+            scope = client.api_scope()  # a machine asks for nothing: what it is registered for
         return {
             "token_type": "Bearer",
             "access_token": "gh_" + secrets.token_urlsafe(32),
@@ -387,6 +429,7 @@ class GovhallAuthorizationServer(AuthorizationServer):
         user: UserModel | None = request.user  # type: ignore[assignment]
         kind = user.principal.kind if user else "client"
         staff_bound = kind in ("staff", "client")
+        code = getattr(request, "authorization_code", None)
         self.session.add(
             ApiToken(
                 province_id=client.tenant.province_id,
@@ -398,6 +441,7 @@ class GovhallAuthorizationServer(AuthorizationServer):
                 client_id=client.get_client_id(),
                 scope=token.get("scope") or "",
                 expires_at=utcnow() + timedelta(seconds=ACCESS_TOKEN_TTL),
+                grant_id=code.row.id if isinstance(code, CodeModel) else None,
             )
         )
         self.session.flush()
@@ -444,10 +488,20 @@ def register_client(
     redirect_uris: list[str],
     grant_types: list[str] | None = None,
     public: bool = False,
-    scope: str = "openid profile phone",
+    scope: str | None = None,
 ) -> tuple[OAuthClient, str | None]:
-    """Register a client for ``tenant``; returns it and its secret (shown once)."""
+    """Register a client for ``tenant``; returns it and its secret (shown once).
+
+    ``scope`` is what the client may ask for (a person still consents to each API scope):
+    by default ``openid profile phone`` — signing people in, no API — or ``department`` for
+    a machine client using client credentials (a department's system posting decisions)."""
     grant_types = grant_types or ["authorization_code"]
+    if scope is None:
+        machine = grant_types == ["client_credentials"]
+        scope = "department" if machine else "openid profile phone"
+    unknown = unknown_scopes(scope)
+    if unknown:
+        raise InvalidInput(f"未知的授权范围：{'、'.join(unknown)}", field="scope")
     for uri in redirect_uris:
         if not uri.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise InvalidInput(

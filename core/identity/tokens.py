@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import new_id, utcnow
+from core.errors import InvalidInput
 from core.identity.models import Account, ApiToken, Staff
 from core.identity.principal import Principal
+from core.identity.scopes import API_SCOPES, parse_scope, unknown_scopes
 from core.identity.service import account_principal, staff_principal
 from core.tenancy import Tenant
 
@@ -31,10 +34,14 @@ def issue_token(
     *,
     ttl: timedelta = timedelta(days=30),
     client_id: str | None = None,
-    scope: str = "api",
+    scope: str = " ".join(API_SCOPES),
 ) -> str:
     """A new token for ``principal`` (the caller commits). Staff tokens are bound to
-    ``tenant``; citizens' work throughout the province."""
+    ``tenant``; citizens' work throughout the province. ``scope`` limits what it reaches
+    (see :mod:`core.identity.scopes`); by default every API scope, within the roles."""
+    unknown = unknown_scopes(scope)
+    if unknown:
+        raise InvalidInput(f"未知的授权范围：{'、'.join(unknown)}", field="scope")
     token = PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
@@ -65,11 +72,12 @@ def authenticate_token(session: Session, tenant: Tenant, token: str) -> Principa
         return None
     if row.tenant_id is not None and row.tenant_id != tenant.id:
         return None
+    scopes = parse_scope(row.scope)
     if row.subject_kind == "staff":
         staff = session.get(Staff, (tenant.id, row.subject_id))
         if staff is None or not staff.active:
             return None
-        return staff_principal(session, tenant, staff)
+        return replace(staff_principal(session, tenant, staff), scopes=scopes)
     if row.subject_kind == "client":
         return Principal(
             kind="client",
@@ -78,11 +86,12 @@ def authenticate_token(session: Session, tenant: Tenant, token: str) -> Principa
             tenant_id=tenant.id,
             province_id=tenant.province_id,
             client_id=row.client_id,
+            scopes=scopes,
         )
     account = session.get(Account, (tenant.province_id, row.subject_id))
     if account is None or not account.active:
         return None
-    return account_principal(account)
+    return replace(account_principal(account), scopes=scopes)
 
 
 def revoke_token(session: Session, tenant: Tenant, token: str) -> bool:

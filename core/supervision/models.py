@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, EncryptedString, TenantOwned, new_id, utcnow
+from core.db import Base, EncryptedString, EncryptedText, TenantOwned, new_id, utcnow
 
 __all__ = [
     "Card",
@@ -69,7 +69,7 @@ class InboundSms(TenantOwned, Base):
     vendor: Mapped[str] = mapped_column(String(40))
     vendor_ref: Mapped[str] = mapped_column(String(80))
     phone: Mapped[str] = mapped_column(EncryptedString(255))
-    text: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(EncryptedText)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     case_id: Mapped[uuid.UUID | None] = mapped_column()
     #: rated | ignored
@@ -91,7 +91,7 @@ class FollowUp(TenantOwned, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     case_id: Mapped[uuid.UUID] = mapped_column()
     kind: Mapped[str] = mapped_column(String(12))  # low_rating | complaint
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(EncryptedText, default="")
     score: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -62,3 +62,61 @@ def test_plugin_configs_are_encrypted_by_the_upgrade_and_back_by_the_downgrade(
     with database.session(scope=PLATFORM) as s:
         assert s.scalars(select(TenantPlugin)).one().config == secret
     database.dispose()
+
+
+def test_free_text_is_encrypted_by_the_upgrade_and_back_by_the_downgrade(
+    backend: str, request
+) -> None:  # type: ignore[no-untyped-def]
+    """0015 encrypts what people typed — here an SMS reply quoting a phone number — in place;
+    the downgrade puts it back."""
+    import uuid
+
+    from alembic import command
+    from sqlalchemy import select, text
+
+    from core.db import PLATFORM
+    from core.db.migrate import alembic_config, upgrade
+    from core.supervision.models import InboundSms
+    from core.tenancy import TenantKind
+    from core.tenancy.service import onboard_tenant
+    from tests.conftest import new_database
+
+    database = new_database(backend, request)
+    with database.session(scope=PLATFORM) as s:
+        province = onboard_tenant(
+            s,
+            parent=None,
+            slug="mig",
+            name="迁移省",
+            division_code="990000",
+            kind=TenantKind.province,
+        )
+        tenant_id = province.id
+        s.commit()
+    command.downgrade(alembic_config(database.url), "0014")
+    said = "号码 13977712345 不对"
+
+    def run(sql: str, **params: object) -> object:
+        with database.engine.begin() as conn:
+            if database.dialect == "postgresql":
+                conn.execute(text("SELECT set_config('govhall.platform', 'on', true)"))
+            result = conn.execute(text(sql), params)
+            return result.scalar() if result.returns_rows else None
+
+    tid = tenant_id.hex if database.dialect == "sqlite" else str(tenant_id)
+    run(
+        "INSERT INTO inbound_sms (tenant_id, id, vendor, vendor_ref, phone, text, received_at,"
+        " outcome, reason)"
+        " VALUES (:t, :i, 'v', 'r1', 'enc1:x', :said, '2026-12-01', 'ignored', '')",
+        t=tid,
+        i=uuid.uuid4().hex if database.dialect == "sqlite" else str(uuid.uuid4()),
+        said=said,
+    )
+    upgrade(database.url)
+    stored = run("SELECT text FROM inbound_sms")
+    assert isinstance(stored, str) and stored.startswith("enc1:") and "13977712345" not in stored
+    with database.session(scope=PLATFORM) as s:
+        assert s.scalars(select(InboundSms.text)).one() == said
+    command.downgrade(alembic_config(database.url), "0014")
+    assert run("SELECT text FROM inbound_sms") == said
+    database.dispose()

@@ -174,4 +174,4 @@ def test_cli_onboards_a_county_and_refuses_a_duplicate(empty_db: Database) -> No
     assert ok.exit_code == 0, ok.output
     assert tenant(empty_db, "yizhou").status is TenantStatus.onboarding
     again = runner.invoke(main, args)
-    assert again.exit_code == 2 and "taken" in again.output
+    assert again.exit_code == 2 and "已被使用" in again.output

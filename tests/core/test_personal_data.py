@@ -6,7 +6,7 @@ import base64
 import secrets
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from core.config import reset_settings
 from core.db import Database
@@ -58,11 +58,13 @@ def test_no_table_holds_a_plain_phone_or_id_number_after_a_whole_case(db: Databa
 
     hechi = Desk(db, "hechi")
     clerk = hechi.staff("hechi-clerk")
+    typed = f"联系人 蓝村民，电话 {VILLAGER_PHONE}，身份证 {VILLAGER_ID}"
     number = hechi.apply(
         clerk,
         "HC-SC03",
         applicant=Applicant(phone=VILLAGER_PHONE, name="蓝村民", id_number=VILLAGER_ID),
         consent=Consent(method="in_person"),
+        form={"contact": typed, "members": [{"id_number": VILLAGER_ID}]},
     )
     for who, action in (
         ("hechi-clerk", "accept"),
@@ -73,6 +75,25 @@ def test_no_table_holds_a_plain_phone_or_id_number_after_a_whole_case(db: Databa
         hechi.act(hechi.staff(who), number, action)
     with hechi.session() as s:
         receive_sms(s, hechi.tenant, "console", "pd-1", VILLAGER_PHONE, "100")
+        receive_sms(s, hechi.tenant, "console", "pd-2", VILLAGER_PHONE, f"再打 {VILLAGER_PHONE}")
+        s.commit()
+    with hechi.session() as s:  # a complaint, and a comment on the trail, in the villager's words
+        from core.cases.models import Case
+        from core.cases.trail import Actor, append_event
+        from core.supervision.ratings import open_follow_up
+
+        case = s.scalar(select(Case).where(Case.number == number))
+        open_follow_up(s, hechi.tenant, case, "complaint", typed)
+        append_event(
+            s, case, Actor("citizen", "", "蓝村民"), "comment", from_state="completed", reason=typed
+        )
+        s.commit()
+    other = hechi.apply(hechi.citizen("13800000001"), "HC-SC03")
+    with hechi.session() as s:  # a rating comment
+        from core.cases.models import Case as C
+
+        row = s.scalar(select(C).where(C.number == other))
+        row.rating_comment = typed
         s.commit()
     with hechi.session() as s, pytest.raises(BadCredentials):
         sign_in_account_with_code(s, hechi.tenant, VILLAGER_PHONE, "000000")
@@ -103,6 +124,8 @@ def test_no_table_holds_a_plain_phone_or_id_number_after_a_whole_case(db: Databa
     assert not found, found
     # and the numbers are there, encrypted: the check looked where they are
     assert hechi.case(number).applicant_phone == VILLAGER_PHONE
+    assert hechi.case(number).form["contact"] == typed
+    assert hechi.case(other).rating_comment == typed
     with hechi.session() as s:
         assert manager.states(s, hechi.tenant)["sms_gateway"].raw_config["static"] == {
             "password": secret

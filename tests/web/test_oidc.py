@@ -96,12 +96,13 @@ def test_authorization_code_flow_with_pkce_signs_a_user_in(live: LiveServer, db:
     assert id_token.claims["govhall_tenant"] == "hechi"
     info = oauth.get(discovery["userinfo_endpoint"]).json()
     assert info["sub"] == id_token.claims["sub"] and info["name"].endswith("审核员")
-    # The same access token opens the JSON API as that staff member.
+    # Asked for "openid profile phone" only, the token opens userinfo and nothing of the API.
     me = httpx.get(
         f"{live.url}/api/v1/t/hechi/me",
         headers={"Authorization": f"Bearer {token['access_token']}"},
-    ).json()
-    assert me["roles"] == ["reviewer"]
+    )
+    assert me.status_code == 403 and me.json()["error"] == "insufficient_scope"
+    assert 'error="insufficient_scope"' in me.headers["www-authenticate"]
     # A code is single-use.
     again = httpx.post(
         discovery["token_endpoint"],

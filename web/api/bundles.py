@@ -15,6 +15,7 @@ from core.cases.service import Applicant, Consent
 from core.identity import Principal
 from core.tenancy import Tenant
 from web.api.case_schemas import CaseOut, case_out
+from web.api.scoped import anyone, needs
 from web.auth import require
 
 __all__ = ["BundlesApi"]
@@ -57,7 +58,12 @@ class BundlesApi(Controller):
     path = "/api/v1/t/{slug:str}/bundles"
     tags = ["bundles"]
 
-    @get("/", summary="The joint-approval bundles this county offers (anyone)", sync_to_thread=True)
+    @get(
+        "/",
+        summary="The joint-approval bundles this county offers (anyone)",
+        sync_to_thread=True,
+        **anyone(),
+    )
     def list_bundles(self, db: Session, tenant: Tenant) -> list[BundleOut]:
         return [bundle_out(b) for b in bundles.bundles_of(db, tenant).values()]
 
@@ -65,6 +71,7 @@ class BundlesApi(Controller):
         "/{code:str}/cases",
         summary="Apply for a bundle: the parent case and a draft sub-case per item",
         sync_to_thread=True,
+        **needs("cases:write"),
     )
     def apply(
         self,

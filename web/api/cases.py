@@ -45,6 +45,7 @@ from web.api.case_schemas import (
     material_out,
     summary_out,
 )
+from web.api.scoped import anyone, needs
 from web.auth import require
 from web.clients import client_address
 from web.uploads import receive_upload
@@ -71,6 +72,7 @@ class CasesApi(Controller):
         summary="Create a draft case (an agent or clerk: on a citizen's behalf)",
         sync_to_thread=True,
         status_code=201,
+        **needs("cases:write"),
     )
     def create(
         self,
@@ -110,6 +112,7 @@ class CasesApi(Controller):
         "/cases",
         summary="Cases: one's own (accounts, agents) or the tenant's (staff)",
         sync_to_thread=True,
+        **needs("cases:read"),
     )
     def cases(
         self,
@@ -132,6 +135,7 @@ class CasesApi(Controller):
         "/cases/{number:str}",
         summary="One case with its steps, materials and notices",
         sync_to_thread=True,
+        **needs("cases:read"),
     )
     def case(self, db: Session, principal: Principal | None, number: str = _NUMBER) -> CaseOut:
         who = require(principal)
@@ -142,7 +146,11 @@ class CasesApi(Controller):
         return case_out(db, case, who)
 
     @post(
-        "/cases/{number:str}/submit", summary="Submit a draft", sync_to_thread=True, status_code=200
+        "/cases/{number:str}/submit",
+        summary="Submit a draft",
+        sync_to_thread=True,
+        status_code=200,
+        **needs("cases:write"),
     )
     def submit(
         self, db: Session, tenant: Tenant, principal: Principal | None, number: str
@@ -155,6 +163,7 @@ class CasesApi(Controller):
         summary="Resubmit after the one-time correction",
         sync_to_thread=True,
         status_code=200,
+        **needs("cases:write"),
     )
     def correct(
         self, db: Session, tenant: Tenant, principal: Principal | None, number: str
@@ -167,6 +176,7 @@ class CasesApi(Controller):
         summary="Withdraw (the applicant)",
         sync_to_thread=True,
         status_code=200,
+        **needs("cases:write"),
     )
     def withdraw(
         self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: ReasonIn
@@ -179,6 +189,7 @@ class CasesApi(Controller):
         summary="Rate the service 0-100 (the applicant)",
         sync_to_thread=True,
         status_code=200,
+        **needs("cases:write"),
     )
     def rate(
         self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: RateIn
@@ -192,6 +203,7 @@ class CasesApi(Controller):
         summary="A staff action on the case",
         sync_to_thread=True,
         status_code=200,
+        **needs("cases:write"),
     )
     def act(
         self,
@@ -209,7 +221,12 @@ class CasesApi(Controller):
 
     # -- the trail --------------------------------------------------------------------------
 
-    @get("/cases/{number:str}/events", summary="The case's trail", sync_to_thread=True)
+    @get(
+        "/cases/{number:str}/events",
+        summary="The case's trail",
+        sync_to_thread=True,
+        **needs("cases:read"),
+    )
     def events(self, db: Session, principal: Principal | None, number: str) -> list[EventOut]:
         case = get_case(db, number, require(principal))
         rows = db.scalars(
@@ -221,6 +238,7 @@ class CasesApi(Controller):
         "/cases/{number:str}/verify",
         summary="Whether the trail's hash chain is intact",
         sync_to_thread=True,
+        **needs("cases:read"),
     )
     def verify_trail(
         self, db: Session, principal: Principal | None, number: str
@@ -233,6 +251,7 @@ class CasesApi(Controller):
         "/cases/{number:str}/materials",
         summary="Upload a material (multipart: index, file)",
         status_code=201,
+        **needs("cases:write"),
     )
     async def upload(
         self,
@@ -271,6 +290,7 @@ class CasesApi(Controller):
         summary="Use an e-license or an earlier material instead of an upload",
         sync_to_thread=True,
         status_code=201,
+        **needs("cases:write"),
     )
     def reuse(
         self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: ReuseIn
@@ -291,6 +311,7 @@ class CasesApi(Controller):
         "/cases/{number:str}/materials/{material_id:uuid}/link",
         summary="A link to the material valid for five minutes",
         sync_to_thread=True,
+        **needs("cases:read"),
     )
     def link(
         self,
@@ -306,7 +327,12 @@ class CasesApi(Controller):
             raise NotFound("材料不存在", field="material_id")
         return LinkOut(url=materials.material_link(tenant, row), expires_in=materials.LINK_SECONDS)
 
-    @get("/files/{token:str}", summary="Download through a short-lived link", sync_to_thread=True)
+    @get(
+        "/files/{token:str}",
+        summary="Download through a short-lived link",
+        sync_to_thread=True,
+        **anyone(),
+    )
     def file(self, db: Session, tenant: Tenant, token: str) -> Stream:
         row = materials.resolve_link(db, tenant, token)
         chunks: Iterator[bytes] = materials.open_material(row)
@@ -323,6 +349,7 @@ class CasesApi(Controller):
         summary="A notice as PDF",
         sync_to_thread=True,
         media_type="application/pdf",
+        **needs("cases:read"),
     )
     def notice_pdf(
         self, db: Session, principal: Principal | None, number: str, code: str
@@ -334,6 +361,7 @@ class CasesApi(Controller):
         "/licenses",
         summary="The caller's e-license library (across the province)",
         sync_to_thread=True,
+        **needs("cases:read"),
     )
     def my_licenses(
         self, db: Session, tenant: Tenant, principal: Principal | None
@@ -348,6 +376,7 @@ class CasesApi(Controller):
         summary="An e-license as PDF (its holder or staff)",
         sync_to_thread=True,
         media_type="application/pdf",
+        **needs("cases:read"),
     )
     def license_pdf(self, db: Session, principal: Principal | None, code: str) -> Response[bytes]:
         who = require(principal)
@@ -362,6 +391,7 @@ class CasesApi(Controller):
         "/license-keys",
         summary="Public keys that sign this tenant's e-licenses (Ed25519)",
         sync_to_thread=True,
+        **anyone(),
     )
     def keys(self, db: Session) -> list[KeyOut]:
         return [
@@ -380,6 +410,7 @@ class CasesApi(Controller):
         "/verify/{code:str}",
         summary="Verify a notice or e-license by its code (public)",
         sync_to_thread=True,
+        **anyone(),
     )
     def verify_code(self, db: Session, tenant: Tenant, code: str) -> VerifyOut:
         return verify_out(db, tenant, code)
@@ -388,6 +419,7 @@ class CasesApi(Controller):
         "/progress",
         summary="Public progress query by case number and query code",
         sync_to_thread=True,
+        **anyone(),
     )
     def progress(
         self,

@@ -31,6 +31,7 @@ from core.catalog.listing import province_stats
 from core.errors import NotFound
 from core.identity import Principal, Role
 from core.tenancy import Tenant
+from web.api.scoped import anyone, needs
 from web.auth import require_staff
 
 
@@ -165,7 +166,9 @@ class CatalogApi(Controller):
     path = "/api/v1/t/{slug:str}"
     tags = ["catalog"]
 
-    @get("/items", summary="List, filter and search published items", sync_to_thread=True)
+    @get(
+        "/items", summary="List, filter and search published items", sync_to_thread=True, **anyone()
+    )
     def search(
         self,
         db: Session,
@@ -201,6 +204,7 @@ class CatalogApi(Controller):
         "/items/{code:str}",
         summary="One item: its effective content and local changes",
         sync_to_thread=True,
+        **anyone(),
     )
     def item(self, db: Session, tenant: Tenant, code: str) -> ItemOut:
         item = get_item_by_code(db, tenant, code)
@@ -212,6 +216,7 @@ class CatalogApi(Controller):
         "/items/{code:str}/versions",
         summary="Every version of an item (staff)",
         sync_to_thread=True,
+        **needs("catalog:write"),
     )
     def versions(
         self, db: Session, tenant: Tenant, principal: Principal | None, code: str
@@ -222,7 +227,12 @@ class CatalogApi(Controller):
             published = versions_of(db, item)
         return [_version_out(v) for v in published]
 
-    @get("/items/{code:str}/diff", summary="What changed between two versions", sync_to_thread=True)
+    @get(
+        "/items/{code:str}/diff",
+        summary="What changed between two versions",
+        sync_to_thread=True,
+        **anyone(),
+    )
     def diff(
         self,
         db: Session,
@@ -246,7 +256,7 @@ class CatalogApi(Controller):
             for f, a, b in diff_versions(old.effective or old.content, new.effective or new.content)
         ]
 
-    @get("/catalog/changes", summary="The public change log", sync_to_thread=True)
+    @get("/catalog/changes", summary="The public change log", sync_to_thread=True, **anyone())
     def changes(self, db: Session, tenant: Tenant, limit: int = 100) -> list[ChangeOut]:
         rows = db.execute(
             select(ItemChange, Item.code, Item.name)
@@ -271,13 +281,14 @@ class CatalogApi(Controller):
         "/catalog/stats",
         summary="Catalog statistics (a province: with its counties)",
         sync_to_thread=True,
+        **anyone(),
     )
     def stats(self, db: Session, tenant: Tenant) -> dict[str, Any]:
         if tenant.is_province:
             return province_stats(db, tenant)
         return catalog_stats(db, tenant)
 
-    @get("/themes", summary="Life-event themes (办事专题)", sync_to_thread=True)
+    @get("/themes", summary="Life-event themes (办事专题)", sync_to_thread=True, **anyone())
     def themes(self, db: Session, tenant: Tenant) -> list[ThemeOut]:
         return [
             ThemeOut(code=t.code, name=t.name, description=t.description, items=list(t.item_codes))
@@ -288,7 +299,12 @@ class CatalogApi(Controller):
 
     # -- administration -------------------------------------------------------------------
 
-    @post("/items", summary="Create an item of this tenant (tenant admin)", sync_to_thread=True)
+    @post(
+        "/items",
+        summary="Create an item of this tenant (tenant admin)",
+        sync_to_thread=True,
+        **needs("catalog:write"),
+    )
     def create(
         self, db: Session, tenant: Tenant, principal: Principal | None, data: ItemCreate
     ) -> ItemOut:
@@ -301,6 +317,7 @@ class CatalogApi(Controller):
         "/items/{code:str}/draft",
         summary="Save the item's draft (tenant admin)",
         sync_to_thread=True,
+        **needs("catalog:write"),
     )
     def draft(
         self, db: Session, tenant: Tenant, principal: Principal | None, code: str, data: DraftIn
@@ -317,6 +334,7 @@ class CatalogApi(Controller):
         summary="Publish the draft (tenant admin)",
         sync_to_thread=True,
         status_code=200,
+        **needs("catalog:write"),
     )
     def publish(
         self, db: Session, tenant: Tenant, principal: Principal | None, code: str, data: PublishIn
@@ -331,6 +349,7 @@ class CatalogApi(Controller):
         "/items/adopt",
         summary="Adopt a province item with local overrides (county admin)",
         sync_to_thread=True,
+        **needs("catalog:write"),
     )
     def adopt(
         self, db: Session, tenant: Tenant, principal: Principal | None, data: AdoptIn
@@ -345,6 +364,7 @@ class CatalogApi(Controller):
         summary="Cancel, delegate, transfer or merge (admin)",
         sync_to_thread=True,
         status_code=200,
+        **needs("catalog:write"),
     )
     def status(
         self, db: Session, tenant: Tenant, principal: Principal | None, code: str, data: StatusIn

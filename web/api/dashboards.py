@@ -14,6 +14,7 @@ from core.identity import Principal, Role
 from core.supervision.dashboard import Filters, Report, drill, province_report, report, to_csv
 from core.supervision.scores import scores_for
 from core.tenancy import Tenant
+from web.api.scoped import needs
 from web.auth import require_staff
 
 __all__ = [
@@ -64,6 +65,7 @@ class DashboardApi(Controller):
         "/dashboard",
         summary="Counts and rates for a period, by department, item, staff, day or month",
         sync_to_thread=True,
+        **needs("supervision"),
     )
     def dashboard(
         self,
@@ -74,7 +76,12 @@ class DashboardApi(Controller):
     ) -> dict[str, Any]:
         return dashboard_for(db, tenant, principal, query_params(request)).as_dict()
 
-    @get("/dashboard.csv", summary="The same table as CSV (UTF-8 with BOM)", sync_to_thread=True)
+    @get(
+        "/dashboard.csv",
+        summary="The same table as CSV (UTF-8 with BOM)",
+        sync_to_thread=True,
+        **needs("supervision"),
+    )
     def dashboard_csv(
         self,
         request: Request[Any, Any, Any],
@@ -88,6 +95,7 @@ class DashboardApi(Controller):
         "/dashboard/cases",
         summary="The cases behind one number (metric=received|accepted|…; newest 200)",
         sync_to_thread=True,
+        **needs("supervision"),
     )
     def cases(
         self,
@@ -117,6 +125,7 @@ class DashboardApi(Controller):
         "/scores",
         summary="Monthly performance scores (人机考核) with their inputs; kind=staff|department",
         sync_to_thread=True,
+        **needs("supervision"),
     )
     def scores(
         self,

@@ -11,6 +11,7 @@ from core.cases import service
 from core.cases.departments import DecisionIn, act_for_department
 from core.identity import Principal
 from core.tenancy import Tenant
+from web.api.scoped import needs
 from web.auth import require
 
 __all__ = ["DepartmentsApi"]
@@ -30,6 +31,7 @@ class DepartmentsApi(Controller):
         summary="A department system's decision on its open step (client credentials)",
         sync_to_thread=True,
         status_code=200,
+        **needs("department"),
     )
     def decide(
         self, db: Session, tenant: Tenant, principal: Principal | None, data: DecisionIn

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.cases import payments, service
 from core.identity import Principal
 from core.tenancy import Tenant
+from web.api.scoped import anyone, needs
 from web.auth import require
 
 __all__ = ["PaymentsApi"]
@@ -48,6 +49,7 @@ class PaymentsApi(Controller):
         summary="Start paying a case's fees online: returns the provider's payment page",
         sync_to_thread=True,
         status_code=200,
+        **needs("cases:write"),
     )
     def start(
         self,
@@ -65,6 +67,7 @@ class PaymentsApi(Controller):
         summary="A payment provider's asynchronous notice (no sign-in: the plugin checks it)",
         status_code=200,
         request_max_body_size=MAX_NOTICE_BYTES,
+        **anyone(),
     )
     async def notify(
         self,
@@ -93,6 +96,7 @@ class PaymentsApi(Controller):
         summary="A courier's tracking callback (no sign-in: the plugin checks it)",
         status_code=200,
         request_max_body_size=MAX_NOTICE_BYTES,
+        **anyone(),
     )
     async def tracking(
         self,

@@ -16,6 +16,7 @@ from core.errors import Forbidden, InvalidInput, NotFound
 from core.notify.relay import apply_receipt, vendors_of
 from core.supervision.ratings import receive_sms
 from core.tenancy import Tenant
+from web.api.scoped import anyone
 
 __all__ = ["SmsWebhooks"]
 
@@ -58,6 +59,7 @@ class SmsWebhooks(Controller):
         summary="Inbound SMS (上行短信) from a vendor: a 0-100 reply rates the case",
         status_code=200,
         request_max_body_size=MAX_BODY,
+        **anyone(),
     )
     async def inbound(
         self, request: Request[Any, Any, Any], db: Session, tenant: Tenant, vendor: str
@@ -82,6 +84,7 @@ class SmsWebhooks(Controller):
         summary="Delivery receipts (状态报告) from a vendor",
         status_code=200,
         request_max_body_size=MAX_BODY,
+        **anyone(),
     )
     async def receipts(
         self, request: Request[Any, Any, Any], db: Session, tenant: Tenant, vendor: str

@@ -19,6 +19,7 @@ from core.supervision import desk
 from core.supervision.ratings import open_follow_up, record_rating
 from core.supervision.stats import PublicStats, public_stats
 from core.tenancy import Tenant
+from web.api.scoped import anyone, needs
 from web.auth import require
 
 __all__ = ["SupervisionApi"]
@@ -56,6 +57,7 @@ class SupervisionApi(Controller):
         "/supervision/lists",
         summary="Yellow, red, overdue, suspended; open follow-ups",
         sync_to_thread=True,
+        **needs("supervision"),
     )
     def lists(self, db: Session, principal: Principal | None) -> dict[str, list[dict[str, Any]]]:
         return desk.live_lists(db, require(principal))
@@ -65,6 +67,7 @@ class SupervisionApi(Controller):
         summary="A manual card, a reminder (督办) or a note, with a reason (supervisors)",
         sync_to_thread=True,
         status_code=200,
+        **needs("supervision"),
     )
     def supervise(
         self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: CardIn
@@ -80,6 +83,7 @@ class SupervisionApi(Controller):
         summary="Close a follow-up with what was done (supervisors)",
         sync_to_thread=True,
         status_code=200,
+        **needs("supervision"),
     )
     def close(
         self, db: Session, principal: Principal | None, follow_up_id: uuid.UUID, data: CloseIn
@@ -94,6 +98,7 @@ class SupervisionApi(Controller):
         summary="A complaint about a case (投诉): a follow-up for the supervisors",
         sync_to_thread=True,
         status_code=201,
+        **needs("cases:write"),
     )
     def complaint(
         self,
@@ -119,6 +124,7 @@ class SupervisionApi(Controller):
         summary="The applicant's rating on the counter's rating pad, right after the decision",
         sync_to_thread=True,
         status_code=200,
+        **needs("cases:write"),
     )
     def counter_rating(
         self,
@@ -144,6 +150,11 @@ class SupervisionApi(Controller):
         service.commit(db)
         return Done(ok=True, number=case.number)
 
-    @get("/stats/public", summary="Public statistics of the year (anyone)", sync_to_thread=True)
+    @get(
+        "/stats/public",
+        summary="Public statistics of the year (anyone)",
+        sync_to_thread=True,
+        **anyone(),
+    )
     def stats(self, db: Session, tenant: Tenant, year: int | None = None) -> PublicStats:
         return public_stats(db, tenant, year)

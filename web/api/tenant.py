@@ -40,6 +40,7 @@ from web.api.schemas import (
     TenantOut,
     TenantStatusUpdate,
 )
+from web.api.scoped import ANY_API_SCOPE, anyone, needs
 from web.auth import require, require_staff
 from web.deps import forget_tenants
 
@@ -110,11 +111,16 @@ class TenantApi(Controller):
     path = "/api/v1/t/{slug:str}"
     tags = ["tenant"]
 
-    @get("/", summary="This tenant's public profile", sync_to_thread=True)
+    @get("/", summary="This tenant's public profile", sync_to_thread=True, **anyone())
     def profile(self, tenant: Tenant) -> TenantOut:
         return tenant_out(tenant)
 
-    @get("/me", summary="Who the bearer token belongs to", sync_to_thread=True)
+    @get(
+        "/me",
+        summary="Who the bearer token belongs to",
+        sync_to_thread=True,
+        **needs(ANY_API_SCOPE),
+    )
     def me(self, tenant: Tenant, principal: Principal | None) -> MeOut:
         me = require(principal)
         return MeOut(
@@ -123,15 +129,25 @@ class TenantApi(Controller):
 
     # -- org units ------------------------------------------------------------------------
 
-    @get("/org-units", summary="Departments, centres, stations and windows", sync_to_thread=True)
+    @get(
+        "/org-units",
+        summary="Departments, centres, stations and windows",
+        sync_to_thread=True,
+        **anyone(),
+    )
     def list_units(self, db: Session) -> list[OrgUnitOut]:
         return [unit_out(u) for u in list_org_units(db)]
 
-    @get("/org-units/{unit_id:uuid}", summary="One org unit", sync_to_thread=True)
+    @get("/org-units/{unit_id:uuid}", summary="One org unit", sync_to_thread=True, **anyone())
     def get_unit(self, db: Session, tenant: Tenant, unit_id: uuid.UUID) -> OrgUnitOut:
         return unit_out(_unit(db, tenant, unit_id))
 
-    @post("/org-units", summary="Add an org unit (tenant admin)", sync_to_thread=True)
+    @post(
+        "/org-units",
+        summary="Add an org unit (tenant admin)",
+        sync_to_thread=True,
+        **needs("admin"),
+    )
     def create_unit(
         self, db: Session, tenant: Tenant, principal: Principal | None, data: OrgUnitCreate
     ) -> OrgUnitOut:
@@ -159,6 +175,7 @@ class TenantApi(Controller):
         "/org-units/{unit_id:uuid}",
         summary="Change an org unit (tenant admin)",
         sync_to_thread=True,
+        **needs("admin"),
     )
     def update_unit(
         self,
@@ -179,14 +196,24 @@ class TenantApi(Controller):
 
     # -- staff ----------------------------------------------------------------------------
 
-    @get("/staff", summary="Staff and their roles (tenant admin)", sync_to_thread=True)
+    @get(
+        "/staff",
+        summary="Staff and their roles (tenant admin)",
+        sync_to_thread=True,
+        **needs(("admin", "supervision")),
+    )
     def list_staff(
         self, db: Session, tenant: Tenant, principal: Principal | None
     ) -> list[StaffOut]:
         require_staff(principal, Role.tenant_admin, Role.supervisor)
         return [self._staff_out(db, s) for s in db.scalars(select(Staff).order_by(Staff.username))]
 
-    @get("/staff/{staff_id:uuid}", summary="One staff member (tenant admin)", sync_to_thread=True)
+    @get(
+        "/staff/{staff_id:uuid}",
+        summary="One staff member (tenant admin)",
+        sync_to_thread=True,
+        **needs(("admin", "supervision")),
+    )
     def get_staff(
         self, db: Session, tenant: Tenant, principal: Principal | None, staff_id: uuid.UUID
     ) -> StaffOut:
@@ -197,6 +224,7 @@ class TenantApi(Controller):
         "/staff/{staff_id:uuid}",
         summary="Disable or enable a staff member, or set a new password (tenant admin)",
         sync_to_thread=True,
+        **needs("admin"),
     )
     def update_staff(
         self,
@@ -220,6 +248,7 @@ class TenantApi(Controller):
         summary="End every session of a staff member, on every device (tenant admin)",
         status_code=204,
         sync_to_thread=True,
+        **needs("admin"),
     )
     def end_staff_sessions(
         self, db: Session, tenant: Tenant, principal: Principal | None, staff_id: uuid.UUID
@@ -248,6 +277,7 @@ class TenantApi(Controller):
         "/plugins",
         summary="Plugins: enabled state, config, schema, errors (tenant admin)",
         sync_to_thread=True,
+        **needs("admin"),
     )
     def list_plugins(
         self, db: Session, tenant: Tenant, principal: Principal | None
@@ -259,6 +289,7 @@ class TenantApi(Controller):
         "/plugins/{name:str}",
         summary="Enable, disable or configure a plugin (tenant admin)",
         sync_to_thread=True,
+        **needs("admin"),
     )
     def update_plugin(
         self,
@@ -283,6 +314,7 @@ class TenantApi(Controller):
         summary="Run a plugin's self-check (tenant admin)",
         sync_to_thread=True,
         status_code=200,
+        **needs("admin"),
     )
     def check_plugin(
         self, db: Session, tenant: Tenant, principal: Principal | None, name: str
@@ -297,6 +329,7 @@ class TenantApi(Controller):
         "/tenants",
         summary="The cities and counties of this province (province admin)",
         sync_to_thread=True,
+        **needs("admin"),
     )
     def list_children(
         self, db: Session, tenant: Tenant, principal: Principal | None
@@ -304,7 +337,12 @@ class TenantApi(Controller):
         require_staff(principal, Role.province_admin)
         return [tenant_out(t, tenant.slug) for t in children_of(db, tenant)]
 
-    @post("/tenants", summary="Onboard a city or county (province admin)", sync_to_thread=True)
+    @post(
+        "/tenants",
+        summary="Onboard a city or county (province admin)",
+        sync_to_thread=True,
+        **needs("admin"),
+    )
     def onboard(
         self, db: Session, tenant: Tenant, principal: Principal | None, data: TenantCreate
     ) -> TenantOut:
@@ -325,6 +363,7 @@ class TenantApi(Controller):
         "/tenants/{child:str}",
         summary="Activate or suspend a county (province admin)",
         sync_to_thread=True,
+        **needs("admin"),
     )
     def set_status(
         self,

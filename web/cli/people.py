@@ -152,11 +152,19 @@ def tokens() -> None:
 @click.option("--tenant", "slug", required=True)
 @click.option("--user", "username", required=True, help="A staff username, or an account's phone.")
 @click.option("--days", default=30, show_default=True)
-def tokens_issue(slug: str, username: str, days: int) -> None:
-    """Print a bearer token for USER in TENANT."""
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="An API scope the token may use (repeatable): cases:read, cases:write, "
+    "catalog:write, supervision, admin, department. Default: all of them.",
+)
+def tokens_issue(slug: str, username: str, days: int, scopes: tuple[str, ...]) -> None:
+    """Print a bearer token for USER in TENANT (within USER's roles and the scopes)."""
     from sqlalchemy import select
 
     from core.identity import Staff
+    from core.identity.scopes import API_SCOPES
     from core.identity.service import account_principal, find_account_by_phone, staff_principal
     from core.identity.tokens import issue_token
     from core.tenancy import scope_for
@@ -174,7 +182,16 @@ def tokens_issue(slug: str, username: str, days: int) -> None:
             if account is None:
                 _fail(f"no staff member or account '{username}' in {slug}")
             principal = account_principal(account)
-        token = issue_token(session, tenant, principal, ttl=timedelta(days=days))
+        try:
+            token = issue_token(
+                session,
+                tenant,
+                principal,
+                ttl=timedelta(days=days),
+                scope=" ".join(scopes or API_SCOPES),
+            )
+        except GovhallError as exc:
+            _fail(exc.detail)
         session.commit()
     click.echo(token)
 
@@ -195,8 +212,20 @@ def clients() -> None:
     type=click.Choice(["authorization_code", "client_credentials"]),
 )
 @click.option("--public", is_flag=True, help="No secret (PKCE only), e.g. a mobile app.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="A scope the client may ask for (repeatable). Default: openid profile phone, or "
+    "department for a client-credentials-only client.",
+)
 def clients_register(
-    slug: str, name: str, redirect_uris: tuple[str, ...], grants: tuple[str, ...], public: bool
+    slug: str,
+    name: str,
+    redirect_uris: tuple[str, ...],
+    grants: tuple[str, ...],
+    public: bool,
+    scopes: tuple[str, ...],
 ) -> None:
     """Register a client; prints its id and (once) its secret."""
     from core.identity.oidc import register_client
@@ -213,6 +242,7 @@ def clients_register(
                 redirect_uris=list(redirect_uris),
                 grant_types=list(grants) or None,
                 public=public,
+                scope=" ".join(scopes) or None,
             )
         except GovhallError as exc:
             _fail(exc.detail)

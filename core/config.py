@@ -25,6 +25,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     env: str = "development"
     database_url: str = ""
+    #: where web processes connect as a tenant-only role: the platform role's URL, for the
+    #: few cross-tenant reads a web request makes (see docs/operations.md); unset: one role
+    platform_database_url: str = ""
     redis_url: str = ""
     storage_url: str = ""
     s3_endpoint_url: str = ""

@@ -134,6 +134,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if problems and settings.is_production:
         raise RuntimeError("refusing to start: " + "; ".join(problems))
     database = database or get_database()
+    key_problem = database.scope_key_problem()
+    if key_problem:
+        if settings.is_production:
+            raise RuntimeError("refusing to start: " + key_problem)
+        log.error("%s", key_problem)
     get_plugin_manager()  # loads entry points and runs check_pending(): a bad plugin fails here
     hosts = HostMap(database)
     secure = settings.base_url.startswith("https://")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import get_settings
 from core.db._memo import install_memo
 from core.db._scope import PLATFORM, Scope, _Platform, install_scope_filter
+from core.db.rls import sign_scope
 
 __all__ = [
     "Database",
@@ -46,16 +48,23 @@ def tx_cache(session: Session) -> dict[Any, Any]:
 
 
 def _set_pg_scope(session: Session, transaction, connection) -> None:  # type: ignore[no-untyped-def]
-    """Row-level security keys on per-transaction settings, safe behind a pooler."""
+    """Row-level security keys on per-transaction settings, safe behind a pooler: the scope
+    signed with the key the policies verify (see :mod:`core.db.rls`); the bare ids too, for a
+    database not yet migrated to signed scopes."""
     if connection.dialect.name != "postgresql":
         return
     scope = session.info.get("scope")
     if isinstance(scope, Scope):
         connection.exec_driver_sql(
-            "SELECT set_config('govhall.tenant_id', %(t)s, true),"
+            "SELECT set_config('govhall.scope', %(s)s, true),"
+            " set_config('govhall.tenant_id', %(t)s, true),"
             " set_config('govhall.province_id', %(p)s, true),"
             " set_config('govhall.platform', 'off', true)",
-            {"t": str(scope.tenant_id), "p": str(scope.province_id)},
+            {
+                "s": sign_scope(get_settings().secret_key, scope.tenant_id, scope.province_id),
+                "t": str(scope.tenant_id),
+                "p": str(scope.province_id),
+            },
         )
     elif scope is PLATFORM:
         connection.exec_driver_sql("SELECT set_config('govhall.platform', 'on', true)")
@@ -66,15 +75,26 @@ event.listen(GovhallSession, "after_begin", _set_pg_scope)
 
 @contextmanager
 def platform_scope(session: Session) -> Iterator[Session]:
-    """Work across tenants inside the caller's own transaction, then return to its scope.
+    """Work across tenants for a moment, then return to the caller's scope.
 
-    For the few services that must touch another tenant atomically (a province's catalog
-    change flowing to its counties). Pending changes are flushed on the way in and out, so
-    each is checked against the scope it was made in.
+    For the few services that must read or touch another tenant (a province's standard item,
+    a citizen's e-licenses across the province, a province's catalog change flowing to its
+    counties). Pending changes are flushed on the way in and out, so each is checked against
+    the scope it was made in.
+
+    With one database role (development, the embedded mode) this runs inside the caller's own
+    transaction. Where web processes connect as a tenant-only role, the platform switch means
+    nothing to that role, so the work runs in a session of the platform role instead
+    (``GOVHALL_PLATFORM_DATABASE_URL``), committed right after the caller's transaction
+    commits and rolled back with it.
     """
     previous = session.info.get("scope")
     if previous is PLATFORM:
         yield session
+        return
+    database = session.info.get("database")
+    if isinstance(database, Database) and database.platform_engine is not None:
+        yield _companion(session, database)
         return
     session.flush()
     session.connection()  # begin now, under the caller's scope, so its settings are in force
@@ -99,21 +119,30 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-class Database:
-    """One engine and its session factory."""
+def _engine(url: str, **engine_kwargs: Any) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine_kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+    else:
+        engine_kwargs.setdefault("pool_pre_ping", True)
+        engine_kwargs.setdefault("pool_size", 10)
+    engine = create_engine(url, **engine_kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        self.url = url
-        if url.startswith("sqlite"):
-            engine_kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
-        else:
-            engine_kwargs.setdefault("pool_pre_ping", True)
-            engine_kwargs.setdefault("pool_size", 10)
-        self.engine: Engine = create_engine(url, **engine_kwargs)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+class Database:
+    """One engine and its session factory; optionally a second engine, connected as the
+    platform role, for the PLATFORM-scoped work of a process whose own role is tenant-only."""
+
+    def __init__(self, url: str, platform_url: str | None = None, **engine_kwargs: Any) -> None:
+        self.engine: Engine = _engine(url, **engine_kwargs)
+        self.url = self.engine.url.render_as_string(hide_password=False)
+        self.platform_engine: Engine | None = None
+        if platform_url:
+            self.platform_engine = _engine(platform_url, pool_size=2, max_overflow=8)
         self._factory = sessionmaker(
             bind=self.engine, class_=GovhallSession, expire_on_commit=False
         )
@@ -123,8 +152,10 @@ class Database:
         return self.engine.dialect.name
 
     def new_session(self, scope: Scope | _Platform | None) -> GovhallSession:
-        session = self._factory()
+        bind = self.platform_engine if scope is PLATFORM and self.platform_engine else None
+        session = self._factory(bind=bind) if bind is not None else self._factory()
         session.info["scope"] = scope
+        session.info["database"] = self
         return session
 
     @contextmanager
@@ -137,7 +168,27 @@ class Database:
             session.rollback()
             raise
         finally:
+            _end_companion(session, commit=False)
             session.close()
+
+    def scope_key_problem(self) -> str | None:
+        """Why signed scopes would fail here (the database's key is not the one this process
+        signs with), or None. Checked at start-up: otherwise every tenant page reads nothing."""
+        if self.dialect != "postgresql":
+            return None
+        tenant_id, province_id = uuid.uuid4(), uuid.uuid4()
+        with self.engine.begin() as conn:
+            if not conn.execute(text("SELECT to_regproc('public.govhall_scope_id')")).scalar():
+                return None  # not yet migrated to signed scopes
+            signed = sign_scope(get_settings().secret_key, tenant_id, province_id)
+            conn.execute(text("SELECT set_config('govhall.scope', :s, true)"), {"s": signed})
+            seen = conn.execute(text("SELECT govhall_scope_id(1)")).scalar()
+        if seen != tenant_id:
+            return (
+                "the database verifies tenant scopes with another key than GOVHALL_SECRET_KEY: "
+                "run `govhall db upgrade` with this key"
+            )
+        return None
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:
@@ -146,6 +197,43 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.platform_engine is not None:
+            self.platform_engine.dispose()
+
+
+_COMPANION = "govhall.platform_companion"
+
+
+def _companion(session: Session, database: Database) -> Session:
+    """The caller's platform-role session: one per transaction, following its outcome."""
+    companion = session.info.get(_COMPANION)
+    if companion is None:
+        companion = database.new_session(PLATFORM)
+        session.info[_COMPANION] = companion
+        event.listen(session, "after_commit", _after_commit, once=True)
+        event.listen(session, "after_soft_rollback", _after_rollback, once=True)
+    return companion
+
+
+def _after_commit(session: Session) -> None:
+    _end_companion(session, commit=True)
+
+
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    _end_companion(session, commit=False)
+
+
+def _end_companion(session: Session, *, commit: bool) -> None:
+    companion = session.info.pop(_COMPANION, None)
+    if companion is None:
+        return
+    try:
+        if commit:
+            companion.commit()
+        else:
+            companion.rollback()
+    finally:
+        companion.close()
 
 
 _database: Database | None = None
@@ -155,7 +243,8 @@ def get_database() -> Database:
     """The process-wide database, built from settings on first use."""
     global _database
     if _database is None:
-        _database = Database(get_settings().resolved_database_url)
+        settings = get_settings()
+        _database = Database(settings.resolved_database_url, settings.platform_database_url)
     return _database
 
 

@@ -222,7 +222,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
         for table, column in OWNED.items():
-            for statement in enable_rls_sql(table, column):
+            for statement in enable_rls_sql(table, column, signed=False):
                 op.execute(statement)
 
 

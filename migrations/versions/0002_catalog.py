@@ -146,7 +146,7 @@ def upgrade() -> None:
     ])
     if op.get_bind().dialect.name == "postgresql":
         for table in OWNED:
-            for statement in enable_rls_sql(table, "tenant_id"):
+            for statement in enable_rls_sql(table, "tenant_id", signed=False):
                 op.execute(statement)
 
 

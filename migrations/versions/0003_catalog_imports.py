@@ -39,7 +39,7 @@ def upgrade() -> None:
     )
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
-        for statement in enable_rls_sql("catalog_imports", "tenant_id"):
+        for statement in enable_rls_sql("catalog_imports", "tenant_id", signed=False):
             op.execute(statement)
 
 

@@ -39,7 +39,7 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table, column in OWNED.items():
-            for statement in replace_policy_sql(table, column):
+            for statement in replace_policy_sql(table, column, signed=False):
                 op.execute(statement)
 
 

@@ -30,7 +30,7 @@ def upgrade() -> None:
     )
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
-        for statement in enable_rls_sql("process_definitions", "tenant_id"):
+        for statement in enable_rls_sql("process_definitions", "tenant_id", signed=False):
             op.execute(statement)
 
 

@@ -383,7 +383,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
         for table in TABLES:
-            for statement in enable_rls_sql(table, "tenant_id"):
+            for statement in enable_rls_sql(table, "tenant_id", signed=False):
                 op.execute(statement)
 
 

@@ -55,3 +55,26 @@ def db_upgrade(revision: str) -> None:
     url = get_settings().resolved_database_url
     upgrade(url, revision)
     click.echo(f"数据库已升级到 {revision}")
+
+
+@db.command("grant")
+@click.option("--web-role", default=None, help="The role web processes connect as.")
+@click.option("--platform-role", default=None, help="The role of workers, scheduler, CLI.")
+def db_grant(web_role: str | None, platform_role: str | None) -> None:
+    """Give the application's roles their privileges (run as the schema owner).
+
+    Both may read and write rows, never own or alter a table; the web role is tenant-only:
+    row-level security ignores the platform switch for it (see docs/operations.md).
+    """
+    from core.db.migrate import grant_roles
+
+    url = get_settings().resolved_database_url
+    if not url.startswith("postgresql"):
+        _fail("只有 PostgreSQL 需要分角色授权")
+    if not web_role and not platform_role:
+        _fail("请指定 --web-role 或 --platform-role")
+    grant_roles(url, web_role, platform_role)
+    click.echo(
+        "已授权："
+        + "，".join(f"{k} {v}" for k, v in (("网站", web_role), ("平台", platform_role)) if v)
+    )

@@ -34,9 +34,12 @@ os.environ.pop("GOVHALL_STORAGE_URL", None)
 from core.config import get_settings, reset_settings  # noqa: E402
 from core.db import PLATFORM, Database, reset_database  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
+from core.effects import install as install_effects  # noqa: E402
 from core.storage import reset_storage  # noqa: E402
 from core.storage.local import LocalStorage  # noqa: E402
 from tests.servers import PostgresServer, RedisServer, S3Server  # noqa: E402
+
+install_effects()  # as the web app, the workers and the command line do
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANTS = ROOT / "tenants"

@@ -22,6 +22,7 @@ import core
 import workers.actors  # noqa: F401 - registers the actors and the outbox dispatcher
 from core.config import Settings, get_settings
 from core.db import Database, get_database
+from core.effects import install as install_effects
 from core.identity.scopes import SCOPE_LABELS
 from core.plugins import get_plugin_manager
 from web import oidc
@@ -130,6 +131,7 @@ def _oauth_scheme(settings: Settings) -> SecurityScheme:
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Any:
     """The ASGI application: Litestar behind tenant routing by host name."""
     settings = settings or get_settings()
+    install_effects()
     problems = settings.check()
     if problems and settings.is_production:
         raise RuntimeError("refusing to start: " + "; ".join(problems))

@@ -10,6 +10,7 @@ import dramatiq
 from sqlalchemy import delete
 
 from core.db import PLATFORM, get_database, utcnow
+from core.effects import install as install_effects
 from core.identity.models import ApiToken, LoginThrottle, OAuthCode, OneTimeCode
 from core.notify.outbox import set_dispatcher
 from workers.broker import broker  # noqa: F401 - binds actors to the configured broker
@@ -117,7 +118,10 @@ def _dispatch(ids: list[uuid.UUID]) -> None:
         relay_message.send(str(message_id))
 
 
+# The workers' own wiring: outbox rows go to the relay actor, and the core's commit-time
+# effects are installed (the web app and the command line do the same).
 set_dispatcher(_dispatch)
+install_effects()
 
 #: (seconds between runs, actor) — what the scheduler triggers.
 PERIODIC = [

@@ -1,5 +1,7 @@
 """The working-day calendar every deadline is counted in."""
 
+from zoneinfo import ZoneInfo
+
 from core.calendar.service import (
     Period,
     WorkCalendar,
@@ -11,7 +13,11 @@ from core.calendar.service import (
     set_override,
 )
 
+#: All of China keeps Beijing time; a working day is a date there.
+TZ = ZoneInfo("Asia/Shanghai")
+
 __all__ = [
+    "TZ",
     "Period",
     "WorkCalendar",
     "cached_calendar",

@@ -14,15 +14,12 @@ Rules (documented in docs/cases.md):
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from core.calendar import Period, WorkCalendar
+from core.calendar import TZ, Period, WorkCalendar
 from core.config import get_settings
 
 __all__ = ["TZ", "deadline", "now", "set_now", "today"]
 
-#: All of China keeps Beijing time; a working day is a date there.
-TZ = ZoneInfo("Asia/Shanghai")
 
 _frozen: datetime | None = None
 

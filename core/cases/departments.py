@@ -15,24 +15,37 @@ import hashlib
 import hmac
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.cases.actions import ActionIn, perform
+from core.cases.engine import tasks_of
 from core.cases.models import Case, CaseEvent
 from core.cases.trail import NEW_EVENTS
-from core.db._session import GovhallSession
+from core.db import CommitEffect
 from core.errors import Forbidden, InvalidInput
 from core.identity import Principal, Role
 from core.notify.outbox import OutboxMessage
-from core.tenancy import OrgUnit, Tenant
+from core.plugins import get_plugin_manager
+from core.tenancy import OrgUnit, Tenant, get_tenant
 
-__all__ = ["DecisionIn", "act_for_department", "signature", "webhook_rows"]
+__all__ = [
+    "DEPARTMENT_EVENTS",
+    "EVENT_CHANNEL",
+    "DecisionIn",
+    "act_for_department",
+    "forward_event_row",
+    "queue_events",
+    "signature",
+]
 
 log = logging.getLogger("govhall.departments")
+#: the outbox channel of a case event waiting to be forwarded
+EVENT_CHANNEL = "event"
 DECISIONS = ("accept", "review", "return", "approve", "deny", "issue", "request_correction")
 
 
@@ -59,57 +72,80 @@ def _payload(tenant: Tenant, case: Case, ev: CaseEvent, unit: str) -> dict[str, 
     }
 
 
-def webhook_rows(session: Session, pairs: list[tuple[CaseEvent, Case]]) -> int:
-    """Outbox rows for the new events the tenants' plugins forward; returns how many."""
-    from core.plugins import get_plugin_manager
-    from core.tenancy import get_tenant
+def _forwarding(session: Session, tenant_id: Any, cache: dict[Any, Tenant | None]) -> Tenant | None:
+    """The tenant, if any plugin of it forwards case events (its state read, no hook run)."""
+    if tenant_id not in cache:
+        tenant = get_tenant(session, tenant_id)
+        hooks = get_plugin_manager().for_tenant(session, tenant)
+        cache[tenant_id] = tenant if hooks.implements("forward_case_event") else None
+    return cache[tenant_id]
 
-    manager = get_plugin_manager()
-    written = 0
-    hooks_by_tenant: dict[Any, Any] = {}
+
+def queue_events(session: Session, pairs: list[tuple[CaseEvent, Case]]) -> int:
+    """An outbox row (channel ``event``) per new event of a tenant that forwards events:
+    the workers ask the plugins where each goes (:func:`forward_event_row`), after the
+    commit, never inside it. Returns how many were queued."""
+    cache: dict[Any, Tenant | None] = {}
+    queued = 0
     for ev, case in pairs:
-        if case.tenant_id not in hooks_by_tenant:
-            tenant = get_tenant(session, case.tenant_id)
-            hooks = manager.for_tenant(session, tenant)
-            hooks_by_tenant[case.tenant_id] = (
-                (tenant, hooks) if hooks.implements("forward_case_event") else None
-            )
-        found = hooks_by_tenant[case.tenant_id]
-        if found is None:
+        tenant = _forwarding(session, case.tenant_id, cache)
+        if tenant is None:
             continue
-        tenant, hooks = found
         payload = _payload(tenant, case, ev, _unit_code(session, case, ev))
-        for targets in hooks.call("forward_case_event", event=payload):
-            for target in targets or []:
-                body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
-                stamp = str(int(ev.at.timestamp()))
-                session.add(
-                    OutboxMessage(
-                        tenant_id=case.tenant_id,
-                        channel="webhook",
-                        template=ev.action[:40],
-                        phone=str(target["url"]),  # the address of a webhook
-                        params={
-                            "body": body,
-                            "headers": {
-                                "content-type": "application/json",
-                                "x-govhall-event": ev.action,
-                                "x-govhall-timestamp": stamp,
-                                "x-govhall-signature": signature(
-                                    str(target["secret"]), stamp, body.encode()
-                                ),
-                            },
+        session.add(
+            OutboxMessage(
+                tenant_id=case.tenant_id,
+                channel=EVENT_CHANNEL,
+                template=ev.action[:40],
+                phone="-",  # an event row has no address: its webhooks will
+                params={"payload": payload},
+                case_id=case.id,
+            )
+        )
+        queued += 1
+    return queued
+
+
+def forward_event_row(session: Session, row: OutboxMessage, now: datetime) -> str:
+    """The relay's handler of an ``event`` row: the tenant's plugins name the departments'
+    systems it goes to, and a signed webhook row is written for each (the caller commits;
+    they go out after it)."""
+    payload = dict(row.params.get("payload") or {})
+    tenant = get_tenant(session, row.tenant_id)
+    hooks = get_plugin_manager().for_tenant(session, tenant)
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    stamp = str(int(datetime.fromisoformat(payload["at"]).timestamp()))
+    written = 0
+    for targets in hooks.call("forward_case_event", event=payload):
+        for target in targets or []:
+            session.add(
+                OutboxMessage(
+                    tenant_id=row.tenant_id,
+                    channel="webhook",
+                    template=row.template,
+                    phone=str(target["url"]),  # the address of a webhook
+                    params={
+                        "body": body,
+                        "headers": {
+                            "content-type": "application/json",
+                            "x-govhall-event": str(payload.get("action", "")),
+                            "x-govhall-timestamp": stamp,
+                            "x-govhall-signature": signature(
+                                str(target["secret"]), stamp, body.encode()
+                            ),
                         },
-                        case_id=case.id,
-                    )
+                    },
+                    case_id=row.case_id,
                 )
-                written += 1
-    return written
+            )
+            written += 1
+    row.attempts += 1
+    row.state, row.vendor, row.sent_at, row.delivered_at = "delivered", "plugins", now, now
+    row.error = None if written else "没有部门系统接收此事件"
+    return "sent"
 
 
 def _unit_code(session: Session, case: Case, ev: CaseEvent) -> str:
-    from core.cases.engine import tasks_of
-
     task = next((t for t in reversed(tasks_of(session, case)) if t.step == ev.step), None)
     if task is None or task.org_unit_id is None:
         return case.department_code
@@ -117,19 +153,20 @@ def _unit_code(session: Session, case: Case, ev: CaseEvent) -> str:
     return unit.code if unit else case.department_code
 
 
-@sa_event.listens_for(GovhallSession, "before_commit")
-def _forward(session: Session) -> None:
+def _queue_new_events(session: Session) -> None:
     pairs = session.info.pop(NEW_EVENTS, None)
     if pairs:
-        try:
-            webhook_rows(session, pairs)
-        except Exception:  # noqa: BLE001 - forwarding must never lose the change itself
-            log.exception("could not queue the department webhooks")
+        queue_events(session, pairs)
 
 
-@sa_event.listens_for(GovhallSession, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(NEW_EVENTS, None)
+
+
+#: at commit, a case's new events are queued for the departments' systems (see core.effects)
+DEPARTMENT_EVENTS = CommitEffect(
+    "department_events", before_commit=_queue_new_events, after_rollback=_forget
+)
 
 
 class DecisionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -145,9 +182,6 @@ def act_for_department(
 ) -> Case:
     """A department system's decision, as the department: the client must be one a plugin
     vouches for, and the open step must belong to that department (403 otherwise)."""
-    from core.cases.actions import ActionIn, perform
-    from core.plugins import get_plugin_manager
-
     if principal.kind != "client" or not principal.client_id:
         raise Forbidden("仅限已登记的部门系统（客户端凭证）")
     hooks = get_plugin_manager().for_tenant(session, tenant)

@@ -17,7 +17,6 @@ from core.cases.models import Case, CaseSuspension, CaseTask, TaskState
 from core.db import MEMO_SECONDS, Scope, Snapshot, remembered, scope_of, snapshot, tx_cache, watch
 from core.errors import Conflict, Forbidden
 from core.identity import Principal, Role
-from core.supervision.assignments import OPENED
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant
 from core.workflow import ProcessDefinition, Step
 
@@ -35,6 +34,10 @@ __all__ = [
     "reopen_before",
     "tasks_of",
 ]
+
+#: session.info key: the (task, case) pairs opened in the current transaction, which the
+#: commit-time effects read (staff hear of their new work)
+OPENED_TASKS = "govhall.tasks.opened"
 
 
 watch(OrgUnit)
@@ -133,7 +136,7 @@ def open_step(session: Session, case: Case, step: Step, on: date) -> CaseTask:
         started_at=clock.now(),
     )
     session.add(task)
-    session.info.setdefault(OPENED, []).append((task, case))  # staff hear of it at commit
+    session.info.setdefault(OPENED_TASKS, []).append((task, case))  # staff hear of it at commit
     cached = tx_cache(session).get(("tasks", case.id))
     if cached is not None:
         cached.append(task)

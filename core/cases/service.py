@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-import core.cases.departments  # noqa: F401 - forwards case events to department systems
 from core.cases import clock, engine, fees
 from core.cases.access import get_case, is_filer
 from core.cases.documents import issue_notice
@@ -40,7 +39,6 @@ __all__ = [
     "correct_case",
     "create_case",
     "notify",
-    "rate_case",
     "submit_case",
     "withdraw_case",
 ]
@@ -342,16 +340,4 @@ def withdraw_case(
         session, case, Actor.of(principal), "withdraw", from_state=before.value, reason=reason
     )
     fees.refund_if_paid(session, tenant, case, Actor.of(principal), "申请人撤回")
-    return case
-
-
-def rate_case(
-    session: Session, tenant: Tenant, principal: Principal, number: str, score: int, comment: str
-) -> Case:
-    case = get_case(session, number, principal, lock=True)
-    if not principal.is_account or principal.id != case.applicant_id:
-        raise Forbidden("只有申请人可以评价")
-    from core.supervision.ratings import record_rating
-
-    record_rating(session, tenant, case, score, comment, "web", Actor.of(principal))
     return case

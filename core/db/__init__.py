@@ -1,6 +1,12 @@
 """Database foundation: declarative base, id generation, column types, engine and sessions."""
 
 from core.db._base import Base, ProvinceOwned, TenantOwned, new_id, utcnow
+from core.db._effects import (
+    CommitEffect,
+    clear_commit_effects,
+    commit_effects,
+    register_commit_effect,
+)
 from core.db._memo import MEMO_SECONDS, Snapshot, forget_remembered, remembered, snapshot, watch
 from core.db._scope import PLATFORM, Scope, TenantScopeError, scope_of
 from core.db._session import Database, get_database, platform_scope, reset_database, tx_cache
@@ -10,6 +16,7 @@ __all__ = [
     "MEMO_SECONDS",
     "PLATFORM",
     "Base",
+    "CommitEffect",
     "Database",
     "EncryptedJSON",
     "EncryptedString",
@@ -20,10 +27,13 @@ __all__ = [
     "TenantOwned",
     "TenantScopeError",
     "blind_index",
+    "clear_commit_effects",
+    "commit_effects",
     "forget_remembered",
     "get_database",
     "new_id",
     "platform_scope",
+    "register_commit_effect",
     "remembered",
     "reset_database",
     "scope_of",

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import get_settings
+from core.db._effects import install_effect_dispatch
 from core.db._memo import install_memo
 from core.db._scope import PLATFORM, Scope, _Platform, install_scope_filter
 from core.db.rls import sign_scope
@@ -31,6 +32,7 @@ class GovhallSession(Session):
 
 install_scope_filter(GovhallSession)
 install_memo(GovhallSession)
+install_effect_dispatch(GovhallSession)  # runs what core.effects registers
 
 
 def tx_cache(session: Session) -> dict[Any, Any]:

@@ -1,15 +1,13 @@
 """Notifications: SMS vendors (from plugins), message templates, sending with failover."""
 
-from core.notify.sms import (
-    DEFAULT_TEMPLATES,
+from core.notify.sms import DEFAULT_TEMPLATES, render_sms, send_sms_now
+from core.notify.types import (
     NoSmsVendor,
     SendResult,
     SmsInbound,
     SmsMessage,
     SmsReceipt,
     SmsVendor,
-    render_sms,
-    send_sms_now,
 )
 
 __all__ = [

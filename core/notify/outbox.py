@@ -10,14 +10,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKeyConstraint, Index, Integer, String, Text, event
+from sqlalchemy import JSON, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, EncryptedString, TenantOwned, new_id, utcnow
-from core.db._session import GovhallSession
+from core.db import Base, CommitEffect, EncryptedString, TenantOwned, new_id, utcnow
 from core.tenancy import Tenant
 
-__all__ = ["OutboxMessage", "enqueue_sms", "set_dispatcher"]
+__all__ = ["OUTBOX_DISPATCH", "OutboxMessage", "enqueue_sms", "set_dispatcher"]
 
 #: called after a commit with the ids of the outbox rows it wrote (the workers install one
 #: that sends each to the relay actor); failures are logged and left to the relay sweep
@@ -77,14 +76,12 @@ def set_dispatcher(dispatch: Callable[[list[uuid.UUID]], None] | None) -> None:
 _PENDING = "govhall.outbox.new"
 
 
-@event.listens_for(GovhallSession, "after_flush")
-def _collect(session: Session, _context: object) -> None:
+def _collect(session: Session) -> None:
     ids = [o.id for o in session.new if isinstance(o, OutboxMessage)]
     if ids:
         session.info.setdefault(_PENDING, []).extend(ids)
 
 
-@event.listens_for(GovhallSession, "after_commit")
 def _dispatch(session: Session) -> None:
     ids = session.info.pop(_PENDING, None)
     if not ids or _dispatcher is None:
@@ -95,6 +92,11 @@ def _dispatch(session: Session) -> None:
         log.warning("outbox: %d message(s) left to the relay sweep: %s", len(ids), exc)
 
 
-@event.listens_for(GovhallSession, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+#: rows written in a transaction go to the workers once it commits (see core.effects)
+OUTBOX_DISPATCH = CommitEffect(
+    "outbox_dispatch", after_flush=_collect, after_commit=_dispatch, after_rollback=_forget
+)

@@ -14,19 +14,31 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from core.notify import routing
 from core.notify.outbox import OutboxMessage
-from core.notify.sms import SmsMessage, SmsVendor, render_sms, signature_of
-from core.tenancy import Tenant
+from core.notify.sms import render_sms, signature_of
+from core.notify.types import SmsMessage, SmsVendor
+from core.plugins import get_plugin_manager
+from core.tenancy import Tenant, get_tenant
 
-__all__ = ["BACKOFF", "RelayResult", "apply_receipt", "deliver", "due_ids", "vendors_of"]
+__all__ = [
+    "BACKOFF",
+    "RelayResult",
+    "apply_receipt",
+    "deliver",
+    "due_ids",
+    "register_channel",
+    "vendors_of",
+]
 
 log = logging.getLogger("govhall.relay")
 
@@ -42,8 +54,6 @@ class RelayResult:
 
 
 def vendors_of(session: Session, tenant: Tenant) -> list[SmsVendor]:
-    from core.plugins import get_plugin_manager
-
     hooks = get_plugin_manager().for_tenant(session, tenant)
     return [v for group in hooks.call("register_sms_vendors") for v in group]
 
@@ -74,15 +84,14 @@ def deliver(session: Session, message_id: uuid.UUID, now: datetime | None = None
     """Try to send one row (the caller commits). Returns what happened: ``sent``,
     ``retry``, ``failed``, ``held`` (over the tenant's rate or quota: waits, no attempt
     counted) or ``skipped`` (not created, locked, or not yet due)."""
-    from core.tenancy import get_tenant
-
     now = now or utcnow()
     row = _locked(session, message_id)
     if row is None or row.next_attempt_at > now:
         return "skipped"
+    handler = _CHANNELS.get(row.channel)
+    if handler is not None:
+        return handler(session, row, now)
     tenant = get_tenant(session, row.tenant_id)
-    if row.channel == "webhook":
-        return _post_webhook(row, now)
     held = routing.wait_until(session, tenant, now)
     if held is not None:  # over the tenant's rate or daily quota: not an attempt
         row.next_attempt_at, row.error = held
@@ -114,10 +123,8 @@ def deliver(session: Session, message_id: uuid.UUID, now: datetime | None = None
     return _failed(row, now, "; ".join(errors))
 
 
-def _post_webhook(row: OutboxMessage, now: datetime) -> str:
+def _post_webhook(session: Session, row: OutboxMessage, now: datetime) -> str:
     """A department system's webhook: the signed body as written, 2xx is delivered."""
-    import httpx
-
     row.attempts += 1
     try:
         response = httpx.post(
@@ -134,6 +141,17 @@ def _post_webhook(row: OutboxMessage, now: datetime) -> str:
         row.delivered_at = now
         return "sent"
     return _failed(row, now, error)
+
+
+ChannelHandler = Callable[[Session, OutboxMessage, datetime], str]
+
+#: rows of channels other than SMS, each delivered by its handler (same outcomes as deliver)
+_CHANNELS: dict[str, ChannelHandler] = {"webhook": _post_webhook}
+
+
+def register_channel(name: str, handler: ChannelHandler) -> None:
+    """Deliver the outbox rows of channel ``name`` with ``handler`` (see core.effects)."""
+    _CHANNELS[name] = handler
 
 
 def _failed(row: OutboxMessage, now: datetime, error: str) -> str:

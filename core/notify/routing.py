@@ -27,6 +27,10 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.calendar import TZ
+from core.notify.outbox import OutboxMessage
+from core.notify.types import SendResult
+
 __all__ = [
     "ALPHA",
     "DEMOTE_AT",
@@ -94,8 +98,6 @@ def try_vendors(
 ) -> tuple[Any, Any | None, list[str]]:
     """Send through ``vendors`` in health-and-priority order until one accepts; each attempt
     counts towards that vendor's health. Returns (result, the vendor that sent, errors)."""
-    from core.notify.sms import SendResult
-
     errors: list[str] = []
     result = SendResult(ok=False, error="no vendor")
     for vendor in order(tenant_id, vendors):
@@ -112,9 +114,6 @@ def try_vendors(
 
 def wait_until(session: Session, tenant: Any, now: datetime) -> tuple[datetime, str] | None:
     """When the tenant's limits let the next message go, if not now: (time, reason)."""
-    from core.cases.clock import TZ
-    from core.notify.outbox import OutboxMessage
-
     settings = tenant.settings or {}
     per_minute, per_day = settings.get("sms_rate_per_minute"), settings.get("sms_daily_quota")
     if not per_minute and not per_day:

@@ -1,4 +1,5 @@
-"""SMS: the vendor interface plugins implement, templates, and immediate sending with failover.
+"""SMS: message templates, and immediate sending with failover (the vendor interface plugins
+implement is in :mod:`core.notify.types`).
 
 Chinese SMS vendors send only pre-approved templates under an approved signature, so every
 message names a template (``otp``, ``case_received`` …) that a tenant maps to the vendor's
@@ -9,25 +10,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-import msgspec
 from sqlalchemy.orm import Session
 
 from core.errors import GovhallError
+from core.notify.routing import try_vendors
+from core.notify.types import NoSmsVendor, SendResult, SmsMessage, SmsVendor
+from core.plugins import get_plugin_manager
 from core.tenancy import Tenant
 
-__all__ = [
-    "DEFAULT_TEMPLATES",
-    "NoSmsVendor",
-    "SendResult",
-    "SmsInbound",
-    "SmsReceipt",
-    "SmsMessage",
-    "SmsVendor",
-    "render_sms",
-    "send_sms_now",
-]
+__all__ = ["DEFAULT_TEMPLATES", "render_sms", "send_sms_now", "signature_of"]
 
 log = logging.getLogger("govhall.notify")
 
@@ -57,58 +50,6 @@ DEFAULT_TEMPLATES: dict[str, str] = {
 }
 
 
-class NoSmsVendor(GovhallError):
-    code = "sms_unavailable"
-    status = 503
-
-
-class SmsMessage(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    tenant_slug: str
-    phone: str
-    template: str
-    params: dict[str, Any]
-    signature: str
-    text: str
-
-
-class SendResult(msgspec.Struct, frozen=True, kw_only=True):
-    ok: bool
-    vendor_ref: str = ""
-    error: str = ""
-
-
-class SmsInbound(msgspec.Struct, frozen=True, kw_only=True):
-    """A message a citizen sent us (上行短信), as a vendor's webhook reports it."""
-
-    reference: str  # the vendor's id of the inbound message (duplicates are dropped by it)
-    phone: str
-    text: str
-
-
-class SmsReceipt(msgspec.Struct, frozen=True, kw_only=True):
-    """A delivery receipt (状态报告) for a message we sent; ``reference`` is our id."""
-
-    reference: str
-    delivered: bool
-    error: str = ""
-
-
-@runtime_checkable
-class SmsVendor(Protocol):
-    """What an SMS vendor plugin returns from ``register_sms_vendors``.
-
-    Optional, for vendors with webhooks (``POST /api/v1/t/{slug}/sms/{name}/inbound`` and
-    ``…/receipts``): ``parse_inbound(headers, body) -> list[SmsInbound] | None`` and
-    ``parse_receipts(headers, body) -> list[SmsReceipt] | None``; ``None`` means the request
-    is not authentic (403)."""
-
-    name: str
-    priority: int
-
-    def send(self, message: SmsMessage) -> SendResult: ...
-
-
 def signature_of(tenant: Tenant) -> str:
     return str(tenant.settings.get("sms_signature") or f"【{tenant.display_name}】")
 
@@ -131,8 +72,6 @@ def send_sms_now(
     Used for sign-in codes, which are worthless once late; everything else goes through
     the outbox.
     """
-    from core.plugins import get_plugin_manager
-
     hooks = get_plugin_manager().for_tenant(session, tenant)
     vendors: list[SmsVendor] = [v for group in hooks.call("register_sms_vendors") for v in group]
     if not vendors:
@@ -146,8 +85,6 @@ def send_sms_now(
         signature=signature_of(tenant),
         text=render_sms(tenant, template, params),
     )
-    from core.notify.routing import try_vendors
-
     result, sender, errors = try_vendors(tenant.id, vendors, message)
     if sender is not None:
         return result

@@ -1,4 +1,4 @@
-"""The storage interface and the factory that picks a backend from ``GOVHALL_STORAGE_URL``."""
+"""The storage interface: what every backend offers, and the key scheme."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from core.config import get_settings
 from core.errors import GovhallError
 
-__all__ = ["ObjectInfo", "Storage", "StorageError", "get_storage", "reset_storage", "tenant_key"]
+__all__ = ["ObjectInfo", "Storage", "StorageError", "tenant_key"]
 
 _SAFE_PART = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
@@ -43,28 +42,3 @@ def tenant_key(tenant_id: uuid.UUID, *parts: str) -> str:
         if not _SAFE_PART.match(part) or part in {".", ".."}:
             raise ValueError(f"unsafe storage key part: {part!r}")
     return "/".join(["t", str(tenant_id), *parts])
-
-
-_storage: Storage | None = None
-
-
-def get_storage() -> Storage:
-    global _storage
-    if _storage is None:
-        url = get_settings().resolved_storage_url
-        if url.startswith("file://"):
-            from core.storage.local import LocalStorage
-
-            _storage = LocalStorage(url.removeprefix("file://"))
-        elif url.startswith("s3://"):
-            from core.storage.s3 import S3Storage
-
-            _storage = S3Storage(url.removeprefix("s3://"), get_settings().s3_endpoint_url or None)
-        else:
-            raise ValueError(f"GOVHALL_STORAGE_URL must be file://DIR or s3://BUCKET, not {url}")
-    return _storage
-
-
-def reset_storage(storage: Storage | None = None) -> None:
-    global _storage
-    _storage = storage

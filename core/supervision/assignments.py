@@ -7,26 +7,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from core.cases.engine import OPENED_TASKS
 from core.cases.models import Case, CaseTask, TaskState
-from core.db._session import GovhallSession
+from core.db import CommitEffect
 from core.notify.outbox import OutboxMessage
-from core.tenancy import OrgUnit, Tenant
+from core.supervision.staff import holders, recipients, unit_parents
+from core.tenancy import Tenant
 
-__all__ = ["OPENED", "announce"]
+__all__ = ["ASSIGNMENT_TEXTS", "announce"]
 
-#: session.info key: (task, case) pairs opened in the current transaction
-OPENED = "govhall.tasks.opened"
 #: steps nobody on the staff works
 UNSTAFFED = ("applicant",)
 
 
 def announce(session: Session, opened: list[tuple[CaseTask, Case]]) -> int:
     """Queue the assignment texts for steps still open; returns how many were queued."""
-    from core.supervision.sweep import holders, recipients
-
     live = [(t, c) for t, c in opened if t.state is TaskState.open and t.role not in UNSTAFFED]
     if not live:
         return 0
@@ -42,7 +39,7 @@ def announce(session: Session, opened: list[tuple[CaseTask, Case]]) -> int:
             continue
         if staff is None:
             staff = holders(session)
-            parents = {u.id: u.parent_id for u in session.scalars(select(OrgUnit))}
+            parents = unit_parents(session)
         params = {
             "number": case.number,
             "item": case.item_name,
@@ -64,13 +61,17 @@ def announce(session: Session, opened: list[tuple[CaseTask, Case]]) -> int:
     return sent
 
 
-@event.listens_for(GovhallSession, "before_commit")
-def _announce(session: Session) -> None:
-    opened = session.info.pop(OPENED, None)
+def _announce_opened(session: Session) -> None:
+    opened = session.info.pop(OPENED_TASKS, None)
     if opened:
         announce(session, opened)
 
 
-@event.listens_for(GovhallSession, "after_rollback")
 def _forget(session: Session) -> None:
-    session.info.pop(OPENED, None)
+    session.info.pop(OPENED_TASKS, None)
+
+
+#: at commit, staff whose step opened in the transaction get their text (see core.effects)
+ASSIGNMENT_TEXTS = CommitEffect(
+    "assignment_texts", before_commit=_announce_opened, after_rollback=_forget
+)

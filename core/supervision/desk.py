@@ -17,7 +17,7 @@ from core.cases.trail import Actor, append_event
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal, Role
 from core.supervision.models import Card, FollowUp
-from core.supervision.sweep import remind
+from core.supervision.staff import remind
 from core.tenancy import Tenant
 
 __all__ = ["close_follow_up", "issue_card", "live_lists", "require_supervisor"]

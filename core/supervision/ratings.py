@@ -12,17 +12,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.cases import clock
+from core.cases.access import get_case
 from core.cases.models import Case, CaseState
 from core.cases.trail import Actor, append_event
-from core.errors import Conflict, InvalidInput
-from core.identity import Role
+from core.errors import Conflict, Forbidden, InvalidInput
+from core.identity import Principal, Role
 from core.identity.service import find_account_by_phone, normalize_phone
 from core.notify.outbox import enqueue_sms
 from core.supervision.models import FollowUp, InboundSms
-from core.supervision.sweep import holders
+from core.supervision.staff import holders
 from core.tenancy import Tenant
 
-__all__ = ["LOW_SCORE", "open_follow_up", "parse_score", "receive_sms", "record_rating"]
+__all__ = [
+    "LOW_SCORE",
+    "open_follow_up",
+    "parse_score",
+    "rate_case",
+    "receive_sms",
+    "record_rating",
+]
 
 LOW_SCORE = 60
 _SCORE = re.compile(r"^\d{1,3}$")
@@ -81,6 +89,17 @@ def record_rating(
     )
     if score < LOW_SCORE:
         open_follow_up(session, tenant, case, "low_rating", comment, score)
+
+
+def rate_case(
+    session: Session, tenant: Tenant, principal: Principal, number: str, score: int, comment: str
+) -> Case:
+    """The applicant rates their finished case on the web (the caller commits)."""
+    case = get_case(session, number, principal, lock=True)
+    if not principal.is_account or principal.id != case.applicant_id:
+        raise Forbidden("只有申请人可以评价")
+    record_rating(session, tenant, case, score, comment, "web", Actor.of(principal))
+    return case
 
 
 def _case_for_reply(session: Session, tenant: Tenant, phone: str) -> Case | None:

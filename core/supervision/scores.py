@@ -25,8 +25,10 @@ from core.cases import clock
 from core.db import utcnow
 from core.errors import InvalidInput
 from core.supervision.dashboard import Filters, Row, report
+from core.supervision.facts import ROLL_BATCH, roll_up
 from core.supervision.models import PerformanceScore
-from core.tenancy import Tenant
+from core.supervision.sweep import active_tenants
+from core.tenancy import Tenant, scope_for
 
 __all__ = [
     "WEIGHTS",
@@ -140,10 +142,6 @@ def scores_for(session: Session, tenant: Tenant, month: str, kind: str) -> list[
 def run_dashboards(database: Any, today: date | None = None) -> dict[str, int]:
     """For every active tenant: roll closed days up, then (re)compute this month's scores and
     last month's (a late roll-up may still change them). Each step commits on its own."""
-    from core.supervision.facts import ROLL_BATCH, roll_up
-    from core.supervision.sweep import active_tenants
-    from core.tenancy import scope_for
-
     today = today or clock.today()
     months = [today.strftime("%Y-%m"), (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")]
     totals = {"days": 0, "scores": 0}

@@ -24,18 +24,15 @@ from core.cases import clock, engine
 from core.cases.actions import deem_approved
 from core.cases.models import Case, CaseState, CaseTask, TaskState
 from core.cases.trail import SYSTEM, append_event
-from core.identity import Role, Staff
-from core.identity.models import StaffRole
-from core.notify.outbox import enqueue_sms
+from core.db import PLATFORM
 from core.supervision.models import Card
-from core.tenancy import OrgUnit, Tenant
+from core.supervision.staff import holders, remind
+from core.tenancy import OrgUnit, Tenant, scope_for
+from core.tenancy import active_tenants as list_active
 
 __all__ = [
-    "Holder",
     "SweepResult",
-    "holders",
-    "recipients",
-    "remind",
+    "active_tenants",
     "run_sweep",
     "sweep_tenant",
     "yellow_days",
@@ -67,69 +64,6 @@ def yellow_days(tenant: Tenant) -> int:
         return max(0, int(tenant.settings.get("yellow_card_days_left", 1)))
     except (TypeError, ValueError):
         return 1
-
-
-@dataclass(frozen=True)
-class Holder:
-    staff_id: uuid.UUID
-    name: str
-    phone: str | None
-    role: str
-    unit: uuid.UUID | None
-
-
-def holders(session: Session) -> list[Holder]:
-    """Every active staff member's roles with their phone (one query per sweep)."""
-    rows = session.execute(
-        select(Staff.id, Staff.name, Staff.phone, StaffRole.role, StaffRole.org_unit_id)
-        .join(
-            StaffRole, (StaffRole.staff_id == Staff.id) & (StaffRole.tenant_id == Staff.tenant_id)
-        )
-        .where(Staff.active.is_(True))
-    ).all()
-    return [Holder(r[0], r[1], r[2], Role(r[3]).value, r[4]) for r in rows]
-
-
-def recipients(
-    task: CaseTask, staff: list[Holder], parents: dict[uuid.UUID, uuid.UUID | None]
-) -> list[Holder]:
-    """Who holds the step (its role, in its unit or a unit under it) and the supervisors."""
-    out: dict[uuid.UUID, Holder] = {}
-    for h in staff:
-        holds_step = h.role == task.role and (
-            h.unit is None
-            or task.org_unit_id is None
-            or h.unit == task.org_unit_id
-            or parents.get(h.unit) == task.org_unit_id
-        )
-        if holds_step or h.role == Role.supervisor.value:
-            out.setdefault(h.staff_id, h)
-    return list(out.values())
-
-
-def remind(
-    session: Session,
-    tenant: Tenant,
-    case: Case,
-    task: CaseTask,
-    template: str,
-    params: dict[str, Any],
-    *,
-    supervisors: bool = True,
-    staff: list[Holder] | None = None,
-    parents: dict[uuid.UUID, uuid.UUID | None] | None = None,
-) -> int:
-    """Queue ``template`` to everyone holding ``task`` (and the supervisors unless told
-    otherwise); ``staff`` and ``parents`` let a batch read them once. Returns the count."""
-    staff = holders(session) if staff is None else staff
-    if parents is None:
-        parents = {u.id: u.parent_id for u in session.scalars(select(OrgUnit))}
-    sent = 0
-    for h in recipients(task, staff, parents):
-        if h.phone and (supervisors or h.role != Role.supervisor.value):
-            enqueue_sms(session, tenant, h.phone, template, params, case.id)
-            sent += 1
-    return sent
 
 
 def _due_condition(tenant: Tenant, today: date, limit: date) -> Any:
@@ -253,30 +187,18 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
 
 def active_tenants(database: Any) -> list[Tenant]:
     """Every active tenant, detached (each job opens its own scoped session per tenant)."""
-    from core.db import PLATFORM
-
     with database.session(scope=PLATFORM) as session:
-        tenants = _active(session)
+        tenants = list_active(session)
         session.expunge_all()
     return tenants
-
-
-def _active(session: Session) -> list[Tenant]:
-    from core.tenancy import TenantStatus
-    from core.tenancy.models import Tenant as TenantRow
-
-    return list(session.scalars(select(TenantRow).where(TenantRow.status == TenantStatus.active)))
 
 
 def run_sweep(database: Any, today: date | None = None) -> SweepResult:
     """Sweep every tenant with anything due, a committed batch at a time. Finding which
     tenants those are takes one session and two statements, so an idle minute is cheap."""
-    from core.db import PLATFORM
-    from core.tenancy import scope_for
-
     today = today or clock.today()
     with database.session(scope=PLATFORM) as session:
-        tenants = _active(session)
+        tenants = list_active(session)
         due = tenants_with_due(session, tenants, today)
         tenants = [t for t in tenants if t.id in due]
         session.expunge_all()

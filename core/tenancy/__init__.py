@@ -3,6 +3,7 @@
 from core.tenancy.errors import TenantExists, TenantNotFound, TenantSuspended
 from core.tenancy.models import OrgUnit, OrgUnitKind, Tenant, TenantDomain, TenantKind, TenantStatus
 from core.tenancy.service import (
+    active_tenants,
     add_org_unit,
     children_of,
     get_tenant,
@@ -26,6 +27,7 @@ __all__ = [
     "TenantStatus",
     "TenantSuspended",
     "add_org_unit",
+    "active_tenants",
     "children_of",
     "get_tenant",
     "get_tenant_by_host",

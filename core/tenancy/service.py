@@ -15,6 +15,7 @@ from core.tenancy.models import OrgUnit, OrgUnitKind, Tenant, TenantDomain, Tena
 
 __all__ = [
     "RESERVED_SLUGS",
+    "active_tenants",
     "SLUG_RE",
     "check_slug",
     "add_org_unit",
@@ -86,6 +87,10 @@ def get_tenant_by_host(session: Session, host: str) -> Tenant | None:
 
 def list_tenants(session: Session) -> list[Tenant]:
     return list(session.scalars(select(Tenant).order_by(Tenant.division_code)))
+
+
+def active_tenants(session: Session) -> list[Tenant]:
+    return list(session.scalars(select(Tenant).where(Tenant.status == TenantStatus.active)))
 
 
 def children_of(session: Session, tenant: Tenant) -> list[Tenant]:

@@ -20,11 +20,11 @@ from core.cases.service import (
     Consent,
     commit,
     correct_case,
-    rate_case,
     withdraw_case,
 )
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.plugins import PluginMeta, get_plugin_manager, hookimpl
+from core.supervision.ratings import rate_case
 from tests.cases.conftest import Desk, at
 
 ZHANG, LI = "13800000001", "13800000008"

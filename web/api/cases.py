@@ -22,6 +22,7 @@ from core.cases.models import CaseEvent, CaseMaterial, License
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal
 from core.storage import get_storage
+from core.supervision import ratings
 from core.tenancy import Tenant
 from web.api.case_schemas import (
     CaseCreate,
@@ -195,7 +196,7 @@ class CasesApi(Controller):
         self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: RateIn
     ) -> CaseOut:
         who = require(principal)
-        case = service.rate_case(db, tenant, who, number, data.score, data.comment)
+        case = ratings.rate_case(db, tenant, who, number, data.score, data.comment)
         return self._done(db, case, who)
 
     @post(

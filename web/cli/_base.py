@@ -32,6 +32,9 @@ def _tenant(session: Any, slug: str) -> Any:
 @click.option("-v", "--verbose", is_flag=True, help="More log output.")
 def main(verbose: bool) -> None:
     """govhall — county-level online government service halls."""
+    from core.effects import install
+
+    install()  # the commit-time effects, as in the web app and the workers
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

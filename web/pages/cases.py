@@ -20,6 +20,7 @@ from core.cases.documents import notice_pdf
 from core.catalog import get_item_by_code
 from core.errors import GovhallError, InvalidInput, NotFound
 from core.identity import Principal, Role
+from core.supervision import ratings
 from core.tenancy import Tenant
 from web.api.case_schemas import case_out
 from web.api.cases import verify_out
@@ -243,7 +244,7 @@ class CasePages(Controller):
                     score = int(data.get("score", ""))
                 except ValueError:
                     raise InvalidInput("请选择满意度", field="score") from None
-                service.rate_case(db, tenant, who, number, score, data.get("comment", ""))
+                ratings.rate_case(db, tenant, who, number, score, data.get("comment", ""))
             else:
                 raise NotFound("没有这个操作")
             service.commit(db)

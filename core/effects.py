@@ -1,0 +1,31 @@
+"""Everything the core does as a transaction ends — listed here, in the order it runs, and
+nowhere else. Where the application is put together (the web app, the workers, the command
+line, the tests) :func:`install` registers them with :mod:`core.db`; a commit before that
+fails loudly rather than dropping a message.
+
+1. ``assignment_texts`` — staff whose step opened in the transaction get an SMS (outbox row).
+2. ``department_events`` — each new case event of a tenant whose plugins forward events gets
+   an outbox row of channel ``event``; a worker later asks the plugins where it goes and
+   writes a signed webhook row per department system (no plugin hook runs inside a commit).
+3. ``outbox_dispatch`` — the outbox rows the transaction wrote are handed to the workers
+   once it has committed (if the broker is down, the relay sweep sends them later).
+"""
+
+from __future__ import annotations
+
+from core.cases.departments import DEPARTMENT_EVENTS, EVENT_CHANNEL, forward_event_row
+from core.db import CommitEffect, register_commit_effect
+from core.notify.outbox import OUTBOX_DISPATCH
+from core.notify.relay import register_channel
+from core.supervision.assignments import ASSIGNMENT_TEXTS
+
+__all__ = ["COMMIT_EFFECTS", "install"]
+
+COMMIT_EFFECTS: tuple[CommitEffect, ...] = (ASSIGNMENT_TEXTS, DEPARTMENT_EVENTS, OUTBOX_DISPATCH)
+
+
+def install() -> None:
+    """Register the commit-time effects and the outbox channels they write (idempotent)."""
+    for effect in COMMIT_EFFECTS:
+        register_commit_effect(effect)
+    register_channel(EVENT_CHANNEL, forward_event_row)

@@ -1,0 +1,86 @@
+"""Who hears of a case's step: the staff holding it (its role, in its unit or a unit under
+it) and the supervisors — read once per batch, texted through the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.cases.models import Case, CaseTask
+from core.identity import Role, Staff
+from core.identity.models import StaffRole
+from core.notify.outbox import enqueue_sms
+from core.tenancy import OrgUnit, Tenant
+
+__all__ = ["Holder", "holders", "recipients", "remind", "unit_parents"]
+
+
+@dataclass(frozen=True)
+class Holder:
+    staff_id: uuid.UUID
+    name: str
+    phone: str | None
+    role: str
+    unit: uuid.UUID | None
+
+
+def holders(session: Session) -> list[Holder]:
+    """Every active staff member's roles with their phone (one query per sweep)."""
+    rows = session.execute(
+        select(Staff.id, Staff.name, Staff.phone, StaffRole.role, StaffRole.org_unit_id)
+        .join(
+            StaffRole, (StaffRole.staff_id == Staff.id) & (StaffRole.tenant_id == Staff.tenant_id)
+        )
+        .where(Staff.active.is_(True))
+    ).all()
+    return [Holder(r[0], r[1], r[2], Role(r[3]).value, r[4]) for r in rows]
+
+
+def recipients(
+    task: CaseTask, staff: list[Holder], parents: dict[uuid.UUID, uuid.UUID | None]
+) -> list[Holder]:
+    """Who holds the step (its role, in its unit or a unit under it) and the supervisors."""
+    out: dict[uuid.UUID, Holder] = {}
+    for h in staff:
+        holds_step = h.role == task.role and (
+            h.unit is None
+            or task.org_unit_id is None
+            or h.unit == task.org_unit_id
+            or parents.get(h.unit) == task.org_unit_id
+        )
+        if holds_step or h.role == Role.supervisor.value:
+            out.setdefault(h.staff_id, h)
+    return list(out.values())
+
+
+def remind(
+    session: Session,
+    tenant: Tenant,
+    case: Case,
+    task: CaseTask,
+    template: str,
+    params: dict[str, Any],
+    *,
+    supervisors: bool = True,
+    staff: list[Holder] | None = None,
+    parents: dict[uuid.UUID, uuid.UUID | None] | None = None,
+) -> int:
+    """Queue ``template`` to everyone holding ``task`` (and the supervisors unless told
+    otherwise); ``staff`` and ``parents`` let a batch read them once. Returns the count."""
+    staff = holders(session) if staff is None else staff
+    if parents is None:
+        parents = unit_parents(session)
+    sent = 0
+    for h in recipients(task, staff, parents):
+        if h.phone and (supervisors or h.role != Role.supervisor.value):
+            enqueue_sms(session, tenant, h.phone, template, params, case.id)
+            sent += 1
+    return sent
+
+
+def unit_parents(session: Session) -> dict[uuid.UUID, uuid.UUID | None]:
+    return {u.id: u.parent_id for u in session.scalars(select(OrgUnit))}

@@ -134,7 +134,7 @@ def _parser(book: Any, sheet: Any) -> Any:
                 kind = element.get("t", "n")
                 problem = "单元格格式为数字，内容却不是数字" if kind == "n" else "内容已损坏"
                 raise _CellError(coordinate, problem) from None
-            if element.find(FORMULA_TAG) is not None and element.find(VALUE_TAG) is None:
+            if element.find(FORMULA_TAG) is not None and not _saved(element):
                 cell["value"] = Unreadable(
                     f"单元格 {coordinate} 是公式，文件中没有保存它的计算结果"
                     "（请在 Excel 中打开后保存，或把公式粘贴为数值）"
@@ -142,6 +142,12 @@ def _parser(book: Any, sheet: Any) -> Any:
             elif cell.get("data_type") == "e":
                 cell["value"] = Unreadable(f"单元格 {coordinate} 是错误值 {cell['value']}")
             return cell
+
+    def _saved(element: Any) -> bool:
+        """Whether a formula cell carries its last result: an empty ``<v/>`` is a result only
+        for a formula typed as text (one that returned "")."""
+        value = element.find(VALUE_TAG)
+        return value is not None and (bool(value.text) or element.get("t") == "str")
 
     return Parser(
         None,

@@ -15,7 +15,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.catalog._bulk import Existing, publish_batch
+from core.catalog._bulk import Existing, before_bulk_write, publish_batch
 from core.catalog._messages import field_phrase
 from core.catalog._rows import Lookups, content_to_cells, keep_unsaid, row_to_content
 from core.catalog._sheets import Grid, Unreadable, read_csv, read_xlsx
@@ -177,6 +177,7 @@ def import_rows(
     writes: list[tuple[str, Any]] = [("new", w) for w in new] + [("changed", w) for w in changed]
     if progress:
         progress(0, len(writes), "write")
+    before_bulk_write(session, len(writes))
     for start in range(0, len(writes), BATCH):
         batch = writes[start : start + BATCH]
         publish_batch(

@@ -13,7 +13,7 @@ import unicodedata
 
 from core.errors import InvalidInput
 
-__all__ = ["CODE_RULE", "MAX_CODE_LENGTH", "check_code"]
+__all__ = ["CODE_RULE", "MAX_CODE_LENGTH", "check_code", "tidy_code"]
 
 MAX_CODE_LENGTH = 64
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -21,10 +21,15 @@ _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CODE_RULE = "编码只能由英文字母、数字和 - _ . 组成，以字母或数字开头，最多 64 个字符"
 
 
+def tidy_code(code: str) -> str:
+    """Full-width letters and digits as typed in a Chinese spreadsheet become ASCII, and the
+    spaces around the code go."""
+    return unicodedata.normalize("NFKC", code or "").strip()
+
+
 def check_code(code: str, *, field: str = "code") -> str:
-    """The code, tidied (full-width letters and digits as typed in a Chinese spreadsheet become
-    ASCII, surrounding spaces go); refused in Chinese when it breaks the rule."""
-    tidy = unicodedata.normalize("NFKC", code or "").strip()
+    """The code, tidied (:func:`tidy_code`); refused in Chinese when it breaks the rule."""
+    tidy = tidy_code(code)
     if not tidy:
         raise InvalidInput("编码不能为空", field=field)
     if len(tidy) > MAX_CODE_LENGTH:

@@ -19,10 +19,11 @@ from core.catalog._bulk import Existing, before_bulk_write, publish_batch
 from core.catalog._messages import field_phrase
 from core.catalog._rows import Lookups, content_to_cells, keep_unsaid, row_to_content
 from core.catalog._sheets import Grid, Unreadable, read_csv, read_xlsx
+from core.catalog.codes import tidy_code
 from core.catalog.content import parse_content
 from core.catalog.models import Item
 from core.catalog.service import categories, get_item, propagate
-from core.catalog.template import COLUMNS, HEADER_OF, HEADERS, REQUIRED, find_header
+from core.catalog.template import COLUMNS, HEADER_OF, HEADERS, REQUIRED, HeaderRow, find_header
 from core.errors import GovhallError, InvalidInput
 from core.tenancy import Tenant
 
@@ -99,7 +100,8 @@ def read_rows(data: bytes, filename: str) -> Sheet:
     else:
         raise InvalidInput("请上传 .csv 或 .xlsx 文件", field="file")
     several = len(grids) > 1
-    sheet, tables, best = Sheet([]), 0, None
+    sheet, tables = Sheet([]), 0
+    best: tuple[str, HeaderRow] | None = None
     for grid in grids:
         header = find_header(grid.rows)
         label = f"工作表「{grid.name}」" if several else ""
@@ -118,7 +120,7 @@ def read_rows(data: bytes, filename: str) -> Sheet:
     return sheet
 
 
-def _no_table(grids: list[Grid], best: Any) -> None:
+def _no_table(grids: list[Grid], best: tuple[str, HeaderRow] | None) -> None:
     if not any(any(c.strip() for c in cells) for g in grids for _, cells in g.rows):
         raise InvalidInput("文件是空的", field="file")
     required = "、".join(HEADER_OF[f] for f in REQUIRED)
@@ -132,7 +134,7 @@ def _no_table(grids: list[Grid], best: Any) -> None:
     raise InvalidInput(f"缺少列：没有找到含有 {required} 的表头（请使用导出的模板）", field="file")
 
 
-def _check_header(label: str, header: Any) -> None:
+def _check_header(label: str, header: HeaderRow) -> None:
     """A column the template does not know is an error: its content would otherwise be
     silently lost, or the field it meant silently defaulted."""
     problems = [
@@ -150,7 +152,7 @@ def _column_letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
-def _data_rows(grid: Grid, header: Any, label: str) -> list[SheetRow]:
+def _data_rows(grid: Grid, header: HeaderRow, label: str) -> list[SheetRow]:
     out = []
     for number, cells in grid.rows[header.index + 1 :]:
         values = {f: cells[c] if c < len(cells) else "" for c, f in header.fields.items()}
@@ -252,7 +254,7 @@ def _check_row(
 def _existing(session: Session, tenant: Tenant, rows: list[SheetRow]) -> dict[str, Existing]:
     """The items the rows' codes name, read in slices (a database caps a statement's
     parameters; a province sheet has tens of thousands of codes)."""
-    codes = sorted({r.values.get("code", "").strip() for r in rows} - {""})
+    codes = sorted({tidy_code(r.values.get("code", "")) for r in rows} - {""})
     found: dict[str, Existing] = {}
     for start in range(0, len(codes), 1000):
         for row in session.execute(

@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from core.catalog import get_item_by_code, publish_item, save_draft
+from core.catalog import Item, get_item_by_code, publish_item, save_draft
 from core.catalog._rows import content_to_cells
 from core.catalog.generate import synthetic_content
 from core.catalog.service import categories
@@ -45,8 +45,9 @@ def _database(backend: str) -> tuple[Database, object]:
     return Database(server.create_database("import_" + uuid.uuid4().hex[:8])), server
 
 
-def _sheet(database: Database, tenant: Tenant, rows: int, prefix: str) -> bytes:
-    """A county sheet of ``rows`` detailed items over the tenant's departments, as XLSX."""
+def _sheet(database: Database, tenant: Tenant, rows: int, prefix: str, note: str = "") -> bytes:
+    """A county sheet of ``rows`` detailed items over the tenant's departments, as XLSX;
+    ``note`` is appended to every item's contacts (a sheet in which every row changed)."""
     with database.session(scope=scope_for(tenant)) as s:
         departments = sorted(
             s.scalars(
@@ -57,21 +58,16 @@ def _sheet(database: Database, tenant: Tenant, rows: int, prefix: str) -> bytes:
         )
         names = {code: c.name for code, c in categories(s).items()}
     rng = random.Random(rows)
+    contacts = HEADERS.index("咨询方式")
+    cells = []
+    for i in range(rows):
+        row = content_to_cells(
+            f"{prefix}-{i:06d}", synthetic_content(i, rng, departments, detailed=True), names
+        )
+        row[contacts] += note
+        cells.append(row)
     out = io.BytesIO()
-    write_xlsx(
-        [
-            HEADERS,
-            *(
-                content_to_cells(
-                    f"{prefix}-{i:06d}",
-                    synthetic_content(i, rng, departments, detailed=True),
-                    names,
-                )
-                for i in range(rows)
-            ),
-        ],
-        out,
-    )
+    write_xlsx([HEADERS, *cells], out)
     return out.getvalue()
 
 
@@ -124,38 +120,53 @@ def import_benchmarks(
             cili, hechi = get_tenant_by_slug(s, "cili"), get_tenant_by_slug(s, "hechi")
         small_sheet = _sheet(database, cili, SMALL, "CL-IMP")
         large_sheet = _sheet(database, hechi, LARGE, "HC-IMP")
+        changed_sheet = _sheet(database, hechi, LARGE, "HC-IMP", note="（更新）")
         print(f"[{backend}] import", flush=True)
         small = _import(database, cili, small_sheet, f"{SMALL:,} new rows (cili)")
         publish_small = rate(_publisher(database, cili, "CL-IMP-000007"))
+        sizes = [_count(database, cili)]
         large = _import(database, hechi, large_sheet, f"{LARGE:,} new rows (hechi)")
         again = _import(database, hechi, large_sheet, "the same file again")
+        changed = _import(database, hechi, changed_sheet, "every row changed")
         publish_large = rate(_publisher(database, hechi, "HC-IMP-000007"))
+        sizes.append(_count(database, hechi))
     finally:
         database.dispose()
         if server is not None:
             server.stop()
-    base = f"{SMALL:,}-row import (rows/s)"
-    aim = "≤ 300 s; ≥ 0.8"
+    base = f"the {SMALL:,}-row import"
     return [
         (
-            f"[{backend}] import {LARGE:,} rows, XLSX ({large:.0f} s)",
+            f"[{backend}] import {LARGE:,} rows, XLSX ({large:.0f} s; rows/s)",
             base,
             LARGE / large,
             SMALL / small,
-            aim,
+            "≤ 300 s; ≥ 0.8",
         ),
         (
-            f"[{backend}] re-import unchanged, {LARGE:,} rows ({again:.0f} s)",
+            f"[{backend}] the same file again, all unchanged ({again:.0f} s; rows/s)",
             base,
             LARGE / again,
             SMALL / small,
-            aim,
+            "≤ 300 s",
         ),
         (
-            f"[{backend}] publish one item at {SMALL + 46:,}+{LARGE:,} items",
-            f"publish one item at {SMALL:,} items",
+            f"[{backend}] every row changed, {LARGE:,} new versions ({changed:.0f} s; rows/s)",
+            base,
+            LARGE / changed,
+            SMALL / small,
+            "≤ 300 s; ≥ 0.8",
+        ),
+        (
+            f"[{backend}] publish one item, {sizes[1]:,}-item catalog",
+            f"the same at {sizes[0]:,} items",
             publish_large,
             publish_small,
             "≥ 0.5",
         ),
     ]
+
+
+def _count(database: Database, tenant: Tenant) -> int:
+    with database.session(scope=scope_for(tenant)) as s:
+        return s.scalar(select(func.count()).select_from(Item)) or 0

@@ -224,3 +224,50 @@ def test_publishing_one_item_reads_only_that_items_search_terms(db: Database) ->
                 )
             )
             assert "ix_item_terms_item" in plan, plan
+
+
+def test_changed_rows_publish_new_versions_logged_and_searchable(
+    db: Database, tmp_path: Path
+) -> None:
+    """Two rows changed (one item with a draft pending): each gets a published version, a
+    public change-log entry, and search follows the new name; the draft gave way to the
+    import."""
+    from core.catalog import ItemChange, VersionState, save_draft, versions_of
+    from core.catalog.listing import list_items
+
+    suning = tenant(db, "suning")
+    with db.session(scope=scope_for(suning)) as s:
+        own = list(
+            s.scalars(
+                select(Item.code)
+                .where(Item.standard_item_id.is_(None), Item.live_version_id.is_not(None))
+                .order_by(Item.code)
+            )
+        )[:2]
+        drafted = get_item_by_code(s, suning, own[1])
+        save_draft(s, suning, drafted, {**drafted.effective, "contacts": "草稿里的电话"})
+        s.commit()
+    runner = CliRunner()
+    source = tmp_path / "suning.csv"
+    runner.invoke(main, ["catalog", "export", "--tenant", "suning", str(source)])
+    rows = _rows(source)
+    header = rows[0]
+    for row in rows[1:]:
+        if row[0] == own[0]:
+            row[header.index("名称")] = "鲲鹏展翅许可"
+        if row[0] == own[1]:
+            row[header.index("承诺时限")] = "1"
+    _write(source, rows)
+    result = runner.invoke(main, ["catalog", "import", "--tenant", "suning", str(source)])
+    assert result.exit_code == 0 and "新建 0 项，更新 2 项" in result.output, result.output
+    with db.session(scope=scope_for(suning)) as s:
+        renamed, faster = (get_item_by_code(s, suning, c) for c in own)
+        assert renamed.name == "鲲鹏展翅许可" and faster.promised_days == 1
+        states = [v.state for v in versions_of(s, faster)]
+        assert VersionState.draft not in states and states[-1] is VersionState.published
+        assert faster.effective["contacts"] != "草稿里的电话"
+        logged = s.scalars(
+            select(ItemChange.reason).where(ItemChange.item_id.in_([renamed.id, faster.id]))
+        ).all()
+        assert logged.count("批量导入更新") == 2
+        assert [i.code for i in list_items(s, suning, q="鲲鹏").items] == [own[0]]

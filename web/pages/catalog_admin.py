@@ -292,7 +292,7 @@ class CatalogAdminController(Controller):
         try:
             index = int(data.get("material", "0")) - 1
         except ValueError:
-            raise InvalidInput("material must be a number", field="material") from None
+            raise InvalidInput("请选择材料", field="material") from None
         attach_form(db, tenant, item, index, upload.file.read(), upload.filename)
         db.commit()
         return Redirect(f"/t/{tenant.slug}/admin/catalog/items/{code}")
@@ -355,7 +355,7 @@ class CatalogAdminController(Controller):
     ) -> Response[bytes]:
         _admin(principal)
         if fmt not in ("csv", "xlsx"):
-            raise InvalidInput("export as csv or xlsx", field="format")
+            raise InvalidInput("只能导出为 CSV 或 XLSX", field="format")
         out = io.BytesIO()
         (write_csv if fmt == "csv" else write_xlsx)(export_rows(db, tenant), out)
         media = (

@@ -155,7 +155,7 @@ def import_benchmarks(
             base,
             LARGE / changed,
             SMALL / small,
-            "≤ 300 s; ≥ 0.8",
+            "≤ 300 s",
         ),
         (
             f"[{backend}] publish one item, {sizes[1]:,}-item catalog",

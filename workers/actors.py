@@ -43,9 +43,13 @@ def purge_expired() -> None:
     log.info("purged expired rows: %s", counts)
 
 
-@dramatiq.actor(queue_name="catalog", max_retries=2, time_limit=30 * 60_000, throws=(ValueError,))
+@dramatiq.actor(queue_name="catalog", max_retries=2, time_limit=30 * 60_000)
 def run_catalog_import(tenant_id: str, job_id: str) -> None:
-    """Run one catalog import; a second delivery of the same message does nothing."""
+    """Run one catalog import; a second delivery of the same message does nothing.
+
+    run_import ends the job itself, failed with a Chinese reason, whatever goes wrong in the
+    file or the rows; only an outage (the database unreachable) reaches the broker's retries.
+    """
     from core.catalog.imports import run_import
 
     status = run_import(uuid.UUID(tenant_id), uuid.UUID(job_id))

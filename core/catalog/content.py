@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from core.catalog._messages import explain_validation, tidy_name
 from core.errors import InvalidInput
 
 __all__ = [
@@ -135,7 +136,7 @@ def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value)
     except InvalidOperation:
-        raise InvalidInput(f"fee amount '{value}' is not a number", field="fees") from None
+        raise InvalidInput(f"收费金额「{value}」不是数字", field="fees") from None
 
 
 def parse_content(
@@ -145,41 +146,51 @@ def parse_content(
     departments: set[str],
     processes: set[str] | None = None,
 ) -> ItemContent:
-    """Validate ``raw``; every refusal names its field."""
+    """Validate ``raw``; every refusal names its field, in Chinese."""
     try:
         content = msgspec.convert(raw, ItemContent, strict=False)
     except msgspec.ValidationError as exc:
-        field = str(exc).rsplit("`$.", 1)[-1].rstrip("`") if "`$." in str(exc) else None
-        raise InvalidInput(str(exc), field=field) from exc
+        field, message = explain_validation(str(exc))
+        raise InvalidInput(message, field=field) from None
     if content.category not in categories:
-        raise InvalidInput(f"unknown category '{content.category}'", field="category")
+        raise InvalidInput(f"事项类别「{content.category}」不存在", field="category")
     if content.department not in departments:
-        raise InvalidInput(f"unknown department '{content.department}'", field="department")
+        raise InvalidInput(f"实施部门「{content.department}」不是本地的部门", field="department")
     if processes is not None and content.process not in processes:
-        raise InvalidInput(f"unknown process definition '{content.process}'", field="process")
+        raise InvalidInput(f"办理流程「{content.process}」不存在", field="process")
     if content.promised_days > content.legal_days:
         raise InvalidInput(
-            f"promised days ({content.promised_days}) exceed legal days ({content.legal_days})",
+            f"承诺时限（{content.promised_days} 个工作日）不能超过法定时限"
+            f"（{content.legal_days} 个工作日）",
             field="promised_days",
         )
     for i, material in enumerate(content.materials):
         if material.license_type and material.license_type not in LICENSE_TYPES:
             raise InvalidInput(
-                f"unknown e-license type '{material.license_type}'",
+                f"电子证照类型「{material.license_type}」不存在",
                 field=f"materials[{i}].license_type",
             )
     if content.result_license and content.result_license not in LICENSE_TYPES:
         raise InvalidInput(
-            f"unknown e-license type '{content.result_license}'", field="result_license"
+            f"电子证照类型「{content.result_license}」不存在", field="result_license"
         )
     for i, fee in enumerate(content.fees):
         if _decimal(fee.amount) < 0:
-            raise InvalidInput("a fee cannot be negative", field=f"fees[{i}].amount")
+            raise InvalidInput("收费金额不能为负数", field=f"fees[{i}].amount")
+    _tidy_names(content)
     return content
 
 
+def _tidy_names(content: ItemContent) -> None:
+    """Names are searched and compared: a full-width space typed inside one must not split it."""
+    content.name = tidy_name(content.name)
+    content.implementing_body = tidy_name(content.implementing_body)
+    for part in (*content.materials, *content.fees):
+        part.name = tidy_name(part.name)
+
+
 def parse_overrides(raw: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(raw) - OVERRIDABLE
+    unknown = sorted(set(raw) - OVERRIDABLE)
     if unknown:
-        raise InvalidInput(f"cannot override {sorted(unknown)}", field=sorted(unknown)[0])
+        raise InvalidInput(f"没有「{unknown[0]}」这一项，不能调整", field=unknown[0])
     return raw

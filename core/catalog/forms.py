@@ -54,7 +54,7 @@ def attach_form(
     draft_base: dict[str, Any] = dict(item.effective)
     materials = [dict(m) for m in draft_base.get("materials", [])]
     if not 0 <= material_index < len(materials):
-        raise InvalidInput("no such material", field="material")
+        raise InvalidInput("没有这项材料", field="material")
     key = tenant_key(tenant.id, "forms", f"{item.code}-{material_index + 1}.{ext}")
     get_storage().put(key, io.BytesIO(data), FORM_TYPES[ext])
     materials[material_index]["template_key"] = key
@@ -71,6 +71,6 @@ def form_of(item: Item, material_index: int) -> tuple[str, str]:
     if not 0 <= material_index < len(materials) or not materials[material_index].get(
         "template_key"
     ):
-        raise NotFound("no form template")
+        raise NotFound("这项材料没有表单模板")
     key = materials[material_index]["template_key"]
     return key, f"{materials[material_index]['name']}.{key.rsplit('.', 1)[-1]}"

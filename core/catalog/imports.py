@@ -1,9 +1,21 @@
-"""Imports from the admin page run in a worker, reporting progress as they go."""
+"""Imports from the admin page run in a worker, reporting progress as they go.
+
+Every run ends: done, or failed with the reasons in Chinese — a bad row, a file that cannot be
+read, or anything unexpected (logged in full for the operator). Progress (校验 then 写入, with
+counts) is kept beside the uploaded file in storage rather than in the database: on SQLite
+the import's own transaction holds the only write lock while it writes, so a progress row
+could not be committed until the import was over.
+"""
 
 from __future__ import annotations
 
 import io
+import json
+import logging
+import time
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,14 +23,49 @@ from sqlalchemy.orm import Session
 
 from core.catalog.models import CatalogImport
 from core.catalog.transfer import ImportFailed, import_rows, read_rows
-from core.db import get_database, new_id, utcnow
+from core.db import Database, Scope, get_database, new_id, utcnow
 from core.errors import GovhallError, InvalidInput, NotFound
 from core.storage import get_storage, tenant_key
 from core.tenancy import Tenant, get_tenant, scope_for
 
-__all__ = ["get_import", "recent_imports", "run_import", "start_import"]
+__all__ = [
+    "IMPORT_STATUS",
+    "MAX_IMPORT_BYTES",
+    "JobProgress",
+    "get_import",
+    "job_progress",
+    "recent_imports",
+    "run_import",
+    "start_import",
+]
+
+log = logging.getLogger("govhall.catalog")
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+#: A job not finished this long after it was uploaded has lost its worker (the actor's own
+#: time limit is 30 minutes): it is shown as failed rather than polled for ever.
+ABANDONED_AFTER = timedelta(minutes=45)
+PHASES = {"check": "校验", "write": "写入"}
+UNEXPECTED = "导入中断：系统内部错误，未导入任何事项。请稍后重试；如仍失败，请联系系统管理员。"
+ABANDONED = "导入中断：处理超时或后台任务已停止，未导入任何事项。请重新上传。"
+
+
+@dataclass
+class JobProgress:
+    phase: str  # check | write
+    done: int
+    total: int
+
+    @property
+    def label(self) -> str:
+        return PHASES.get(self.phase, self.phase)
+
+
+def IMPORT_STATUS(job: CatalogImport) -> str:  # noqa: N802 - a label table, used as one
+    """The job's state as a person reads it."""
+    if job.status == "running":
+        return f"{job_progress(job).label}中"
+    return {"pending": "排队中", "done": "已完成", "failed": "失败"}.get(job.status, job.status)
 
 
 def start_import(session: Session, tenant: Tenant, data: bytes, filename: str) -> CatalogImport:
@@ -42,9 +89,13 @@ def start_import(session: Session, tenant: Tenant, data: bytes, filename: str) -
 
 
 def get_import(session: Session, tenant: Tenant, job_id: uuid.UUID) -> CatalogImport:
+    """The job; one whose worker has long gone is marked failed on the way."""
     job = session.get(CatalogImport, (tenant.id, job_id))
     if job is None:
-        raise NotFound("no such import")
+        raise NotFound("没有这次导入")
+    if job.status in ("pending", "running") and utcnow() - job.created_at > ABANDONED_AFTER:
+        job.status, job.problems, job.finished_at = "failed", [ABANDONED], utcnow()
+        session.commit()
     return job
 
 
@@ -59,6 +110,36 @@ def recent_imports(session: Session, tenant: Tenant) -> list[CatalogImport]:
     )
 
 
+def _progress_key(job: CatalogImport) -> str:
+    return job.storage_key + ".progress.json"
+
+
+def job_progress(job: CatalogImport) -> JobProgress:
+    """Where a job is: the worker's latest report while it runs, the job's row after."""
+    if job.status == "running":
+        try:
+            raw = json.loads(get_storage().read(_progress_key(job)))
+            return JobProgress(str(raw["phase"]), int(raw["done"]), int(raw["total"]))
+        except (GovhallError, ValueError, KeyError, TypeError, OSError):
+            pass  # nothing reported yet
+    return JobProgress(job.phase, job.done, job.total)
+
+
+class _Reporter:
+    """Writes the worker's progress at most twice a second, and always at a phase's end."""
+
+    def __init__(self, job: CatalogImport) -> None:
+        self.key, self.last = _progress_key(job), 0.0
+
+    def __call__(self, done: int, total: int, phase: str) -> None:
+        now = time.monotonic()
+        if done not in (0, total) and now - self.last < 0.5:
+            return
+        self.last = now
+        body = json.dumps({"phase": phase, "done": done, "total": total}).encode()
+        get_storage().put(self.key, io.BytesIO(body), "application/json")
+
+
 def run_import(tenant_id: uuid.UUID, job_id: uuid.UUID) -> str:
     """Run a pending import once; returns its final status. Safe to call again."""
     database = get_database()
@@ -71,41 +152,51 @@ def run_import(tenant_id: uuid.UUID, job_id: uuid.UUID) -> str:
             return job.status if job else "missing"
         job.status = "running"
         session.commit()
-        key, filename = job.storage_key, job.filename
-
-    # SQLite has one writer: while the import's own transaction writes, progress can only
-    # be reported for the checking phase. PostgreSQL reports both phases.
-    single_writer = database.dialect == "sqlite"
-
-    def report_progress(done: int, total: int, phase: str) -> None:
-        if phase == "write" and single_writer:
-            return
-        if done == total or done % 25 == 0:
-            with database.session(scope=scope) as progress:
-                row = progress.get(CatalogImport, (tenant_id, job_id))
-                if row is not None:
-                    row.done, row.total, row.phase = done, total, phase
-                    progress.commit()
-
+    reporter = _Reporter(job)
+    status, problems, counts, notes = "failed", [UNEXPECTED], (0, 0, 0), []
     with database.session(scope=scope) as session:
-        status, problems, counts = "done", [], (0, 0, 0)
         try:
-            rows = read_rows(get_storage().read(key), filename)
-            report_progress(0, len(rows), "check")
-            report = import_rows(session, tenant, rows, report_progress)
-            counts = (report.created, report.updated, report.unchanged)
+            sheet = read_rows(get_storage().read(job.storage_key), job.filename)
+            reporter(0, len(sheet.rows), "check")
+            report = import_rows(session, tenant, sheet, reporter)
             session.commit()
+            status, problems = "done", []
+            counts, notes = (report.created, report.updated, report.unchanged), report.notes
         except ImportFailed as exc:
-            session.rollback()
-            status, problems = "failed", exc.problems
+            problems = exc.problems
         except GovhallError as exc:
+            problems = [exc.detail]
+        except Exception:  # noqa: BLE001 - the job must end; the operator gets the traceback
+            log.exception("catalog import %s failed unexpectedly", job_id)
+        finally:
             session.rollback()
-            status, problems = "failed", [exc.detail]
+    _finish(database, scope, job_id, status, problems + notes, counts)
+    return status
+
+
+def _finish(
+    database: Database,
+    scope: Scope,
+    job_id: uuid.UUID,
+    status: str,
+    messages: list[str],
+    counts: tuple[int, int, int],
+) -> None:
+    """Record how the job ended (a failed job keeps the place it had reached)."""
     with database.session(scope=scope) as session:
-        job = session.get(CatalogImport, (tenant_id, job_id))
-        job.status, job.problems, job.finished_at = status, problems, utcnow()
+        job = session.get(CatalogImport, (scope.tenant_id, job_id))
+        if job is None:
+            return
+        reached = job_progress(job)
+        job.status, job.problems, job.finished_at = status, messages, utcnow()
         job.created, job.updated, job.unchanged = counts
         if status == "done":
-            job.done = job.total
+            job.phase, job.done, job.total = "write", sum(counts), sum(counts)
+        else:
+            job.phase, job.done, job.total = reached.phase, reached.done, reached.total
         session.commit()
-    return status
+        key = _progress_key(job)
+    try:
+        get_storage().delete(key)
+    except (GovhallError, OSError):
+        log.warning("could not remove the progress of import %s", job_id)

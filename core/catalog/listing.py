@@ -8,12 +8,20 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session, defer
 
-from core.catalog.models import DepartmentDuty, Item, ItemStatus, ItemTerm, Theme
+from core.catalog.models import (
+    DepartmentDuty,
+    Item,
+    ItemStatus,
+    ItemTerm,
+    ItemVersion,
+    Theme,
+    VersionState,
+)
 from core.catalog.search import search_item_ids
 from core.db import platform_scope, remembered, watch
 from core.tenancy import Tenant
 
-__all__ = ["ItemPage", "catalog_stats", "list_items", "province_stats"]
+__all__ = ["AdminPage", "ItemPage", "admin_items", "catalog_stats", "list_items", "province_stats"]
 
 watch(Item, ItemTerm, Theme)
 
@@ -84,6 +92,59 @@ def list_items(
     # catalog to sort twenty rows.
     items = sorted(session.scalars(page.options(defer(Item.effective))), key=lambda i: i.code)
     return ItemPage(items, total)
+
+
+@dataclass
+class AdminPage:
+    items: list[Item]
+    total: int
+    drafts: set  # ids of the page's items that have a draft waiting
+
+
+def admin_items(
+    session: Session,
+    tenant: Tenant,
+    *,
+    q: str | None = None,
+    department: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    drafts_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> AdminPage:
+    """The editor's list: every item of the tenant, published or not, one page at a time.
+    ``q`` is an item code or search words (published items are indexed)."""
+    stmt = select(Item.id).where(Item.tenant_id == tenant.id)
+    if q and q.strip():
+        ids = search_item_ids(session, tenant.id, q)
+        by_code = Item.code == q.strip()
+        stmt = stmt.where(by_code if ids is None else (by_code | Item.id.in_(ids)))
+    if department:
+        stmt = stmt.where(Item.department_code == department)
+    if category:
+        stmt = stmt.where(Item.category == category)
+    if status:
+        stmt = stmt.where(Item.status == ItemStatus(status))
+    drafted = select(ItemVersion.item_id).where(
+        ItemVersion.tenant_id == tenant.id, ItemVersion.state == VersionState.draft
+    )
+    if drafts_only:
+        stmt = stmt.where(Item.id.in_(drafted))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    ids = list(session.scalars(stmt.order_by(Item.code).limit(limit).offset(offset)))
+    if not ids:
+        return AdminPage([], total, set())
+    items = sorted(
+        session.scalars(
+            select(Item)
+            .where(Item.tenant_id == tenant.id, Item.id.in_(ids))
+            .options(defer(Item.effective))
+        ),
+        key=lambda i: i.code,
+    )
+    drafts = set(session.scalars(drafted.where(ItemVersion.item_id.in_(ids))))
+    return AdminPage(items, total, drafts)
 
 
 def catalog_stats(session: Session, tenant: Tenant) -> dict[str, Any]:

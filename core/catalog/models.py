@@ -179,6 +179,9 @@ class ItemTerm(TenantOwned, Base):
         ForeignKeyConstraint(
             ["tenant_id", "item_id"], ["items.tenant_id", "items.id"], ondelete="CASCADE"
         ),
+        # Re-indexing an item deletes its terms: without this, each publication read every
+        # term of the tenant (the primary key leads with the term), so imports grew quadratic.
+        Index("ix_item_terms_item", "tenant_id", "item_id"),
     )
 
     term: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -11,6 +11,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.catalog.codes import check_code
 from core.catalog.content import ItemContent, parse_content, parse_overrides
 from core.catalog.errors import ItemConflict, ItemNotFound
 from core.catalog.models import (
@@ -22,6 +23,7 @@ from core.catalog.models import (
     Theme,
     VersionState,
 )
+from core.catalog.presentation import LABELS
 from core.catalog.search import index_item
 from core.db import new_id, platform_scope, remembered, snapshot, utcnow, watch
 from core.errors import InvalidInput
@@ -38,6 +40,7 @@ __all__ = [
     "get_item",
     "get_item_by_code",
     "overrides_of",
+    "propagate",
     "publish_item",
     "save_draft",
     "versions_of",
@@ -102,14 +105,14 @@ def _validate(session: Session, tenant: Tenant, raw: dict[str, Any]) -> ItemCont
 def get_item(session: Session, tenant: Tenant, item_id: uuid.UUID) -> Item:
     item = session.get(Item, (tenant.id, item_id))
     if item is None:
-        raise ItemNotFound("no such item")
+        raise ItemNotFound("没有这个事项")
     return item
 
 
 def get_item_by_code(session: Session, tenant: Tenant, code: str) -> Item:
     item = session.scalar(select(Item).where(Item.tenant_id == tenant.id, Item.code == code))
     if item is None:
-        raise ItemNotFound(f"no item '{code}'")
+        raise ItemNotFound(f"没有编码为 {code} 的事项")
     return item
 
 
@@ -152,11 +155,9 @@ def create_item(
     valid_from: date | None = None,
 ) -> Item:
     """A tenant's own item, with its first version as a draft (or published at once)."""
-    code = code.strip()
-    if not code or len(code) > 64:
-        raise InvalidInput("item code: 1–64 characters", field="code")
+    code = check_code(code)
     if session.scalar(select(Item.id).where(Item.tenant_id == tenant.id, Item.code == code)):
-        raise ItemConflict(f"item code '{code}' is taken", field="code")
+        raise ItemConflict(f"编码 {code} 已被其他事项使用", field="code")
     parsed = _validate(session, tenant, content)
     item = Item(tenant_id=tenant.id, id=new_id(), code=code, name=parsed.name)
     session.add(item)
@@ -203,7 +204,7 @@ def standard_content(session: Session, item: Item) -> dict[str, Any]:
     with platform_scope(session) as s:
         standard = s.get(Item, (item.standard_tenant_id, item.standard_item_id))
         if standard is None or not standard.effective:
-            raise ItemNotFound("the province item is not published")
+            raise ItemNotFound("省级标准事项尚未发布")
         return dict(standard.effective)
 
 
@@ -229,7 +230,7 @@ def publish_item(
     keep it. A province's publication flows on to the counties that adopted the item."""
     draft = _draft(session, item)
     if draft is None:
-        raise ItemConflict("there is no draft to publish")
+        raise ItemConflict("没有待发布的草稿")
     if item.standard_item_id is not None:
         effective = _validate(session, tenant, {**standard_content(session, item), **draft.content})
     else:
@@ -265,7 +266,7 @@ def publish_item(
     )
     session.flush()
     if tenant.is_province:
-        _propagate(session, item)
+        propagate(session, item)
     return draft
 
 
@@ -289,37 +290,48 @@ def _go_live(
     version.effective = effective
     item.live_version_id = version.id
     item.effective = effective
-    item.name = effective["name"]
-    item.kind = effective["kind"]
-    item.category = effective["category"]
-    item.department_code = effective["department"]
-    item.legal_days = effective["legal_days"]
-    item.promised_days = effective["promised_days"]
-    item.levels = list(effective["levels"])
+    for column, value in live_columns(effective).items():
+        setattr(item, column, value)
     session.flush()
     _reindex(session, tenant, item)
+
+
+def live_columns(effective: dict[str, Any]) -> dict[str, Any]:
+    """The item's columns that mirror its live version, for lists, filters and statistics."""
+    return {
+        "name": effective["name"],
+        "kind": effective["kind"],
+        "category": effective["category"],
+        "department_code": effective["department"],
+        "legal_days": effective["legal_days"],
+        "promised_days": effective["promised_days"],
+        "levels": list(effective["levels"]),
+    }
+
+
+def index_texts(
+    code: str, effective: dict[str, Any], department_name: str, category_name: str
+) -> list[str]:
+    """What search finds an item by (core/catalog/search.py indexes these texts)."""
+    return [
+        effective.get("name", ""),
+        code,
+        " ".join(effective.get("keywords", [])),
+        department_name,
+        category_name,
+        effective.get("implementing_body", ""),
+    ]
 
 
 def _reindex(session: Session, tenant: Tenant, item: Item) -> None:
     eff = item.effective
     dept = departments(session, tenant).get(eff.get("department", ""))
     cat = session.get(Category, eff.get("category", ""))
-    index_item(
-        session,
-        tenant.id,
-        item.id,
-        [
-            eff.get("name", ""),
-            item.code,
-            " ".join(eff.get("keywords", [])),
-            dept.name if dept else "",
-            cat.name if cat else "",
-            eff.get("implementing_body", ""),
-        ],
-    )
+    texts = index_texts(item.code, eff, dept.name if dept else "", cat.name if cat else "")
+    index_item(session, tenant.id, item.id, texts)
 
 
-def _propagate(session: Session, standard: Item) -> None:
+def propagate(session: Session, standard: Item) -> None:
     """Re-publish every county item adopting ``standard`` with the new province content."""
     with platform_scope(session) as s:
         adopters = s.execute(
@@ -359,19 +371,17 @@ def adopt_item(
     """A county adopts its province's item ``standard_code``, overriding some fields
     (at least the department, which must be the county's own)."""
     if tenant.is_province:
-        raise InvalidInput("a province publishes its standard; counties adopt it", field="code")
+        raise InvalidInput("省级发布标准事项，由市、县采用", field="code")
     with platform_scope(session) as s:
         standard = s.scalar(
             select(Item).where(Item.tenant_id == tenant.province_id, Item.code == standard_code)
         )
         if standard is None or not standard.effective:
-            raise ItemNotFound(
-                f"the province has no published item '{standard_code}'", field="standard_code"
-            )
+            raise ItemNotFound(f"省级没有已发布的事项 {standard_code}", field="standard_code")
         standard_id, standard_effective = standard.id, dict(standard.effective)
-    code = code or standard_code
+    code = check_code(code or standard_code)
     if session.scalar(select(Item.id).where(Item.tenant_id == tenant.id, Item.code == code)):
-        raise ItemConflict(f"item code '{code}' is taken", field="code")
+        raise ItemConflict(f"编码 {code} 已被其他事项使用", field="code")
     overrides = parse_overrides(overrides)
     effective = _validate(session, tenant, {**standard_effective, **overrides})
     item = Item(
@@ -427,7 +437,7 @@ def activate_scheduled(session: Session, today: date | None = None) -> int:
             continue
         _go_live(session, tenant, item, version, dict(version.effective or {}), version.valid_from)
         if tenant.is_province:
-            _propagate(session, item)
+            propagate(session, item)
     return len(due)
 
 
@@ -451,14 +461,16 @@ def change_status(
 ) -> ItemChange:
     """取消, 下放, 转移, 整合 (or restore), with a reason, kept in the public change log."""
     if action not in STATUS_ACTIONS:
-        raise InvalidInput(f"unknown action '{action}'", field="action")
+        raise InvalidInput(f"没有「{action}」这种变更", field="action")
     if not reason.strip():
-        raise InvalidInput("a status change needs a reason", field="reason")
+        raise InvalidInput("请填写变更理由", field="reason")
     if action in ("delegate", "transfer", "merge") and not target.strip():
-        raise InvalidInput("say where the item goes", field="target")
+        raise InvalidInput("请填写事项的去向", field="target")
     new = STATUS_ACTIONS[action]
     if new == item.status:
-        raise ItemConflict(f"the item is already {item.status.value}", field="action")
+        raise ItemConflict(
+            f"事项已经是「{LABELS['status'][item.status.value]}」状态", field="action"
+        )
     item.status = new
     change = ItemChange(
         tenant_id=tenant.id,

@@ -1,13 +1,13 @@
 """Import and export of a tenant's own items as CSV or XLSX, in the documented template
-(docs/catalog.md). Imports are validated whole: any bad row names its line and field, and
-nothing is written."""
+(docs/catalog.md). An import is checked whole first — any bad row named by its place in the
+spreadsheet and its column — and written only when every row is good, in batches."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -15,16 +15,26 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.catalog._bulk import Existing, before_bulk_write, publish_batch
+from core.catalog._messages import field_phrase
+from core.catalog._rows import Lookups, content_to_cells, keep_unsaid, row_to_content
+from core.catalog._sheets import Grid, Unreadable, read_csv, read_xlsx
+from core.catalog.codes import tidy_code
 from core.catalog.content import parse_content
 from core.catalog.models import Item
-from core.catalog.service import categories, create_item, departments, publish_item, save_draft
+from core.catalog.service import categories, get_item, propagate
+from core.catalog.template import COLUMNS, HEADER_OF, HEADERS, REQUIRED, HeaderRow, find_header
 from core.errors import GovhallError, InvalidInput
 from core.tenancy import Tenant
 
 __all__ = [
     "COLUMNS",
+    "HEADERS",
     "ImportFailed",
     "ImportReport",
+    "Progress",
+    "Sheet",
+    "SheetRow",
     "export_rows",
     "import_rows",
     "read_rows",
@@ -32,56 +42,25 @@ __all__ = [
     "write_xlsx",
 ]
 
-#: (header in the file, content field). The first column is the item code.
-COLUMNS = [
-    ("编码", "code"),
-    ("名称", "name"),
-    ("类型", "kind"),
-    ("类别", "category"),
-    ("实施部门", "department"),
-    ("承办机构", "implementing_body"),
-    ("设定依据", "legal_basis"),
-    ("办理条件", "conditions"),
-    ("申报材料", "materials"),
-    ("收费", "fees"),
-    ("法定时限", "legal_days"),
-    ("承诺时限", "promised_days"),
-    ("受理层级", "levels"),
-    ("办理渠道", "channels"),
-    ("送达方式", "delivery"),
-    ("办理流程", "process"),
-    ("咨询方式", "contacts"),
-    ("办公时间", "office_hours"),
-    ("关键词", "keywords"),
-    ("责任清单", "responsibilities"),
-]
-HEADERS = [h for h, _ in COLUMNS]
+#: Rows checked or written between two progress reports, and per write batch.
+BATCH = 500
+#: Problems listed before the rest are only counted.
+MAX_PROBLEMS = 200
 
-_KIND = {"行政权力": "power", "公共服务": "public_service"}
-_LEVEL = {"县级": "county", "乡镇": "township", "村级": "village"}
-_CHANNEL = {"网上": "online", "窗口": "counter", "代办": "agent"}
-_DELIVERY = {"自取": "pickup", "快递": "courier"}
-_PROCESS = {"五环节": "five_post", "三环节": "short", "即办": "instant"}
-_REQUIRED = {"必要": "required", "视情况": "conditional"}
-_FORM = {
-    "原件": "original",
-    "复印件": "copy",
-    "原件及复印件": "original_and_copy",
-    "电子": "electronic",
-}
-
-
-def _inverse(mapping: dict[str, str]) -> dict[str, str]:
-    return {v: k for k, v in mapping.items()}
+#: progress(done, total, phase): phase "check" (校验) then "write" (写入).
+Progress = Callable[[int, int, str], None]
 
 
 class ImportFailed(GovhallError):
     code = "invalid_import"
     status = 422
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} 处错误，未导入任何事项：" + "；".join(problems[:20]))
+    def __init__(self, problems: list[str], total: int | None = None) -> None:
+        count = total if total is not None else len(problems)
+        super().__init__(f"{count} 处错误，未导入任何事项：" + "；".join(problems[:20]))
         self.problems = problems
+        if count > len(problems):
+            self.problems = [*problems, f"……另有 {count - len(problems)} 处错误未列出"]
 
 
 @dataclass
@@ -89,269 +68,225 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: what was read past (ignored columns, sheets without a header), said to the clerk
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SheetRow:
+    where: str  # 第 12 行, or 工作表「民政局」第 12 行 in a workbook of several sheets
+    values: dict[str, str]  # content field → cell text, for the columns the sheet has
+
+
+@dataclass
+class Sheet:
+    """The rows of a file's item table(s), with what was read past."""
+
+    rows: list[SheetRow]
+    notes: list[str] = field(default_factory=list)
 
 
 # -- reading ----------------------------------------------------------------------------------
 
 
-def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
-    """Rows as header → text, from CSV (UTF-8, with or without BOM) or XLSX."""
+def read_rows(data: bytes, filename: str) -> Sheet:
+    """The item rows of a CSV (UTF-8 or GBK/GB18030) or XLSX file: in each sheet the header
+    row is looked for below any title rows, and sheets without one (填表说明) are skipped."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("CSV 文件须为 UTF-8 编码", field="file") from None
-        rows = list(csv.reader(io.StringIO(text)))
+        grids = [read_csv(data)]
     elif suffix == ".xlsx":
-        rows = _xlsx_rows(data)
+        grids = read_xlsx(data)
     else:
         raise InvalidInput("请上传 .csv 或 .xlsx 文件", field="file")
-    if not rows:
-        raise InvalidInput("文件是空的", field="file")
-    header = [h.strip() for h in rows[0]]
-    missing = [h for h in HEADERS[:5] if h not in header]
-    if missing:
-        raise InvalidInput(f"缺少列：{'、'.join(missing)}（请使用导出的模板）", field="file")
-    return [
-        {header[i]: (cell or "").strip() for i, cell in enumerate(row) if i < len(header)}
-        for row in rows[1:]
-        if any((c or "").strip() for c in row)
-    ]
-
-
-def _xlsx_rows(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is bad input
-        raise InvalidInput(f"无法读取 XLSX 文件：{exc}", field="file") from None
-    sheet = book.worksheets[0]
-    return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def _choices(text: str, mapping: dict[str, str], field: str) -> list[str]:
-    out = []
-    for part in (p.strip() for p in text.replace("，", ",").replace("、", ",").split(",")):
-        if not part:
+    several = len(grids) > 1
+    sheet, tables = Sheet([]), 0
+    best: tuple[str, HeaderRow] | None = None
+    for grid in grids:
+        header = find_header(grid.rows)
+        label = f"工作表「{grid.name}」" if several else ""
+        if header is None or header.missing:
+            if several and any(any(c.strip() for c in cells) for _, cells in grid.rows):
+                sheet.notes.append(f"已跳过{label}：没有找到表头")
+            if header is not None and (best is None or len(header.fields) > len(best[1].fields)):
+                best = (label, header)
             continue
-        if part not in mapping:
-            raise InvalidInput(f"'{part}' 不是 {'/'.join(mapping)} 之一", field=field)
-        out.append(mapping[part])
+        tables += 1
+        _check_header(label, header)
+        sheet.notes += [f"{label}已忽略列「{name}」" for name in header.ignored]
+        sheet.rows += _data_rows(grid, header, label)
+    if not tables:
+        _no_table(grids, best)
+    return sheet
+
+
+def _no_table(grids: list[Grid], best: tuple[str, HeaderRow] | None) -> None:
+    if not any(any(c.strip() for c in cells) for g in grids for _, cells in g.rows):
+        raise InvalidInput("文件是空的", field="file")
+    required = "、".join(HEADER_OF[f] for f in REQUIRED)
+    if best is not None:
+        label, header = best
+        raise InvalidInput(
+            f"缺少列：{'、'.join(header.missing)}（{label}第 {header.number} 行的表头；"
+            "请使用导出的模板）",
+            field="file",
+        )
+    raise InvalidInput(f"缺少列：没有找到含有 {required} 的表头（请使用导出的模板）", field="file")
+
+
+def _check_header(label: str, header: HeaderRow) -> None:
+    """A column the template does not know is an error: its content would otherwise be
+    silently lost, or the field it meant silently defaulted."""
+    problems = [
+        f"{label}第 {header.number} 行 {_column_letter(column)} 列的表头「{text}」不是模板中的列"
+        for column, text in header.unknown
+    ] + [f"{label}表头「{a}」与「{b}」是同一列，请只保留一个" for a, b in header.duplicates]
+    if problems:
+        problems.append(f"模板中的列：{'、'.join(HEADERS)}（序号、备注两列会被忽略）")
+        raise ImportFailed(problems)
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def _data_rows(grid: Grid, header: HeaderRow, label: str) -> list[SheetRow]:
+    out = []
+    for number, cells in grid.rows[header.index + 1 :]:
+        values = {f: cells[c] if c < len(cells) else "" for c, f in header.fields.items()}
+        if any(v.strip() or isinstance(v, Unreadable) for v in values.values()):
+            out.append(SheetRow(f"{label}第 {number} 行", values))
     return out
 
 
-def row_to_content(row: dict[str, str], category_names: dict[str, str]) -> tuple[str, dict]:
-    code = row.get("编码", "")
-    if not code:
-        raise InvalidInput("编码不能为空", field="编码")
-    category = row.get("类别", "")
-    content: dict[str, Any] = {
-        "name": row.get("名称", ""),
-        "kind": _KIND.get(row.get("类型", "行政权力"), row.get("类型", "")),
-        "category": category_names.get(category, category),
-        "department": row.get("实施部门", ""),
-        "implementing_body": row.get("承办机构", ""),
-        "legal_basis": _lines(row.get("设定依据", "")),
-        "conditions": row.get("办理条件", ""),
-        "contacts": row.get("咨询方式", ""),
-        "office_hours": row.get("办公时间", ""),
-        "keywords": [
-            k.strip() for k in row.get("关键词", "").replace("，", ",").split(",") if k.strip()
-        ],
-    }
-    for header, field in (("法定时限", "legal_days"), ("承诺时限", "promised_days")):
-        value = row.get(header, "")
-        if value:
-            try:
-                content[field] = int(float(value))
-            except ValueError:
-                raise InvalidInput(f"'{value}' 不是天数", field=header) from None
-    for header, field, mapping in (
-        ("受理层级", "levels", _LEVEL),
-        ("办理渠道", "channels", _CHANNEL),
-        ("送达方式", "delivery", _DELIVERY),
-    ):
-        if row.get(header):
-            content[field] = _choices(row[header], mapping, header)
-    if row.get("办理流程"):
-        # the three common shapes by their Chinese names, any other definition by its code
-        content["process"] = _PROCESS.get(row["办理流程"], row["办理流程"])
-    content["materials"] = [_material(line) for line in _lines(row.get("申报材料", ""))]
-    content["fees"] = [_fee(line) for line in _lines(row.get("收费", ""))]
-    if "责任清单" in row:
-        content["responsibilities"] = [_responsibility(x) for x in _lines(row["责任清单"])]
-    return code, content
-
-
-def _keep_unexported(content: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
-    """Fields the template does not carry stay as they are (a material's form template and
-    note, matched by name; responsibilities when the column is absent)."""
-    old = {m["name"]: m for m in current.get("materials", [])}
-    for material in content.get("materials", []):
-        before = old.get(material["name"], {})
-        for key in ("template_key", "note"):
-            if before.get(key) and not material.get(key):
-                material[key] = before[key]
-    if "responsibilities" not in content and current.get("responsibilities"):
-        content["responsibilities"] = current["responsibilities"]
-    return content
-
-
-def _material(line: str) -> dict[str, Any]:
-    parts = [p.strip() for p in line.split("|")]
-    material: dict[str, Any] = {"name": parts[0]}
-    if len(parts) > 1 and parts[1]:
-        if parts[1] not in _REQUIRED:
-            raise InvalidInput(f"材料要求 '{parts[1]}' 应为 必要/视情况", field="申报材料")
-        material["required"] = _REQUIRED[parts[1]]
-    if len(parts) > 2 and parts[2]:
-        if parts[2] not in _FORM:
-            raise InvalidInput(f"材料形式 '{parts[2]}' 应为 {'/'.join(_FORM)}", field="申报材料")
-        material["form"] = _FORM[parts[2]]
-    if len(parts) > 3 and parts[3]:
-        if not parts[3].isdigit():
-            raise InvalidInput(f"份数 '{parts[3]}' 应为数字", field="申报材料")
-        material["copies"] = int(parts[3])
-    if len(parts) > 4 and parts[4]:
-        material["license_type"] = parts[4]
-    if len(parts) > 5 and parts[5]:
-        material["condition"] = parts[5]
-    return material
-
-
-def _responsibility(line: str) -> dict[str, Any]:
-    parts = [p.strip() for p in line.split("|")] + [""] * 4
-    return dict(zip(("duty", "cases", "body", "basis", "liability"), parts[:5], strict=True))
-
-
-def _fee(line: str) -> dict[str, Any]:
-    parts = [p.strip() for p in line.split("|")]
-    if len(parts) < 2:
-        raise InvalidInput(f"收费 '{line}' 应写作 名称|金额|依据", field="收费")
-    return {"name": parts[0], "amount": parts[1], "basis": parts[2] if len(parts) > 2 else ""}
+# -- checking and writing ---------------------------------------------------------------------
 
 
 def import_rows(
-    session: Session,
-    tenant: Tenant,
-    rows: list[dict[str, str]],
-    progress: Callable[[int, int, str], None] | None = None,
+    session: Session, tenant: Tenant, sheet: Sheet, progress: Progress | None = None
 ) -> ImportReport:
-    """Validate every row, then write them all (the caller commits). Line numbers count the
-    header as line 1, as a spreadsheet shows them."""
-    cats = categories(session)
-    names = {c.name: code for code, c in cats.items()}
-    known = {"categories": set(cats), "departments": set(departments(session, tenant))}
-    problems: list[str] = []
-    parsed: list[tuple[str, dict[str, Any]]] = []
-    seen: dict[str, int] = {}
-    codes = [r.get("编码", "") for r in rows]
-    existing = {
-        i.code: i
-        for i in session.scalars(
-            select(Item).where(Item.tenant_id == tenant.id, Item.code.in_([c for c in codes if c]))
+    """Check every row, then write them all in batches (the caller commits). Raises
+    :class:`ImportFailed` naming each bad row, having written nothing."""
+    report = ImportReport(notes=list(sheet.notes))
+    total = len(sheet.rows)
+    wanted = _check(session, tenant, sheet.rows, progress)
+    new = [(code, eff) for code, eff, item in wanted if item is None]
+    changed = [(item, eff) for code, eff, item in wanted if item and item.effective != eff]
+    report.created, report.updated = len(new), len(changed)
+    report.unchanged = total - len(new) - len(changed)
+    writes: list[tuple[str, Any]] = [("new", w) for w in new] + [("changed", w) for w in changed]
+    if progress:
+        progress(0, len(writes), "write")
+    before_bulk_write(session, len(writes))
+    for start in range(0, len(writes), BATCH):
+        batch = writes[start : start + BATCH]
+        publish_batch(
+            session,
+            tenant,
+            [w for kind, w in batch if kind == "new"],
+            [w for kind, w in batch if kind == "changed"],
+            reason="批量导入更新",
         )
-    }
-    for line, row in enumerate(rows, start=2):
-        try:
-            code, content = row_to_content(row, names)
-            if code in existing:
-                content = _keep_unexported(content, existing[code].effective or {})
-            wanted = msgspec.to_builtins(parse_content(content, **known))
-            if code in seen:
-                raise InvalidInput(f"编码 {code} 与第 {seen[code]} 行重复", field="编码")
-            seen[code] = line
-            item = existing.get(code)
-            if (
-                item is not None
-                and item.standard_item_id is not None
-                and (item.effective != wanted)
-            ):
-                raise InvalidInput(f"{code} 采用省级标准，请在事项页面调整", field="编码")
-            parsed.append((code, wanted))
-        except GovhallError as exc:
-            problems.append(f"第 {line} 行 {_header_of(exc.field)}：{exc.detail}")
         if progress:
-            progress(line - 1, len(rows), "check")
-    if problems:
-        raise ImportFailed(problems)
-    report = ImportReport()
-    for done, (code, wanted) in enumerate(parsed, start=1):
-        item = existing.get(code)
-        if item is None:
-            create_item(session, tenant, code=code, content=wanted, publish=True)
-            report.created += 1
-        elif item.effective == wanted:
-            report.unchanged += 1
-        else:
-            save_draft(session, tenant, item, wanted, note="批量导入")
-            publish_item(session, tenant, item, reason="批量导入更新")
-            report.updated += 1
-        if progress:
-            progress(done, len(parsed), "write")
+            progress(start + len(batch), len(writes), "write")
+    if tenant.is_province:  # counties adopting a changed standard item follow it
+        for item, _ in changed:
+            propagate(session, get_item(session, tenant, item.id))
+    session.flush()
     return report
 
 
-def _header_of(field: str | None) -> str:
-    if not field:
+def _check(
+    session: Session, tenant: Tenant, rows: list[SheetRow], progress: Progress | None
+) -> list[tuple[str, dict[str, Any], Existing | None]]:
+    lookups = Lookups.load(session, tenant)
+    existing = _existing(session, tenant, rows)
+    problems: list[str] = []
+    count = 0
+    wanted: list[tuple[str, dict[str, Any], Existing | None]] = []
+    seen: dict[str, str] = {}
+    for done, row in enumerate(rows, start=1):
+        try:
+            code, eff = _check_row(row, lookups, existing)
+            if code in seen:
+                raise InvalidInput(f"编码 {code} 与{seen[code]}重复", field="code")
+            seen[code] = row.where
+            wanted.append((code, eff, existing.get(code)))
+        except GovhallError as exc:
+            count += 1
+            if len(problems) < MAX_PROBLEMS:
+                problems.append(_problem(row.where, exc))
+        if progress and (done % BATCH == 0 or done == len(rows)):
+            progress(done, len(rows), "check")
+    if problems:
+        raise ImportFailed(problems, count)
+    return wanted
+
+
+def _check_row(
+    row: SheetRow, lookups: Lookups, existing: dict[str, Existing]
+) -> tuple[str, dict[str, Any]]:
+    for column, text in row.values.items():
+        if isinstance(text, Unreadable):
+            raise InvalidInput(text.problem, field=column)
+    code, content = row_to_content(row.values, lookups)
+    item = existing.get(code)
+    if item is not None:
+        content = keep_unsaid(content, item.effective)
+    elif "kind" not in content:
+        # a sheet without 类型: the category says whether it is a power or a public service
+        content["kind"] = lookups.category_kind[content["category"]]
+    eff = msgspec.to_builtins(
+        parse_content(
+            content,
+            categories=set(lookups.category_kind),
+            departments=set(lookups.departments),
+            processes=lookups.processes,
+        )
+    )
+    if item is not None and item.adopted and eff != item.effective:
+        raise InvalidInput(f"{code} 采用省级标准，请在事项页面调整", field="code")
+    return code, eff
+
+
+def _existing(session: Session, tenant: Tenant, rows: list[SheetRow]) -> dict[str, Existing]:
+    """The items the rows' codes name, read in slices (a database caps a statement's
+    parameters; a province sheet has tens of thousands of codes)."""
+    codes = sorted({tidy_code(r.values.get("code", "")) for r in rows} - {""})
+    found: dict[str, Existing] = {}
+    for start in range(0, len(codes), 1000):
+        for row in session.execute(
+            select(
+                Item.id, Item.code, Item.live_version_id, Item.standard_item_id, Item.effective
+            ).where(Item.tenant_id == tenant.id, Item.code.in_(codes[start : start + 1000]))
+        ):
+            found[row.code] = Existing(
+                row.id,
+                row.code,
+                row.live_version_id,
+                row.standard_item_id is not None,
+                row.effective or {},
+            )
+    return found
+
+
+def _problem(where: str, exc: GovhallError) -> str:
+    column = _column_of(exc.field)
+    detail = exc.detail
+    return f"{where} {column}：{detail}" if column else f"{where}：{detail}"
+
+
+def _column_of(path: str | None) -> str:
+    """The template column a content field path belongs to (materials[0].name → 申报材料)."""
+    if not path:
         return ""
-    for header, name in COLUMNS:
-        if field.split("[")[0].split(".")[0] in (name, header):
-            return header
-    return field
+    top = path.split("[")[0].split(".")[0]
+    return HEADER_OF.get(top) or field_phrase(path)
 
 
 # -- writing ----------------------------------------------------------------------------------
-
-
-def content_to_row(code: str, c: dict[str, Any], category_names: dict[str, str]) -> list[str]:
-    """One item's effective content in the template's cells (the editor uses them too)."""
-    kind, level, channel = _inverse(_KIND), _inverse(_LEVEL), _inverse(_CHANNEL)
-    delivery, process = _inverse(_DELIVERY), _inverse(_PROCESS)
-    required, form = _inverse(_REQUIRED), _inverse(_FORM)
-    return [
-        code,
-        c["name"],
-        kind[c["kind"]],
-        category_names.get(c["category"], c["category"]),
-        c["department"],
-        c.get("implementing_body", ""),
-        "\n".join(c.get("legal_basis", [])),
-        c.get("conditions", ""),
-        "\n".join(
-            "|".join(
-                [
-                    m["name"],
-                    required[m["required"]],
-                    form[m["form"]],
-                    str(m["copies"]),
-                    m.get("license_type") or "",
-                    m.get("condition", ""),
-                ]
-            ).rstrip("|")
-            for m in c.get("materials", [])
-        ),
-        "\n".join(f"{f['name']}|{f['amount']}|{f['basis']}" for f in c.get("fees", [])),
-        str(c["legal_days"]),
-        str(c["promised_days"]),
-        ",".join(level[v] for v in c.get("levels", [])),
-        ",".join(channel[v] for v in c.get("channels", [])),
-        ",".join(delivery[v] for v in c.get("delivery", [])),
-        process.get(c.get("process", "short"), c.get("process", "short")),
-        c.get("contacts", ""),
-        c.get("office_hours", ""),
-        ",".join(c.get("keywords", [])),
-        "\n".join(
-            "|".join([r["duty"], r["cases"], r["body"], r["basis"], r["liability"]])
-            for r in c.get("responsibilities", [])
-        ),
-    ]
 
 
 def export_rows(session: Session, tenant: Tenant) -> Iterator[list[str]]:
@@ -362,8 +297,9 @@ def export_rows(session: Session, tenant: Tenant) -> Iterator[list[str]]:
         select(Item)
         .where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
         .order_by(Item.code)
+        .execution_options(yield_per=1000)
     ):
-        yield content_to_row(item.code, item.effective, names)
+        yield content_to_cells(item.code, item.effective, names)
 
 
 def write_csv(rows: Iterable[list[str]], out: BinaryIO) -> None:

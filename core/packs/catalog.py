@@ -18,6 +18,7 @@ from core.catalog import (
     publish_item,
     save_draft,
 )
+from core.catalog.codes import check_code
 from core.catalog.content import parse_content
 from core.catalog.service import categories, departments
 from core.db import new_id
@@ -41,11 +42,9 @@ def sync_catalog(session: Session, tenant: Tenant, catalog: CatalogFile, path: P
     known_departments = set(departments(session, tenant))
     for i, raw in enumerate(catalog.items):
         entry = dict(raw)
-        code = str(entry.pop("code", "")).strip()
         where = f"items[{i}]"
         try:
-            if not code:
-                raise GovhallError("every item needs a code", field="code")
+            code = check_code(str(entry.pop("code", "")))
             wanted = parse_content(
                 entry, categories=known_categories, departments=known_departments
             )

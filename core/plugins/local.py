@@ -48,6 +48,7 @@ def sync_items(session: Session, tenant: Tenant, name: str) -> int:
     """Write the plugin's items into the catalog (new ones published, changed ones given a new
     version, cancelled ones restored). A bad item refuses the change, naming it."""
     from core.catalog import Item
+    from core.catalog.codes import check_code
     from core.catalog.models import ItemStatus
     from core.catalog.service import change_status
     from core.packs.catalog import sync_catalog
@@ -57,6 +58,8 @@ def sync_items(session: Session, tenant: Tenant, name: str) -> int:
     if not items:
         return 0
     try:
+        for item in items:  # the same code rule as every other door into the catalog
+            check_code(str(item.get("code", "")))
         changed = sync_catalog(session, tenant, CatalogFile(items=items), Path(f"plugin {name}"))
     except GovhallError as exc:
         raise InvalidInput(f"插件 {name} 的事项有误：{exc.detail}", field="config") from exc

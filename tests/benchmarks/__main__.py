@@ -20,6 +20,7 @@ os.environ.setdefault("GOVHALL_ARGON2_PROFILE", "test")
 
 from tests.benchmarks.cases import case_benchmarks  # noqa: E402
 from tests.benchmarks.catalog import catalog_benchmarks  # noqa: E402
+from tests.benchmarks.catalog_import import import_benchmarks  # noqa: E402
 from tests.benchmarks.memory import memory_benchmarks  # noqa: E402
 from tests.benchmarks.supervision import supervision_benchmarks  # noqa: E402
 
@@ -41,11 +42,13 @@ def main() -> int:
     logging.disable(logging.INFO)  # a log line per request would be measured too
     rows: list[tuple[str, str, float, float, str]] = []
     backends = sys.argv[1:] or ["sqlite", "postgres"]
-    # catalog | cases | supervision | memory; empty: all
+    # catalog | import | cases | supervision | memory; empty: all
     only = os.environ.get("GOVHALL_BENCH_ONLY", "")
     for backend in backends:
         if only in ("", "catalog"):
             rows += catalog_benchmarks(backend, rate)
+        if only in ("", "import"):
+            rows += import_benchmarks(backend, rate)
         if only in ("", "cases"):
             rows += case_benchmarks(backend, rate)
         # a million cases: PostgreSQL, the production database (GOVHALL_BENCH_CASES to change)

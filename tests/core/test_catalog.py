@@ -140,7 +140,7 @@ def test_a_county_cannot_reach_its_provinces_item_only_adopt_it(db: Database) ->
             get_item_by_code(s, hechi, "GX-SB01")
         with pytest.raises(ItemConflict):  # already adopted by the demo pack
             adopt_item(s, hechi, "GX-SB01", overrides={"department": "HC-RSJ"}, code="HC-SB01")
-        with pytest.raises(InvalidInput, match="department"):
+        with pytest.raises(InvalidInput, match="实施部门"):
             adopt_item(s, hechi, "GX-SB01", overrides={}, code="HC-SB01-X")
 
 

@@ -207,3 +207,123 @@ def test_the_admin_is_warned_about_an_uncovered_year_on_every_page(
         "/t/guangzhou/admin/calendar/years", data={"year": str(beyond), "_csrf_token": csrf}
     )
     assert "尚未录入" not in client.get("/t/guangzhou/").text
+
+
+def _upload(client, csrf: str, slug: str, name: str, body: bytes) -> str:  # type: ignore[no-untyped-def]
+    response = client.post(
+        f"/t/{slug}/admin/catalog/import",
+        files={"file": (name, body, "application/octet-stream")},
+        data={"_csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303), response.text
+    broker.join(run_catalog_import.queue_name)
+    return response.headers["location"]
+
+
+def _final(client, job_url: str) -> str:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        page = client.get(job_url).text
+        if 'hx-trigger="every 1s"' not in page:
+            return page
+        time.sleep(0.1)
+    raise AssertionError("the import page is still polling: the job never ended")
+
+
+def _typed_text_in_number_cell() -> bytes:
+    """An .xlsx whose G2 is a number cell holding text, as some converters write it."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["编码", "名称", "类型", "类别", "实施部门", "申报材料", "法定时限", "承诺时限"])
+    sheet.append(["GZ-BAD-1", "甲", "行政权力", "行政许可", "GZ-RSJ", "", 10, 5])
+    plain, out = io.BytesIO(), io.BytesIO()
+    book.save(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(out, "w") as dst:
+        for entry in src.infolist():
+            data = src.read(entry)
+            if entry.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'(<c r="G2"[^>]*>)<v>10</v>', rb"\1<v>ten</v>", data)
+            dst.writestr(entry, data)
+    return out.getvalue()
+
+
+def test_every_failing_import_ends_as_failed_with_its_reason(client, db: Database, worker) -> None:  # type: ignore[no-untyped-def]
+    """A cell that cannot be read, or a bad row: the job ends 失败 with the place, in Chinese,
+    instead of polling 校验中 0/0 for ever."""
+    csrf = _sign_in(client, "guangzhou", "guangzhou-admin")
+    worker.join()
+    page = _final(
+        client, _upload(client, csrf, "guangzhou", "typed.xlsx", _typed_text_in_number_cell())
+    )
+    assert "失败" in page and "单元格 G2" in page, page
+    rows = "编码,名称,类别,实施部门,法定时限,承诺时限\nGZ-BAD-2,乙,行政许可,GZ-RSJ,5,9\n"
+    page = _final(client, _upload(client, csrf, "guangzhou", "rows.csv", rows.encode()))
+    assert "失败" in page and "第 2 行 承诺时限" in page, page
+    listing = client.get("/t/guangzhou/admin/catalog/").text
+    assert "失败" in listing and "failed" not in listing
+
+
+def test_the_admin_list_pages_and_filters(client, db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A province-size catalog is never listed whole: twenty to a page here, with filters
+    that the pager's links keep."""
+    import web.pages.catalog_admin as admin
+
+    monkeypatch.setattr(admin, "PAGE_SIZE", 20)
+    _sign_in(client, "bozhou", "bozhou-admin")
+    first = client.get("/t/bozhou/admin/catalog/").text
+    codes = re.findall(r'<td class="code">([^<]+)</td>', first)
+    assert len(codes) == 20 and "第 1 / 3 页" in first
+    last = client.get("/t/bozhou/admin/catalog/?page=3").text
+    rest = re.findall(r'<td class="code">([^<]+)</td>', last)
+    assert 0 < len(rest) <= 20 and not set(rest) & set(codes)
+    police = client.get("/t/bozhou/admin/catalog/?department=BZ-GAJ").text
+    shown = re.findall(r'<td class="code">([^<]+)</td>', police)
+    assert shown and len(shown) < 20 and "第 1 / " not in police
+    found = client.get("/t/bozhou/admin/catalog/", params={"q": "户口"}).text
+    assert re.findall(r'<td class="code">([^<]+)</td>', found)
+    assert "没有符合条件的事项" in client.get("/t/bozhou/admin/catalog/?q=量子纠缠").text
+
+
+def test_an_unreachable_code_is_refused_by_the_editor_and_the_api(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import bearer, staff_token
+
+    csrf = _sign_in(client, "cili", "cili-admin")
+    form = _form(client.get("/t/cili/admin/catalog/items/CL-SB04").text)
+    refused = client.post(
+        "/t/cili/admin/catalog/items", data={**form, "code": "CL/P/E14", "_csrf_token": csrf}
+    )
+    assert refused.status_code == 422 and "只能由英文字母、数字和 - _ . 组成" in refused.text
+    token = staff_token(db, "cili", "cili-admin")
+    api = client.post(
+        "/api/v1/t/cili/items",
+        json={
+            "code": "CL P E14",
+            "content": {"name": "甲", "category": "xzxk", "department": "CL-GAJ"},
+        },
+        headers=bearer(token),
+    )
+    assert api.status_code == 422 and api.json()["error"] == "invalid_input"
+    assert "编码" in api.json()["detail"]
+
+
+def test_the_editor_keeps_what_its_form_does_not_show(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    """HC-SC03 issues a food business licence: saving a draft in the editor keeps it."""
+    csrf = _sign_in(client, "hechi", "hechi-admin")
+    page = client.get("/t/hechi/admin/catalog/items/HC-SC03").text
+    form = _form(page)
+    assert form["result_license"] == "食品经营许可证"
+    form["promised_days"] = "3"
+    saved = client.post(
+        "/t/hechi/admin/catalog/items/HC-SC03/draft",
+        data={**form, "note": "压缩时限", "_csrf_token": csrf},
+        headers={"HX-Request": "true"},
+    )
+    assert saved.status_code == 200
+    assert "办理结果" not in saved.text  # the diff names the days only
+    again = _form(client.get("/t/hechi/admin/catalog/items/HC-SC03").text)
+    assert again["result_license"] == "食品经营许可证" and again["promised_days"] == "3"

@@ -185,7 +185,7 @@ class CatalogApi(Controller):
         if status not in ("active", "cancelled", "delegated", "transferred", "merged", "all"):
             from core.errors import InvalidInput
 
-            raise InvalidInput(f"unknown status '{status}'", field="status")
+            raise InvalidInput(f"没有「{status}」这种状态", field="status")
         page = list_items(
             db,
             tenant,
@@ -209,7 +209,7 @@ class CatalogApi(Controller):
     def item(self, db: Session, tenant: Tenant, code: str) -> ItemOut:
         item = get_item_by_code(db, tenant, code)
         if not item.live_version_id:
-            raise NotFound(f"no item '{code}'")
+            raise NotFound(f"没有编码为 {code} 的事项")
         return _item_out(db, item)
 
     @get(
@@ -249,7 +249,7 @@ class CatalogApi(Controller):
             if v.state.value != "draft" or (principal and principal.is_staff)
         }
         if from_version not in by_number or to_version not in by_number:
-            raise NotFound("no such version")
+            raise NotFound("没有这个版本")
         old, new = by_number[from_version], by_number[to_version]
         return [
             DiffEntry(field=f, old=a, new=b)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import uuid
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Response, Template
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.catalog import (
@@ -25,18 +26,21 @@ from core.catalog import (
     save_draft,
     versions_of,
 )
+from core.catalog._rows import Lookups, content_to_cells, keep_unsaid, row_to_content
+from core.catalog.content import LICENSE_TYPES
 from core.catalog.forms import attach_form
-from core.catalog.imports import get_import, recent_imports, start_import
-from core.catalog.presentation import FIELD_LABELS
-from core.catalog.service import categories, departments, draft_from_full, standard_content
-from core.catalog.transfer import (
-    COLUMNS,
-    content_to_row,
-    export_rows,
-    row_to_content,
-    write_csv,
-    write_xlsx,
+from core.catalog.imports import (
+    IMPORT_STATUS,
+    get_import,
+    job_progress,
+    recent_imports,
+    start_import,
 )
+from core.catalog.listing import admin_items
+from core.catalog.presentation import FIELD_LABELS, LABELS
+from core.catalog.service import categories, departments, draft_from_full, standard_content
+from core.catalog.template import COLUMNS
+from core.catalog.transfer import export_rows, write_csv, write_xlsx
 from core.errors import GovhallError, InvalidInput
 from core.identity import Principal, Role
 from core.tenancy import Tenant
@@ -45,7 +49,8 @@ from web.pages.portal import render
 from web.params import Form, Upload
 
 FIELDS = [field for _, field in COLUMNS]
-HEADER_OF = {field: header for header, field in COLUMNS}
+#: Items per page of the editor's list.
+PAGE_SIZE = 50
 
 
 def _admin(principal: Principal | None) -> Principal:
@@ -59,12 +64,41 @@ def _names(db: Session) -> dict[str, str]:
 def _form_from(item_code: str, content: dict[str, Any] | None, db: Session) -> dict[str, str]:
     if not content:
         return {field: "" for field in FIELDS} | {"code": item_code}
-    return dict(zip(FIELDS, content_to_row(item_code, content, _names(db)), strict=True))
+    return dict(zip(FIELDS, content_to_cells(item_code, content, _names(db)), strict=True))
 
 
-def _content_from(data: dict[str, str], db: Session) -> tuple[str, dict[str, Any]]:
-    row = {HEADER_OF[f]: data.get(f, "") for f in FIELDS}
-    return row_to_content(row, {c.name: code for code, c in categories(db).items()})
+def _content_from(
+    data: dict[str, str], db: Session, tenant: Tenant, shown: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The form's content; over an existing item's, so what the form has no input for (a
+    material's form template) stays."""
+    row = {f: data.get(f, "") for f in FIELDS}
+    code, content = row_to_content(row, Lookups.load(db, tenant))
+    return code, keep_unsaid(content, shown) if shown else content
+
+
+def _error_text(exc: GovhallError) -> str:
+    """The refusal as shown beside the form: the field's name first, unless it says it."""
+    label = FIELD_LABELS.get(exc.field or "", "")
+    return exc.detail if not label or label in exc.detail else f"{label}：{exc.detail}"
+
+
+def _shown(db: Session, item: Item, draft: ItemVersion | None) -> dict[str, Any]:
+    """What the editor shows: the draft if there is one, else the live content."""
+    if draft is None:
+        return dict(item.effective or {})
+    if item.standard_item_id is None:
+        return dict(draft.content)
+    return {**standard_content(db, item), **draft.content}
+
+
+def _editor_lists(db: Session, tenant: Tenant) -> dict[str, Any]:
+    return {
+        "field_labels": FIELD_LABELS,
+        "departments": departments(db, tenant),
+        "categories": categories(db),
+        "licenses": LICENSE_TYPES,
+    }
 
 
 class CatalogAdminController(Controller):
@@ -78,9 +112,24 @@ class CatalogAdminController(Controller):
         tenant: Tenant,
         db: Session,
         principal: Principal | None,
+        q: str = "",
+        department: str = "",
+        category: str = "",
+        status: str = "",
+        drafts: str = "",
+        page: int = 1,
     ) -> Template:
+        """Every item of the tenant, a page at a time, filtered and searched."""
         _admin(principal)
-        return _index(request, db, tenant, None)
+        filters = ListFilters(
+            q=q.strip(),
+            department=department,
+            category=category,
+            status=status,
+            drafts=bool(drafts),
+            page=max(1, page),
+        )
+        return _index(request, db, tenant, None, filters)
 
     @get("/items/{code:str}", name="catalog_edit", sync_to_thread=True)
     def edit(
@@ -95,13 +144,6 @@ class CatalogAdminController(Controller):
         item = get_item_by_code(db, tenant, code)
         versions = versions_of(db, item)
         draft = next((v for v in versions if v.state is VersionState.draft), None)
-        shown = item.effective
-        if draft is not None:
-            shown = (
-                draft.content
-                if item.standard_item_id is None
-                else {**standard_content(db, item), **draft.content}
-            )
         return render(
             request,
             db,
@@ -109,14 +151,12 @@ class CatalogAdminController(Controller):
             "admin/item_edit.html",
             item=item,
             new=False,
-            form=_form_from(item.code, shown, db),
+            form=_form_from(item.code, _shown(db, item, draft), db),
             versions=versions,
             draft=draft,
             diff=_diff(item, draft, db),
-            field_labels=FIELD_LABELS,
             error=None,
-            departments=departments(db, tenant),
-            categories=categories(db),
+            **_editor_lists(db, tenant),
         )
 
     @get("/new", name="catalog_new", sync_to_thread=True)
@@ -139,10 +179,8 @@ class CatalogAdminController(Controller):
             versions=[],
             draft=None,
             diff=[],
-            field_labels=FIELD_LABELS,
             error=None,
-            departments=departments(db, tenant),
-            categories=categories(db),
+            **_editor_lists(db, tenant),
         )
 
     @post("/items", name="catalog_create", sync_to_thread=True)
@@ -156,7 +194,7 @@ class CatalogAdminController(Controller):
     ) -> Template | Redirect:
         _admin(principal)
         try:
-            code, content = _content_from(data, db)
+            code, content = _content_from(data, db, tenant)
             create_item(db, tenant, code=code, content=content)
         except GovhallError as exc:
             db.rollback()
@@ -172,10 +210,8 @@ class CatalogAdminController(Controller):
                 draft=None,
                 diff=[],
                 status_code=422,
-                field_labels=FIELD_LABELS,
-                error=exc,
-                departments=departments(db, tenant),
-                categories=categories(db),
+                error=_error_text(exc),
+                **_editor_lists(db, tenant),
             )
         db.commit()
         return Redirect(f"/t/{tenant.slug}/admin/catalog/items/{code}")
@@ -193,15 +229,17 @@ class CatalogAdminController(Controller):
         """htmx: validate and save the draft; answer with the status fragment and diff."""
         _admin(principal)
         item = get_item_by_code(db, tenant, code)
+        current = next((v for v in versions_of(db, item) if v.state is VersionState.draft), None)
         try:
-            _, content = _content_from({**data, "code": code}, db)
+            shown = _shown(db, item, current)
+            _, content = _content_from({**data, "code": code}, db, tenant, shown)
             content = draft_from_full(db, item, content)
             draft = save_draft(db, tenant, item, content, note=data.get("note", ""))
             db.commit()
             error = None
         except GovhallError as exc:
             db.rollback()
-            draft, error = None, exc
+            draft, error = None, _error_text(exc)
         return render(
             request,
             db,
@@ -254,7 +292,7 @@ class CatalogAdminController(Controller):
         try:
             index = int(data.get("material", "0")) - 1
         except ValueError:
-            raise InvalidInput("material must be a number", field="material") from None
+            raise InvalidInput("请选择材料", field="material") from None
         attach_form(db, tenant, item, index, upload.file.read(), upload.filename)
         db.commit()
         return Redirect(f"/t/{tenant.slug}/admin/catalog/items/{code}")
@@ -301,7 +339,15 @@ class CatalogAdminController(Controller):
             if request.headers.get("hx-request")
             else "admin/import.html"
         )
-        return render(request, db, tenant, name, job=job)
+        return render(
+            request,
+            db,
+            tenant,
+            name,
+            job=job,
+            progress=job_progress(job),
+            import_status=IMPORT_STATUS,
+        )
 
     @get("/export/{fmt:str}", name="catalog_export", sync_to_thread=True)
     def export(
@@ -309,7 +355,7 @@ class CatalogAdminController(Controller):
     ) -> Response[bytes]:
         _admin(principal)
         if fmt not in ("csv", "xlsx"):
-            raise InvalidInput("export as csv or xlsx", field="format")
+            raise InvalidInput("只能导出为 CSV 或 XLSX", field="format")
         out = io.BytesIO()
         (write_csv if fmt == "csv" else write_xlsx)(export_rows(db, tenant), out)
         media = (
@@ -324,25 +370,58 @@ class CatalogAdminController(Controller):
         )
 
 
+@dataclass
+class ListFilters:
+    """The editor list's filters, as they come in the query string and go back into links."""
+
+    q: str = ""
+    department: str = ""
+    category: str = ""
+    status: str = ""
+    drafts: bool = False
+    page: int = 1
+
+    def link(self, page: int) -> str:
+        params = {k: v for k, v in asdict(self).items() if v and k not in ("page", "drafts")}
+        if self.drafts:
+            params["drafts"] = "1"
+        return "?" + urlencode({**params, "page": page})
+
+
 def _index(
-    request: Request[Any, Any, Any], db: Session, tenant: Tenant, error: str | None
+    request: Request[Any, Any, Any],
+    db: Session,
+    tenant: Tenant,
+    error: str | None,
+    filters: ListFilters | None = None,
 ) -> Template:
-    items = list(db.scalars(select(Item).where(Item.tenant_id == tenant.id).order_by(Item.code)))
-    drafts = set(
-        db.scalars(
-            select(ItemVersion.item_id).where(
-                ItemVersion.tenant_id == tenant.id, ItemVersion.state == VersionState.draft
-            )
-        )
+    filters = filters or ListFilters()
+    if filters.status and filters.status not in LABELS["status"]:
+        raise InvalidInput("没有这种状态", field="status")
+    result = admin_items(
+        db,
+        tenant,
+        q=filters.q or None,
+        department=filters.department or None,
+        category=filters.category or None,
+        status=filters.status or None,
+        drafts_only=filters.drafts,
+        limit=PAGE_SIZE,
+        offset=(filters.page - 1) * PAGE_SIZE,
     )
     return render(
         request,
         db,
         tenant,
         "admin/catalog.html",
-        items=items,
-        drafts=drafts,
+        result=result,
+        filters=filters,
+        pages=max(1, -(-result.total // PAGE_SIZE)),
         imports=recent_imports(db, tenant),
+        import_status=IMPORT_STATUS,
+        labels=LABELS,
+        departments=departments(db, tenant),
+        categories=categories(db),
         error=error,
         status_code=422 if error else 200,
     )

@@ -47,6 +47,10 @@ def _sync_key(database_url: str) -> None:
             ).scalar()
             if exists:
                 sync_scope_key(conn, get_settings().secret_key)
+            # Statistics for the catalog's big tables: only their owner may gather them (the
+            # platform role's own ANALYZE before a large import is skipped), and without them
+            # an import's foreign-key checks plan as if the tables were empty.
+            conn.execute(text("ANALYZE items, item_versions, item_terms"))
     finally:
         engine.dispose()
 

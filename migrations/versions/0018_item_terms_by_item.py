@@ -1,14 +1,14 @@
 """item_terms indexed by item: re-indexing one item no longer reads the tenant's whole index
 
-Revision ID: 0099
-Revises: 0013
+Revision ID: 0018
+Revises: 0017
 """
 
 from alembic import op
 
 
-revision = '0099'
-down_revision = '0013'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

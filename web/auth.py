@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 from litestar import Request
+from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from core.errors import Forbidden, NotAuthenticated
@@ -17,8 +19,10 @@ from core.tenancy import Tenant
 
 __all__ = [
     "api_principal",
+    "fresh_csrf",
     "page_principal",
     "require",
+    "session_auth_time",
     "require_account",
     "require_staff",
     "sign_in_session",
@@ -82,8 +86,16 @@ def sign_in_session(request: Request[Any, Any, Any], tenant: Tenant, principal: 
             "tenant": str(tenant.id),
             "province": str(tenant.province_id),
             "ver": principal.session_version,
+            "at": int(time.time()),  # when the person proved who they are (OIDC auth_time)
         }
     )
+
+
+def fresh_csrf(response: Redirect) -> Redirect:
+    """After signing in, drop the CSRF cookie so the next page issues a new token: a token
+    planted before the sign-in (by someone able to set cookies) is worth nothing after it."""
+    response.delete_cookie("govhall_csrf", path="/")
+    return response
 
 
 def sign_out_session(request: Request[Any, Any, Any], db: Session, tenant: Tenant) -> None:
@@ -94,6 +106,12 @@ def sign_out_session(request: Request[Any, Any, Any], db: Session, tenant: Tenan
         end_sessions(subject)
         db.commit()
     request.clear_session()
+
+
+def session_auth_time(request: Request[Any, Any, Any]) -> int | None:
+    """When the session's person signed in (seconds since the epoch), if the cookie says."""
+    value = (request.scope.get("session") or {}).get("at")
+    return int(value) if isinstance(value, int | float) else None
 
 
 def require(principal: Principal | None) -> Principal:

@@ -130,7 +130,14 @@ def data_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     return _respond(request, 422, "invalid_input", "输入包含无法处理的字符或超出范围的数值")
 
 
+def too_deep(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """JSON nested a thousand levels deep exhausts the decoder's recursion: bad input."""
+    log.warning("input nested too deeply on %s %s", request.method, request.url.path)
+    return _respond(request, 400, "bad_request", "请求内容嵌套层级过深")
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    RecursionError: too_deep,
     GovhallError: govhall_error,
     DataError: data_error,
     HTTPException: http_error,

@@ -4,6 +4,7 @@ userinfo. The protocol work is Authlib's (:mod:`core.identity.oidc`); this is th
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -16,7 +17,7 @@ from core.db import PLATFORM, Database
 from core.identity import oidc
 from core.identity.scopes import SCOPE_LABELS
 from core.tenancy import scope_for
-from web.auth import page_principal
+from web.auth import page_principal, session_auth_time
 from web.params import Form
 from web.templating import page
 
@@ -30,6 +31,7 @@ _AUTHORIZE_PARAMS = (
     "code_challenge",
     "code_challenge_method",
     "prompt",
+    "max_age",
 )
 
 
@@ -49,6 +51,20 @@ def _with_query(uri: str, **values: str | None) -> str:
     extra = urlencode({k: v for k, v in values.items() if v})
     query = f"{parts.query}&{extra}" if parts.query else extra
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def _without_login(prompt: str) -> str:
+    return " ".join(p for p in prompt.split() if p != "login")
+
+
+def _must_sign_in_again(params: dict[str, str], auth_time: int | None) -> bool:
+    if "login" in params.get("prompt", "").split():
+        return True
+    try:
+        max_age = int(params.get("max_age", ""))
+    except ValueError:
+        return False
+    return auth_time is None or time.time() - auth_time > max_age
 
 
 def _oauth_request(
@@ -101,6 +117,16 @@ def _authorize(
             if principal and principal.id
             else None
         )
+    if user is not None:
+        user.auth_time = session_auth_time(request)
+        if _must_sign_in_again(params, user.auth_time):
+            # prompt=login, or a max_age the sign-in is older than: prove it again. The way
+            # back leaves out prompt=login, or it would ask for ever.
+            request.clear_session()
+            again = {**params, "prompt": _without_login(params.get("prompt", ""))}
+            next_url = "/oauth/authorize?" + urlencode({k: v for k, v in again.items() if v})
+            login = "staff/login" if "staff" in params.get("prompt", "").split() else "login"
+            return Redirect(f"/t/{tenant.slug}/{login}?" + urlencode({"next": next_url}))
     if params.get("prompt") == "none":
         # The client asked us not to show anything: no session, or a consent we would have
         # to ask for, goes straight back as an error (OpenID Connect Core §3.1.2.6).
@@ -108,7 +134,7 @@ def _authorize(
         return Redirect(_with_query(grant.redirect_uri, error=error, state=params.get("state")))
     if user is None:
         next_url = "/oauth/authorize?" + urlencode(params)
-        login = "staff/login" if params.get("prompt") == "staff" else "login"
+        login = "staff/login" if "staff" in params.get("prompt", "").split() else "login"
         return Redirect(f"/t/{tenant.slug}/{login}?" + urlencode({"next": next_url}))
     if decision is None:
         return page(

@@ -1,12 +1,13 @@
-"""Who may see a case: the applicant, the agent or clerk who filed it, and the tenant's staff
-who work or watch cases. Anyone else gets the same 404 as for a case that does not exist."""
+"""Who may see a case: the applicant, the agent or clerk who filed it, and — once it is
+submitted — the tenant's staff who work or watch cases. Anyone else gets the same 404 as for
+a case that does not exist."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.cases.models import Case
+from core.cases.models import Case, CaseState
 from core.errors import NotFound
 from core.identity import Principal, Role
 
@@ -31,8 +32,11 @@ def is_filer(principal: Principal, case: Case) -> bool:
 
 
 def can_see(principal: Principal, case: Case) -> bool:
+    """A draft is the applicant's own until submitted: staff see it only if they filed it."""
     if is_filer(principal, case):
         return True
+    if case.state is CaseState.draft:
+        return False
     return principal.is_staff and any(principal.has_role(r) for r in CASE_ROLES)
 
 

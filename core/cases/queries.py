@@ -40,7 +40,8 @@ def list_cases(
     if principal.is_account:
         stmt = stmt.where(Case.applicant_id == principal.id)
     elif principal.is_staff and any(principal.has_role(r) for r in CASE_ROLES):
-        pass
+        # the tenant's cases, less other people's unsubmitted drafts
+        stmt = stmt.where((Case.state != CaseState.draft) | (Case.agent_id == principal.id))
     elif principal.is_staff:
         stmt = stmt.where(Case.agent_id == principal.id)
     else:

@@ -177,9 +177,12 @@ class ClientModel(ClientMixin):
         )
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        if endpoint == "token":
-            return method == self.row.token_endpoint_auth_method
-        return True
+        if endpoint != "token":
+            return True
+        if self.is_public:
+            return method == "none"
+        # a confidential client may send its secret either way discovery advertises
+        return method in ("client_secret_basic", "client_secret_post")
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code" and "authorization_code" in self.row.grant_types
@@ -199,10 +202,18 @@ class ClientModel(ClientMixin):
 class UserModel:
     """A signed-in subject (staff member or account) as the grants see it."""
 
-    def __init__(self, principal: Principal, tenant: Tenant, phone: str | None = None) -> None:
+    def __init__(
+        self,
+        principal: Principal,
+        tenant: Tenant,
+        phone: str | None = None,
+        auth_time: int | None = None,
+    ) -> None:
         self.principal = principal
         self.tenant = tenant
         self.phone = phone
+        #: when the person signed in (the ID token's auth_time; None: not known)
+        self.auth_time = auth_time
 
     def get_user_id(self) -> str:
         return str(self.principal.id)
@@ -283,10 +294,18 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         client: ClientModel = self.request.client  # type: ignore[assignment]
         # A public client could never redeem a code without PKCE: refuse it here, where the
         # person has not yet been asked anything (RFC 7636 §4.4.1, OAuth 2.1).
-        if client.is_public and not self.request.payload.data.get("code_challenge"):
+        data = self.request.payload.data
+        if client.is_public and not data.get("code_challenge"):
             raise InvalidRequestError(
                 "public clients must use PKCE (code_challenge)", redirect_uri=redirect_uri
             )
+        if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
+            # without a method PKCE means "plain": the challenge is the verifier itself
+            raise InvalidRequestError(
+                "code_challenge_method must be S256", redirect_uri=redirect_uri
+            )
+        if "openid" in (data.get("scope") or "").split() and not data.get("redirect_uri"):
+            raise InvalidRequestError("redirect_uri is required (OpenID Connect)")
         return redirect_uri
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
@@ -307,7 +326,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 nonce=data.get("nonce"),
                 code_challenge=data.get("code_challenge"),
                 code_challenge_method=data.get("code_challenge_method"),
-                auth_time=int(time.time()),
+                auth_time=user.auth_time or int(time.time()),
                 expires_at=utcnow() + timedelta(minutes=5),
             )
         )
@@ -408,6 +427,9 @@ class GovhallAuthorizationServer(AuthorizationServer):
     ) -> dict[str, Any]:
         if grant_type == "client_credentials" and not scope:
             scope = client.api_scope()  # a machine asks for nothing: what it is registered for
+        # whatever the grant, never more than the client is registered for (the authorization
+        # code flow has filtered already; client credentials ask the token endpoint directly)
+        scope = client.get_allowed_scope(scope or "")
         return {
             "token_type": "Bearer",
             "access_token": "gh_" + secrets.token_urlsafe(32),

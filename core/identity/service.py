@@ -23,6 +23,7 @@ from core.identity.models import Account, AccountKind, OneTimeCode, Role, Staff,
 from core.identity.passwords import hash_password, verify_password
 from core.identity.principal import Principal
 from core.identity.sessions import end_sessions
+from core.notify import send_sms_now
 from core.tenancy import OrgUnit, Tenant
 
 __all__ = [
@@ -297,10 +298,12 @@ def request_sign_in_code(
     settings = get_settings()
     phone = normalize_phone(phone)
     index = blind_index(phone)
+    # Both keys span every province of the installation: a number or an address does not
+    # get a fresh allowance by asking at another province's portal.
+    by_phone, by_address = f"otp-phone:{index}", f"otp-req:{address}"
     if address:
-        key = f"otp-req:{tenant.province_id}:{address}"
-        throttle.check_not_locked(session, key)
-        throttle.record_failure(session, key, limit=settings.otp_per_address)
+        throttle.check_not_locked(session, by_address)
+        throttle.record_failure(session, by_address, limit=settings.otp_per_address)
     since = utcnow() - timedelta(hours=1)
     recent = session.scalar(
         select(func.count())
@@ -313,6 +316,8 @@ def request_sign_in_code(
     )
     if (recent or 0) >= settings.otp_per_hour:
         raise Throttled("验证码发送过于频繁，请稍后再试", retry_after=3600)
+    throttle.check_not_locked(session, by_phone)
+    throttle.record_failure(session, by_phone, limit=settings.otp_per_hour)
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = OneTimeCode(
         province_id=tenant.province_id,
@@ -323,8 +328,6 @@ def request_sign_in_code(
     )
     session.add(row)
     session.flush()
-    from core.notify import send_sms_now
-
     send_sms_now(
         session, tenant, phone, "otp", {"code": code, "minutes": settings.otp_ttl_seconds // 60}
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidInput
-from core.plugins.secrets import is_secret, keep_secrets, redact
+from core.plugins.secrets import SECRET_MASK, is_secret, keep_secrets, redact
 
 __all__ = ["Field", "fields_of", "read_form"]
 
@@ -68,7 +68,7 @@ def read_form(
             if raw:
                 config[name] = raw
             elif name in saved:
-                config[name] = saved[name]
+                config[name] = SECRET_MASK  # kept, if its address stays (keep_secrets)
         elif not raw:
             continue  # the default applies
         elif kind == "integer":

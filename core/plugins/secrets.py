@@ -17,6 +17,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from core.errors import InvalidInput
+
 __all__ = [
     "SECRET_MASK",
     "Secret",
@@ -106,21 +108,45 @@ def _at(value: Any, path: tuple[Any, ...]) -> Any:
     return value
 
 
+def _is_address(key: object) -> bool:
+    return isinstance(key, str) and (key in ("url", "endpoint") or key.endswith("_url"))
+
+
+def _moved(incoming: dict[str, Any], saved: dict[str, Any], path: tuple[Any, ...]) -> str | None:
+    """The address field that changed in the object nearest ``path`` that has one: a secret
+    kept from before must not follow its settings to a new address."""
+    for depth in range(len(path) - 1, -1, -1):
+        new, old = _at(incoming, path[:depth]), _at(saved, path[:depth])
+        if not isinstance(new, dict):
+            continue
+        addresses = [k for k in new if _is_address(k)]
+        if addresses:
+            old = old if isinstance(old, dict) else {}
+            return next((k for k in addresses if new.get(k) != old.get(k)), None)
+    return None
+
+
 def keep_secrets(
     schema: dict[str, Any], incoming: dict[str, Any], saved: dict[str, Any]
 ) -> dict[str, Any]:
     """``incoming`` with each secret that is :data:`SECRET_MASK` (or left out of a top-level
-    field) replaced by the saved value at the same place."""
+    field) replaced by the saved value at the same place — unless the address it is sent to
+    (``url``, ``endpoint``, ``…_url``) changed: then it must be entered again (422)."""
     defs = schema.get("$defs") or {}
-    merged = _map(
-        schema,
-        incoming,
-        defs,
-        lambda v, path: (_at(saved, path) or "") if v == SECRET_MASK else v,
-    )
+
+    def keep(value: Any, path: tuple[Any, ...]) -> Any:
+        if value != SECRET_MASK:
+            return value
+        moved = _moved(incoming, saved, path)
+        if moved is not None:
+            where = ".".join(str(p) for p in path)
+            raise InvalidInput(f"地址（{moved}）已更改，请重新填写密钥 {where}", field=where)
+        return _at(saved, path) or ""
+
+    merged = _map(schema, incoming, defs, keep)
     for name, prop in (schema.get("properties") or {}).items():
         if name not in merged and name in saved and is_secret(_resolve(prop, defs), name):
-            merged[name] = saved[name]
+            merged[name] = keep(SECRET_MASK, (name,))
     return merged
 
 

@@ -21,7 +21,8 @@ _lock = threading.Lock()
 
 
 class Config(msgspec.Struct, kw_only=True):
-    #: where messages are appended; empty: var/sms-outbox.jsonl
+    #: the file messages are appended to, relative to GOVHALL_VAR_DIR and inside it (a
+    #: county admin must not choose where on the server we write); empty: sms-outbox.jsonl
     outbox_path: str = ""
     priority: int = 0
     #: a shared secret the webhooks (inbound replies, receipts) must send as
@@ -30,13 +31,28 @@ class Config(msgspec.Struct, kw_only=True):
 
 
 def _path(config: Config | None) -> Path:
-    if config and config.outbox_path:
-        return Path(config.outbox_path)
-    return Path(get_settings().var_dir) / "sms-outbox.jsonl"
+    root = Path(get_settings().var_dir).resolve()
+    if not (config and config.outbox_path):
+        return root / "sms-outbox.jsonl"
+    path = (root / config.outbox_path).resolve()
+    if root not in path.parents:
+        raise ValueError("outbox_path 须为 var 目录内的文件")
+    return path
+
+
+def _validate(session: object, tenant: object, config: Config | None) -> list[str]:
+    try:
+        _path(config)
+    except ValueError as exc:
+        return [str(exc)]
+    return []
 
 
 def _check(config: Config | None) -> list[str]:
-    path = _path(config)
+    try:
+        path = _path(config)
+    except ValueError as exc:
+        return [str(exc)]
     directory = path.parent
     if directory.exists() and not directory.is_dir():
         return [f"cannot create {path}: {directory} is not a directory"]
@@ -58,6 +74,7 @@ meta = PluginMeta(
     core_compat=">=0.1,<1",
     config=Config,
     check=_check,
+    validate=_validate,
     # its outbox file holds every text and phone number in the clear
     development_only=True,
 )

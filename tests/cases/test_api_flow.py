@@ -197,3 +197,14 @@ def test_another_tenants_case_is_404_and_strangers_see_nothing(client, db: Datab
     assert client.get(f"/api/v1/t/bozhou/cases/{number}", headers=bearer(bozhou)).status_code == 404
     mine = client.get("/api/v1/t/hechi/cases", headers=bearer(other)).json()
     assert number not in [c["number"] for c in mine["cases"]]
+
+
+def test_a_citizens_draft_is_theirs_until_submitted(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    citizen = account_token(db, "hechi", CITIZEN)
+    clerk = staff_token(db, "hechi", "hechi-clerk")
+    draft = client.post("/api/v1/t/hechi/cases", json={"item": ITEM}, headers=bearer(citizen))
+    number = draft.json()["number"]
+    assert client.get(f"/api/v1/t/hechi/cases/{number}", headers=bearer(clerk)).status_code == 404
+    listed = client.get("/api/v1/t/hechi/cases?state=draft", headers=bearer(clerk)).json()
+    assert number not in str(listed)
+    assert client.get(f"/api/v1/t/hechi/cases/{number}", headers=bearer(citizen)).status_code == 200

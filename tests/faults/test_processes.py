@@ -179,6 +179,9 @@ def hall(db, tmp_path) -> Iterator[Hall]:  # type: ignore[no-untyped-def]
 
 
 def test_with_redis_down_submissions_succeed_and_the_sms_go_out_after(hall: Hall) -> None:
+    # a development start with no GOVHALL_BASE_URL names the address it answers on
+    issuer = hall.http.get("/.well-known/openid-configuration").json()["issuer"]
+    assert issuer == f"http://127.0.0.1:{hall.port}"
     before = hall.submit()  # with Redis up: the SMS goes out at once, through the worker
     wait_for(lambda: hall.delivered([before]), timeout=30, what="the first SMS")
     hall.redis.stop()

@@ -7,6 +7,7 @@ import asyncio
 import types
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import msgspec
 import pluggy
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.db import Database
+from core.errors import InvalidInput
 from core.plugins import PluginManager, PluginMeta, get_plugin_manager, hookimpl
 from core.tenancy import scope_for
 from tests.helpers import tenant
@@ -154,20 +156,32 @@ def test_a_config_that_breaks_the_schema_is_refused_by_name(
         manager.set_enabled(session, hechi, "greeter", True, {"greeting": 42})
 
 
-def test_self_check_reports_problems(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_self_check_reports_problems(db: Database) -> None:
+    from core.config import get_settings
+
     manager = get_plugin_manager()
     bozhou = tenant(db, "bozhou")
-    blocked = tmp_path / "file-not-dir"
+    blocked = Path(get_settings().var_dir) / "file-not-dir"
     blocked.write_text("x")
     with db.session(scope=scope_for(bozhou)) as session:
         manager.set_enabled(
-            session, bozhou, "sms_console", True, {"outbox_path": str(blocked / "outbox.jsonl")}
+            session, bozhou, "sms_console", True, {"outbox_path": "file-not-dir/outbox.jsonl"}
         )
         problems = manager.self_check(session, bozhou, "sms_console")
         session.rollback()
         healthy = manager.self_check(session, bozhou, "sms_console")
     assert problems and "cannot create" in problems[0]
     assert healthy == []
+
+
+@pytest.mark.parametrize("path", ["/etc/cron.d/x", "../../outside.jsonl", "a/../../b.jsonl"])
+def test_the_console_vendor_writes_nowhere_but_under_var(db: Database, path: str) -> None:
+    manager = get_plugin_manager()
+    bozhou = tenant(db, "bozhou")
+    with db.session(scope=scope_for(bozhou)) as session:
+        with pytest.raises(InvalidInput, match="var 目录"):
+            manager.set_enabled(session, bozhou, "sms_console", True, {"outbox_path": path})
+        session.rollback()
 
 
 def test_cli_lists_and_toggles_plugins_per_tenant(db: Database) -> None:

@@ -134,7 +134,7 @@ def test_a_secret_sent_back_as_the_mask_keeps_its_value(client, planted: Desk, d
         for p in client.get("/api/v1/t/hechi/plugins", headers=bearer(admin)).json()
         if p["name"] == "dept_webhooks"
     )["config"]
-    shown["departments"][0]["url"] = "https://scj.example/new-hook"
+    shown["departments"][0]["events"] = ["accept"]
     saved = client.put(
         "/api/v1/t/hechi/plugins/dept_webhooks",
         content=json.dumps({"enabled": False, "config": shown}),
@@ -144,5 +144,32 @@ def test_a_secret_sent_back_as_the_mask_keeps_its_value(client, planted: Desk, d
     with planted.session() as s:
         state = get_plugin_manager().states(s, planted.tenant)["dept_webhooks"]
     department = state.raw_config["departments"][0]
-    assert department == {**department, "url": "https://scj.example/new-hook"}
+    assert department["events"] == ["accept"]
     assert department["secret"] == "PLANT-dept-1e6f0b9a"
+
+
+def test_a_kept_secret_does_not_follow_its_settings_to_a_new_address(
+    client, planted: Desk, db
+) -> None:  # type: ignore[no-untyped-def]
+    admin = staff_token(db, "hechi", "hechi-admin")
+
+    def put(name: str, config: dict[str, Any]):  # type: ignore[no-untyped-def]
+        return client.put(
+            f"/api/v1/t/hechi/plugins/{name}",
+            content=json.dumps({"enabled": False, "config": config}),
+            headers={**bearer(admin), "content-type": "application/json"},
+        )
+
+    moved = put("courier_post", {"endpoint": "http://127.0.0.1:9/steal", "secret": SECRET_MASK})
+    assert moved.status_code == 422 and "请重新填写密钥" in moved.json()["detail"]
+    gateway = put(
+        "sms_gateway", {"url": "http://127.0.0.1:9/x", "static": {"password": SECRET_MASK}}
+    )
+    assert gateway.status_code == 422
+    same = put("courier_post", {"endpoint": "https://post.example", "secret": SECRET_MASK})
+    assert same.status_code == 200, same.text
+    with planted.session() as s:
+        saved = get_plugin_manager().states(s, planted.tenant)["courier_post"].raw_config
+    assert saved["secret"] == "PLANT-post-77d2e0"
+    retyped = put("courier_post", {"endpoint": "https://post2.example", "secret": "new-secret-1"})
+    assert retyped.status_code == 200

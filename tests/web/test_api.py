@@ -340,3 +340,11 @@ def test_a_province_admin_onboards_and_activates_a_county(client, db: Database) 
     )
     assert active.json()["status"] == "active"
     assert client.get("/t/hejian/").status_code == 200
+
+
+def test_json_nested_a_thousand_deep_is_a_400_not_a_500(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    deep = '{"a":' + "[" * 1000 + "]" * 1000 + "}"
+    for path in ("/api/v1/t/hechi/cases", "/api/v1/t/hechi/org-units", "/api/v1/t/hechi/items"):
+        answer = client.post(path, content=deep, headers={"content-type": "application/json"})
+        assert answer.status_code == 400, (path, answer.status_code)
+        assert answer.json()["error"] == "bad_request"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
@@ -75,7 +76,9 @@ def test_authorization_code_flow_with_pkce_signs_a_user_in(live: LiveServer, db:
     url, state = oauth.create_authorization_url(
         discovery["authorization_endpoint"], code_verifier=verifier, nonce="n-0S6_WzA2Mj"
     )
+    signed_at = int(time.time())
     browser = _sign_in_browser(live.url, "hechi", "hechi-reviewer")
+    time.sleep(1.1)  # the code is issued a moment after the sign-in
     consent = browser.get(url)
     assert consent.status_code == 200 and "县不动产登记系统" in consent.text
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', consent.text))
@@ -94,6 +97,8 @@ def test_authorization_code_flow_with_pkce_signs_a_user_in(live: LiveServer, db:
     assert id_token.claims["aud"] == [client_id] or id_token.claims["aud"] == client_id
     assert id_token.claims["nonce"] == "n-0S6_WzA2Mj"
     assert id_token.claims["govhall_tenant"] == "hechi"
+    # auth_time is when the person signed in, not when the code was issued
+    assert signed_at <= id_token.claims["auth_time"] < id_token.claims["iat"]
     info = oauth.get(discovery["userinfo_endpoint"]).json()
     assert info["sub"] == id_token.claims["sub"] and info["name"].endswith("审核员")
     # Asked for "openid profile phone" only, the token opens userinfo and nothing of the API.

@@ -238,3 +238,78 @@ def test_prompt_none_while_signed_out_answers_login_required(
     location = answer.headers["location"]
     assert location.startswith(REDIRECT)
     assert parse_qs(urlparse(location).query) == {"error": ["login_required"], "state": ["s-1"]}
+
+
+def test_client_credentials_get_only_the_scopes_the_client_is_registered_for(
+    live: LiveServer, db: Database
+) -> None:
+    client_id, secret = _client(db, "hechi", redirect_uris=[], grant_types=["client_credentials"])
+    asked = "admin cases:read cases:write supervision catalog:write department openid"
+    token = httpx.post(
+        f"{live.url}/oauth/token",
+        auth=(client_id, secret),
+        data={"grant_type": "client_credentials", "scope": asked},
+    )
+    assert token.status_code == 200 and token.json()["scope"] == "department"
+    by_post = httpx.post(  # the secret in the body works too, as discovery says
+        f"{live.url}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    assert by_post.status_code == 200, by_post.text
+
+
+def _authorize_params(client_id: str, **extra: str) -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "openid",
+        "state": "s-2",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    "pkce",
+    [{"code_challenge": "a" * 43}, {"code_challenge": "a" * 43, "code_challenge_method": "plain"}],
+)
+def test_pkce_cannot_be_downgraded_to_plain(
+    live: LiveServer, db: Database, pkce: dict[str, str]
+) -> None:
+    client_id, _ = _client(db, "hechi", redirect_uris=[REDIRECT], public=True)
+    browser = _sign_in_browser(live.url, "hechi", "hechi-clerk")
+    answer = browser.get("/oauth/authorize", params=_authorize_params(client_id, **pkce))
+    query = parse_qs(urlparse(answer.headers["location"]).query)
+    assert query["error"] == ["invalid_request"] and "code" not in query
+
+
+def test_an_openid_request_must_name_its_redirect_uri(live: LiveServer, db: Database) -> None:
+    client_id, _ = _client(db, "hechi", redirect_uris=[REDIRECT])
+    params = _authorize_params(client_id, code_challenge="c" * 43, code_challenge_method="S256")
+    del params["redirect_uri"]
+    assert httpx.get(f"{live.url}/oauth/authorize", params=params).status_code == 400
+
+
+def test_prompt_login_and_max_age_make_the_person_sign_in_again(
+    live: LiveServer, db: Database
+) -> None:
+    import time
+
+    client_id, _ = _client(db, "hechi", redirect_uris=[REDIRECT])
+    browser = _sign_in_browser(live.url, "hechi", "hechi-clerk")
+    pkce = {
+        "code_challenge": create_s256_code_challenge("v" * 64),
+        "code_challenge_method": "S256",
+    }
+    fresh = browser.get("/oauth/authorize", params=_authorize_params(client_id, **pkce))
+    assert fresh.status_code == 200  # the consent page: signed in recently enough
+    time.sleep(1.1)
+    for extra in ({"prompt": "login staff"}, {"max_age": "0", "prompt": "staff"}):
+        again = browser.get(
+            "/oauth/authorize", params=_authorize_params(client_id, **pkce, **extra)
+        )
+        assert again.status_code in (302, 303), extra
+        location = again.headers["location"]
+        assert location.startswith("/t/hechi/staff/login?next=")
+        assert "login" not in parse_qs(urlparse(location).query)["next"][0].split("prompt=")[-1]
+        browser = _sign_in_browser(live.url, "hechi", "hechi-clerk")

@@ -158,3 +158,34 @@ def test_only_a_tenant_admin_ends_sessions(client, db: Database) -> None:  # typ
     assert (
         client.post(f"/api/v1/t/bozhou/staff/{target}/end-sessions", headers=bearer(bozhou_admin))
     ).status_code == 404
+
+
+def test_a_new_password_or_end_all_also_revokes_tokens_and_enabling_brings_none_back(
+    client, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    admin = staff_token(db, "hechi", "hechi-admin")
+    for change in (
+        {"password": "Fresh-2026-pass"},
+        "end-sessions",
+        {"active": False},
+    ):
+        username = _new_admin(db)
+        own = staff_token(db, "hechi", username)
+        assert client.get("/api/v1/t/hechi/me", headers=bearer(own)).status_code == 200
+        url = f"/api/v1/t/hechi/staff/{_staff_id(db, username)}"
+        if change == "end-sessions":
+            assert client.post(url + "/end-sessions", headers=bearer(admin)).status_code == 204
+        else:
+            assert client.patch(url, json=change, headers=bearer(admin)).status_code == 200
+        assert client.get("/api/v1/t/hechi/me", headers=bearer(own)).status_code == 401, change
+        client.patch(url, json={"active": True}, headers=bearer(admin))
+        assert client.get("/api/v1/t/hechi/me", headers=bearer(own)).status_code == 401, change
+
+
+def test_signing_out_of_the_browser_leaves_an_apps_token_alone(app, client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    username = _new_admin(db)
+    own = staff_token(db, "hechi", username)
+    with _browser(app) as browser:
+        _sign_in_staff(browser, username)
+        browser.post("/t/hechi/logout", data={"_csrf_token": csrf_token(browser, "/t/hechi/admin")})
+    assert client.get("/api/v1/t/hechi/me", headers=bearer(own)).status_code == 200

@@ -111,20 +111,24 @@ def test_a_staff_username_in_capitals_or_full_width_shares_the_lock(client) -> N
 
 @pytest.fixture
 def few_codes_per_address(db: Database) -> Iterator[None]:
-    """Three code requests per address, counted from now (other tests also asked for codes
-    from the test client's address)."""
+    """Three code requests per address, counted from now and forgotten after (every test's
+    client has the same address)."""
     from sqlalchemy import delete
 
     from core.identity.models import LoginThrottle
 
-    with db.session(scope=None) as s:
-        s.execute(delete(LoginThrottle).where(LoginThrottle.key.like("otp-req:%")))
-        s.commit()
+    def forget() -> None:
+        with db.session(scope=None) as s:
+            s.execute(delete(LoginThrottle).where(LoginThrottle.key.like("otp-%")))
+            s.commit()
+
+    forget()
     os.environ["GOVHALL_OTP_PER_ADDRESS"] = "3"
     reset_settings()
     yield
     os.environ.pop("GOVHALL_OTP_PER_ADDRESS")
     reset_settings()
+    forget()  # the address is every later test's address too
 
 
 def test_one_address_cannot_text_every_number(

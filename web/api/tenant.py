@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import Conflict, NotFound
 from core.identity import Principal, Role, Staff, StaffRole
-from core.identity.sessions import end_sessions, set_active, set_password
+from core.identity.sessions import end_access, set_active, set_password
 from core.plugins import get_plugin_manager
 from core.plugins.secrets import keep_secrets
 from core.tenancy import (
@@ -245,7 +245,7 @@ class TenantApi(Controller):
 
     @post(
         "/staff/{staff_id:uuid}/end-sessions",
-        summary="End every session of a staff member, on every device (tenant admin)",
+        summary="End every session and revoke every token of a staff member (tenant admin)",
         status_code=204,
         sync_to_thread=True,
         **needs("admin"),
@@ -254,7 +254,7 @@ class TenantApi(Controller):
         self, db: Session, tenant: Tenant, principal: Principal | None, staff_id: uuid.UUID
     ) -> None:
         require_staff(principal, Role.tenant_admin)
-        end_sessions(_staff(db, tenant, staff_id))
+        end_access(_staff(db, tenant, staff_id))
         db.commit()
 
     @staticmethod

@@ -136,11 +136,11 @@ def users_disable(slug: str, username: str, enable: bool) -> None:
 @click.option("--tenant", "slug", required=True)
 @click.option("--username", required=True)
 def users_end_sessions(slug: str, username: str) -> None:
-    """End every session of a staff member, on every device."""
-    from core.identity.sessions import end_sessions
+    """End every session of a staff member, on every device, and revoke their tokens."""
+    from core.identity.sessions import end_access
 
-    _change_staff(slug, username, end_sessions)
-    click.echo(f"已结束 {username} 的全部登录会话")
+    _change_staff(slug, username, end_access)
+    click.echo(f"已结束 {username} 的全部登录会话，并吊销其全部令牌")
 
 
 @main.group()

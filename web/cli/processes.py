@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
 import click
 
-from core.config import get_settings
+from core.config import get_settings, reset_settings
 from core.db import get_database
 from web.cli._base import _fail, _tenant, log, main  # noqa: F401
 
@@ -25,6 +26,12 @@ def serve(host: str, port: int, demo: bool) -> None:
     from web.app import create_app
     from workers import broker as broker_module
 
+    if not os.environ.get("GOVHALL_BASE_URL") and not get_settings().is_production:
+        # development: the address this server really answers on (the OIDC issuer and
+        # discovery name it); production always sets GOVHALL_BASE_URL (https)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        os.environ["GOVHALL_BASE_URL"] = f"http://{shown}:{port}"
+        reset_settings()
     if broker_module.is_in_process():
         _start_in_process_workers()
     if demo:

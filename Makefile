@@ -41,9 +41,14 @@ run: setup
 	$(BIN)/govhall tenants apply tenants/
 	$(BIN)/govhall serve --demo
 
+# Style, types (mypy: strict on core/), the layers of docs/architecture.md and no import
+# cycles in core.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python -m tests.lint_imports
 
 test: setup system-deps lint
 	$(BIN)/pytest

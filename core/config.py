@@ -123,7 +123,7 @@ def _from_env(environ: os._Environ[str] | dict[str, str]) -> Settings:
             values[field.name] = float(raw)
         else:
             values[field.name] = raw
-    return Settings(**values)  # type: ignore[arg-type]
+    return msgspec.convert(values, Settings)
 
 
 @lru_cache(maxsize=1)

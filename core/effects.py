@@ -9,14 +9,20 @@ fails loudly rather than dropping a message.
    writes a signed webhook row per department system (no plugin hook runs inside a commit).
 3. ``outbox_dispatch`` — the outbox rows the transaction wrote are handed to the workers
    once it has committed (if the broker is down, the relay sweep sends them later).
+
+Besides: the outbox channel ``event`` is delivered by the departments' forwarding, and a
+plugin's enabling or disabling writes or withdraws its own catalog items (the plugin manager
+announces it; the catalog listens).
 """
 
 from __future__ import annotations
 
 from core.cases.departments import DEPARTMENT_EVENTS, EVENT_CHANNEL, forward_event_row
+from core.catalog.plugin_items import on_plugin_toggled
 from core.db import CommitEffect, register_commit_effect
 from core.notify.outbox import OUTBOX_DISPATCH
 from core.notify.relay import register_channel
+from core.plugins.manager import on_toggle
 from core.supervision.assignments import ASSIGNMENT_TEXTS
 
 __all__ = ["COMMIT_EFFECTS", "install"]
@@ -25,7 +31,9 @@ COMMIT_EFFECTS: tuple[CommitEffect, ...] = (ASSIGNMENT_TEXTS, DEPARTMENT_EVENTS,
 
 
 def install() -> None:
-    """Register the commit-time effects and the outbox channels they write (idempotent)."""
+    """Register the commit-time effects, the outbox channels they write, and what follows
+    a plugin's enabling or disabling (idempotent)."""
     for effect in COMMIT_EFFECTS:
         register_commit_effect(effect)
     register_channel(EVENT_CHANNEL, forward_event_row)
+    on_toggle(on_plugin_toggled)  # a plugin's own items enter or leave the catalog

@@ -11,7 +11,7 @@ from core.models import metadata
 config = context.config
 
 
-def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
+def render_item(type_, obj, autogen_context):
     """Render our column types as plain SQLAlchemy ones so migrations never import app code."""
     from core.db._base import TZDateTime
     from core.db._types import EncryptedString

@@ -130,7 +130,7 @@ def empty_db(backend: str, request: pytest.FixtureRequest) -> Iterator[Database]
 
 
 @pytest.fixture
-def settings():  # type: ignore[no-untyped-def]
+def settings():
     reset_settings()
     return get_settings()
 
@@ -139,14 +139,14 @@ def settings():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def app(db: Database):  # type: ignore[no-untyped-def]
+def app(db: Database):
     from web.app import create_app
 
     return create_app(get_settings(), db)
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     from litestar.testing import TestClient
 
     with TestClient(app=app, base_url="http://testserver.local") as test_client:

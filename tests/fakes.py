@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from plugins.sms_cloud import body_hash, sign
@@ -35,7 +35,7 @@ class _Fake:
     ) -> tuple[int, Any]:
         raise NotImplementedError
 
-    def start(self) -> _Fake:
+    def start(self) -> Self:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,7 +58,7 @@ class _Fake:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = _serve  # noqa: N815 - the http.server API
+            do_GET = do_POST = _serve
 
             def log_message(self, *args: Any) -> None:
                 pass

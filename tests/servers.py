@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -29,7 +30,7 @@ def wait_for(check: Callable[[], bool], timeout: float = 30.0, what: str = "serv
         try:
             if check():
                 return
-        except Exception as exc:  # noqa: BLE001 - not up yet
+        except Exception as exc:
             last = exc
         time.sleep(0.1)
     raise RuntimeError(f"{what} did not come up in {timeout}s: {last}")
@@ -193,7 +194,7 @@ class S3Server:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.server = None
+        self.server: Any = None
 
     @property
     def url(self) -> str:
@@ -215,7 +216,7 @@ class S3Server:
 class LiveServer:
     """govhall's ASGI app under uvicorn in a thread, on a loopback port."""
 
-    def __init__(self, app: object, port: int | None = None) -> None:
+    def __init__(self, app: Any, port: int | None = None) -> None:
         import uvicorn
 
         self.port = port or free_port()

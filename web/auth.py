@@ -38,6 +38,11 @@ def api_principal(request: Request[Any, Any, Any], db: Session, tenant: Tenant) 
     return authenticate_token(db, tenant, token.strip())
 
 
+def _session_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    data = request.scope.get("session")
+    return data if isinstance(data, dict) else {}
+
+
 def _session_subject(db: Session, tenant: Tenant, data: dict[str, Any]) -> Account | Staff | None:
     """The account or staff member a session cookie names, if the cookie is still theirs."""
     kind, sub = data.get("kind"), data.get("sub")
@@ -68,7 +73,7 @@ def _session_subject(db: Session, tenant: Tenant, data: dict[str, Any]) -> Accou
 def page_principal(
     request: Request[Any, Any, Any], db: Session, tenant: Tenant
 ) -> Principal | None:
-    subject = _session_subject(db, tenant, request.scope.get("session") or {})
+    subject = _session_subject(db, tenant, _session_data(request))
     if isinstance(subject, Staff):
         return staff_principal(db, tenant, subject)
     if isinstance(subject, Account):
@@ -101,7 +106,7 @@ def fresh_csrf(response: Redirect) -> Redirect:
 def sign_out_session(request: Request[Any, Any, Any], db: Session, tenant: Tenant) -> None:
     """Clear the cookie and end the person's sessions on the server, so that a copy of the
     cookie saved before signing out opens nothing (the caller's transaction is committed)."""
-    subject = _session_subject(db, tenant, request.scope.get("session") or {})
+    subject = _session_subject(db, tenant, _session_data(request))
     if subject is not None:
         end_sessions(subject)
         db.commit()
@@ -110,7 +115,7 @@ def sign_out_session(request: Request[Any, Any, Any], db: Session, tenant: Tenan
 
 def session_auth_time(request: Request[Any, Any, Any]) -> int | None:
     """When the session's person signed in (seconds since the epoch), if the cookie says."""
-    value = (request.scope.get("session") or {}).get("at")
+    value = _session_data(request).get("at")
     return int(value) if isinstance(value, int | float) else None
 
 

@@ -74,13 +74,14 @@ def _respond(
         detail=detail,
         status=status,
         suspended_tenant=tenant,
-    )  # type: ignore[return-value]
+    )
 
 
 def govhall_error(request: Request[Any, Any, Any], exc: GovhallError) -> Response[Any]:
     headers = {}
-    if getattr(exc, "retry_after", None):
-        headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
     if isinstance(exc, NotAuthenticated) and _wants_json(request):
         headers["WWW-Authenticate"] = 'Bearer realm="govhall"'
     if isinstance(exc, InsufficientScope):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import select
@@ -65,7 +65,7 @@ class HostRouting:
         return getattr(self.app, name)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if str(scope["type"]) == "http":
             host = ""
             for key, value in scope.get("headers") or []:
                 if key == b"host":
@@ -80,7 +80,5 @@ class HostRouting:
                     new = f"/t/{slug}{path}"
                 else:
                     new = path
-                scope = dict(scope)  # type: ignore[assignment]
-                scope["path"] = new
-                scope["raw_path"] = new.encode()
+                scope = cast(Scope, {**scope, "path": new, "raw_path": new.encode()})
         await self.app(scope, receive, send)

@@ -108,7 +108,7 @@ def _authorize(
                 code=exc.error,
                 detail=exc.description or exc.error,
             )
-        client: oidc.ClientModel = grant.client  # type: ignore[assignment]
+        client: oidc.ClientModel = grant.client
         tenant = client.tenant
     with database.session(scope=scope_for(tenant)) as tenant_session:
         principal = page_principal(request, tenant_session, tenant)
@@ -173,7 +173,9 @@ class OidcController(Controller):
         return oidc.jwks()
 
     @get("/oauth/authorize", name="oidc_authorize", sync_to_thread=True, include_in_schema=False)
-    def authorize_page(self, request: Request[Any, Any, Any], state: State) -> Template | Redirect:
+    def authorize_page(
+        self, request: Request[Any, Any, Any], state: State
+    ) -> Response[Any] | Template | Redirect:
         return _authorize(request, state, None, None)
 
     @post(
@@ -181,7 +183,7 @@ class OidcController(Controller):
     )
     def authorize_decision(
         self, request: Request[Any, Any, Any], state: State, data: Form
-    ) -> Template | Redirect:
+    ) -> Response[Any] | Template | Redirect:
         return _authorize(
             request, state, data, "allow" if data.get("decision") == "allow" else "deny"
         )

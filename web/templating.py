@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment
-from jinja2.ext import _make_new_gettext, _make_new_ngettext
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 from litestar import Request
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup
 
 from core.identity import ROLE_LABELS
 from core.tenancy import Tenant
@@ -57,26 +59,46 @@ def _localtime(value: Any) -> str:
     return value.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def template_config() -> TemplateConfig:
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(
         directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_configure
     )
 
 
+def _newstyle(text: str, context: Context, variables: dict[str, Any]) -> str:
+    """As Jinja's i18n extension does it: escaped when the template autoescapes, and always
+    a format string (``_("共 %(n)s 项", n=3)``)."""
+    # our own translated text, escaped by the template like any literal: as Jinja's i18n does
+    shown: str = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    return shown % variables
+
+
 @lru_cache(maxsize=4)
-def _callables(lang: str) -> tuple[Any, Any]:
-    """Jinja's new-style gettext (``_("共 %(n)s 项", n=3)``, autoescape-aware) per language."""
+def _callables(lang: str) -> tuple[Callable[..., str], Callable[..., str]]:
+    """New-style gettext and ngettext for one language."""
     trans = translations(lang)
-    return _make_new_gettext(trans.gettext), _make_new_ngettext(trans.ngettext)
+
+    @pass_context
+    def gettext(context: Context, message: str, /, **variables: Any) -> str:
+        return _newstyle(trans.gettext(message), context, variables)
+
+    @pass_context
+    def ngettext(
+        context: Context, singular: str, plural: str, num: int, /, **variables: Any
+    ) -> str:
+        variables.setdefault("num", num)
+        return _newstyle(trans.ngettext(singular, plural, num), context, variables)
+
+    return gettext, ngettext
 
 
-def lang_of(request: Request) -> str:
+def lang_of(request: Request[Any, Any, Any]) -> str:
     lang = request.cookies.get("lang", "zh")
     return lang if lang in LANGUAGES else "zh"
 
 
 def page(
-    request: Request,
+    request: Request[Any, Any, Any],
     name: str,
     *,
     tenant: Tenant | None = None,

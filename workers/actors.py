@@ -38,7 +38,7 @@ def purge_expired() -> None:
             ),
         ):
             result = session.execute(delete(model).where(condition))
-            counts[model.__tablename__] = result.rowcount
+            counts[model.__tablename__] = getattr(result, "rowcount", 0)
         session.commit()
     log.info("purged expired rows: %s", counts)
 

@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import dramatiq
 
@@ -46,14 +47,14 @@ class LeaderLock:
             if self._renew(keys=[LOCK_KEY], args=[self.token, self.ttl_ms]):
                 return True
             return bool(self.client.set(LOCK_KEY, self.token, nx=True, px=self.ttl_ms))
-        except Exception as exc:  # noqa: BLE001 - Redis down: nobody leads, retry next tick
+        except Exception as exc:
             log.warning("scheduler lock unavailable: %s", exc)
             return False
 
     def release(self) -> None:
         try:
             self._release(keys=[LOCK_KEY], args=[self.token])
-        except Exception as exc:  # noqa: BLE001 - the lease expires by itself anyway
+        except Exception as exc:
             log.info("could not release the scheduler lock: %s", exc)
 
 
@@ -72,7 +73,7 @@ class Scheduler:
 
     def __init__(
         self,
-        jobs: Sequence[tuple[float, dramatiq.Actor]],
+        jobs: Sequence[tuple[float, dramatiq.Actor[Any, Any]]],
         lock: LeaderLock | LocalLock,
         tick: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
@@ -97,7 +98,7 @@ class Scheduler:
             if now >= self._due[actor.actor_name]:
                 try:
                     actor.send()
-                except Exception as exc:  # noqa: BLE001 - broker down: try again next tick
+                except Exception as exc:
                     log.warning("could not send %s: %s", actor.actor_name, exc)
                     continue
                 self._due[actor.actor_name] = now + interval

@@ -27,11 +27,12 @@ from core.cases.action_types import (
     MaterialIssue,
 )
 from core.cases.bundles import settle
+from core.cases.delivery import ship
 from core.cases.documents import issue_notice
 from core.cases.licenses import issue_license
 from core.cases.materials import current_materials
+from core.cases.messages import notify
 from core.cases.models import Case, CaseMaterial, CaseState, CaseSuspension, CaseTask, TaskState
-from core.cases.service import notify
 from core.cases.trail import SYSTEM, Actor, append_event
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.identity import Principal, Role
@@ -456,8 +457,6 @@ class _Ctx:
         if not (self.principal.has_role(Role.issuer) or self.principal.has_role(Role.window_clerk)):
             raise Forbidden("只有发证员或窗口人员可以送达")
         if case.delivery_method == "courier":  # handed to the courier: delivered on sign-off
-            from core.cases.delivery import ship
-
             case.tracking = ship(self.s, self.tenant, case)
             case.updated_at = clock.now()
             self.event(before, None, self.p.reason.strip(), method="courier", **case.tracking)

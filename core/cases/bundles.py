@@ -18,12 +18,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.cases import clock, engine, fees
+from core.cases.access import get_case, is_filer
+from core.cases.delivery import check_address
 from core.cases.documents import issue_notice
+from core.cases.messages import notify
 from core.cases.models import OPEN_STATES, Case, CaseState, FeeStatus, TaskState
+from core.cases.numbers import next_number, query_code
+from core.cases.service import create_case, missing_of, submit_case
 from core.cases.trail import SYSTEM, Actor, append_event
+from core.catalog import get_item_by_code
+from core.catalog.models import ItemStatus
 from core.db import new_id
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal
+from core.plugins import get_plugin_manager
 from core.tenancy import Tenant
 
 __all__ = [
@@ -65,8 +73,6 @@ class Bundle(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 def bundles_of(session: Session, tenant: Tenant) -> dict[str, Bundle]:
     """The bundles the tenant's enabled plugins offer."""
-    from core.plugins import get_plugin_manager
-
     hooks = get_plugin_manager().for_tenant(session, tenant)
     out: dict[str, Bundle] = {}
     for group in hooks.call("register_bundles"):
@@ -78,9 +84,6 @@ def bundles_of(session: Session, tenant: Tenant) -> dict[str, Bundle]:
 
 def missing_items(session: Session, tenant: Tenant, bundle: Bundle) -> list[str]:
     """Items of the bundle the tenant's catalog does not offer live."""
-    from core.catalog import get_item_by_code
-    from core.catalog.models import ItemStatus
-
     missing = []
     for entry in bundle.items:
         try:
@@ -126,8 +129,6 @@ def open_bundle(
     caller commits. Materials are uploaded to each sub-case; submitting the parent submits
     them all. Returns (parent, created): a repeated ``idempotency_key`` returns the parent
     the first request made."""
-    from core.cases.service import create_case
-
     if idempotency_key:
         earlier = session.scalars(
             select(Case).where(
@@ -209,8 +210,6 @@ def open_bundle(
         created_at=clock.now(),
     )
     if delivery == "courier":
-        from core.cases.delivery import check_address
-
         parent.delivery_address = check_address(address)
     session.add(parent)
     session.flush()
@@ -231,14 +230,10 @@ def _same_filer(case: Case, principal: Principal) -> bool:
 
 
 def _number(session: Session, tenant: Tenant) -> str:
-    from core.cases.numbers import next_number
-
     return next_number(session, tenant, clock.today())
 
 
 def _query_code() -> str:
-    from core.cases.numbers import query_code
-
     return query_code()
 
 
@@ -252,12 +247,23 @@ def sub_cases(session: Session, parent: Case) -> list[Case]:
     )
 
 
+def submit(session: Session, tenant: Tenant, principal: Principal, number: str) -> Case:
+    """The applicant's submit button: a bundle's parent goes with all its sub-cases, any
+    other case on its own (:func:`core.cases.service.submit_case`)."""
+    case = get_case(session, number, principal, lock=True)
+    if not case.bundle_code:
+        return submit_case(session, tenant, principal, number)
+    if not is_filer(principal, case):
+        raise Forbidden("只有申请人或代办人可以提交")
+    if case.state is not CaseState.draft:
+        raise Conflict(f"办件已提交（当前状态：{case.state.value}）", field="state")
+    return submit_bundle(session, tenant, principal, case)
+
+
 def submit_bundle(session: Session, tenant: Tenant, principal: Principal, parent: Case) -> Case:
     """Submit every sub-case (each then runs its own process and clock) and start the
     parent's overall clock; bill the unified fee. All or nothing: a sub-case missing a
     material is named and nothing is submitted."""
-    from core.cases.service import missing_of, notify, submit_case
-
     subs = sub_cases(session, parent)
     missing = [
         f"{s.item_name}：{m}"
@@ -312,8 +318,6 @@ def submit_bundle(session: Session, tenant: Tenant, principal: Principal, parent
 def settle(session: Session, tenant: Tenant, case: Case) -> bool:
     """After any change to a bundle's parent or sub-case: complete the parent once every
     required sub-case is decided and the unified fee is paid. Returns whether it did."""
-    from core.cases.service import notify
-
     if case.bundle_code:
         parent: Case | None = case
     elif case.parent_id:

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from core.cases import clock
+from core.cases.messages import notify
 from core.cases.models import Case, CaseState, License, Notice
 from core.cases.trail import Actor, append_event
 from core.errors import Conflict, InvalidInput, NotFound
+from core.plugins import get_plugin_manager
 from core.tenancy import Tenant
 
 __all__ = ["STATUS_LABELS", "apply_tracking", "check_address", "ship"]
@@ -59,8 +61,6 @@ def _documents(session: Session, case: Case) -> list[dict[str, str]]:
 def ship(session: Session, tenant: Tenant, case: Case) -> dict[str, Any]:
     """Book the courier; the first plugin that takes the shipment answers with its carrier
     and tracking number."""
-    from core.plugins import get_plugin_manager
-
     if case.tracking and case.tracking.get("tracking_number"):
         raise Conflict("已交寄，等待快递签收", field="action")
     shipment = {
@@ -91,9 +91,6 @@ def apply_tracking(
     """A carrier's tracking callback, vouched for by its plugin: each event is added to its
     case's tracking (once), and "signed" marks the case delivered. The caller commits.
     Returns the case numbers touched. Nobody vouches: 404; a forged callback: 422."""
-    from core.cases.service import notify
-    from core.plugins import get_plugin_manager
-
     hooks = get_plugin_manager().for_tenant(session, tenant)
     answers = [
         a for a in hooks.call("track_shipment", carrier=carrier, headers=headers, body=body) if a

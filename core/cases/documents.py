@@ -21,6 +21,7 @@ from core.cases import clock
 from core.cases.models import Case, Notice
 from core.catalog.pdf import cjk_font
 from core.config import get_settings
+from core.errors import NotFound
 from core.storage import get_storage, tenant_key
 from core.tenancy import Tenant
 
@@ -217,8 +218,6 @@ def ensure_rendered(session: Any, notice: Notice) -> bytes:
 def notice_pdf(session: Any, case: Case, code: str) -> tuple[bytes, str]:
     """One of the case's notices as PDF bytes and a file name (404 otherwise)."""
     from sqlalchemy import select
-
-    from core.errors import NotFound
 
     row = session.scalars(
         select(Notice).where(Notice.case_id == case.id, Notice.code == code)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -92,7 +93,8 @@ def _units(session: Session) -> dict[uuid.UUID, Snapshot]:
     cache = tx_cache(session)  # platform work sees every tenant's units: not to be shared
     if "units" not in cache:
         cache["units"] = load()
-    return cache["units"]  # type: ignore[no-any-return]
+    units: dict[uuid.UUID, Snapshot] = cache["units"]
+    return units
 
 
 def calendar_of(session: Session, tenant: Tenant) -> WorkCalendar:
@@ -102,6 +104,11 @@ def calendar_of(session: Session, tenant: Tenant) -> WorkCalendar:
 
 
 def _unit_for(session: Session, case: Case, step: Step) -> uuid.UUID | None:
+    unit = _unit_id_for(session, case, step)
+    return unit if isinstance(unit, uuid.UUID) else None
+
+
+def _unit_id_for(session: Session, case: Case, step: Step) -> Any:
     """Which org unit works the step: the agent's village station, its township centre, the
     service centre's windows for acceptance, the responsible department for the rest."""
     units = _units(session)

@@ -180,10 +180,8 @@ def verify_license(session: Session, row: License) -> tuple[bool, str]:
 
 def licenses_of(session: Session, tenant: Tenant, holder_id: object) -> list[License]:
     """The holder's e-license library across every tenant of the province."""
-    from core.tenancy import Tenant as T
-
     with platform_scope(session) as s:
-        tenants = list(s.scalars(select(T.id).where(T.province_id == tenant.province_id)))
+        tenants = list(s.scalars(select(Tenant.id).where(Tenant.province_id == tenant.province_id)))
         return list(
             s.scalars(
                 select(License)

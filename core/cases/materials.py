@@ -13,7 +13,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -135,14 +135,14 @@ class IncomingFile:
         Path(self.path).unlink(missing_ok=True)
 
 
-def _spec(case: Case, index: int) -> dict:
-    specs = case.content.get("materials") or []
+def _spec(case: Case, index: int) -> dict[str, Any]:
+    specs: list[dict[str, Any]] = case.content.get("materials") or []
     if not 0 <= index < len(specs):
         raise InvalidInput(f"该事项没有第 {index + 1} 项材料", field="index")
     return specs[index]
 
 
-def check_upload_allowed(case: Case, principal: Principal, index: int) -> dict:
+def check_upload_allowed(case: Case, principal: Principal, index: int) -> dict[str, Any]:
     """The filer adds materials to a draft, or replaces the ones a correction notice named."""
     if not is_filer(principal, case):
         raise Forbidden("只有申请人或代办人可以提交材料")
@@ -155,7 +155,12 @@ def check_upload_allowed(case: Case, principal: Principal, index: int) -> dict:
 
 
 def _store(
-    session: Session, tenant: Tenant, case: Case, index: int, spec: dict, row: CaseMaterial
+    session: Session,
+    tenant: Tenant,
+    case: Case,
+    index: int,
+    spec: dict[str, Any],
+    row: CaseMaterial,
 ) -> CaseMaterial:
     if case.state is CaseState.correcting:
         rejected = {
@@ -224,9 +229,7 @@ def attach_upload(
 
 
 def _province_tenants(session: Session, tenant: Tenant) -> list[uuid.UUID]:
-    from core.tenancy import Tenant as T
-
-    return list(session.scalars(select(T.id).where(T.province_id == tenant.province_id)))
+    return list(session.scalars(select(Tenant.id).where(Tenant.province_id == tenant.province_id)))
 
 
 def reuse_material(
@@ -278,7 +281,7 @@ def reuse_material(
                     CaseMaterial.id == material_id, CaseMaterial.tenant_id.in_(tenants)
                 )
             ).first()
-            owner = earlier and s.get(Case, (earlier.tenant_id, earlier.case_id))
+            owner = s.get(Case, (earlier.tenant_id, earlier.case_id)) if earlier else None
             if (
                 earlier is None
                 or owner is None

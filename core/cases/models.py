@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -102,8 +103,8 @@ class Case(TenantOwned, Base):
     item_name: Mapped[str] = mapped_column(String(200))
     item_version_id: Mapped[uuid.UUID] = mapped_column()
     item_version: Mapped[int] = mapped_column(Integer)
-    content: Mapped[dict] = mapped_column(JSON)  # the item's effective content in force
-    definition: Mapped[dict] = mapped_column(JSON)  # the process definition in force
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)  # the item's effective content in force
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)  # the process definition in force
     department_code: Mapped[str] = mapped_column(String(40))
     #: joint approval (联审联办): the bundle a parent case stands for, and a sub-case's parent
     bundle_code: Mapped[str | None] = mapped_column(String(40))
@@ -120,13 +121,13 @@ class Case(TenantOwned, Base):
     agent_name: Mapped[str | None] = mapped_column(String(120))
     #: the org unit of the agent's village station (the case travels up from there)
     origin_unit_id: Mapped[uuid.UUID | None] = mapped_column()
-    consent: Mapped[dict | None] = mapped_column(JSON)
+    consent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: what the applicant typed into the application form: encrypted, as people write phone
     #: and ID numbers into any field
-    form: Mapped[dict] = mapped_column(EncryptedJSON, default=dict)
+    form: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     delivery_method: Mapped[str] = mapped_column(String(20), default="pickup")
     delivery_address: Mapped[str | None] = mapped_column(EncryptedString(1024))
-    tracking: Mapped[dict | None] = mapped_column(JSON)
+    tracking: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # -- the clock (dates in the tenant's calendar) --
     submitted_at: Mapped[datetime | None] = mapped_column()
     accepted_on: Mapped[date | None] = mapped_column(Date)
@@ -232,7 +233,7 @@ class CaseEvent(TenantOwned, Base):
     to_state: Mapped[str] = mapped_column(String(20))
     step: Mapped[str] = mapped_column(String(40), default="")
     reason: Mapped[str] = mapped_column(EncryptedText, default="")  # may be a citizen's words
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -272,7 +273,7 @@ class Notice(TenantOwned, Base):
     kind: Mapped[str] = mapped_column(String(20))
     code: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(60))
-    body: Mapped[dict] = mapped_column(JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
     storage_key: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)

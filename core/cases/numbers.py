@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,7 +19,7 @@ __all__ = ["next_number", "query_code"]
 
 
 def next_number(session: Session, tenant: Tenant, day: date) -> str:
-    table = CaseSequence.__table__
+    table = cast(Table, CaseSequence.__table__)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (

@@ -13,19 +13,19 @@ from sqlalchemy.orm import Session
 
 from core.cases import fees
 from core.cases.access import get_case, is_filer
+from core.cases.bundles import settle
 from core.cases.models import Case, CasePayment, FeeStatus
 from core.cases.trail import Actor
 from core.config import get_settings
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal
+from core.plugins import get_plugin_manager
 from core.tenancy import Tenant
 
 __all__ = ["confirm_online", "online_available", "start_online"]
 
 
 def _hooks(session: Session, tenant: Tenant) -> Any:
-    from core.plugins import get_plugin_manager
-
     return get_plugin_manager().for_tenant(session, tenant)
 
 
@@ -107,7 +107,5 @@ def confirm_online(
         session, tenant, case, actor, str(answer.get("amount")), method, transaction
     )
     if case.bundle_code:  # a bundle's unified fee: the parent may be done now
-        from core.cases.bundles import settle
-
         settle(session, tenant, case)
     return case, True

@@ -18,18 +18,20 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.cases import clock, engine, fees
 from core.cases.access import get_case, is_filer
+from core.cases.delivery import check_address
 from core.cases.documents import issue_notice
+from core.cases.form_rules import check_form
 from core.cases.materials import current_materials
+from core.cases.messages import notify
 from core.cases.models import Case, CaseState, FeeStatus
 from core.cases.numbers import next_number, query_code
 from core.cases.trail import Actor, append_event
 from core.catalog import get_item_by_code
-from core.catalog.models import ItemStatus
+from core.catalog.models import ItemStatus, ItemVersion
 from core.db import new_id
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Account, AccountKind, Principal, Role
 from core.identity.service import create_account, find_account_by_phone, normalize_phone
-from core.notify.outbox import enqueue_sms
 from core.tenancy import Tenant
 from core.workflow import resolve_definition
 
@@ -66,11 +68,6 @@ def commit(session: Session) -> None:
     except (StaleDataError, IntegrityError) as exc:
         session.rollback()
         raise Conflict("办件已被他人同时修改，请刷新后重试") from exc
-
-
-def notify(session: Session, tenant: Tenant, case: Case, template: str, **params: Any) -> None:
-    params = {"item": case.item_name, "number": case.number, **params}
-    enqueue_sms(session, tenant, case.applicant_phone, template, params, case_id=case.id)
 
 
 def _on_behalf(
@@ -149,12 +146,8 @@ def create_case(
         raise InvalidInput("该事项不支持网上申办，请到窗口办理", field="item")
     if delivery not in content.get("delivery", ["pickup"]):
         raise InvalidInput(f"该事项不支持“{delivery}”送达方式", field="delivery")
-    from core.plugins.local import check_form
-
     check_form(session, tenant, item.code, dict(form or {}))  # the county's own rules
     if delivery == "courier" and (address or "").strip():
-        from core.cases.delivery import check_address
-
         address = check_address(address)  # a bad one: 422 on address, nothing created
     definition = resolve_definition(session, tenant, content.get("process") or "short")
     today = clock.today()
@@ -210,8 +203,6 @@ def create_case(
 
 
 def _version_number(session: Session, version_id: uuid.UUID) -> int:
-    from core.catalog.models import ItemVersion
-
     row = session.scalars(select(ItemVersion).where(ItemVersion.id == version_id)).first()
     return row.number if row else 0
 
@@ -262,10 +253,8 @@ def submit_case(
         raise Forbidden("只有申请人或代办人可以提交")
     if case.state is not CaseState.draft:
         raise Conflict(f"办件已提交（当前状态：{case.state.value}）", field="state")
-    if case.bundle_code:
-        from core.cases.bundles import submit_bundle
-
-        return submit_bundle(session, tenant, principal, case)
+    if case.bundle_code:  # the submit button goes through core.cases.bundles.submit
+        raise Conflict("联办申请须整体提交", field="state")
     if case.parent_id and not with_bundle:
         raise Conflict("联办事项请在联办申请中统一提交", field="state")
     missing = missing_of(session, case)

@@ -38,7 +38,9 @@ class _Names:
         self.departments = {c: u.name for c, u in departments(session, tenant).items()}
         self.categories = dict(session.execute(select(Category.code, Category.name)).all())
 
-    def terms(self, item_id: uuid.UUID, code: str, eff: dict) -> list[tuple[str, uuid.UUID]]:
+    def terms(
+        self, item_id: uuid.UUID, code: str, eff: dict[str, Any]
+    ) -> list[tuple[str, uuid.UUID]]:
         texts = index_texts(
             code,
             eff,

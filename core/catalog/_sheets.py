@@ -48,7 +48,7 @@ def read_csv(data: bytes) -> Grid:
     rows: list[tuple[int, list[str]]] = []
     number = 0
     try:
-        for number, record in enumerate(reader, start=1):  # noqa: B007 - read after the loop
+        for number, record in enumerate(reader, start=1):
             rows.append((number, record))
     except csv.Error:
         raise InvalidInput(
@@ -79,7 +79,7 @@ def read_xlsx(data: bytes) -> list[Grid]:
     """Every worksheet of the workbook, in order."""
     try:
         book = _open_workbook(data)
-    except Exception:  # noqa: BLE001 - whatever the library trips on, the file is the problem
+    except Exception:
         raise InvalidInput(
             "无法打开这个 XLSX 文件：文件已损坏，或不是 Excel 工作簿"
             "（.xls 格式请先在 Excel 中另存为 .xlsx）",
@@ -123,8 +123,8 @@ def _open_workbook(data: bytes) -> _Workbook:
         reader.archive,
         reader.shared_strings,
         book.epoch,
-        book._date_formats,  # noqa: SLF001
-        book._timedelta_formats,  # noqa: SLF001
+        book._date_formats,
+        book._timedelta_formats,
         sheets,
     )
 
@@ -141,7 +141,7 @@ def _read_sheet(book: _Workbook, name: str, path: str) -> Grid:
             raise InvalidInput(
                 f"工作表「{name}」单元格 {exc.coordinate} 无法读取：{exc.problem}", field="file"
             ) from None
-        except Exception:  # noqa: BLE001 - a broken sheet of any kind is the file's problem
+        except Exception:
             after = f"第 {rows[-1][0]} 行之后" if rows else "开头"
             raise InvalidInput(
                 f"工作表「{name}」{after}无法读取：文件已损坏", field="file"
@@ -161,7 +161,7 @@ def _parser(book: _Workbook) -> Any:
     from openpyxl.utils import coordinate_to_tuple
     from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
-    class Parser(WorkSheetParser):  # type: ignore[misc]
+    class Parser(WorkSheetParser):
         def parse_cell(self, element: Any) -> dict[str, Any]:
             coordinate = element.get("r") or "?"
             try:

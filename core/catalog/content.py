@@ -185,7 +185,8 @@ def _tidy_names(content: ItemContent) -> None:
     """Names are searched and compared: a full-width space typed inside one must not split it."""
     content.name = tidy_name(content.name)
     content.implementing_body = tidy_name(content.implementing_body)
-    for part in (*content.materials, *content.fees):
+    parts: list[Material | Fee] = [*content.materials, *content.fees]
+    for part in parts:
         part.name = tidy_name(part.name)
 
 

@@ -61,7 +61,7 @@ class JobProgress:
         return PHASES.get(self.phase, self.phase)
 
 
-def IMPORT_STATUS(job: CatalogImport) -> str:  # noqa: N802 - a label table, used as one
+def IMPORT_STATUS(job: CatalogImport) -> str:
     """The job's state as a person reads it."""
     if job.status == "running":
         return f"{job_progress(job).label}中"
@@ -166,7 +166,7 @@ def run_import(tenant_id: uuid.UUID, job_id: uuid.UUID) -> str:
             problems = exc.problems
         except GovhallError as exc:
             problems = [exc.detail]
-        except Exception:  # noqa: BLE001 - the job must end; the operator gets the traceback
+        except Exception:
             log.exception("catalog import %s failed unexpectedly", job_id)
         finally:
             session.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,11 +50,11 @@ def list_items(
     Counting and paging happen in the database; a page loads only its own rows."""
     stmt = select(Item.id)
     if q is not None:
-        ids = search_item_ids(session, tenant.id, q)
-        if ids is None:
+        matching = search_item_ids(session, tenant.id, q)
+        if matching is None:
             return ItemPage([], 0)
         # Drive the query from the (few) matching postings, not from every item.
-        hits = ids.subquery()
+        hits = matching.subquery()
         stmt = stmt.join(hits, hits.c.item_id == Item.id)
     stmt = stmt.where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
     if status:
@@ -98,7 +99,7 @@ def list_items(
 class AdminPage:
     items: list[Item]
     total: int
-    drafts: set  # ids of the page's items that have a draft waiting
+    drafts: set[uuid.UUID]  # ids of the page's items that have a draft waiting
 
 
 def admin_items(
@@ -117,9 +118,9 @@ def admin_items(
     ``q`` is an item code or search words (published items are indexed)."""
     stmt = select(Item.id).where(Item.tenant_id == tenant.id)
     if q and q.strip():
-        ids = search_item_ids(session, tenant.id, q)
+        matching = search_item_ids(session, tenant.id, q)
         by_code = Item.code == q.strip()
-        stmt = stmt.where(by_code if ids is None else (by_code | Item.id.in_(ids)))
+        stmt = stmt.where(by_code if matching is None else (by_code | Item.id.in_(matching)))
     if department:
         stmt = stmt.where(Item.department_code == department)
     if category:
@@ -150,7 +151,7 @@ def admin_items(
 def catalog_stats(session: Session, tenant: Tenant) -> dict[str, Any]:
     """Counts as the seeds publish them: by department, category and status, plus duties."""
 
-    def grouped(column):  # type: ignore[no-untyped-def]
+    def grouped(column: Any) -> dict[Any, int]:
         return dict(
             session.execute(
                 select(column, func.count())
@@ -171,15 +172,15 @@ def catalog_stats(session: Session, tenant: Tenant) -> dict[str, Any]:
         )
         .subquery()
     )
-    by_department = dict(
+    by_department: dict[str, int] = dict(
         session.execute(
             select(active.c.department_code, func.count()).group_by(active.c.department_code)
         ).all()
     )
-    by_category = dict(
+    by_category: dict[str, int] = dict(
         session.execute(select(active.c.category, func.count()).group_by(active.c.category)).all()
     )
-    by_kind = dict(
+    by_kind: dict[str, int] = dict(
         session.execute(select(active.c.kind, func.count()).group_by(active.c.kind)).all()
     )
     duties = dict(

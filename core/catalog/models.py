@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -84,9 +85,9 @@ class Item(TenantOwned, Base):
     department_code: Mapped[str] = mapped_column(String(40), default="")
     legal_days: Mapped[int] = mapped_column(Integer, default=0)
     promised_days: Mapped[int] = mapped_column(Integer, default=0)
-    levels: Mapped[list] = mapped_column(JSON, default=list)
+    levels: Mapped[list[Any]] = mapped_column(JSON, default=list)
     #: The live version's effective content (adopted items: the province's, with overrides).
-    effective: Mapped[dict] = mapped_column(JSON, default=dict)
+    effective: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -109,9 +110,9 @@ class ItemVersion(TenantOwned, Base):
     state: Mapped[VersionState] = mapped_column(
         _enum(VersionState, "version_state"), default=VersionState.draft
     )
-    content: Mapped[dict] = mapped_column(JSON, default=dict)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: Set on publication: the full content in force under this version, which cases pin.
-    effective: Mapped[dict | None] = mapped_column(JSON)
+    effective: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(String(255), default="")
@@ -152,7 +153,7 @@ class Theme(TenantOwned, Base):
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
-    item_codes: Mapped[list] = mapped_column(JSON, default=list)
+    item_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class DepartmentDuty(TenantOwned, Base):
@@ -204,6 +205,6 @@ class CatalogImport(TenantOwned, Base):
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    problems: Mapped[list] = mapped_column(JSON, default=list)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()

@@ -8,8 +8,9 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from core.catalog.models import ItemTerm
@@ -61,7 +62,7 @@ def index_item(
         session.execute(insert(ItemTerm), rows)
 
 
-def search_item_ids(session: Session, tenant_id: uuid.UUID, query: str):  # type: ignore[no-untyped-def]
+def search_item_ids(session: Session, tenant_id: uuid.UUID, query: str) -> Select[Any] | None:
     """A subquery of the ids of items matching every term of ``query``; None: no terms."""
     terms = query_terms(query)
     if not terms:

@@ -149,7 +149,7 @@ def _check_header(label: str, header: HeaderRow) -> None:
 def _column_letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
-    return get_column_letter(index + 1)
+    return str(get_column_letter(index + 1))
 
 
 def _data_rows(grid: Grid, header: HeaderRow, label: str) -> list[SheetRow]:

@@ -22,9 +22,9 @@ import time
 import weakref
 from collections.abc import Callable, Hashable
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Connection, Engine, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 __all__ = [
@@ -42,9 +42,9 @@ MEMO_SECONDS = 2.0
 _WATCHED: set[type] = set()
 _FLAG = "govhall.memo_dirty"
 _lock = threading.Lock()
-_stores: weakref.WeakKeyDictionary[Engine, dict[Hashable, dict[Hashable, tuple[float, Any]]]] = (
-    weakref.WeakKeyDictionary()
-)
+_stores: weakref.WeakKeyDictionary[
+    Engine | Connection, dict[Hashable, dict[Hashable, tuple[float, Any]]]
+] = weakref.WeakKeyDictionary()
 #: Entries kept per namespace (the first element of a key) before that namespace is emptied.
 LIMITS: dict[Hashable, int] = {"catalog-search": 256}
 DEFAULT_LIMIT = 10_000
@@ -87,7 +87,7 @@ def remembered(
         store = stores.setdefault(key[0], {})
         hit = store.get(key)
     if hit is not None and now - hit[0] < ttl:
-        return hit[1]  # type: ignore[no-any-return]
+        return cast(T, hit[1])
     value = load()
     # A commit that forgot everything while we loaded dropped ``store`` from ``stores``: what
     # we put there now, possibly read before that commit, is never served.

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 
 from core.db._base import ProvinceOwned, TenantOwned
 
@@ -40,7 +40,7 @@ PLATFORM = _Platform()
 
 def scope_of(session: Session) -> Scope | _Platform:
     scope = session.info.get("scope")
-    if scope is None:
+    if not isinstance(scope, Scope | _Platform):
         raise TenantScopeError("no tenant scope on this session")
     return scope
 
@@ -80,7 +80,7 @@ def _filter_by_scope(state: ORMExecuteState) -> None:
     )
 
 
-def _check_writes(session: Session, flush_context, instances) -> None:  # type: ignore[no-untyped-def]
+def _check_writes(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     """Refuse to write a row into another tenant than the session's."""
     scope = session.info.get("scope")
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from core.config import get_settings
 from core.db._effects import install_effect_dispatch
@@ -49,7 +50,9 @@ def tx_cache(session: Session) -> dict[Any, Any]:
     return holder[1]
 
 
-def _set_pg_scope(session: Session, transaction, connection) -> None:  # type: ignore[no-untyped-def]
+def _set_pg_scope(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
     """Row-level security keys on per-transaction settings, safe behind a pooler: the scope
     signed with the key the policies verify (see :mod:`core.db.rls`); the bare ids too, for a
     database not yet migrated to signed scopes."""
@@ -113,7 +116,7 @@ def platform_scope(session: Session) -> Iterator[Session]:
             session.execute(text("SELECT set_config('govhall.platform', 'off', true)"))
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

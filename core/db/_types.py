@@ -9,12 +9,13 @@ import json
 import logging
 import os
 from functools import lru_cache
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import String, Text, TypeDecorator
+from sqlalchemy import Dialect, String, Text, TypeDecorator
 
 from core.config import get_settings
 
@@ -87,12 +88,12 @@ class EncryptedString(TypeDecorator[str]):
     impl = String
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
         return _PREFIX + base64.b64encode(encrypt_bytes(value.encode())).decode()
 
-    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
         if not value.startswith(_PREFIX):
@@ -100,25 +101,28 @@ class EncryptedString(TypeDecorator[str]):
         return decrypt_bytes(base64.b64decode(value[len(_PREFIX) :])).decode()
 
 
-class EncryptedJSON(TypeDecorator[dict]):
+class EncryptedJSON(TypeDecorator[dict[str, Any]]):
     """A JSON document stored AES-GCM encrypted (a plugin's configuration, with its vendor
     credentials): the database holds ``enc1:`` and ciphertext, never the secrets."""
 
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
         plain = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
         return _PREFIX + base64.b64encode(encrypt_bytes(plain)).decode()
 
-    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value: str | None, dialect: Dialect) -> dict[str, Any] | None:
         if value is None:
             return None
         if not value.startswith(_PREFIX):
             raise ValueError("unencrypted value in an encrypted column")
-        return json.loads(decrypt_bytes(base64.b64decode(value[len(_PREFIX) :])))
+        document: dict[str, Any] = json.loads(
+            decrypt_bytes(base64.b64decode(value[len(_PREFIX) :]))
+        )
+        return document
 
 
 class EncryptedText(TypeDecorator[str]):
@@ -129,12 +133,12 @@ class EncryptedText(TypeDecorator[str]):
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if not value:
             return value
         return _PREFIX + base64.b64encode(encrypt_bytes(value.encode())).decode()
 
-    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         if not value:
             return value
         try:

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 from core.config import PROJECT_ROOT, get_settings
+from core.db.rls import PRIVATE_SCHEMA, grant_roles_sql, sync_scope_key
 
 __all__ = ["alembic_config", "grant_roles", "upgrade"]
 
@@ -35,8 +36,6 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def _sync_key(database_url: str) -> None:
     from sqlalchemy import create_engine, text
 
-    from core.db.rls import PRIVATE_SCHEMA, sync_scope_key
-
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     engine = create_engine(database_url)
@@ -58,8 +57,6 @@ def _sync_key(database_url: str) -> None:
 def grant_roles(database_url: str, web_role: str | None, platform_role: str | None) -> None:
     """``govhall db grant``: privileges for the roles web and platform processes use."""
     from sqlalchemy import create_engine, text
-
-    from core.db.rls import grant_roles_sql
 
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")

@@ -27,7 +27,6 @@ import uuid
 from typing import Any
 
 __all__ = [
-    "OWNED_TABLES",
     "PRIVATE_SCHEMA",
     "disable_rls_sql",
     "enable_rls_sql",
@@ -173,18 +172,3 @@ def grant_roles_sql(web_role: str | None, platform_role: str | None) -> list[str
             f"DELETE FROM {PRIVATE_SCHEMA}.tenant_only_roles WHERE rolname = '{platform_role}'"
         )
     return out
-
-
-def OWNED_TABLES() -> dict[str, str]:  # noqa: N802 - reads like the constant it stands for
-    """Every tenant- or province-owned table and its owning column, from the models."""
-    from core.db._base import Base, ProvinceOwned, TenantOwned
-    from core.models import metadata  # noqa: F401 - completes the registry
-
-    out = {}
-    for mapper in Base.registry.mappers:
-        cls = mapper.class_
-        if issubclass(cls, TenantOwned):
-            out[cls.__tablename__] = "tenant_id"
-        elif issubclass(cls, ProvinceOwned):
-            out[cls.__tablename__] = "province_id"
-    return dict(sorted(out.items()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -184,8 +185,8 @@ class OAuthClient(TenantOwned, Base):
     client_id: Mapped[str] = mapped_column(String(64))
     client_secret_hash: Mapped[str | None] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(120))
-    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
-    grant_types: Mapped[list] = mapped_column(JSON, default=list)
+    redirect_uris: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    grant_types: Mapped[list[Any]] = mapped_column(JSON, default=list)
     scope: Mapped[str] = mapped_column(String(255), default="openid profile")
     token_endpoint_auth_method: Mapped[str] = mapped_column(
         String(40), default="client_secret_basic"

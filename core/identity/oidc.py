@@ -38,6 +38,7 @@ from core.identity.models import Account, ApiToken, OAuthClient, OAuthCode, Staf
 from core.identity.passwords import hash_secret, verify_password
 from core.identity.principal import Principal
 from core.identity.scopes import API_SCOPES, OIDC_SCOPES, unknown_scopes
+from core.identity.service import account_principal, staff_principal
 from core.identity.tokens import token_hash
 from core.tenancy import Tenant, get_tenant
 
@@ -87,7 +88,7 @@ def signing_key() -> RSAKey:
 def jwks() -> dict[str, Any]:
     key = signing_key()
     public = key.as_dict(private=False)
-    public.update({"use": "sig", "alg": "RS256", "kid": key.kid})
+    public.update({"use": "sig", "alg": "RS256", "kid": key.kid or ""})
     return {"keys": [public]}
 
 
@@ -258,8 +259,6 @@ def _claims(user: UserModel, scope: str) -> UserInfo:
 def load_user(
     session: Session, tenant: Tenant, kind: str, subject_id: uuid.UUID
 ) -> UserModel | None:
-    from core.identity.service import account_principal, staff_principal
-
     if kind == "staff":
         staff = session.get(Staff, (tenant.id, subject_id))
         if staff is None or not staff.active:
@@ -291,7 +290,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def validate_authorization_request(self) -> str:
         redirect_uri: str = super().validate_authorization_request()
-        client: ClientModel = self.request.client  # type: ignore[assignment]
+        client: ClientModel = self.request.client
         # A public client could never redeem a code without PKCE: refuse it here, where the
         # person has not yet been asked anything (RFC 7636 §4.4.1, OAuth 2.1).
         data = self.request.payload.data
@@ -309,9 +308,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return redirect_uri
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
-        session: Session = self.server.session  # type: ignore[attr-defined]
-        client: ClientModel = request.client  # type: ignore[assignment]
-        user: UserModel = request.user  # type: ignore[assignment]
+        session: Session = self.server.session
+        client: ClientModel = request.client
+        user: UserModel = request.user
         data = request.payload.data
         session.add(
             OAuthCode(
@@ -333,7 +332,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         session.flush()
 
     def query_authorization_code(self, code: str, client: ClientModel) -> CodeModel | None:
-        session: Session = self.server.session  # type: ignore[attr-defined]
+        session: Session = self.server.session
         row = session.scalar(
             select(OAuthCode).where(
                 OAuthCode.code_hash == token_hash(code),
@@ -356,7 +355,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         authorization_code.row.used = True
 
     def authenticate_user(self, authorization_code: CodeModel) -> UserModel | None:
-        session: Session = self.server.session  # type: ignore[attr-defined]
+        session: Session = self.server.session
         row = authorization_code.row
         tenant = get_tenant(session, row.tenant_id)
         return load_user(session, tenant, row.subject_kind, row.subject_id)
@@ -447,8 +446,8 @@ class GovhallAuthorizationServer(AuthorizationServer):
         return ClientModel(row, tenant)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        client: ClientModel = request.client  # type: ignore[assignment]
-        user: UserModel | None = request.user  # type: ignore[assignment]
+        client: ClientModel = request.client
+        user: UserModel | None = request.user
         kind = user.principal.kind if user else "client"
         staff_bound = kind in ("staff", "client")
         code = getattr(request, "authorization_code", None)

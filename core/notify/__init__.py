@@ -1,5 +1,6 @@
 """Notifications: SMS vendors (from plugins), message templates, sending with failover."""
 
+from core.notify.http import pooled_client
 from core.notify.sms import DEFAULT_TEMPLATES, render_sms, send_sms_now
 from core.notify.types import (
     NoSmsVendor,
@@ -18,6 +19,7 @@ __all__ = [
     "SmsMessage",
     "SmsReceipt",
     "SmsVendor",
+    "pooled_client",
     "render_sms",
     "send_sms_now",
 ]

@@ -109,7 +109,7 @@ def deliver(session: Session, message_id: uuid.UUID, now: datetime | None = None
             text=render_sms(tenant, row.template, row.params),
         )
         vendors = vendors_of(session, tenant)
-    except Exception as exc:  # noqa: BLE001 - a broken template: retrying will not help
+    except Exception as exc:
         row.state, row.error = "failed", f"cannot render: {exc}"[:2000]
         return "failed"
     if not vendors:

@@ -66,7 +66,7 @@ def reset() -> None:
 
 
 def _decayed(rate: float, at: float, now: float) -> float:
-    return rate * 0.5 ** (max(0.0, now - at) / HALF_LIFE)
+    return float(rate * 0.5 ** (max(0.0, now - at) / HALF_LIFE))
 
 
 def error_rate(tenant_id: uuid.UUID, vendor: str) -> float:
@@ -103,7 +103,7 @@ def try_vendors(
     for vendor in order(tenant_id, vendors):
         try:
             result = vendor.send(message)
-        except Exception as exc:  # noqa: BLE001 - fail over to the next vendor
+        except Exception as exc:
             result = SendResult(ok=False, error=f"{exc.__class__.__name__}: {exc}")
         record(tenant_id, vendor.name, result.ok)
         if result.ok:

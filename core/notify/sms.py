@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -57,7 +57,7 @@ def signature_of(tenant: Tenant) -> str:
 def render_sms(tenant: Tenant, template: str, params: dict[str, Any]) -> str:
     templates = {**DEFAULT_TEMPLATES, **tenant.settings.get("sms_templates", {})}
     try:
-        body = templates[template].format(**params)
+        body = str(templates[template]).format(**params)
     except KeyError as exc:
         raise GovhallError(f"unknown SMS template or parameter: {exc}") from exc
     return signature_of(tenant) + body
@@ -87,6 +87,6 @@ def send_sms_now(
     )
     result, sender, errors = try_vendors(tenant.id, vendors, message)
     if sender is not None:
-        return result
+        return cast(SendResult, result)
     log.warning("SMS vendors failed for %s: %s", tenant.slug, "; ".join(errors))
     raise NoSmsVendor("短信发送失败，请稍后再试: " + "; ".join(errors))

@@ -23,6 +23,7 @@ from core.identity.service import (
     normalize_phone,
 )
 from core.packs.catalog import sync_catalog
+from core.packs.errors import PackError
 from core.packs.schema import CatalogFile, OrgFile, PeopleFile, TenantFile
 from core.plugins import get_plugin_manager
 from core.storage import get_storage, tenant_key
@@ -32,17 +33,6 @@ from core.tenancy.service import check_division_code, onboard_tenant, set_tenant
 __all__ = ["ApplyReport", "Pack", "PackError", "apply_packs", "load_packs"]
 
 _LOGO_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".webp"}
-
-
-class PackError(GovhallError):
-    """Every problem found, each naming its file and field; nothing was applied."""
-
-    code = "invalid_pack"
-    status = 422
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass
@@ -377,18 +367,18 @@ def _sync_people(session: Session, tenant: Tenant, pack: Pack) -> int:
                 grant_role(session, staff, Role(role.role), unit)
                 changed += 1
     # Accounts are only ever created by packs, never overwritten: citizens own them.
-    for entry in pack.people.accounts:
-        phone = normalize_phone(entry.phone)
+    for account in pack.people.accounts:
+        phone = normalize_phone(account.phone)
         if find_account_by_phone(session, tenant.province_id, phone) is None:
             create_account(
                 session,
                 tenant,
-                name=entry.name,
+                name=account.name,
                 phone=phone,
-                kind=AccountKind(entry.kind),
-                password=entry.password,
-                id_number=entry.id_number,
-                credit_code=entry.credit_code,
+                kind=AccountKind(account.kind),
+                password=account.password,
+                id_number=account.id_number,
+                credit_code=account.credit_code,
             )
             changed += 1
     return changed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,16 +12,15 @@ from core.catalog import (
     Item,
     Theme,
     adopt_item,
-    create_item,
     overrides_of,
     publish_item,
     save_draft,
 )
-from core.catalog.codes import check_code
-from core.catalog.content import parse_content
-from core.catalog.service import categories, departments
+from core.catalog.service import departments
+from core.catalog.sync import ItemProblem, sync_own_items
 from core.db import new_id
 from core.errors import GovhallError
+from core.packs.errors import PackError
 from core.packs.schema import CatalogFile
 from core.tenancy import Tenant
 
@@ -30,36 +28,16 @@ __all__ = ["sync_catalog"]
 
 
 def _problem(path: Path, where: str, exc: GovhallError) -> GovhallError:
-    from core.packs.apply import PackError
-
     field = f".{exc.field}" if exc.field else ""
     return PackError([f"{path}: {where}{field}: {exc.detail}"])
 
 
 def sync_catalog(session: Session, tenant: Tenant, catalog: CatalogFile, path: Path) -> int:
-    changed = 0
-    known_categories = set(categories(session))
     known_departments = set(departments(session, tenant))
-    for i, raw in enumerate(catalog.items):
-        entry = dict(raw)
-        where = f"items[{i}]"
-        try:
-            code = check_code(str(entry.pop("code", "")))
-            wanted = parse_content(
-                entry, categories=known_categories, departments=known_departments
-            )
-            item = session.scalar(
-                select(Item).where(Item.tenant_id == tenant.id, Item.code == code)
-            )
-            if item is None:
-                create_item(session, tenant, code=code, content=entry, publish=True)
-                changed += 1
-            elif item.effective != _builtins(wanted):
-                save_draft(session, tenant, item, entry, note="租户包更新")
-                publish_item(session, tenant, item)
-                changed += 1
-        except GovhallError as exc:
-            raise _problem(path, where, exc) from exc
+    try:
+        changed = sync_own_items(session, tenant, catalog.items, note="租户包更新")
+    except ItemProblem as exc:
+        raise _problem(path, f"items[{exc.index}]", exc.cause) from exc
     for i, adopt in enumerate(catalog.adopt):
         code = adopt.code or adopt.standard
         try:
@@ -124,9 +102,3 @@ def sync_catalog(session: Session, tenant: Tenant, catalog: CatalogFile, path: P
             changed += 1
     session.flush()
     return changed
-
-
-def _builtins(value: Any) -> Any:
-    import msgspec
-
-    return msgspec.to_builtins(value)

@@ -7,6 +7,13 @@ import pluggy
 
 hookimpl = pluggy.HookimplMarker("govhall")
 
+from core.plugins.manager import (  # noqa: E402
+    PluginManager,
+    TenantHooks,
+    await_me_maybe,
+    get_plugin_manager,
+    set_plugin_manager,
+)
 from core.plugins.meta import PluginMeta  # noqa: E402
 from core.plugins.secrets import SECRET_MASK, Secret, SecretMap  # noqa: E402
 
@@ -22,19 +29,3 @@ __all__ = [
     "hookimpl",
     "set_plugin_manager",
 ]
-
-
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
-    # The manager pulls in the database layer; import it lazily so that a plugin importing
-    # ``hookimpl`` stays light.
-    if name in {
-        "PluginManager",
-        "TenantHooks",
-        "await_me_maybe",
-        "get_plugin_manager",
-        "set_plugin_manager",
-    }:
-        from core.plugins import manager
-
-        return getattr(manager, name)
-    raise AttributeError(name)

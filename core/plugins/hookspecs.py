@@ -16,6 +16,9 @@ from typing import Any
 
 import pluggy
 
+from core.plugins.meta import PluginConfig
+from core.tenancy import Tenant
+
 hookspec = pluggy.HookspecMarker("govhall")
 
 # ---------------------------------------------------------------------------------------------
@@ -24,7 +27,7 @@ hookspec = pluggy.HookspecMarker("govhall")
 
 
 @hookspec
-def register_sms_vendors(tenant: Any, config: Any) -> list[Any]:
+def register_sms_vendors(tenant: Tenant, config: PluginConfig) -> list[Any]:
     """Return the SMS vendors this plugin provides for ``tenant``.
 
     :param tenant: the :class:`core.tenancy.Tenant` the message is sent for.
@@ -42,7 +45,7 @@ def register_sms_vendors(tenant: Any, config: Any) -> list[Any]:
 
 
 @hookspec
-def extra_template_vars(tenant: Any, config: Any, template: str) -> dict[str, Any]:
+def extra_template_vars(tenant: Tenant, config: PluginConfig, template: str) -> dict[str, Any]:
     """Return variables to add to the context of every page rendered for ``tenant``.
 
     :param tenant: the tenant whose page is rendered.
@@ -59,7 +62,9 @@ def extra_template_vars(tenant: Any, config: Any, template: str) -> dict[str, An
 
 
 @hookspec
-def create_shipment(tenant: Any, config: Any, shipment: dict[str, Any]) -> dict[str, Any] | None:
+def create_shipment(
+    tenant: Tenant, config: PluginConfig, shipment: dict[str, Any]
+) -> dict[str, Any] | None:
     """Book a courier to deliver a case's result (快递送达).
 
     :param tenant: the tenant delivering.
@@ -73,7 +78,7 @@ def create_shipment(tenant: Any, config: Any, shipment: dict[str, Any]) -> dict[
 
 
 @hookspec
-def register_items(tenant: Any, config: Any) -> list[dict[str, Any]]:
+def register_items(tenant: Tenant, config: PluginConfig) -> list[dict[str, Any]]:
     """A county's own items (local procedures), in the tenant pack's item format.
 
     :param tenant: the tenant the plugin is enabled for.
@@ -86,7 +91,7 @@ def register_items(tenant: Any, config: Any) -> list[dict[str, Any]]:
 
 
 @hookspec
-def register_processes(tenant: Any, config: Any) -> list[dict[str, Any]]:
+def register_processes(tenant: Tenant, config: PluginConfig) -> list[dict[str, Any]]:
     """Process definitions the plugin adds for ``tenant`` (the workflow format: ``code``,
     ``name``, ``start``, ``steps``). Found after the tenant's and province's own definitions
     and before the built-in ones; each is validated like a saved definition (an invalid one
@@ -96,7 +101,7 @@ def register_processes(tenant: Any, config: Any) -> list[dict[str, Any]]:
 
 @hookspec
 def validate_form(
-    tenant: Any, config: Any, item: str, form: dict[str, Any]
+    tenant: Tenant, config: PluginConfig, item: str, form: dict[str, Any]
 ) -> list[dict[str, str]] | None:
     """Check an application's form for one item (a county's own rules).
 
@@ -109,7 +114,9 @@ def validate_form(
 
 
 @hookspec
-def forward_case_event(tenant: Any, config: Any, event: dict[str, Any]) -> list[dict[str, str]]:
+def forward_case_event(
+    tenant: Tenant, config: PluginConfig, event: dict[str, Any]
+) -> list[dict[str, str]]:
     """Where a case event goes (departments' own approval systems).
 
     :param event: ``id``, ``tenant``, ``case`` (number), ``item``, ``item_name``,
@@ -122,7 +129,7 @@ def forward_case_event(tenant: Any, config: Any, event: dict[str, Any]) -> list[
 
 
 @hookspec
-def department_of_client(tenant: Any, config: Any, client_id: str) -> str | None:
+def department_of_client(tenant: Tenant, config: PluginConfig, client_id: str) -> str | None:
     """Which department an OAuth client (a department system with a client-credentials
     token) speaks for: its org-unit code, or ``None`` when it is not yours. Its decisions
     (``POST /api/v1/t/{slug}/departments/decisions``) act on that department's steps only.
@@ -130,7 +137,7 @@ def department_of_client(tenant: Any, config: Any, client_id: str) -> str | None
 
 
 @hookspec
-def register_bundles(tenant: Any, config: Any) -> list[dict[str, Any]]:
+def register_bundles(tenant: Tenant, config: PluginConfig) -> list[dict[str, Any]]:
     """Offer joint-approval bundles (联审联办, 一表通) to ``tenant``.
 
     :param tenant: the tenant whose applicants may apply for them.
@@ -145,7 +152,7 @@ def register_bundles(tenant: Any, config: Any) -> list[dict[str, Any]]:
 
 @hookspec
 def track_shipment(
-    tenant: Any, config: Any, carrier: str, headers: dict[str, str], body: bytes
+    tenant: Tenant, config: PluginConfig, carrier: str, headers: dict[str, str], body: bytes
 ) -> dict[str, Any] | None:
     """Read a carrier's tracking callback (物流轨迹推送).
 
@@ -164,7 +171,9 @@ def track_shipment(
 
 
 @hookspec
-def create_payment(tenant: Any, config: Any, payment: dict[str, Any]) -> dict[str, Any] | None:
+def create_payment(
+    tenant: Tenant, config: PluginConfig, payment: dict[str, Any]
+) -> dict[str, Any] | None:
     """Start an online payment of a case's fees (网上缴费, 统一收费).
 
     :param tenant: the tenant collecting.
@@ -183,7 +192,7 @@ def create_payment(tenant: Any, config: Any, payment: dict[str, Any]) -> dict[st
 
 @hookspec
 def confirm_payment(
-    tenant: Any, config: Any, provider: str, headers: dict[str, str], body: bytes
+    tenant: Tenant, config: PluginConfig, provider: str, headers: dict[str, str], body: bytes
 ) -> dict[str, Any] | None:
     """Read a payment provider's asynchronous notice (支付结果通知).
 

@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import logging
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -14,16 +15,22 @@ import pluggy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import core.plugins.hookspecs as hookspecs
 from core.config import get_settings
 from core.db import forget_remembered, get_database, remembered, utcnow, watch
 from core.errors import InvalidInput, NotFound
-from core.plugins import hookspecs
 from core.plugins.meta import PluginMeta
 from core.plugins.models import PluginError, TenantPlugin
 from core.plugins.secrets import SECRET_MASK, secret_values
 from core.tenancy import Tenant, scope_for
 
-__all__ = ["PluginManager", "TenantHooks", "await_me_maybe", "get_plugin_manager"]
+__all__ = [
+    "PluginManager",
+    "TenantHooks",
+    "await_me_maybe",
+    "get_plugin_manager",
+    "on_toggle",
+]
 
 log = logging.getLogger("govhall.plugins")
 ENTRY_POINT_GROUP = "govhall"
@@ -162,9 +169,7 @@ class PluginManager:
                 raise InvalidInput("无法启用：" + "；".join(problems), field="config")
         was_enabled = row.enabled if row is not None else meta.default_enabled
         if was_enabled and not enabled:
-            from core.plugins.local import withdraw_items
-
-            withdraw_items(session, tenant, name)  # while it still answers for its items
+            _announce(session, tenant, name, False)  # while it still answers for its items
         if row is None:
             row = TenantPlugin(tenant_id=tenant.id, name=name, enabled=enabled, config={})
             session.add(row)
@@ -173,9 +178,7 @@ class PluginManager:
             row.config = config
         session.flush()
         if enabled:
-            from core.plugins.local import sync_items
-
-            sync_items(session, tenant, name)
+            _announce(session, tenant, name, True)
         return row
 
     def recent_errors(self, session: Session, tenant: Tenant, limit: int = 20) -> list[PluginError]:
@@ -195,7 +198,7 @@ class PluginManager:
             return []
         try:
             problems = [str(p) for p in state.meta.check(state.config)]
-        except Exception as exc:  # noqa: BLE001 - a check that crashes is itself a problem
+        except Exception as exc:
             problems = [f"自检出错：{exc}"]
         return [scrub(p, state.meta, state.raw_config) for p in problems]
 
@@ -237,7 +240,7 @@ class TenantHooks:
             args = dict(kwargs, tenant=self.tenant, config=state.config if state else None)
             try:
                 value = await_me_maybe(impl.function(*[args[a] for a in impl.argnames]))
-            except Exception as exc:  # noqa: BLE001 - isolation is the point
+            except Exception as exc:
                 self._record(impl.plugin_name, hook_name, exc)
                 continue
             if value is not None:
@@ -262,8 +265,25 @@ class TenantHooks:
                     )
                 )
                 session.commit()
-        except Exception:  # noqa: BLE001 - recording must never break the caller
+        except Exception:
             log.exception("could not record the plugin error")
+
+
+#: (session, tenant, plugin name, enabled) -> None: told of every enable and disable, inside
+#: the caller's transaction (the catalog writes or withdraws the plugin's own items); they
+#: are connected in core.effects
+ToggleListener = Callable[[Session, Tenant, str, bool], None]
+_toggle_listeners: list[ToggleListener] = []
+
+
+def on_toggle(listener: ToggleListener) -> None:
+    if listener not in _toggle_listeners:
+        _toggle_listeners.append(listener)
+
+
+def _announce(session: Session, tenant: Tenant, name: str, enabled: bool) -> None:
+    for listener in _toggle_listeners:
+        listener(session, tenant, name, enabled)
 
 
 def scrub(text: str, meta: PluginMeta, raw_config: dict[str, Any]) -> str:

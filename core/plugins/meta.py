@@ -14,7 +14,11 @@ import core
 from core.errors import InvalidInput
 from core.plugins.secrets import full_schema, redact
 
-__all__ = ["PluginMeta"]
+__all__ = ["PluginConfig", "PluginMeta"]
+
+#: what a hook receives as ``config``: the plugin's validated config struct for the tenant,
+#: or None when the plugin declares none
+PluginConfig = msgspec.Struct | None
 
 
 @dataclass(frozen=True)

@@ -44,13 +44,15 @@ def full_schema(config_type: type[msgspec.Struct] | None) -> dict[str, Any]:
     if config_type is None:
         return {"type": "object", "properties": {}}
     _, components = msgspec.json.schema_components([config_type])
-    return {**components[config_type.__name__], "$defs": components}
+    root: dict[str, Any] = components[config_type.__name__]
+    return {**root, "$defs": components}
 
 
 def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     ref = node.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return defs.get(ref.removeprefix("#/$defs/"), {})
+        found = defs.get(ref.removeprefix("#/$defs/"))
+        return found if isinstance(found, dict) else {}
     return node
 
 
@@ -88,7 +90,7 @@ def _map(
             out[key] = _map(sub, item, defs, leaf, (*path, key), key)
         return out
     if isinstance(value, list):
-        items = node.get("items") if isinstance(node.get("items"), dict) else {}
+        items: dict[str, Any] = node["items"] if isinstance(node.get("items"), dict) else {}
         return [_map(items, v, defs, leaf, (*path, i)) for i, v in enumerate(value)]
     return value
 
@@ -96,7 +98,8 @@ def _map(
 def redact(schema: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     """``config`` as it may be shown: each secret that is set becomes :data:`SECRET_MASK`."""
     defs = schema.get("$defs") or {}
-    return _map(schema, config, defs, lambda v, _: SECRET_MASK if v else v)
+    shown: dict[str, Any] = _map(schema, config, defs, lambda v, _: SECRET_MASK if v else v)
+    return shown
 
 
 def _at(value: Any, path: tuple[Any, ...]) -> Any:
@@ -143,7 +146,7 @@ def keep_secrets(
             raise InvalidInput(f"地址（{moved}）已更改，请重新填写密钥 {where}", field=where)
         return _at(saved, path) or ""
 
-    merged = _map(schema, incoming, defs, keep)
+    merged: dict[str, Any] = _map(schema, incoming, defs, keep)
     for name, prop in (schema.get("properties") or {}).items():
         if name not in merged and name in saved and is_secret(_resolve(prop, defs), name):
             merged[name] = keep(SECRET_MASK, (name,))

@@ -251,15 +251,15 @@ def report(session: Session, tenant: Tenant, f: Filters, by: str = "department")
     live_first = max(f.start, through + timedelta(days=1)) if through else f.start
     live_last = min(f.end, today)
     if live_first <= live_last:
-        for fact, counts in live_facts(session, tenant, live_first, live_last).items():
+        for fact, live in live_facts(session, tenant, live_first, live_last).items():
             if not _matches(f, fact):
                 continue
             key = _key(by, fact.day, fact.department, fact.item, fact.staff)
             target = row(key)
-            for k, v in counts.values.items():
+            for k, v in live.values.items():
                 target.counts[k] += v
-            if by == "staff" and counts.staff_name:
-                names[key] = counts.staff_name
+            if by == "staff" and live.staff_name:
+                names[key] = live.staff_name
     _label(session, tenant, by, rows, names)
     ordered = sorted(rows.values(), key=lambda r: r.key if by in ("day", "month") else r.label)
     total = Row("", "合计")
@@ -320,6 +320,7 @@ def drill(session: Session, tenant: Tenant, f: Filters, metric: str) -> list[Cas
     span = day_window(f.start, f.end)
     stmt = select(Case).where(Case.tenant_id == tenant.id)
     staff_col: Any = Case.accepted_by
+    order: Any  # the column the list is sorted by, newest first
     if metric in ("yellow", "red"):
         cards = select(Card.case_id).where(
             Card.tenant_id == tenant.id,
@@ -417,14 +418,10 @@ def _number(cell: str) -> bool:
 
 def province_report(session: Session, province: Tenant, f: Filters) -> Report:
     """One row per city and county of the province, each its own total for the period."""
-    from core.tenancy.models import Tenant as TenantRow
-
     with platform_scope(session) as s:
         children = list(
             s.scalars(
-                select(TenantRow)
-                .where(TenantRow.parent_id == province.id)
-                .order_by(TenantRow.division_code)
+                select(Tenant).where(Tenant.parent_id == province.id).order_by(Tenant.division_code)
             )
         )
         rows = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -124,7 +125,7 @@ class PerformanceScore(TenantOwned, Base):
     subject_id: Mapped[str] = mapped_column(String(64))
     subject_name: Mapped[str] = mapped_column(String(120))
     score: Mapped[str] = mapped_column(String(10))  # exact decimal, e.g. "92.50"
-    inputs: Mapped[dict] = mapped_column(JSON, default=dict)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, ForeignKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -60,9 +61,9 @@ class Tenant(Base):
         _enum(TenantStatus, "tenant_status"), default=TenantStatus.onboarding
     )
     #: display_name, logo (storage key or static path), primary/accent colours, footer text.
-    branding: Mapped[dict] = mapped_column(JSON, default=dict)
+    branding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: tenant settings (e.g. yellow-card threshold); plugins keep theirs in tenant_plugins.
-    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -143,7 +144,7 @@ def onboard_tenant(
     name: str,
     division_code: str,
     kind: TenantKind = TenantKind.county,
-    branding: dict | None = None,
+    branding: dict[str, Any] | None = None,
     actor_tenant: Tenant | None = None,
 ) -> Tenant:
     """Create a tenant in ``onboarding`` state under ``parent`` (the caller commits).

@@ -8,7 +8,7 @@ override it by code) and validated whenever it is saved.
 from __future__ import annotations
 
 from collections import deque
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -146,11 +146,11 @@ def parse_definition(raw: object) -> ProcessDefinition:
     return validate_definition(definition)
 
 
-def _d(code: str, name: str, steps: list[dict]) -> ProcessDefinition:
+def _d(code: str, name: str, steps: list[dict[str, Any]]) -> ProcessDefinition:
     return parse_definition({"code": code, "name": name, "start": steps[0]["code"], "steps": steps})
 
 
-def _accept(next_steps: list[str], name: str = "受理", **extra: object) -> dict:
+def _accept(next_steps: list[str], name: str = "受理", **extra: object) -> dict[str, Any]:
     return {
         "code": "accept",
         "name": name,
@@ -167,7 +167,7 @@ def _review(
     name: str = "审核",
     days: int = 3,
     next_steps: tuple[str, ...] = ("approve",),
-) -> dict:
+) -> dict[str, Any]:
     return {
         "code": code,
         "name": name,
@@ -180,7 +180,7 @@ def _review(
 
 def _approve(
     name: str = "审批", days: int = 2, next_steps: tuple[str, ...] = (), **extra: object
-) -> dict:
+) -> dict[str, Any]:
     return {
         "code": "approve",
         "name": name,

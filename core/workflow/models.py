@@ -4,6 +4,7 @@ one by using the same code."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,5 +18,5 @@ class ProcessDefinitionRow(TenantOwned, Base):
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
-    definition: Mapped[dict] = mapped_column(JSON)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -9,12 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import platform_scope, remembered, watch
-from core.errors import NotFound
+from core.errors import GovhallError, NotFound
+from core.plugins import get_plugin_manager
 from core.tenancy import Tenant
 from core.workflow.definitions import BUILT_IN, ProcessDefinition, parse_definition
 from core.workflow.models import ProcessDefinitionRow
 
 __all__ = ["known_codes", "resolve_definition", "save_definition"]
+
+log = logging.getLogger("govhall.workflow")
 
 
 def save_definition(session: Session, tenant: Tenant, raw: dict[str, Any]) -> ProcessDefinition:
@@ -49,8 +53,6 @@ def _resolve(session: Session, tenant: Tenant, code: str) -> ProcessDefinition:
             row = s.get(ProcessDefinitionRow, (tenant.province_id, code))
     if row is not None:
         return msgspec.convert(row.definition, ProcessDefinition)
-    from core.plugins.local import plugin_definition
-
     found = plugin_definition(session, tenant, code)
     if found is not None:
         return found
@@ -75,7 +77,26 @@ def known_codes(session: Session, tenant: Tenant) -> set[str]:
                     )
                 )
             )
-    from core.plugins.local import plugin_process_codes
-
     codes.update(plugin_process_codes(session, tenant))
     return codes
+
+
+def plugin_definition(session: Session, tenant: Tenant, code: str) -> ProcessDefinition | None:
+    """A process definition with this code from the tenant's enabled plugins, validated."""
+    for group in get_plugin_manager().for_tenant(session, tenant).call("register_processes"):
+        for raw in group or []:
+            if isinstance(raw, dict) and raw.get("code") == code:
+                try:
+                    return parse_definition(raw)
+                except GovhallError as exc:
+                    log.warning("plugin process %s is invalid: %s", code, exc.detail)
+    return None
+
+
+def plugin_process_codes(session: Session, tenant: Tenant) -> set[str]:
+    return {
+        str(raw.get("code"))
+        for group in get_plugin_manager().for_tenant(session, tenant).call("register_processes")
+        for raw in group or []
+        if isinstance(raw, dict)
+    }

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 03:48:35.424814
 from alembic import op
 import sqlalchemy as sa
 
-from core.db.rls import disable_rls_sql, enable_rls_sql
+from migrations.frozen import disable_rls_sql, enable_rls_sql
 
 
 # Row-level security on PostgreSQL (core/db/rls.py); a test checks this list is complete.
@@ -222,7 +222,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
         for table, column in OWNED.items():
-            for statement in enable_rls_sql(table, column, signed=False):
+            for statement in enable_rls_sql(table, column):
                 op.execute(statement)
 
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 04:18:28.772558
 from alembic import op
 import sqlalchemy as sa
 
-from core.db.rls import disable_rls_sql, enable_rls_sql
+from migrations.frozen import disable_rls_sql, enable_rls_sql
 
 
 OWNED = ['department_duties', 'items', 'themes', 'item_changes', 'item_terms', 'item_versions']
@@ -146,7 +146,7 @@ def upgrade() -> None:
     ])
     if op.get_bind().dialect.name == "postgresql":
         for table in OWNED:
-            for statement in enable_rls_sql(table, "tenant_id", signed=False):
+            for statement in enable_rls_sql(table, "tenant_id"):
                 op.execute(statement)
 
 

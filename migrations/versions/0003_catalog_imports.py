@@ -8,7 +8,7 @@ Create Date: 2026-11-22 04:30:21.608489
 from alembic import op
 import sqlalchemy as sa
 
-from core.db.rls import disable_rls_sql, enable_rls_sql
+from migrations.frozen import disable_rls_sql, enable_rls_sql
 
 
 revision = '0003'
@@ -39,7 +39,7 @@ def upgrade() -> None:
     )
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
-        for statement in enable_rls_sql("catalog_imports", "tenant_id", signed=False):
+        for statement in enable_rls_sql("catalog_imports", "tenant_id"):
             op.execute(statement)
 
 

@@ -7,7 +7,7 @@ Create Date: 2026-11-22 05:00:00
 
 from alembic import op
 
-from core.db.rls import replace_policy_sql
+from migrations.frozen import replace_policy_sql
 
 # Every owned table as of this revision, and its owning column.
 OWNED = {
@@ -39,7 +39,7 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table, column in OWNED.items():
-            for statement in replace_policy_sql(table, column, signed=False):
+            for statement in replace_policy_sql(table, column):
                 op.execute(statement)
 
 

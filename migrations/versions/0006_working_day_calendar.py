@@ -8,7 +8,7 @@ Create Date: 2026-11-22 05:15:48.726199
 from alembic import op
 import sqlalchemy as sa
 
-from core.db.rls import disable_rls_sql, enable_rls_sql
+from migrations.frozen import disable_rls_sql, enable_rls_sql
 
 
 revision = '0006'
@@ -38,7 +38,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
         for table in ("calendar_overrides", "calendar_years"):
-            for statement in enable_rls_sql(table, "tenant_id", signed=False):
+            for statement in enable_rls_sql(table, "tenant_id"):
                 op.execute(statement)
 
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 05:18:25.970830
 from alembic import op
 import sqlalchemy as sa
 
-from core.db.rls import disable_rls_sql, enable_rls_sql
+from migrations.frozen import disable_rls_sql, enable_rls_sql
 
 
 revision = '0007'
@@ -30,7 +30,7 @@ def upgrade() -> None:
     )
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
-        for statement in enable_rls_sql("process_definitions", "tenant_id", signed=False):
+        for statement in enable_rls_sql("process_definitions", "tenant_id"):
             op.execute(statement)
 
 

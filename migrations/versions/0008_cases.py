@@ -8,7 +8,7 @@ Create Date: 2026-11-22 05:53:15.355972
 from alembic import op
 import sqlalchemy as sa
 
-from core.db.rls import disable_rls_sql, enable_rls_sql
+from migrations.frozen import disable_rls_sql, enable_rls_sql
 
 TABLES = [
     "case_sequences",
@@ -383,7 +383,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
         for table in TABLES:
-            for statement in enable_rls_sql(table, "tenant_id", signed=False):
+            for statement in enable_rls_sql(table, "tenant_id"):
                 op.execute(statement)
 
 

@@ -11,30 +11,27 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from core.db._types import EncryptedJSON
+from migrations.frozen import decrypt_json, encrypt_json
 
 revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
 
-_CIPHER = EncryptedJSON()
-
-
-def _rows(bind):  # type: ignore[no-untyped-def]
+def _rows(bind):
     if bind.dialect.name == "postgresql":  # row-level security: the migration sees every tenant
         bind.execute(sa.text("SELECT set_config('govhall.platform', 'on', true)"))
     return bind.execute(sa.text("SELECT tenant_id, name, config FROM tenant_plugins")).all()
 
 
-def _write(bind, tenant_id, name, value: str) -> None:  # type: ignore[no-untyped-def]
+def _write(bind, tenant_id, name, value: str) -> None:
     bind.execute(
         sa.text("UPDATE tenant_plugins SET config = :c WHERE tenant_id = :t AND name = :n"),
         {"c": value, "t": tenant_id, "n": name},
     )
 
 
-def _retype(bind, new, old, cast: str) -> None:  # type: ignore[no-untyped-def]
+def _retype(bind, new, old, cast: str) -> None:
     if bind.dialect.name == "postgresql":
         op.alter_column(
             "tenant_plugins", "config", type_=new, existing_type=old,
@@ -51,13 +48,13 @@ def upgrade() -> None:
     for tenant_id, name, config in _rows(bind):
         if config is None or config.startswith("enc1:"):
             continue
-        _write(bind, tenant_id, name, _CIPHER.process_bind_param(json.loads(config), None))
+        _write(bind, tenant_id, name, encrypt_json(json.loads(config)))
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     for tenant_id, name, config in _rows(bind):
         if config is not None and config.startswith("enc1:"):
-            plain = _CIPHER.process_result_value(config, None)
+            plain = decrypt_json(config)
             _write(bind, tenant_id, name, json.dumps(plain, ensure_ascii=False))
     _retype(bind, sa.JSON(), sa.Text(), "json")

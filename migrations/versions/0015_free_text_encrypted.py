@@ -13,14 +13,12 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from core.db._types import EncryptedJSON, EncryptedText
+from migrations.frozen import decrypt_json, decrypt_text, encrypt_json, encrypt_text
 
 revision = '0015'
 down_revision = '0014'
 branch_labels = None
 depends_on = None
-
-_JSON, _TEXT = EncryptedJSON(), EncryptedText()
 
 #: table → (key columns, {column: (old type, json?)})
 COLUMNS = {
@@ -31,12 +29,12 @@ COLUMNS = {
 }
 
 
-def _platform(bind) -> None:  # type: ignore[no-untyped-def]
+def _platform(bind) -> None:
     if bind.dialect.name == 'postgresql':  # row-level security: the migration sees every tenant
         bind.execute(sa.text("SELECT set_config('govhall.platform', 'on', true)"))
 
 
-def _retype(bind, table: str, column: str, new, old, cast: str) -> None:  # type: ignore[no-untyped-def]
+def _retype(bind, table: str, column: str, new, old, cast: str) -> None:
     if bind.dialect.name == 'postgresql':
         op.alter_column(
             table, column, type_=new, existing_type=old, postgresql_using=f'{column}::{cast}'
@@ -46,7 +44,7 @@ def _retype(bind, table: str, column: str, new, old, cast: str) -> None:  # type
             batch_op.alter_column(column, type_=new, existing_type=old)
 
 
-def _convert(bind, table: str, keys: tuple[str, ...], column: str, change) -> None:  # type: ignore[no-untyped-def]
+def _convert(bind, table: str, keys: tuple[str, ...], column: str, change) -> None:
     rows = bind.execute(
         sa.text(f"SELECT {', '.join(keys)}, {column} FROM {table} WHERE {column} IS NOT NULL")
     ).all()
@@ -64,13 +62,10 @@ def upgrade() -> None:
     for table, (keys, columns) in COLUMNS.items():
         for column, (old, is_json) in columns.items():
             _retype(bind, table, column, sa.Text(), old, 'text')
-            cipher = _JSON if is_json else _TEXT
-
-            def encrypt(value, is_json=is_json, cipher=cipher):  # type: ignore[no-untyped-def]
+            def encrypt(value, is_json=is_json):
                 if not value or value.startswith('enc1:'):
                     return None
-                plain = json.loads(value) if is_json else value
-                return cipher.process_bind_param(plain, None)
+                return encrypt_json(json.loads(value)) if is_json else encrypt_text(value)
 
             _convert(bind, table, keys, column, encrypt)
 
@@ -80,13 +75,12 @@ def downgrade() -> None:
     _platform(bind)
     for table, (keys, columns) in COLUMNS.items():
         for column, (old, is_json) in columns.items():
-            cipher = _JSON if is_json else _TEXT
-
-            def decrypt(value, is_json=is_json, cipher=cipher):  # type: ignore[no-untyped-def]
+            def decrypt(value, is_json=is_json):
                 if not value or not value.startswith('enc1:'):
                     return None
-                plain = cipher.process_result_value(value, None)
-                return json.dumps(plain, ensure_ascii=False) if is_json else plain[:500]
+                if is_json:
+                    return json.dumps(decrypt_json(value), ensure_ascii=False)
+                return decrypt_text(value)[:500]
 
             _convert(bind, table, keys, column, decrypt)
             _retype(bind, table, column, old, sa.Text(), 'json' if is_json else 'varchar(500)' if table == 'inbound_sms' else 'text')

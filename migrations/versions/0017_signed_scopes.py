@@ -10,8 +10,13 @@ Create Date: 2026-12-02 08:00:00
 
 from alembic import op
 
-from core.config import get_settings
-from core.db.rls import PRIVATE_SCHEMA, replace_policy_sql, scope_functions_sql, sync_scope_key
+from migrations.frozen import (
+    PRIVATE_SCHEMA,
+    replace_policy_sql,
+    scope_functions_sql,
+    secret_key,
+    sync_scope_key,
+)
 
 revision = '0017'
 down_revision = '0016'
@@ -42,7 +47,7 @@ def upgrade() -> None:
         return
     for statement in scope_functions_sql():
         op.execute(statement)
-    sync_scope_key(bind, get_settings().secret_key)
+    sync_scope_key(bind, secret_key())
     for table, column in OWNED.items():
         for statement in replace_policy_sql(table, column, signed=True):
             op.execute(statement)
@@ -52,7 +57,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != 'postgresql':
         return
     for table, column in OWNED.items():
-        for statement in replace_policy_sql(table, column, signed=False):
+        for statement in replace_policy_sql(table, column):
             op.execute(statement)
     op.execute('DROP FUNCTION IF EXISTS public.govhall_scope_id(integer)')
     op.execute('DROP FUNCTION IF EXISTS public.govhall_platform_on()')

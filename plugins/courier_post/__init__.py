@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -55,7 +56,7 @@ def digest(payload: str, secret: str) -> str:
     return base64.b64encode(hashlib.md5((payload + secret).encode()).digest()).decode()  # noqa: S324 - the carrier's format
 
 
-def _call(config: Config, method: str, payload: dict) -> dict:
+def _call(config: Config, method: str, payload: dict[str, Any]) -> dict[str, Any]:
     text = json.dumps(payload, ensure_ascii=False)
     response = httpx.post(
         config.endpoint.rstrip("/") + "/api/gateway",
@@ -69,7 +70,8 @@ def _call(config: Config, method: str, payload: dict) -> dict:
         timeout=config.timeout_seconds,
     )
     try:
-        return response.json()
+        answer: dict[str, Any] = response.json()
+        return answer
     except ValueError:
         return {"success": "false", "errorMsg": f"HTTP {response.status_code}"}
 
@@ -104,7 +106,7 @@ meta = PluginMeta(
 
 
 @hookimpl
-def create_shipment(config: Config | None, shipment: dict) -> dict | None:
+def create_shipment(config: Config | None, shipment: dict[str, Any]) -> dict[str, Any] | None:
     if config is None or not config.endpoint:
         return None
     answer = _call(
@@ -133,8 +135,8 @@ def create_shipment(config: Config | None, shipment: dict) -> dict | None:
 
 @hookimpl
 def track_shipment(
-    tenant, config: Config | None, carrier: str, headers: dict, body: bytes
-) -> dict | None:  # type: ignore[no-untyped-def]
+    tenant, config: Config | None, carrier: str, headers: dict[str, str], body: bytes
+) -> dict[str, Any] | None:
     if carrier != CARRIER or config is None or not config.secret:
         return None
     fields = dict(parse_qsl(body.decode("utf-8", "replace")))

@@ -33,7 +33,14 @@ from urllib.parse import urlsplit
 import httpx
 import msgspec
 
-from core.notify import DEFAULT_TEMPLATES, SendResult, SmsInbound, SmsMessage, SmsReceipt
+from core.notify import (
+    DEFAULT_TEMPLATES,
+    SendResult,
+    SmsInbound,
+    SmsMessage,
+    SmsReceipt,
+    pooled_client,
+)
 from core.plugins import PluginMeta, Secret, hookimpl
 
 #: a callback older (or newer) than this is a replay
@@ -52,16 +59,9 @@ class Config(msgspec.Struct, kw_only=True):
     timeout_seconds: float = 5.0
 
 
-_clients: dict[float, httpx.Client] = {}
-
-
 def client_for(timeout: float) -> httpx.Client:
-    """One pooled, thread-safe client per timeout for the whole process (a vendor object is
-    made for every message; its connections must not be)."""
-    client = _clients.get(timeout)
-    if client is None:
-        client = _clients.setdefault(timeout, httpx.Client(timeout=timeout))
-    return client
+    """Kept for vendors who copied it from here: :func:`core.notify.pooled_client`."""
+    return pooled_client(timeout)
 
 
 def sign(secret: str, *parts: str) -> str:

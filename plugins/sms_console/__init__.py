@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -140,7 +141,7 @@ def register_sms_vendors(config: Config | None) -> list[ConsoleVendor]:
     return [ConsoleVendor(config)]
 
 
-def read_outbox(path: Path | None = None) -> list[dict]:
+def read_outbox(path: Path | None = None) -> list[dict[str, Any]]:
     """Every message written so far (tests and the demo read this)."""
     path = path or _path(None)
     if not path.exists():

@@ -15,9 +15,8 @@ from urllib.parse import urlsplit
 import httpx
 import msgspec
 
-from core.notify import SendResult, SmsMessage
+from core.notify import SendResult, SmsMessage, pooled_client
 from core.plugins import PluginMeta, SecretMap, hookimpl
-from plugins.sms_cloud import client_for
 
 
 class Config(msgspec.Struct, kw_only=True):
@@ -80,7 +79,7 @@ class GatewayVendor:
         ours = {"phone": message.phone, "text": message.text, "id": message.id}
         ours["template"] = message.template
         payload = {**c.static, **{theirs: ours[mine] for mine, theirs in c.fields.items()}}
-        client = client_for(c.timeout_seconds)
+        client = pooled_client(c.timeout_seconds)
         if c.method == "GET":
             response = client.get(c.url, params=payload)
         elif c.encoding == "json":

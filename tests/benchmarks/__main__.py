@@ -18,11 +18,11 @@ from pathlib import Path
 os.environ.setdefault("GOVHALL_VAR_DIR", tempfile.mkdtemp(prefix="govhall-bench-"))
 os.environ.setdefault("GOVHALL_ARGON2_PROFILE", "test")
 
-from tests.benchmarks.cases import case_benchmarks  # noqa: E402
-from tests.benchmarks.catalog import catalog_benchmarks  # noqa: E402
-from tests.benchmarks.catalog_import import import_benchmarks  # noqa: E402
-from tests.benchmarks.memory import memory_benchmarks  # noqa: E402
-from tests.benchmarks.supervision import supervision_benchmarks  # noqa: E402
+from tests.benchmarks.cases import case_benchmarks
+from tests.benchmarks.catalog import catalog_benchmarks
+from tests.benchmarks.catalog_import import import_benchmarks
+from tests.benchmarks.memory import memory_benchmarks
+from tests.benchmarks.supervision import supervision_benchmarks
 
 SECONDS = float(os.environ.get("GOVHALL_BENCH_SECONDS", "3"))
 

@@ -30,7 +30,7 @@ CASES = 400
 
 
 def case_benchmarks(
-    backend: str, rate: Callable[[Callable[[], object]], float]
+    backend: str, rate: Callable[..., float]
 ) -> list[tuple[str, str, float, float, str]]:
     import os
 

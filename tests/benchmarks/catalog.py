@@ -8,18 +8,19 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar, get
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from core.catalog.generate import generate_catalog
 from core.catalog.models import ItemTerm
 from core.config import reset_settings
 from core.db import PLATFORM, Database, reset_database
 from core.db.migrate import upgrade
 from core.packs import apply_packs, load_packs
 from core.tenancy import get_tenant_by_slug, scope_for
+from tests.benchmarks.generate import generate_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEMS = 50_000
@@ -30,7 +31,7 @@ async def hello() -> str:
     return "hello"
 
 
-def _database(backend: str) -> tuple[Database, object]:
+def _database(backend: str) -> tuple[Database, Any]:
     if backend == "sqlite":
         url = f"sqlite:///{Path(__import__('os').environ['GOVHALL_VAR_DIR'])}/bench.sqlite3"
         return Database(url), None

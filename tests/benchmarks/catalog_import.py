@@ -16,12 +16,12 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
 from core.catalog import Item, get_item_by_code, publish_item, save_draft
 from core.catalog._rows import content_to_cells
-from core.catalog.generate import synthetic_content
 from core.catalog.service import categories
 from core.catalog.transfer import HEADERS, import_rows, read_rows, write_xlsx
 from core.config import reset_settings
@@ -29,13 +29,14 @@ from core.db import PLATFORM, Database, reset_database
 from core.db.migrate import upgrade
 from core.packs import apply_packs, load_packs
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant, get_tenant_by_slug, scope_for
+from tests.benchmarks.generate import synthetic_content
 
 ROOT = Path(__file__).resolve().parents[2]
 LARGE = int(os.environ.get("GOVHALL_BENCH_IMPORT_ROWS", "53456"))
 SMALL = 3_410
 
 
-def _database(backend: str) -> tuple[Database, object]:
+def _database(backend: str) -> tuple[Database, Any]:
     if backend == "sqlite":
         path = Path(os.environ["GOVHALL_VAR_DIR"]) / f"import-{uuid.uuid4().hex[:6]}.sqlite3"
         return Database(f"sqlite:///{path}"), None

@@ -20,6 +20,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -236,8 +237,8 @@ def _worker_load(env: dict[str, str], redis_url: str, tmp: Path) -> None:
     assert sent >= MESSAGES, f"the worker sent {sent} of {MESSAGES} SMS (see {tmp}/worker.log)"
 
 
-def _drained(broker: object, queues: tuple[tuple[str, str], ...]) -> bool:
-    client = broker.client  # type: ignore[attr-defined]
+def _drained(broker: Any, queues: tuple[tuple[str, str], ...]) -> bool:
+    client = broker.client
     waiting = sum(client.llen(f"{ns}:{q}") for ns, q in queues)
     # messages taken by a worker but not yet acknowledged
     taken = sum(client.scard(k) for ns, _ in queues for k in client.scan_iter(f"{ns}:__acks__*"))

@@ -326,7 +326,7 @@ def supervision_benchmarks(
 class _Gateway(BaseHTTPRequestHandler):
     """A loopback SMS gateway: accepts a JSON message, answers with its reference."""
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         reply = json.dumps({"code": "OK", "ref": json.loads(body)["id"]}).encode()
         self.send_response(200)
@@ -357,7 +357,7 @@ def _relay(database: Database, hechi: Tenant, backend: str) -> list[Row]:
     class Loopback:
         name, priority = "loopback", 100
 
-        def send(self, message):  # type: ignore[no-untyped-def]
+        def send(self, message):
             client = getattr(local, "client", None) or httpx.Client(timeout=5)
             local.client = client
             response = client.post(url, json={"id": message.id, "to": message.phone})
@@ -367,7 +367,7 @@ def _relay(database: Database, hechi: Tenant, backend: str) -> list[Row]:
         meta = PluginMeta(name="bench_loopback", version="1.0", title="回环短信")
 
         @hookimpl
-        def register_sms_vendors(self, config):  # type: ignore[no-untyped-def]
+        def register_sms_vendors(self, config):
             return [Loopback()]
 
     manager = get_plugin_manager()

@@ -48,12 +48,12 @@ def desk(db: Any, slug: str, offer: list[str]) -> Iterator[Desk]:
 
 
 @pytest.fixture
-def suning(db) -> Iterator[Desk]:  # type: ignore[no-untyped-def]
+def suning(db) -> Iterator[Desk]:
     yield from desk(db, "suning", ["SN-4Z1Z"])
 
 
 @pytest.fixture
-def cili(db) -> Iterator[Desk]:  # type: ignore[no-untyped-def]
+def cili(db) -> Iterator[Desk]:
     yield from desk(db, "cili", ["CL-TZBJ", "CL-QYKB"])
 
 
@@ -149,7 +149,7 @@ def test_investment_projects_run_sixty_days_with_one_fee_and_an_optional_item(
     assert cili.case(by_item["CL-TZ05"]).state.value == "submitted"  # still on its own clock
 
 
-def test_a_bundle_with_an_item_the_county_lacks_cannot_be_enabled(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_bundle_with_an_item_the_county_lacks_cannot_be_enabled(db) -> None:
     hechi = Desk(db, "hechi")
     manager = get_plugin_manager()
     with hechi.session() as s:
@@ -164,7 +164,7 @@ def test_a_bundle_with_an_item_the_county_lacks_cannot_be_enabled(db) -> None:  
         open_bundle(s, hechi.tenant, hechi.citizen("13800000001"), "SN-4Z1Z", form=COMPANY)
 
 
-def test_the_bundle_api_lists_and_opens_with_one_form(cili: Desk, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_bundle_api_lists_and_opens_with_one_form(cili: Desk, client, db) -> None:
     from tests.helpers import account_token, bearer
 
     listed = client.get("/api/v1/t/cili/bundles").json()
@@ -192,7 +192,7 @@ def test_the_bundle_api_lists_and_opens_with_one_form(cili: Desk, client, db) ->
         assert s.scalar(select(Case.fee_total).where(Case.number == body["number"])) == "0"
 
 
-def test_the_portal_offers_the_bundle_and_keeps_what_was_typed(app, suning: Desk) -> None:  # type: ignore[no-untyped-def]
+def test_the_portal_offers_the_bundle_and_keeps_what_was_typed(app, suning: Desk) -> None:
     import re
 
     from litestar.testing import TestClient

@@ -79,7 +79,7 @@ def _month_of_work(hechi: Desk) -> dict[str, str]:
     return {"quick": quick, "fixed": fixed, "slow": slow}
 
 
-def test_a_month_of_work_counts_the_same_live_and_rolled_up(hechi: Desk, clean) -> None:  # type: ignore[no-untyped-def]
+def test_a_month_of_work_counts_the_same_live_and_rolled_up(hechi: Desk, clean) -> None:
     before_staff, before_dept = _counts(hechi, "staff"), _counts(hechi, "department")
     cases = _month_of_work(hechi)
     clerk = hechi.staff("hechi-clerk")
@@ -128,7 +128,7 @@ def test_a_month_of_work_counts_the_same_live_and_rolled_up(hechi: Desk, clean) 
     assert cases["slow"] in red
 
 
-def test_scores_recompute_from_their_inputs(hechi: Desk, clean) -> None:  # type: ignore[no-untyped-def]
+def test_scores_recompute_from_their_inputs(hechi: Desk, clean) -> None:
     _month_of_work(hechi)
     at("2026-08-03")
     totals = run_dashboards(hechi.db)  # the worker: roll-up, then this month's and July's
@@ -161,7 +161,7 @@ def test_scores_recompute_from_their_inputs(hechi: Desk, clean) -> None:  # type
     assert score_of({**perfect, "red": 30})[0] == Decimal("0.00")
 
 
-def test_dashboard_api_csv_and_the_province_roll_up(hechi: Desk, client, db, clean) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_api_csv_and_the_province_roll_up(hechi: Desk, client, db, clean) -> None:
     _month_of_work(hechi)
     clock.set_now(None)
     supervisor = staff_token(db, "hechi", "hechi-supervisor")
@@ -211,7 +211,7 @@ def test_dashboard_api_csv_and_the_province_roll_up(hechi: Desk, client, db, cle
     )
 
 
-def test_the_supervisor_pages(app, hechi: Desk, clean) -> None:  # type: ignore[no-untyped-def]
+def test_the_supervisor_pages(app, hechi: Desk, clean) -> None:
     cases = _month_of_work(hechi)
     clock.set_now(None)
     with TestClient(app=app, base_url="http://testserver.local") as browser:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import date
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -178,7 +179,10 @@ def test_fees_block_the_certificate_until_paid_and_are_refunded_on_denial(hechi:
     citizen = hechi.citizen(LI)
     clerk, issuer = hechi.staff("hechi-clerk"), hechi.staff("hechi-issuer")
     reviewer, approver = hechi.staff("hechi-reviewer"), hechi.staff("hechi-approver")
-    counter = {"applicant": Applicant(phone=LI), "consent": Consent(method="in_person")}
+    counter: dict[str, Any] = {
+        "applicant": Applicant(phone=LI),
+        "consent": Consent(method="in_person"),
+    }
     number = hechi.apply(clerk, "HC-ZR01", **counter)  # 100 yuan, at the counter only
     assert hechi.case(number).channel == "counter" and hechi.case(number).applicant_id == citizen.id
     accepted = hechi.act(clerk, number, "accept")
@@ -262,7 +266,7 @@ class Courier:
     meta = PluginMeta(name="test_courier", version="1.0", title="测试快递")
 
     @hookimpl
-    def create_shipment(self, tenant, config, shipment):  # type: ignore[no-untyped-def]
+    def create_shipment(self, tenant, config, shipment):
         assert shipment["reference"].startswith(tenant.division_code)
         return {"carrier": "测试快递", "tracking_number": "SF" + shipment["reference"][-5:]}
 

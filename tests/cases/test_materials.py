@@ -22,13 +22,13 @@ from tests.helpers import account_token, bearer
 ZHANG = "13800000001"
 
 
-def _draft(client, token: str, item: str = "HC-SC03") -> str:  # type: ignore[no-untyped-def]
+def _draft(client, token: str, item: str = "HC-SC03") -> str:
     response = client.post("/api/v1/t/hechi/cases", json={"item": item}, headers=bearer(token))
     assert response.status_code == 201, response.text
     return response.json()["number"]
 
 
-def _upload(client, token, number, index, body, name="m.pdf"):  # type: ignore[no-untyped-def]
+def _upload(client, token, number, index, body, name="m.pdf"):
     return client.post(
         f"/api/v1/t/hechi/cases/{number}/materials",
         files={"file": (name, io.BytesIO(body), "application/octet-stream")},
@@ -38,7 +38,7 @@ def _upload(client, token, number, index, body, name="m.pdf"):  # type: ignore[n
 
 
 @pytest.fixture
-def s3(s3_server, monkeypatch):  # type: ignore[no-untyped-def]
+def s3(s3_server, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -51,7 +51,7 @@ def s3(s3_server, monkeypatch):  # type: ignore[no-untyped-def]
     reset_storage(previous)
 
 
-def test_uploads_are_encrypted_in_s3_and_served_through_a_short_lived_link(client, db, s3) -> None:  # type: ignore[no-untyped-def]
+def test_uploads_are_encrypted_in_s3_and_served_through_a_short_lived_link(client, db, s3) -> None:
     s3_client, bucket = s3
     token = account_token(db, "hechi", ZHANG)
     number = _draft(client, token)
@@ -80,7 +80,7 @@ def test_uploads_are_encrypted_in_s3_and_served_through_a_short_lived_link(clien
     assert client.get(link["url"].replace("/t/hechi/", "/t/bozhou/")).status_code == 404
 
 
-def test_an_expired_link_is_refused(client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_link_is_refused(client, db, monkeypatch) -> None:
     token = account_token(db, "hechi", ZHANG)
     number = _draft(client, token)
     material = _upload(client, token, number, 0, b"%PDF-1.4 x" * 10).json()
@@ -92,7 +92,7 @@ def test_an_expired_link_is_refused(client, db, monkeypatch) -> None:  # type: i
     assert client.get(link).status_code == 404
 
 
-def test_an_oversized_upload_is_413_with_nothing_stored(db, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_oversized_upload_is_413_with_nothing_stored(db, monkeypatch, tmp_path) -> None:
     from litestar.testing import TestClient
 
     from core.config import get_settings
@@ -121,7 +121,7 @@ def test_an_oversized_upload_is_413_with_nothing_stored(db, monkeypatch, tmp_pat
         reset_storage(previous)
 
 
-def test_an_e_license_and_an_earlier_material_stand_in_for_uploads(client, db, hechi: Desk) -> None:  # type: ignore[no-untyped-def]
+def test_an_e_license_and_an_earlier_material_stand_in_for_uploads(client, db, hechi: Desk) -> None:
     citizen = hechi.citizen(ZHANG)
     # an earlier case that issues a business licence (营业执照)
     earlier = hechi.apply(citizen, "HC-SC04")
@@ -175,7 +175,7 @@ def test_an_e_license_and_an_earlier_material_stand_in_for_uploads(client, db, h
     assert licence["key_id"] != next(k["key_id"] for k in keys if k["active"])
 
 
-def test_an_edited_license_record_no_longer_verifies(client, hechi: Desk) -> None:  # type: ignore[no-untyped-def]
+def test_an_edited_license_record_no_longer_verifies(client, hechi: Desk) -> None:
     from sqlalchemy import select
 
     from core.cases.models import License

@@ -35,7 +35,7 @@ def _staff_login(client: TestClient, username: str) -> str:
     return token
 
 
-def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(app) -> None:
     with TestClient(app=app, base_url="http://testserver.local") as citizen:
         token = _citizen_login(citizen)
         item = citizen.get("/t/hechi/items/HC-SC03")

@@ -29,7 +29,7 @@ class TestPay:
     meta = PluginMeta(name="test_pay", version="1.0", title="测试支付")
 
     @hookimpl
-    def create_payment(self, tenant, config, payment):  # type: ignore[no-untyped-def]
+    def create_payment(self, tenant, config, payment):
         notify = payment["notify_url"].replace("{provider}", "testpay")
         assert notify.endswith(f"/api/v1/t/{tenant.slug}/payments/testpay/notify")
         return {
@@ -39,7 +39,7 @@ class TestPay:
         }
 
     @hookimpl
-    def confirm_payment(self, tenant, config, provider, headers, body):  # type: ignore[no-untyped-def]
+    def confirm_payment(self, tenant, config, provider, headers, body):
         if provider != "testpay":
             return None
         expected = hmac.new(SECRET, body, hashlib.sha256).hexdigest()
@@ -101,7 +101,7 @@ def _fee_item(hechi: Desk) -> str:
 
 def test_online_payment_is_recorded_once_from_the_signed_notice(
     hechi: Desk, client: TestClient, db
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     cili = Desk(db, "cili")
     number = hechi.apply(hechi.citizen(ZHANG), _fee_item(hechi))
     hechi.act(hechi.staff("hechi-clerk"), number, "accept")
@@ -177,7 +177,7 @@ def test_online_payment_is_recorded_once_from_the_signed_notice(
 
 def test_the_portal_offers_online_payment_only_when_a_plugin_takes_it(
     hechi: Desk, app, testpay
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = hechi.apply(hechi.citizen(ZHANG), _fee_item(hechi))
     hechi.act(hechi.staff("hechi-clerk"), number, "accept")
     with TestClient(app=app, base_url="http://testserver.local") as browser:

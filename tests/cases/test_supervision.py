@@ -176,13 +176,13 @@ class Vendors:
     meta = PluginMeta(name="test_vendors", version="1.0", title="测试短信")
 
     def __init__(self) -> None:
-        self.down, self.sent = True, []
+        self.down, self.sent = True, list[str]()
         outer = self
 
         class Preferred:
             name, priority = "preferred", 10
 
-            def send(self, message):  # type: ignore[no-untyped-def]
+            def send(self, message):
                 if outer.down:
                     raise ConnectionError("gateway timeout")
                 outer.sent.append(message.id)
@@ -191,18 +191,18 @@ class Vendors:
         class Broken:
             name, priority = "broken", 5
 
-            def send(self, message):  # type: ignore[no-untyped-def]
+            def send(self, message):
                 return SendResult(ok=False, error="余额不足")
 
         self.vendors = [Preferred(), Broken()]
 
     @hookimpl
-    def register_sms_vendors(self, config):  # type: ignore[no-untyped-def]
+    def register_sms_vendors(self, config):
         return self.vendors
 
 
 @pytest.fixture
-def vendors(hechi: Desk):  # type: ignore[no-untyped-def]
+def vendors(hechi: Desk):
     manager, plugin = get_plugin_manager(), Vendors()
     manager.register(plugin)
     with hechi.session() as s:
@@ -217,7 +217,7 @@ def vendors(hechi: Desk):  # type: ignore[no-untyped-def]
     manager.unregister("test_vendors")
 
 
-def test_the_relay_retries_with_backoff_fails_over_and_sends_once(hechi: Desk, vendors) -> None:  # type: ignore[no-untyped-def]
+def test_the_relay_retries_with_backoff_fails_over_and_sends_once(hechi: Desk, vendors) -> None:
     number = hechi.apply(hechi.citizen(ZHANG), "HC-SB04")
     case = hechi.case(number)
     with hechi.session() as s:
@@ -229,7 +229,7 @@ def test_the_relay_retries_with_backoff_fails_over_and_sends_once(hechi: Desk, v
         message_id = row.id
     now = utcnow()
 
-    def attempt(when) -> str:  # type: ignore[no-untyped-def]
+    def attempt(when) -> str:
         with hechi.db.session(scope=PLATFORM) as s:
             outcome = deliver(s, message_id, now=when)
             s.commit()
@@ -256,7 +256,7 @@ def test_the_relay_retries_with_backoff_fails_over_and_sends_once(hechi: Desk, v
 
 def test_a_message_nobody_can_send_fails_for_good_after_the_last_retry(
     hechi: Desk, vendors
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = hechi.apply(hechi.citizen(ZHANG), "HC-SB04")
     case = hechi.case(number)
     with hechi.session() as s:

@@ -17,7 +17,7 @@ from tests.helpers import account_token, bearer, staff_token
 ZHANG = "13800000001"
 
 
-def test_the_supervisor_sees_red_cards_and_presses_a_case(hechi: Desk, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_supervisor_sees_red_cards_and_presses_a_case(hechi: Desk, client, db) -> None:
     at("2026-11-02")
     number = hechi.apply(hechi.citizen(ZHANG), "HC-SB04")
     at("2026-11-19")
@@ -64,7 +64,7 @@ def test_the_supervisor_sees_red_cards_and_presses_a_case(hechi: Desk, client, d
     clock.set_now(None)
 
 
-def test_complaints_and_counter_ratings_reach_the_supervisor(hechi: Desk, client, db) -> None:  # type: ignore[no-untyped-def]
+def test_complaints_and_counter_ratings_reach_the_supervisor(hechi: Desk, client, db) -> None:
     number = hechi.apply(hechi.citizen(ZHANG), "HC-SB05")
     hechi.act(hechi.staff("hechi-clerk"), number, "decide")
     citizen = account_token(db, "hechi", ZHANG)
@@ -104,7 +104,7 @@ def test_complaints_and_counter_ratings_reach_the_supervisor(hechi: Desk, client
     assert states == ["closed", "open"]
 
 
-def test_public_statistics_match_a_direct_count(hechi: Desk, client) -> None:  # type: ignore[no-untyped-def]
+def test_public_statistics_match_a_direct_count(hechi: Desk, client) -> None:
     year = clock.today().year
     with hechi.session() as s:
         rows = s.execute(

@@ -55,7 +55,7 @@ def test_every_demo_county_has_a_full_catalog(db: Database) -> None:
         ),
     ],
 )
-def test_bad_content_is_refused_naming_the_field(db: Database, changes, field) -> None:  # type: ignore[no-untyped-def]
+def test_bad_content_is_refused_naming_the_field(db: Database, changes, field) -> None:
     hechi = tenant(db, "hechi")
     with db.session(scope=scope_for(hechi)) as s, pytest.raises(InvalidInput) as caught:
         create_item(s, hechi, code="HC-BAD", content={**BASE, **changes})
@@ -176,9 +176,9 @@ def test_search_finds_two_character_words_and_tolerates_punctuation(db: Database
 
 
 def test_the_benchmark_generator_builds_searchable_published_items(empty_db: Database) -> None:
-    from core.catalog.generate import generate_catalog
     from core.db import PLATFORM
     from core.packs import apply_packs, load_packs
+    from tests.benchmarks.generate import generate_catalog
     from tests.conftest import TENANTS
 
     with empty_db.session(scope=PLATFORM) as s:

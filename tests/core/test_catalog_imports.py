@@ -25,7 +25,7 @@ class RecordingStorage(LocalStorage):
         super().__init__(root)
         self.reports: list[dict] = []
 
-    def put(self, key, data, content_type):  # type: ignore[no-untyped-def]
+    def put(self, key, data, content_type):
         if key.endswith(".progress.json"):
             body = data.read()
             self.reports.append(json.loads(body))

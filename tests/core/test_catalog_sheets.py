@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 from openpyxl import Workbook
@@ -32,7 +33,7 @@ def _csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
     return path
 
 
-def _xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+def _xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
     book = Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():
@@ -43,7 +44,7 @@ def _xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
     return path
 
 
-def _item(db: Database, slug: str, code: str):  # type: ignore[no-untyped-def]
+def _item(db: Database, slug: str, code: str):
     t = tenant(db, slug)
     with db.session(scope=scope_for(t)) as s:
         return get_item_by_code(s, t, code)

@@ -149,9 +149,9 @@ def test_a_sheet_without_a_column_keeps_that_field(db: Database, tmp_path: Path)
 
 
 def test_the_generators_catalog_round_trips_unchanged(empty_db: Database, tmp_path: Path) -> None:
-    from core.catalog.generate import generate_catalog
     from core.db import PLATFORM
     from core.packs import apply_packs, load_packs
+    from tests.benchmarks.generate import generate_catalog
 
     with empty_db.session(scope=PLATFORM) as s:
         apply_packs(s, load_packs(ROOT / "tenants" / "guangxi"))

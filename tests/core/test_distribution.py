@@ -30,7 +30,7 @@ def _problems(table: Table, key: str) -> list[str]:
     if primary[0] != key:
         problems.append(f"primary key {primary} does not start with {key}")
     for constraint in table.constraints:
-        names = [c.name for c in constraint.columns]
+        names = [c.name for c in getattr(constraint, "columns", [])]
         if isinstance(constraint, UniqueConstraint | ForeignKeyConstraint) and key not in names:
             problems.append(f"{type(constraint).__name__} {names} lacks {key}")
     for index in table.indexes:

@@ -16,7 +16,7 @@ from web.cli import main
 
 def test_create_a_staff_member_with_a_role_at_a_unit_and_issue_a_token(
     client, db: Database
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     runner = CliRunner()
     created = runner.invoke(
         main,

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select, text, update
 
 from core.db import Database, TenantScopeError
-from core.db.rls import OWNED_TABLES
 from core.identity import Account, Staff
+from core.models import owned_tables
 from core.tenancy import OrgUnit, OrgUnitKind, scope_for
 from tests.helpers import tenant
 
@@ -29,7 +31,7 @@ def test_a_scoped_session_sees_only_its_tenants_rows(db: Database) -> None:
     assert leaked == []
 
 
-def _any_unit(db: Database, t):  # type: ignore[no-untyped-def]
+def _any_unit(db: Database, t):
     with db.session(scope=scope_for(t)) as session:
         return session.scalars(select(OrgUnit.id)).first()
 
@@ -58,7 +60,7 @@ def test_an_orm_update_cannot_reach_another_tenant(db: Database) -> None:
             update(Staff).where(Staff.tenant_id == bozhou.id).values(name="被改")
         )
         session.commit()
-    assert result.rowcount == 0
+    assert getattr(result, "rowcount", None) == 0
     with db.session(scope=scope_for(bozhou)) as session:
         assert "被改" not in set(session.scalars(select(Staff.name)))
 
@@ -69,9 +71,10 @@ def test_row_level_security_hides_other_tenants_from_raw_sql(db: Database) -> No
     with db.session(scope=scope_for(hechi)) as session:
         # Raw SQL skips the ORM's criteria entirely: only the database protects here.
         ids = set(session.execute(text("SELECT DISTINCT tenant_id FROM staff")).scalars())
-        changed = session.execute(
+        updated: Any = session.execute(
             text("UPDATE staff SET name = 'x' WHERE tenant_id <> :t"), {"t": hechi.id}
-        ).rowcount
+        )
+        changed = updated.rowcount
         session.rollback()
     assert ids == {hechi.id}
     assert changed == 0
@@ -106,4 +109,4 @@ def test_every_tenant_owned_table_has_row_level_security(db: Database) -> None:
             )
         ).all()
     protected = {name for name, enabled, forced in rows if enabled and forced}
-    assert set(OWNED_TABLES()) <= protected
+    assert set(owned_tables()) <= protected

@@ -22,7 +22,7 @@ from core.tenancy import OrgUnitKind, add_org_unit, scope_for
 from tests.helpers import tenant
 
 
-def test_a_new_department_shows_on_the_next_page(db: Database, client) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_department_shows_on_the_next_page(db: Database, client) -> None:
     suning = tenant(db, "suning")
     assert client.get("/t/suning/items").status_code == 200  # the directory is now remembered
     name = f"肃宁县档案馆{uuid.uuid4().hex[:4]}"
@@ -99,7 +99,7 @@ def test_a_change_from_elsewhere_shows_within_the_lifetime(db: Database) -> None
     suning = tenant(db, "suning")
     key = ("test-memo", uuid.uuid4().hex)
 
-    def count_departments(s):  # type: ignore[no-untyped-def]
+    def count_departments(s):
         return s.execute(
             text("SELECT count(*) FROM org_units WHERE tenant_id = :t AND kind = 'department'"),
             {"t": suning.id.hex if db.dialect == "sqlite" else str(suning.id)},

@@ -33,7 +33,7 @@ LOCALS = {
 }
 
 
-def _apply(database: Database, path: Path):  # type: ignore[no-untyped-def]
+def _apply(database: Database, path: Path):
     with database.session(scope=PLATFORM) as session:
         report = apply_packs(session, load_packs(path))
         session.commit()

@@ -15,7 +15,7 @@ from tests.servers import S3Server, free_port
 
 
 @pytest.fixture(params=["local", "s3"])
-def storage(request, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def storage(request, tmp_path, monkeypatch):
     if request.param == "local":
         return LocalStorage(str(tmp_path / "objects"))
     server: S3Server = request.getfixturevalue("s3_server")
@@ -27,7 +27,7 @@ def storage(request, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     return S3Storage(bucket, server.url)
 
 
-def test_put_stat_read_delete(storage) -> None:  # type: ignore[no-untyped-def]
+def test_put_stat_read_delete(storage) -> None:
     key = tenant_key(uuid.uuid4(), "materials", "id-card.png")
     data = b"\x89PNG" + b"x" * 200_000
     info = storage.put(key, io.BytesIO(data), "image/png")
@@ -46,7 +46,7 @@ def test_keys_cannot_escape_their_tenant_prefix() -> None:
             tenant_key(tenant, bad)
 
 
-def test_an_unreachable_s3_endpoint_is_a_clear_storage_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreachable_s3_endpoint_is_a_clear_storage_error(monkeypatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

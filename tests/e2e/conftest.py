@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
-PHONE = {
+PHONE: dict[str, Any] = {
     "viewport": {"width": 375, "height": 740},
     "device_scale_factor": 2,
     "is_mobile": True,
@@ -40,7 +41,7 @@ PHONE = {
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(item, call):
     """A failing test leaves a screenshot of every page it had open."""
     outcome = yield
     report = outcome.get_result()
@@ -51,12 +52,12 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
         for n, page in enumerate(p for p in pages if p is not None):
             try:
                 page.screenshot(path=str(ARTIFACTS / f"{item.name}-{n}.png"), full_page=True)
-            except Exception as exc:  # noqa: BLE001 - a closed page must not hide the failure
+            except Exception as exc:
                 report.sections.append(("screenshot", f"page {n}: {exc}"))
 
 
 @pytest.fixture(scope="session")
-def browser():  # type: ignore[no-untyped-def]
+def browser():
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium") or "/usr/bin/chromium"
@@ -75,7 +76,7 @@ def live(db: Database) -> Iterator[LiveServer]:
     server.stop()
 
 
-def open_page(browser, *, phone: bool = False):  # type: ignore[no-untyped-def]
+def open_page(browser, *, phone: bool = False):
     """A page in a fresh browser context (its own cookies) that records every complaint the
     browser makes about our Content-Security-Policy in ``page.csp_violations``."""
     context = browser.new_context(locale="zh-CN", **(PHONE if phone else {}))
@@ -91,7 +92,7 @@ def open_page(browser, *, phone: bool = False):  # type: ignore[no-untyped-def]
     return page
 
 
-def staff_sign_in(page, live: LiveServer, slug: str, username: str) -> None:  # type: ignore[no-untyped-def]
+def staff_sign_in(page, live: LiveServer, slug: str, username: str) -> None:
     """Sign a demo staff member in on the page (every demo password is Demo-2026)."""
     page.goto(f"{live.url}/t/{slug}/staff/login")
     page.fill("input[name=username]", username)
@@ -100,28 +101,28 @@ def staff_sign_in(page, live: LiveServer, slug: str, username: str) -> None:  # 
     page.wait_for_url("**/workbench")
 
 
-def _close(page) -> None:  # type: ignore[no-untyped-def]
+def _close(page) -> None:
     violations = page.csp_violations
     page.context.close()
     assert not violations, violations
 
 
 @pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
+def page(browser):
     page = open_page(browser)
     yield page
     _close(page)
 
 
 @pytest.fixture
-def phone_page(browser):  # type: ignore[no-untyped-def]
+def phone_page(browser):
     page = open_page(browser, phone=True)
     yield page
     _close(page)
 
 
 @pytest.fixture
-def e2e_pages(browser):  # type: ignore[no-untyped-def]
+def e2e_pages(browser):
     """Open pages for one person each with ``e2e_pages.open(phone=...)``: screenshotted on
     failure, checked for CSP complaints and closed afterwards."""
     pages = _Pages(browser)
@@ -130,12 +131,12 @@ def e2e_pages(browser):  # type: ignore[no-untyped-def]
         _close(page)
 
 
-class _Pages(list):  # type: ignore[type-arg]
-    def __init__(self, browser) -> None:  # type: ignore[no-untyped-def]
+class _Pages(list):
+    def __init__(self, browser) -> None:
         super().__init__()
         self.browser = browser
 
-    def open(self, *, phone: bool = False):  # type: ignore[no-untyped-def]
+    def open(self, *, phone: bool = False):
         page = open_page(self.browser, phone=phone)
         self.append(page)
         return page

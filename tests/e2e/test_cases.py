@@ -7,7 +7,7 @@ from tests.e2e.conftest import ARTIFACTS
 from tests.servers import LiveServer
 
 
-def test_a_citizen_applies_with_uploads_on_a_phone(phone_page, live: LiveServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_citizen_applies_with_uploads_on_a_phone(phone_page, live: LiveServer, tmp_path) -> None:
     page = phone_page
     pdf = tmp_path / "申请书.pdf"
     pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 300_000)

@@ -19,26 +19,26 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 CITIZEN = "13677770001"
 
 
-def _staff(live: LiveServer, username: str, pages):  # type: ignore[no-untyped-def]
+def _staff(live: LiveServer, username: str, pages):
     page = pages.open()
     staff_sign_in(page, live, "hechi", username)
     return page
 
 
-def _act(page, step: str, button: str) -> None:  # type: ignore[no-untyped-def]
+def _act(page, step: str, button: str) -> None:
     task = page.get_by_test_id(f"task-{step}")
     task.locator("textarea[name=reason]").fill("材料齐全，符合条件")
     task.get_by_role("button", name=button, exact=True).click()
     page.wait_for_load_state()
 
 
-def _upload(page, index: int, pdf: Path) -> None:  # type: ignore[no-untyped-def]
+def _upload(page, index: int, pdf: Path) -> None:
     form = page.locator("form.upload").nth(index)
     with page.expect_navigation():  # the page reloads once the upload is stored
         form.locator("input[type=file]").set_input_files(str(pdf))
 
 
-def _download(page, url: str) -> bytes:  # type: ignore[no-untyped-def]
+def _download(page, url: str) -> bytes:
     with page.expect_download() as info:
         page.evaluate(
             "url => { const a = document.createElement('a'); a.href = url;"
@@ -48,7 +48,7 @@ def _download(page, url: str) -> bytes:  # type: ignore[no-untyped-def]
     return Path(info.value.path()).read_bytes()
 
 
-def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(  # type: ignore[no-untyped-def]
+def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(
     live: LiveServer, sms_outbox: Path, tmp_path, e2e_pages
 ) -> None:
     pdf = tmp_path / "材料.pdf"
@@ -134,9 +134,7 @@ def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(  # type: ignore[n
     assert supervisor.locator(f"tr[data-number='{number}']").count() == 1
 
 
-def test_a_village_agent_files_for_a_villager(  # type: ignore[no-untyped-def]
-    live: LiveServer, tmp_path, e2e_pages
-) -> None:
+def test_a_village_agent_files_for_a_villager(live: LiveServer, tmp_path, e2e_pages) -> None:
     pdf = tmp_path / "申请书.pdf"
     pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 20_000)
     agent = e2e_pages.open(phone=True)

@@ -19,7 +19,7 @@ def _rgb(hex_colour: str) -> str:
     return f"rgb({r}, {g}, {b})"
 
 
-def test_both_portals_show_their_own_branding(page, live: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_both_portals_show_their_own_branding(page, live: LiveServer) -> None:
     page.goto(f"{live.url}/t/hechi/")
     assert page.get_by_test_id("brand-name").inner_text() == "河池市网上办事大厅"
     hechi_colour = page.locator("header.masthead").evaluate(
@@ -41,7 +41,7 @@ def test_both_portals_show_their_own_branding(page, live: LiveServer) -> None:  
 
 def test_a_citizen_signs_in_by_sms_code_on_a_phone(
     phone_page,
-    live: LiveServer,  # type: ignore[no-untyped-def]
+    live: LiveServer,
     sms_outbox: Path,
 ) -> None:
     page = phone_page
@@ -58,7 +58,7 @@ def test_a_citizen_signs_in_by_sms_code_on_a_phone(
     page.screenshot(path=str(ARTIFACTS / "phone-suning-signed-in.png"))
 
 
-def test_a_province_admin_onboards_a_county(page, live: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_a_province_admin_onboards_a_county(page, live: LiveServer) -> None:
     staff_sign_in(page, live, "anhui", "anhui-admin")
     page.goto(f"{live.url}/t/anhui/console")
     page.fill("input[name=name]", "蒙城县")
@@ -79,7 +79,7 @@ def test_a_province_admin_onboards_a_county(page, live: LiveServer) -> None:  # 
     assert page.locator("[data-testid=county-outside]").count() == 0
 
 
-def test_a_citizen_searches_reads_a_guide_and_gets_the_checklist(page, live: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_a_citizen_searches_reads_a_guide_and_gets_the_checklist(page, live: LiveServer) -> None:
     page.goto(f"{live.url}/t/hechi/")
     page.fill("input[name=q]", "户口")
     page.get_by_role("button", name="搜索").first.click()

@@ -8,7 +8,7 @@ from tests.e2e.conftest import ARTIFACTS, staff_sign_in
 from tests.servers import LiveServer
 
 
-def test_a_supervisor_reads_the_dashboard_on_a_phone(phone_page, live: LiveServer, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_supervisor_reads_the_dashboard_on_a_phone(phone_page, live: LiveServer, db) -> None:
     hechi = Desk(db, "hechi")
     number = hechi.apply(hechi.citizen("13800000001"), "HC-SB05")
     hechi.act(hechi.staff("hechi-clerk"), number, "decide")  # one case completed today

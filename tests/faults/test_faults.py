@@ -28,7 +28,7 @@ ZHANG = "13800000001"
 
 
 @pytest.mark.postgres
-def test_the_app_recovers_from_a_postgresql_restart(client, db, backend, request) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_recovers_from_a_postgresql_restart(client, db, backend, request) -> None:
     if backend != "postgres":
         pytest.skip("PostgreSQL only")
     assert client.get("/api/v1/t/hechi/items?q=社保").status_code == 200
@@ -37,7 +37,7 @@ def test_the_app_recovers_from_a_postgresql_restart(client, db, backend, request
         assert client.get("/api/v1/t/hechi/items?q=社保").status_code == 200
 
 
-def test_an_upload_while_storage_is_unreachable_fails_cleanly(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_upload_while_storage_is_unreachable_fails_cleanly(db, monkeypatch) -> None:
     import boto3
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
@@ -83,7 +83,7 @@ class Flaky:
         class Vendor:
             name, priority = "flaky", 100
 
-            def send(self, message):  # type: ignore[no-untyped-def]
+            def send(self, message):
                 outer.kept[message.id] = outer.kept.get(message.id, 0) + 1
                 if outer.crash:
                     outer.crash = False
@@ -93,11 +93,11 @@ class Flaky:
         self.vendor = Vendor()
 
     @hookimpl
-    def register_sms_vendors(self):  # type: ignore[no-untyped-def]
+    def register_sms_vendors(self):
         return [self.vendor]
 
 
-def test_a_relay_killed_mid_send_loses_nothing(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_relay_killed_mid_send_loses_nothing(db) -> None:
     hechi = Desk(db, "hechi")
     manager, plugin = get_plugin_manager(), Flaky()
     manager.register(plugin)

@@ -151,7 +151,7 @@ class Hall:
 
 
 @pytest.fixture
-def hall(db, tmp_path) -> Iterator[Hall]:  # type: ignore[no-untyped-def]
+def hall(db, tmp_path) -> Iterator[Hall]:
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed (make system-deps)")
     redis, cloud = RedisServer().start(), CloudSms().start()

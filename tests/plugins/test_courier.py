@@ -25,7 +25,7 @@ ADDRESS = "广西河池市金城江区新建路 18 号"
 
 
 @pytest.fixture
-def hechi(db) -> Desk:  # type: ignore[no-untyped-def]
+def hechi(db) -> Desk:
     return Desk(db, "hechi")
 
 
@@ -71,7 +71,7 @@ def test_an_address_that_names_no_place_is_refused(hechi: Desk) -> None:
 
 def test_a_result_goes_by_courier_and_is_delivered_when_signed_for(
     hechi: Desk, post: CourierPost, client, db
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     configure(hechi, post)
     number = _completed(hechi)
     clerk = hechi.staff("hechi-clerk")

@@ -25,7 +25,7 @@ ZHANG = "13800000001"
 
 
 @pytest.fixture
-def hechi(db) -> Desk:  # type: ignore[no-untyped-def]
+def hechi(db) -> Desk:
     return Desk(db, "hechi")
 
 
@@ -48,7 +48,7 @@ def _client(hechi: Desk, name: str) -> tuple[str, str]:
         return client.client_id, secret or ""
 
 
-def _token(client, client_id: str, secret: str) -> str:  # type: ignore[no-untyped-def]
+def _token(client, client_id: str, secret: str) -> str:
     answer = client.post(
         "/oauth/token", auth=(client_id, secret), data={"grant_type": "client_credentials"}
     )
@@ -56,7 +56,7 @@ def _token(client, client_id: str, secret: str) -> str:  # type: ignore[no-untyp
     return answer.json()["access_token"]
 
 
-def _webhooks(hechi: Desk, case_id) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+def _webhooks(hechi: Desk, case_id) -> list[OutboxMessage]:
     """The case's webhook rows, once the workers have asked the plugins where its events go."""
     with hechi.session() as s:
         events = s.scalars(
@@ -78,7 +78,7 @@ def _webhooks(hechi: Desk, case_id) -> list[OutboxMessage]:  # type: ignore[no-u
         return list(rows)
 
 
-def _relay(hechi: Desk, row_id, at=None) -> str:  # type: ignore[no-untyped-def]
+def _relay(hechi: Desk, row_id, at=None) -> str:
     with hechi.db.session(scope=PLATFORM) as s:
         outcome = deliver(s, row_id, at)
         s.commit()
@@ -87,7 +87,7 @@ def _relay(hechi: Desk, row_id, at=None) -> str:  # type: ignore[no-untyped-def]
 
 def test_events_go_out_signed_and_decisions_come_back(
     hechi: Desk, system: DepartmentSystem, client
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = hechi.apply(hechi.citizen(ZHANG), "HC-SC03", submit=False)
     dept = hechi.case(number).department_code
     ours, ours_secret = _client(hechi, "县市场监管局审批系统")

@@ -22,7 +22,7 @@ GOOD = {"village": "张庄村", "household_size": "3", "income_per_head": "2600"
 
 
 @pytest.fixture
-def suning(db) -> Iterator[Desk]:  # type: ignore[no-untyped-def]
+def suning(db) -> Iterator[Desk]:
     d = Desk(db, "suning")
     manager = get_plugin_manager()
     with d.session() as s:
@@ -49,7 +49,7 @@ def _agent_files(d: Desk, form: dict[str, str]) -> str:
     )
 
 
-def test_village_items_travel_up_three_levels_under_the_countys_rules(suning: Desk, db) -> None:  # type: ignore[no-untyped-def]
+def test_village_items_travel_up_three_levels_under_the_countys_rules(suning: Desk, db) -> None:
     assert _status(suning, "SN-CJ01") is ItemStatus.active
     assert _status(Desk(db, "cili"), "SN-CJ01") is None  # another county never sees them
     with pytest.raises(InvalidInput) as refused:

@@ -21,7 +21,7 @@ from core.tenancy import scope_for
 from tests.helpers import tenant
 
 
-def _plugin(name: str, **hooks) -> types.SimpleNamespace:  # type: ignore[no-untyped-def]
+def _plugin(name: str, **hooks) -> types.SimpleNamespace:
     return types.SimpleNamespace(meta=PluginMeta(name=name, version="1.0", title=name), **hooks)
 
 
@@ -33,7 +33,7 @@ class Greeter:
     meta = PluginMeta(name="greeter", version="1.2", title="问候", config=GreeterConfig)
 
     @hookimpl
-    def extra_template_vars(self, tenant, config, template):  # type: ignore[no-untyped-def]
+    def extra_template_vars(self, tenant, config, template):
         return {"greeter_banner": f"{config.greeting}, {tenant.name}"}
 
 
@@ -41,7 +41,7 @@ class Broken:
     meta = PluginMeta(name="broken", version="0.1", title="坏插件")
 
     @hookimpl
-    def extra_template_vars(self, tenant):  # type: ignore[no-untyped-def]
+    def extra_template_vars(self, tenant):
         raise RuntimeError("vendor API key rejected")
 
 
@@ -49,7 +49,7 @@ class AsyncVendor:
     meta = PluginMeta(name="async_vendor", version="0.1", title="异步短信")
 
     @hookimpl
-    async def register_sms_vendors(self, tenant):  # type: ignore[no-untyped-def]
+    async def register_sms_vendors(self, tenant):
         await asyncio.sleep(0)
         return [types.SimpleNamespace(name=f"async-{tenant.slug}", priority=1)]
 
@@ -75,7 +75,7 @@ def test_a_misspelt_hook_fails_loudly_at_registration() -> None:
         meta = PluginMeta(name="typo", version="0.1", title="typo")
 
         @hookimpl
-        def register_sms_vendor(self):  # type: ignore[no-untyped-def]  # missing the s
+        def register_sms_vendor(self):  # missing the s
             return []
 
     fresh = PluginManager(load_entrypoints=False)
@@ -102,7 +102,7 @@ def test_hooks_reach_only_the_tenants_enabled_plugins(manager: PluginManager, db
 
 def test_enabled_plugin_variables_reach_the_portal_page(
     manager: PluginManager, client, db: Database
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     cili = tenant(db, "cili")
     with db.session(scope=scope_for(cili)) as session:
         manager.set_enabled(session, cili, "greeter", True, {"greeting": "欢迎来到"})
@@ -113,7 +113,7 @@ def test_enabled_plugin_variables_reach_the_portal_page(
 
 def test_a_raising_plugin_is_isolated_and_its_error_recorded(
     manager: PluginManager, client, db: Database
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     suning = tenant(db, "suning")
     with db.session(scope=scope_for(suning)) as session:
         manager.set_enabled(session, suning, "broken", True)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from web.cli import main
 
 
-def test_the_installed_package_is_discovered_and_enabled_for_one_county_only(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_installed_package_is_discovered_and_enabled_for_one_county_only(client) -> None:
     found = {ep.name: ep for ep in entry_points(group="govhall")}
     assert found["sample_vendor"].dist.name == "govhall-sample-vendor"  # an installed package
 

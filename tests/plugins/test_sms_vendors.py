@@ -29,7 +29,7 @@ PARAMS = {"item": "就业创业证申领", "number": "HC-TEST-1", "query_code": 
 
 
 @pytest.fixture
-def hechi(db) -> Desk:  # type: ignore[no-untyped-def]
+def hechi(db) -> Desk:
     return Desk(db, "hechi")
 
 
@@ -99,7 +99,7 @@ def send(hechi: Desk, template: str = "case_received", phone: str = "13800000001
 
 def test_the_cloud_vendor_signs_each_message_and_takes_signed_callbacks(
     hechi: Desk, cloud: CloudSms, plugins, client
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     plugins(sms_cloud=cloud_config(cloud))
     row = send(hechi)
     assert (row.state, row.vendor) == ("sent", "cloud")
@@ -126,7 +126,7 @@ def test_the_cloud_vendor_signs_each_message_and_takes_signed_callbacks(
 
 def test_a_template_without_a_code_fails_over_and_says_which(
     hechi: Desk, cloud: CloudSms, gateway: GenericGateway, plugins
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     codes = {k: v for k, v in CODES.items() if k != "case_received"}
     plugins(
         sms_cloud=cloud_config(cloud, template_codes=codes),
@@ -148,7 +148,7 @@ def test_a_template_without_a_code_fails_over_and_says_which(
 )
 def test_the_generic_gateway_speaks_what_it_is_configured_to(
     hechi: Desk, plugins, config: dict[str, Any], method: str, plain: bool
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fake = GenericGateway(plain=plain).start()
     try:
         mapping = {"phone": "mobile", "text": "content", "id": "msgid", "template": "tpl"}
@@ -172,7 +172,7 @@ def test_the_generic_gateway_speaks_what_it_is_configured_to(
 
 def test_a_vendor_that_goes_down_is_demoted_and_comes_back_after_resting(
     hechi: Desk, cloud: CloudSms, gateway: GenericGateway, plugins
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     now = [1000.0]
     routing.set_clock(lambda: now[0])
     plugins(sms_cloud=cloud_config(cloud), sms_gateway={"url": gateway.url + "/send"})
@@ -201,7 +201,7 @@ def _set(hechi: Desk, **settings: Any) -> None:
 
 def test_a_tenant_rate_limit_and_daily_quota_hold_messages_without_losing_them(
     hechi: Desk, gateway: GenericGateway, plugins
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     plugins(sms_gateway={"url": gateway.url + "/send"})
     with hechi.session() as s:
         start = datetime.combine(clock.today(), datetime.min.time(), tzinfo=clock.TZ)
@@ -231,7 +231,7 @@ def test_a_tenant_rate_limit_and_daily_quota_hold_messages_without_losing_them(
 
 def test_self_checks_name_a_bad_key_an_unreachable_host_and_missing_codes(
     hechi: Desk, cloud: CloudSms, gateway: GenericGateway, plugins
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     manager = get_plugin_manager()
 
     def check(name: str, **config: Any) -> list[str]:
@@ -264,7 +264,7 @@ def _login(browser: Any, username: str, slug: str = "hechi") -> str:
 
 def test_the_admin_configures_a_vendor_from_its_schema_and_runs_its_self_check(
     app, hechi: Desk, cloud: CloudSms, plugins
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from litestar.testing import TestClient
 
     plugins()  # console off, the rest as configured below

@@ -14,10 +14,10 @@ from tests.cases.conftest import Desk
 from tests.helpers import csrf_token
 
 
-def _page_posts(app) -> list[str]:  # type: ignore[no-untyped-def]
+def _page_posts(app) -> list[str]:
     paths = []
     for route in app.routes:
-        methods = getattr(route, "methods", set())
+        methods: set[str] = getattr(route, "methods", set())
         if "POST" in methods and not route.path.startswith(("/api/", "/oauth/", "/schema")):
             paths.append(route.path)
     return sorted(set(paths))
@@ -32,7 +32,7 @@ def _fill(path: str) -> str:
     )
 
 
-def test_every_form_refuses_a_post_without_its_csrf_token(app) -> None:  # type: ignore[no-untyped-def]
+def test_every_form_refuses_a_post_without_its_csrf_token(app) -> None:
     posts = _page_posts(app)
     assert len(posts) > 20, posts  # the walk found the forms
     with TestClient(app=app, base_url="http://testserver.local") as browser:
@@ -47,7 +47,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(app) -> None:  # type:
             assert answer.status_code == 403, (url, answer.status_code)
 
 
-def test_what_users_type_is_shown_escaped(app, db) -> None:  # type: ignore[no-untyped-def]
+def test_what_users_type_is_shown_escaped(app, db) -> None:
     attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     hechi = Desk(db, "hechi")
     number = hechi.apply(hechi.citizen("13800000001"), "HC-SC03")
@@ -73,7 +73,7 @@ def test_what_users_type_is_shown_escaped(app, db) -> None:  # type: ignore[no-u
             s.commit()
 
 
-def _onboard_active(db, slug: str, code: str) -> None:  # type: ignore[no-untyped-def]
+def _onboard_active(db, slug: str, code: str) -> None:
     from core.db import PLATFORM
     from core.tenancy import TenantKind, TenantStatus, get_tenant_by_slug
     from core.tenancy.service import onboard_tenant, set_tenant_status
@@ -88,7 +88,7 @@ def _onboard_active(db, slug: str, code: str) -> None:  # type: ignore[no-untype
 
 
 @pytest.fixture
-def lookalike_tenants(db) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def lookalike_tenants(db) -> Iterator[None]:
     """Three cities under Guangxi, removed again so the shared demo database is as it was."""
     from sqlalchemy import delete
 
@@ -106,7 +106,7 @@ def lookalike_tenants(db) -> Iterator[None]:  # type: ignore[no-untyped-def]
 
 def test_a_tenant_whose_slug_begins_like_a_platform_route_keeps_csrf(
     app, lookalike_tenants
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with TestClient(app=app, base_url="http://testserver.local") as browser:
         for slug in ("schemaxian", "healthzcun", "apixian"):
             assert browser.get(f"/t/{slug}/").status_code == 200
@@ -115,7 +115,7 @@ def test_a_tenant_whose_slug_begins_like_a_platform_route_keeps_csrf(
                 assert answer.status_code == 403, (slug, path, answer.status_code)
 
 
-def test_platform_route_names_cannot_be_tenant_slugs(app) -> None:  # type: ignore[no-untyped-def]
+def test_platform_route_names_cannot_be_tenant_slugs(app) -> None:
     from core.tenancy.service import RESERVED_SLUGS
 
     firsts = {r.path.strip("/").split("/")[0] for r in app.routes}

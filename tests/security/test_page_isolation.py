@@ -21,7 +21,7 @@ PUBLIC = re.compile(
 SIGNED_OUT = (302, 303, 401, 403, 404)
 
 
-def _routes(app) -> list[str]:  # type: ignore[no-untyped-def]
+def _routes(app) -> list[str]:
     paths = set()
     for route in app.routes:
         if "GET" in getattr(route, "methods", set()) and route.path.startswith("/t/{slug"):
@@ -29,7 +29,7 @@ def _routes(app) -> list[str]:  # type: ignore[no-untyped-def]
     return sorted(paths)
 
 
-def _bozhou_objects(db) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _bozhou_objects(db) -> dict[str, str]:
     bozhou = Desk(db, "bozhou")
     number = bozhou.apply(bozhou.citizen("13800000022"), "BZ-SB01")
     with bozhou.session() as s:
@@ -60,7 +60,7 @@ def _fill(template: str, slug: str, bz: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
 
 
-def test_a_hechi_session_sees_nothing_of_bozhou_on_any_page(app, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_hechi_session_sees_nothing_of_bozhou_on_any_page(app, db) -> None:
     bz = _bozhou_objects(db)
     routes = _routes(app)
     assert len(routes) > 30, routes

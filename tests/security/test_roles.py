@@ -169,7 +169,7 @@ def _tokens(db: Database) -> dict[str, str]:
     return tokens
 
 
-def _try(client, row: Row, number: str, token: str):  # type: ignore[no-untyped-def]
+def _try(client, row: Row, number: str, token: str):
     path = f"/api/v1/t/hechi/cases/{number}/{row.route}"
     if row.route == "materials":
         return client.post(
@@ -193,7 +193,7 @@ def _fingerprint(stage: Stage, number: str) -> tuple[Any, ...]:
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=lambda r: r.what)
-def test_only_the_right_people_may(row: Row, client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_right_people_may(row: Row, client, db: Database) -> None:
     stage, tokens = Stage(db), _tokens(db)
     number = row.stage(stage)
     before = _fingerprint(stage, number)
@@ -211,7 +211,7 @@ def test_only_the_right_people_may(row: Row, client, db: Database) -> None:  # t
         assert _fingerprint(stage, target) != prior, (row.what, persona, "did nothing")
 
 
-def test_the_matrix_covers_every_action_and_case_route(app) -> None:  # type: ignore[no-untyped-def]
+def test_the_matrix_covers_every_action_and_case_route(app) -> None:
     actions = {row.what for row in MATRIX if row.route == "actions"}
     assert actions == set(ACTIONS)
     prefix = "/api/v1/t/{slug:str}/cases/{number:str}/"

@@ -36,7 +36,7 @@ class LeakyVendor:
         raise RuntimeError(f"401 from {config.endpoint}?key={config.api_key}")
 
 
-PLANTED = {
+PLANTED: dict[str, dict[str, Any]] = {
     "sms_cloud": {"endpoint": "https://sms.example", "access_key_secret": "PLANT-cloud-8f3a1c"},
     "courier_post": {"endpoint": "https://post.example", "secret": "PLANT-post-77d2e0"},
     "sms_gateway": {"url": "https://gw.example", "static": {"password": "PLANT-gw-5b9c44"}},
@@ -81,7 +81,7 @@ def _fill(path: str) -> str:
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
 
 
-def test_no_api_answer_page_or_command_shows_a_secret(app, client, planted: Desk, db) -> None:  # type: ignore[no-untyped-def]
+def test_no_api_answer_page_or_command_shows_a_secret(app, client, planted: Desk, db) -> None:
     admin = staff_token(db, "hechi", "hechi-admin")
     with TestClient(app=app, base_url="http://testserver.local") as browser:
         token = csrf_token(browser, "/t/hechi/staff/login")
@@ -127,7 +127,7 @@ def test_no_api_answer_page_or_command_shows_a_secret(app, client, planted: Desk
         assert printed.exit_code == 0 and not _leaks(printed.output), args
 
 
-def test_a_secret_sent_back_as_the_mask_keeps_its_value(client, planted: Desk, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_secret_sent_back_as_the_mask_keeps_its_value(client, planted: Desk, db) -> None:
     admin = staff_token(db, "hechi", "hechi-admin")
     shown = next(
         p
@@ -150,10 +150,10 @@ def test_a_secret_sent_back_as_the_mask_keeps_its_value(client, planted: Desk, d
 
 def test_a_kept_secret_does_not_follow_its_settings_to_a_new_address(
     client, planted: Desk, db
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     admin = staff_token(db, "hechi", "hechi-admin")
 
-    def put(name: str, config: dict[str, Any]):  # type: ignore[no-untyped-def]
+    def put(name: str, config: dict[str, Any]):
         return client.put(
             f"/api/v1/t/hechi/plugins/{name}",
             content=json.dumps({"enabled": False, "config": config}),

@@ -26,14 +26,14 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-def draft(client, db: Database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def draft(client, db: Database) -> dict[str, Any]:
     token = account_token(db, "hechi", CITIZEN)
     case = client.post("/api/v1/t/hechi/cases", json={"item": "HC-SC03"}, headers=bearer(token))
     assert case.status_code == 201, case.text
     return {"token": token, "number": case.json()["number"]}
 
 
-def _post(client, draft: dict[str, Any], **kwargs: Any):  # type: ignore[no-untyped-def]
+def _post(client, draft: dict[str, Any], **kwargs: Any):
     return client.post(
         f"/api/v1/t/hechi/cases/{draft['number']}/materials",
         headers={**bearer(draft["token"]), **kwargs.pop("headers", {})},
@@ -45,7 +45,7 @@ def _file(name: str, body: bytes, ctype: str = "application/pdf") -> dict[str, A
     return {"files": {"file": (name, io.BytesIO(body), ctype)}, "data": {"index": "0"}}
 
 
-def _raw(client, draft: dict[str, Any], filename: bytes, body: bytes):  # type: ignore[no-untyped-def]
+def _raw(client, draft: dict[str, Any], filename: bytes, body: bytes):
     """A multipart body written byte by byte: the name goes exactly as given."""
     content = (
         b'--b\r\nContent-Disposition: form-data; name="index"\r\n\r\n0\r\n'
@@ -112,7 +112,7 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_a_bad_upload_is_refused_and_leaves_nothing(name: str, client, db, draft) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_upload_is_refused_and_leaves_nothing(name: str, client, db, draft) -> None:
     request, status = REFUSED[name]
     before = _stored(db)
     response = _post(client, draft, **request)
@@ -122,7 +122,7 @@ def test_a_bad_upload_is_refused_and_leaves_nothing(name: str, client, db, draft
     assert _stored(db) == before
 
 
-def test_the_type_is_what_the_bytes_are_not_what_the_name_says(client, db, draft) -> None:  # type: ignore[no-untyped-def]
+def test_the_type_is_what_the_bytes_are_not_what_the_name_says(client, db, draft) -> None:
     response = _post(client, draft, **_file("扫描件.pdf", PNG))  # a PNG under a .pdf name
     assert response.status_code == 201, response.text
     row = _material(db, response.json()["id"])
@@ -152,7 +152,7 @@ def test_the_type_is_what_the_bytes_are_not_what_the_name_says(client, db, draft
 )
 def test_path_and_control_characters_never_reach_the_stored_name(
     given_name: str, kept: str, client, db, draft
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = _raw(client, draft, given_name.encode(), PDF)
     assert response.status_code == 201, response.text
     stored = _material(db, response.json()["id"])
@@ -179,7 +179,7 @@ def test_any_name_is_cleaned(name: str) -> None:
 @given(body=st.binary(min_size=0, max_size=2048))
 def test_random_bytes_are_stored_only_when_they_are_a_pdf_jpeg_or_png(
     body: bytes, client, db, draft
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     before = _stored(db)
     response = _post(client, draft, **_file("random.pdf", body))
     assert response.status_code in (201, 415, 422), response.text

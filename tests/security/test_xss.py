@@ -26,7 +26,7 @@ def _clean(html: str, where: str) -> None:
         assert leak not in html, (where, leak)
 
 
-def _sign_in(client, slug: str, username: str) -> None:  # type: ignore[no-untyped-def]
+def _sign_in(client, slug: str, username: str) -> None:
     token = csrf_token(client, f"/t/{slug}/staff/login")
     signed = client.post(
         f"/t/{slug}/staff/login",
@@ -35,7 +35,7 @@ def _sign_in(client, slug: str, username: str) -> None:  # type: ignore[no-untyp
     assert signed.status_code < 400, signed.text
 
 
-def test_an_item_name_full_of_markup_is_text_everywhere(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_an_item_name_full_of_markup_is_text_everywhere(client, db) -> None:
     admin = bearer(staff_token(db, "hechi", "hechi-admin"))
     content = {"name": f"食品{ATTACK}", "category": "xzxk", "department": "HC-SCJ"}
     for field in ("conditions", "office_hours", "contacts"):
@@ -99,7 +99,7 @@ def test_an_item_name_full_of_markup_is_text_everywhere(client, db) -> None:  # 
     assert directives["script-src"] == "'self'"  # no inline script, whatever gets through
 
 
-def test_branding_full_of_markup_is_text_and_colours_cannot_close_the_style(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_branding_full_of_markup_is_text_and_colours_cannot_close_the_style(client, db) -> None:
     # A province admin onboards a county whose name is an attack
     token = bearer(staff_token(db, "guangdong", "guangdong-admin"))
     created = client.post(

@@ -16,20 +16,20 @@ from core.tenancy import OrgUnit, Tenant, scope_for
 from tests.helpers import account_token, bearer, staff_token, tenant
 
 
-def test_me_names_the_token_holder_and_their_roles(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_me_names_the_token_holder_and_their_roles(client, db: Database) -> None:
     token = staff_token(db, "hechi", "hechi-approver")
     me = client.get("/api/v1/t/hechi/me", headers=bearer(token)).json()
     assert me["name"].endswith("审批科长") and me["roles"] == ["approver"]
 
 
-def test_no_token_or_a_bad_token_is_401(client) -> None:  # type: ignore[no-untyped-def]
+def test_no_token_or_a_bad_token_is_401(client) -> None:
     assert client.get("/api/v1/t/hechi/me").status_code == 401
     response = client.get("/api/v1/t/hechi/me", headers=bearer("gh_not-a-token"))
     assert response.status_code == 401
     assert response.json() == {"error": "not_authenticated", "detail": "请先登录"}
 
 
-def test_the_wrong_role_is_403(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_the_wrong_role_is_403(client, db: Database) -> None:
     token = staff_token(db, "hechi", "hechi-clerk")
     response = client.post(
         "/api/v1/t/hechi/org-units",
@@ -39,7 +39,7 @@ def test_the_wrong_role_is_403(client, db: Database) -> None:  # type: ignore[no
     assert response.status_code == 403 and response.json()["error"] == "forbidden"
 
 
-def test_an_admin_adds_and_renames_an_org_unit(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_adds_and_renames_an_org_unit(client, db: Database) -> None:
     token = staff_token(db, "cili", "cili-admin")
     created = client.post(
         "/api/v1/t/cili/org-units",
@@ -62,7 +62,7 @@ def test_an_admin_adds_and_renames_an_org_unit(client, db: Database) -> None:  #
     assert again.status_code == 409 and again.json()["field"] == "code"
 
 
-def test_bad_input_is_answered_naming_the_field(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_answered_naming_the_field(client, db: Database) -> None:
     token = staff_token(db, "cili", "cili-admin")
     wrong_kind = client.post(
         "/api/v1/t/cili/org-units",
@@ -79,7 +79,7 @@ def test_bad_input_is_answered_naming_the_field(client, db: Database) -> None:  
     assert malformed.status_code == 400 and malformed.json()["error"] == "bad_request"
 
 
-def test_an_oversized_body_is_413(client, db: Database, settings) -> None:  # type: ignore[no-untyped-def]
+def test_an_oversized_body_is_413(client, db: Database, settings) -> None:
     token = staff_token(db, "cili", "cili-admin")
     body = json.dumps(
         {"code": "X", "name": "x" * (settings.max_upload_bytes + 10), "kind": "window"}
@@ -93,7 +93,7 @@ def test_an_oversized_body_is_413(client, db: Database, settings) -> None:  # ty
     assert response.json()["error"] == "payload_too_large"
 
 
-def test_a_plugin_config_is_validated_against_its_schema(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_plugin_config_is_validated_against_its_schema(client, db: Database) -> None:
     token = staff_token(db, "suning", "suning-admin")
     bad = client.put(
         "/api/v1/t/suning/plugins/sms_console",
@@ -197,7 +197,7 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
     }
 
 
-def _bozhou_case(client, db: Database) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _bozhou_case(client, db: Database) -> dict[str, str]:
     """A submitted bozhou case with a material, a notice and a download link."""
     citizen = account_token(db, "bozhou", "13800000022")
     case = client.post(
@@ -228,7 +228,7 @@ def _bozhou_case(client, db: Database) -> dict[str, str]:  # type: ignore[no-unt
     }
 
 
-def _api_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _api_routes(app) -> list[tuple[str, str]]:
     routes = []
     for route in app.routes:
         if not route.path.startswith("/api/v1/t/{slug"):
@@ -239,7 +239,7 @@ def _api_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     return routes
 
 
-def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_hechi_token_cannot_read_or_change_any_bozhou_object(client, app, db: Database) -> None:
     hechi, bozhou = tenant(db, "hechi"), tenant(db, "bozhou")
     token = staff_token(db, "hechi", "hechi-admin")  # tenant admin: the widest county role
     before = _snapshot(db, bozhou)
@@ -310,7 +310,7 @@ def _ids_in(body: Any) -> list[str]:
     return []
 
 
-def test_a_province_admin_manages_only_its_own_counties(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_province_admin_manages_only_its_own_counties(client, db: Database) -> None:
     token = staff_token(db, "guangxi", "guangxi-admin")
     mine = client.get("/api/v1/t/guangxi/tenants", headers=bearer(token)).json()
     assert [t["slug"] for t in mine] == ["hechi"]
@@ -327,7 +327,7 @@ def test_a_province_admin_manages_only_its_own_counties(client, db: Database) ->
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_a_province_admin_onboards_and_activates_a_county(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_province_admin_onboards_and_activates_a_county(client, db: Database) -> None:
     token = staff_token(db, "hebei", "hebei-admin")
     created = client.post(
         "/api/v1/t/hebei/tenants",
@@ -342,7 +342,7 @@ def test_a_province_admin_onboards_and_activates_a_county(client, db: Database) 
     assert client.get("/t/hejian/").status_code == 200
 
 
-def test_json_nested_a_thousand_deep_is_a_400_not_a_500(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_json_nested_a_thousand_deep_is_a_400_not_a_500(client, db: Database) -> None:
     deep = '{"a":' + "[" * 1000 + "]" * 1000 + "}"
     for path in ("/api/v1/t/hechi/cases", "/api/v1/t/hechi/org-units", "/api/v1/t/hechi/items"):
         answer = client.post(path, content=deep, headers={"content-type": "application/json"})

@@ -8,7 +8,7 @@ from core.db import Database
 from tests.helpers import csrf_token, sms_code
 
 
-def _staff_login(client, slug: str, username: str, password: str):  # type: ignore[no-untyped-def]
+def _staff_login(client, slug: str, username: str, password: str):
     token = csrf_token(client, f"/t/{slug}/staff/login")
     return client.post(
         f"/t/{slug}/staff/login",
@@ -17,7 +17,7 @@ def _staff_login(client, slug: str, username: str, password: str):  # type: igno
     )
 
 
-def test_staff_sign_in_opens_the_workbench(client) -> None:  # type: ignore[no-untyped-def]
+def test_staff_sign_in_opens_the_workbench(client) -> None:
     response = _staff_login(client, "hechi", "hechi-clerk", "Demo-2026")
     assert response.status_code in (302, 303)
     assert response.headers["location"] == "/t/hechi/workbench"
@@ -25,14 +25,14 @@ def test_staff_sign_in_opens_the_workbench(client) -> None:  # type: ignore[no-u
     assert page.status_code == 200 and "窗口受理员" in page.text
 
 
-def test_staff_of_one_county_cannot_use_their_session_in_another(client) -> None:  # type: ignore[no-untyped-def]
+def test_staff_of_one_county_cannot_use_their_session_in_another(client) -> None:
     _staff_login(client, "hechi", "hechi-admin", "Demo-2026")
     assert client.get("/t/hechi/admin").status_code == 200
     other = client.get("/t/bozhou/admin", follow_redirects=False)
     assert other.status_code in (302, 303) and "/t/bozhou/staff/login" in other.headers["location"]
 
 
-def test_a_wrong_password_gets_a_generic_message(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_password_gets_a_generic_message(client) -> None:
     wrong_user = _staff_login(client, "bozhou", "nobody-here", "Demo-2026")
     wrong_pass = _staff_login(client, "bozhou", "bozhou-clerk", "Wrong-2026")
     assert wrong_user.status_code == wrong_pass.status_code == 401
@@ -40,7 +40,7 @@ def test_a_wrong_password_gets_a_generic_message(client) -> None:  # type: ignor
     assert "用户名、密码或验证码不正确" in wrong_pass.text
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(client) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_failures_lock_the_account_even_for_the_right_password(client) -> None:
     for _ in range(5):
         _staff_login(client, "cili", "cili-reviewer", "Wrong-2026")
     locked = _staff_login(client, "cili", "cili-reviewer", "Demo-2026")
@@ -48,13 +48,13 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client) 
     assert "尝试次数过多" in locked.text
 
 
-def test_role_pages_refuse_staff_without_the_role(client) -> None:  # type: ignore[no-untyped-def]
+def test_role_pages_refuse_staff_without_the_role(client) -> None:
     _staff_login(client, "suning", "suning-clerk", "Demo-2026")
     assert client.get("/t/suning/admin").status_code == 403
     assert client.get("/t/suning/console").status_code == 403
 
 
-def test_a_form_post_without_the_csrf_token_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_form_post_without_the_csrf_token_is_refused(client) -> None:
     client.get("/t/hechi/staff/login")
     response = client.post(
         "/t/hechi/staff/login", data={"username": "hechi-clerk", "password": "Demo-2026"}
@@ -62,7 +62,7 @@ def test_a_form_post_without_the_csrf_token_is_refused(client) -> None:  # type:
     assert response.status_code == 403
 
 
-def test_a_citizen_signs_in_with_an_sms_code(client, sms_outbox: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_citizen_signs_in_with_an_sms_code(client, sms_outbox: Path) -> None:
     token = csrf_token(client, "/t/hechi/login")
     sent = client.post(
         "/t/hechi/login/code/request",
@@ -81,7 +81,7 @@ def test_a_citizen_signs_in_with_an_sms_code(client, sms_outbox: Path) -> None: 
     assert "用户5678" in client.get("/t/hechi/").text
 
 
-def test_a_used_or_wrong_code_does_not_sign_in(client, sms_outbox: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_used_or_wrong_code_does_not_sign_in(client, sms_outbox: Path) -> None:
     token = csrf_token(client, "/t/bozhou/login")
     client.post(
         "/t/bozhou/login/code/request",
@@ -108,7 +108,7 @@ def test_a_used_or_wrong_code_does_not_sign_in(client, sms_outbox: Path) -> None
     assert reused.status_code == 401
 
 
-def test_sms_code_requests_are_throttled_per_phone(client, sms_outbox: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sms_code_requests_are_throttled_per_phone(client, sms_outbox: Path) -> None:
     token = csrf_token(client, "/t/cili/login")
     answers = [
         client.post(
@@ -123,7 +123,7 @@ def test_sms_code_requests_are_throttled_per_phone(client, sms_outbox: Path) -> 
     assert len(sms_outbox.read_text(encoding="utf-8").splitlines()) == 5
 
 
-def test_sms_code_brute_force_is_locked_out(client, sms_outbox: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sms_code_brute_force_is_locked_out(client, sms_outbox: Path) -> None:
     token = csrf_token(client, "/t/suning/login")
     client.post(
         "/t/suning/login/code/request",
@@ -145,7 +145,7 @@ def test_sms_code_brute_force_is_locked_out(client, sms_outbox: Path) -> None:  
 
 def test_a_citizen_signs_in_with_a_password_from_the_province_pack(
     client,
-    db: Database,  # type: ignore[no-untyped-def]
+    db: Database,
 ) -> None:
     import tomllib
 
@@ -165,7 +165,7 @@ def test_a_citizen_signs_in_with_a_password_from_the_province_pack(
     assert "张伟" not in client.get("/t/bozhou/").text
 
 
-def test_signing_in_replaces_the_csrf_token(client) -> None:  # type: ignore[no-untyped-def]
+def test_signing_in_replaces_the_csrf_token(client) -> None:
     planted = csrf_token(client, "/t/hechi/staff/login")  # e.g. set by someone else before
     signed = client.post(
         "/t/hechi/staff/login",

@@ -16,7 +16,7 @@ def _names(html: str, slug: str) -> list[str]:
     return re.findall(rf'<a href="/t/{slug}/items/[^"]+">([^<]+)</a>', html)
 
 
-def test_searching_a_county_finds_social_insurance_and_household_items(client) -> None:  # type: ignore[no-untyped-def]
+def test_searching_a_county_finds_social_insurance_and_household_items(client) -> None:
     social = _names(client.get("/t/bozhou/items", params={"q": "社保"}).text, "bozhou")
     household = _names(client.get("/t/bozhou/items", params={"q": "户口"}).text, "bozhou")
     assert "社保卡申领" in social and "社会保险登记" in social
@@ -26,14 +26,14 @@ def test_searching_a_county_finds_social_insurance_and_household_items(client) -
     assert {i["name"] for i in api["items"]} == set(household)
 
 
-def test_an_empty_or_punctuation_search_is_no_error(client) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_or_punctuation_search_is_no_error(client) -> None:
     for q in ("", "？？！", "%_'\"", " "):
         page = client.get("/t/cili/items", params={"q": q})
         assert page.status_code == 200
         assert client.get("/api/v1/t/cili/items", params={"q": q}).json()["total"] == 0
 
 
-def test_filters_narrow_by_department_category_level_and_theme(client) -> None:  # type: ignore[no-untyped-def]
+def test_filters_narrow_by_department_category_level_and_theme(client) -> None:
     by_dept = client.get(
         "/api/v1/t/hechi/items", params={"department": "HC-GAJ", "limit": 100}
     ).json()
@@ -46,7 +46,7 @@ def test_filters_narrow_by_department_category_level_and_theme(client) -> None: 
     assert chain.index("出生医学证明首次签发") < chain.index("出生登记") < chain.index("社保卡申领")
 
 
-def test_the_item_page_tells_everything_at_once(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_item_page_tells_everything_at_once(client) -> None:
     page = client.get("/t/cili/items/CL-MZ01").text
     for text in (
         "内地居民婚姻登记",
@@ -62,7 +62,7 @@ def test_the_item_page_tells_everything_at_once(client) -> None:  # type: ignore
     assert "不收费" in free
 
 
-def test_a_county_override_shows_on_the_county_page_only(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_county_override_shows_on_the_county_page_only(client) -> None:
     county = client.get("/t/suning/items/SN-SB02").text
     province = client.get("/t/hebei/items/HB-SB02").text
     assert 'data-testid="local-changes"' in county and "承诺时限" in county
@@ -74,7 +74,7 @@ def test_a_county_override_shows_on_the_county_page_only(client) -> None:  # typ
     assert int(county_days) < int(province_days)
 
 
-def test_the_checklist_is_a_chinese_pdf(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_checklist_is_a_chinese_pdf(client) -> None:
     response = client.get("/t/hechi/items/HC-HJ03/checklist.pdf")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -82,7 +82,7 @@ def test_the_checklist_is_a_chinese_pdf(client) -> None:  # type: ignore[no-unty
     assert client.get("/t/hechi/items/NOPE/checklist.pdf").status_code == 404
 
 
-def test_statistics_match_the_database(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_statistics_match_the_database(client, db: Database) -> None:
     guangzhou = tenant(db, "guangzhou")
     with db.session(scope=scope_for(guangzhou)) as s:
         active = s.scalar(
@@ -107,7 +107,7 @@ def test_statistics_match_the_database(client, db: Database) -> None:  # type: i
     assert "广州市" in client.get("/t/guangdong/catalog/stats").text
 
 
-def test_an_admin_drafts_and_publishes_while_the_live_version_serves(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_drafts_and_publishes_while_the_live_version_serves(client, db: Database) -> None:
     token = staff_token(db, "guangzhou", "guangzhou-admin")
     live = client.get("/api/v1/t/guangzhou/items/GZ-SC05").json()
     draft = {**live["content"], "promised_days": 2, "name": "企业简易注销登记"}
@@ -135,7 +135,7 @@ def test_an_admin_drafts_and_publishes_while_the_live_version_serves(client, db:
     assert any(c["item_code"] == "GZ-SC05" and c["reason"] == "推行简易注销" for c in changes)
 
 
-def test_promised_days_above_legal_days_are_refused(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_promised_days_above_legal_days_are_refused(client, db: Database) -> None:
     token = staff_token(db, "guangzhou", "guangzhou-admin")
     live = client.get("/api/v1/t/guangzhou/items/GZ-SB04").json()["content"]
     response = client.put(
@@ -146,7 +146,7 @@ def test_promised_days_above_legal_days_are_refused(client, db: Database) -> Non
     assert response.status_code == 422 and response.json()["field"] == "promised_days"
 
 
-def test_cancelling_an_item_is_public_with_its_reason(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_cancelling_an_item_is_public_with_its_reason(client, db: Database) -> None:
     token = staff_token(db, "hechi", "hechi-admin")
     clerk = staff_token(db, "hechi", "hechi-clerk")
     body = {"action": "cancel", "reason": "依据国务院决定取消该事项"}

@@ -16,7 +16,7 @@ from workers.actors import run_catalog_import
 from workers.broker import broker
 
 
-def _sign_in(client, slug: str, username: str) -> str:  # type: ignore[no-untyped-def]
+def _sign_in(client, slug: str, username: str) -> str:
     token = csrf_token(client, f"/t/{slug}/staff/login")
     client.post(
         f"/t/{slug}/staff/login",
@@ -37,7 +37,7 @@ def _form(html: str) -> dict[str, str]:
     }
 
 
-def test_the_editor_saves_a_draft_shows_the_diff_and_publishes(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_the_editor_saves_a_draft_shows_the_diff_and_publishes(client, db: Database) -> None:
     csrf = _sign_in(client, "bozhou", "bozhou-admin")
     page = client.get("/t/bozhou/admin/catalog/items/BZ-MZ03")
     assert page.status_code == 200
@@ -64,7 +64,7 @@ def test_the_editor_saves_a_draft_shows_the_diff_and_publishes(client, db: Datab
     assert "户口簿" in public and "非本地户籍的" in public
 
 
-def test_the_editor_names_the_field_it_refuses(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_the_editor_names_the_field_it_refuses(client, db: Database) -> None:
     csrf = _sign_in(client, "bozhou", "bozhou-admin")
     form = _form(client.get("/t/bozhou/admin/catalog/items/BZ-MZ04").text)
     form["promised_days"] = "999"
@@ -76,7 +76,7 @@ def test_the_editor_names_the_field_it_refuses(client, db: Database) -> None:  #
     assert refused.status_code == 422 and "承诺时限" in refused.text
 
 
-def test_non_admins_cannot_open_the_editor(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_non_admins_cannot_open_the_editor(client, db: Database) -> None:
     token = csrf_token(client, "/t/bozhou/staff/login")
     client.post(
         "/t/bozhou/staff/login",
@@ -86,7 +86,7 @@ def test_non_admins_cannot_open_the_editor(client, db: Database) -> None:  # typ
 
 
 @pytest.fixture
-def worker():  # type: ignore[no-untyped-def]
+def worker():
     broker.flush_all()
     w = Worker(broker, worker_timeout=100)
     w.start()
@@ -97,7 +97,7 @@ def worker():  # type: ignore[no-untyped-def]
 def test_an_uploaded_import_runs_in_the_worker_with_progress(
     client,
     db: Database,
-    worker,  # type: ignore[no-untyped-def]
+    worker,
 ) -> None:
     csrf = _sign_in(client, "guangzhou", "guangzhou-admin")
     exported = client.get("/t/guangzhou/admin/catalog/export/csv").content
@@ -124,7 +124,7 @@ def test_an_uploaded_import_runs_in_the_worker_with_progress(
     assert client.get(f"/t/guangzhou/items/{code}").status_code == 200
 
 
-def test_a_bad_upload_is_refused_with_nothing_stored(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_upload_is_refused_with_nothing_stored(client, db: Database) -> None:
     csrf = _sign_in(client, "guangzhou", "guangzhou-admin")
     response = client.post(
         "/t/guangzhou/admin/catalog/import",
@@ -134,7 +134,7 @@ def test_a_bad_upload_is_refused_with_nothing_stored(client, db: Database) -> No
     assert response.status_code == 422 and ".xlsx" in response.text
 
 
-def test_an_admin_adds_a_department_that_items_can_then_use(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_adds_a_department_that_items_can_then_use(client, db: Database) -> None:
     _sign_in(client, "cili", "cili-admin")
     csrf = csrf_token(client, "/t/cili/admin")
     added = client.post(
@@ -152,7 +152,7 @@ def test_an_admin_adds_a_department_that_items_can_then_use(client, db: Database
     assert "县体育局" in client.get("/t/cili/admin/catalog/new").text
 
 
-def test_a_form_template_is_uploaded_published_and_downloadable(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_form_template_is_uploaded_published_and_downloadable(client, db: Database) -> None:
     _sign_in(client, "suning", "suning-admin")
     csrf = csrf_token(client, "/t/suning/admin/catalog/items/SN-MZ04")
     pdf = b"%PDF-1.4\n% form\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -183,7 +183,7 @@ def test_a_form_template_is_uploaded_published_and_downloadable(client, db: Data
 
 def test_the_admin_is_warned_about_an_uncovered_year_on_every_page(
     client,
-    db: Database,  # type: ignore[no-untyped-def]
+    db: Database,
     monkeypatch,
 ) -> None:
     from datetime import date as real_date
@@ -195,7 +195,7 @@ def test_the_admin_is_warned_about_an_uncovered_year_on_every_page(
 
     class Later(real_date):
         @classmethod
-        def today(cls):  # type: ignore[no-untyped-def]
+        def today(cls):
             return real_date(beyond, 1, 15)
 
     monkeypatch.setattr(calendar_service, "date", Later)
@@ -209,7 +209,7 @@ def test_the_admin_is_warned_about_an_uncovered_year_on_every_page(
     assert "尚未录入" not in client.get("/t/guangzhou/").text
 
 
-def _upload(client, csrf: str, slug: str, name: str, body: bytes) -> str:  # type: ignore[no-untyped-def]
+def _upload(client, csrf: str, slug: str, name: str, body: bytes) -> str:
     response = client.post(
         f"/t/{slug}/admin/catalog/import",
         files={"file": (name, body, "application/octet-stream")},
@@ -221,7 +221,7 @@ def _upload(client, csrf: str, slug: str, name: str, body: bytes) -> str:  # typ
     return response.headers["location"]
 
 
-def _final(client, job_url: str) -> str:  # type: ignore[no-untyped-def]
+def _final(client, job_url: str) -> str:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         page = client.get(job_url).text
@@ -252,7 +252,7 @@ def _typed_text_in_number_cell() -> bytes:
     return out.getvalue()
 
 
-def test_every_failing_import_ends_as_failed_with_its_reason(client, db: Database, worker) -> None:  # type: ignore[no-untyped-def]
+def test_every_failing_import_ends_as_failed_with_its_reason(client, db: Database, worker) -> None:
     """A cell that cannot be read, or a bad row: the job ends 失败 with the place, in Chinese,
     instead of polling 校验中 0/0 for ever."""
     csrf = _sign_in(client, "guangzhou", "guangzhou-admin")
@@ -268,7 +268,7 @@ def test_every_failing_import_ends_as_failed_with_its_reason(client, db: Databas
     assert "失败" in listing and "failed" not in listing
 
 
-def test_the_admin_list_pages_and_filters(client, db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_admin_list_pages_and_filters(client, db: Database, monkeypatch) -> None:
     """A province-size catalog is never listed whole: twenty to a page here, with filters
     that the pager's links keep."""
     import web.pages.catalog_admin as admin
@@ -289,7 +289,7 @@ def test_the_admin_list_pages_and_filters(client, db: Database, monkeypatch) -> 
     assert "没有符合条件的事项" in client.get("/t/bozhou/admin/catalog/?q=量子纠缠").text
 
 
-def test_an_unreachable_code_is_refused_by_the_editor_and_the_api(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreachable_code_is_refused_by_the_editor_and_the_api(client, db: Database) -> None:
     from tests.helpers import bearer, staff_token
 
     csrf = _sign_in(client, "cili", "cili-admin")
@@ -311,7 +311,7 @@ def test_an_unreachable_code_is_refused_by_the_editor_and_the_api(client, db: Da
     assert "编码" in api.json()["detail"]
 
 
-def test_the_editor_keeps_what_its_form_does_not_show(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_the_editor_keeps_what_its_form_does_not_show(client, db: Database) -> None:
     """HC-SC03 issues a food business licence: saving a draft in the editor keeps it."""
     csrf = _sign_in(client, "hechi", "hechi-admin")
     page = client.get("/t/hechi/admin/catalog/items/HC-SC03").text

@@ -40,7 +40,7 @@ def live(db: Database) -> Iterator[LiveServer]:
     reset_settings()
 
 
-def _client(db: Database, slug: str, **kwargs):  # type: ignore[no-untyped-def]
+def _client(db: Database, slug: str, **kwargs):
     t = tenant(db, slug)
     with db.session(scope=scope_for(t)) as session:
         client, secret = register_client(session, t, name="县不动产登记系统", **kwargs)

@@ -7,7 +7,7 @@ from core.tenancy import TenantStatus, get_tenant_by_slug
 from web.deps import forget_tenants
 
 
-def test_each_portal_shows_its_own_branding(client) -> None:  # type: ignore[no-untyped-def]
+def test_each_portal_shows_its_own_branding(client) -> None:
     hechi = client.get("/t/hechi/")
     bozhou = client.get("/t/bozhou/")
     assert hechi.status_code == bozhou.status_code == 200
@@ -16,13 +16,13 @@ def test_each_portal_shows_its_own_branding(client) -> None:  # type: ignore[no-
     assert "亳州" not in hechi.text
 
 
-def test_platform_home_lists_provinces_and_their_counties(client) -> None:  # type: ignore[no-untyped-def]
+def test_platform_home_lists_provinces_and_their_counties(client) -> None:
     page = client.get("/")
     for name in ("广西数字政务一体化平台", "河池市网上办事大厅", "肃宁县", "慈利县政务服务中心"):
         assert name in page.text
 
 
-def test_unknown_tenant_is_a_404_page_and_a_json_404(client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_tenant_is_a_404_page_and_a_json_404(client) -> None:
     page = client.get("/t/atlantis/")
     assert page.status_code == 404 and "页面不存在" in page.text
     api = client.get("/api/v1/t/atlantis/org-units")
@@ -30,7 +30,7 @@ def test_unknown_tenant_is_a_404_page_and_a_json_404(client) -> None:  # type: i
     assert api.json()["error"] == "tenant_not_found"
 
 
-def test_a_suspended_tenant_says_so(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_suspended_tenant_says_so(client, db: Database) -> None:
     with db.session(scope=PLATFORM) as session:
         t = get_tenant_by_slug(session, "cili")
         t.status = TenantStatus.suspended
@@ -47,7 +47,7 @@ def test_a_suspended_tenant_says_so(client, db: Database) -> None:  # type: igno
         forget_tenants()
 
 
-def test_a_tenant_domain_serves_its_portal_without_the_prefix(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_tenant_domain_serves_its_portal_without_the_prefix(client) -> None:
     page = client.get("/", headers={"Host": "hechi.govhall.localhost"})
     assert "河池市网上办事大厅" in page.text
     units = client.get("/api/v1/org-units", headers={"Host": "bozhou.govhall.localhost"})
@@ -55,7 +55,7 @@ def test_a_tenant_domain_serves_its_portal_without_the_prefix(client) -> None:  
     assert any("亳州" in u["name"] or u["code"].startswith("BZ-") for u in units.json())
 
 
-def test_english_switch_translates_the_ui(client) -> None:  # type: ignore[no-untyped-def]
+def test_english_switch_translates_the_ui(client) -> None:
     assert "登录" in client.get("/t/hechi/login").text
     switch = client.get("/lang/en?next=/t/hechi/login", follow_redirects=False)
     assert switch.status_code in (302, 303) and switch.headers["location"] == "/t/hechi/login"
@@ -64,25 +64,25 @@ def test_english_switch_translates_the_ui(client) -> None:  # type: ignore[no-un
     assert "Sign in" in page.text and 'lang="en"' in page.text
 
 
-def test_the_language_switch_is_no_open_redirect(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_language_switch_is_no_open_redirect(client) -> None:
     response = client.get("/lang/en?next=//evil.example/", follow_redirects=False)
     assert response.headers["location"] == "/"
 
 
-def test_health_and_openapi(client) -> None:  # type: ignore[no-untyped-def]
+def test_health_and_openapi(client) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
     schema = client.get("/schema/openapi.json").json()
     assert "/api/v1/t/{slug}/org-units" in schema["paths"]
 
 
-def test_pages_carry_a_viewport_for_phones_and_security_headers(client) -> None:  # type: ignore[no-untyped-def]
+def test_pages_carry_a_viewport_for_phones_and_security_headers(client) -> None:
     page = client.get("/t/suning/")
     assert 'name="viewport"' in page.text
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
 
 
-def test_the_logo_comes_from_storage_as_svg(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_logo_comes_from_storage_as_svg(client) -> None:
     logo = client.get("/t/hechi/branding/logo")
     assert logo.status_code == 200
     assert logo.headers["content-type"].startswith("image/svg+xml")

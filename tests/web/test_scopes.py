@@ -24,7 +24,7 @@ from core.tenancy import scope_for
 from tests.helpers import bearer, tenant
 from tests.servers import LiveServer
 from tests.web.test_oidc import REDIRECT, _client, _sign_in_browser
-from tests.web.test_oidc import live as live  # noqa: F401 - the fixture, shared
+from tests.web.test_oidc import live as live
 
 
 def _token(db: Database, username: str, scope: str, slug: str = "hechi") -> str:
@@ -36,7 +36,7 @@ def _token(db: Database, username: str, scope: str, slug: str = "hechi") -> str:
     return token
 
 
-def test_every_api_route_declares_its_scope_and_openapi_shows_it(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_every_api_route_declares_its_scope_and_openapi_shows_it(app, client) -> None:
     undeclared = [
         (sorted(r.methods), r.path)
         for r in app.routes
@@ -54,7 +54,7 @@ def test_every_api_route_declares_its_scope_and_openapi_shows_it(app, client) ->
     assert ops["/api/v1/t/{slug}/progress"]["get"].get("security", []) == []
 
 
-def test_an_openid_token_opens_no_api_route(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_an_openid_token_opens_no_api_route(client, db: Database) -> None:
     token = _token(db, "hechi-admin", "openid profile phone")
     for method, path in [
         ("GET", "/api/v1/t/hechi/plugins"),
@@ -70,7 +70,7 @@ def test_an_openid_token_opens_no_api_route(client, db: Database) -> None:  # ty
     assert client.get("/api/v1/t/hechi/items", headers=bearer(token)).status_code == 200
 
 
-def test_a_token_reaches_what_its_scopes_name_and_no_further(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_reaches_what_its_scopes_name_and_no_further(client, db: Database) -> None:
     reader = _token(db, "hechi-admin", "cases:read")
     assert client.get("/api/v1/t/hechi/cases", headers=bearer(reader)).status_code == 200
     assert client.get("/api/v1/t/hechi/me", headers=bearer(reader)).status_code == 200
@@ -88,7 +88,7 @@ def test_a_token_reaches_what_its_scopes_name_and_no_further(client, db: Databas
     )
 
 
-def test_tokens_issue_takes_scopes(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_issue_takes_scopes(client, db: Database) -> None:
     from web.cli import main
 
     issued = CliRunner().invoke(

@@ -19,7 +19,7 @@ from tests.helpers import bearer, csrf_token, staff_token, tenant
 BASE = "http://testserver.local"
 
 
-def _browser(app) -> TestClient:  # type: ignore[no-untyped-def]
+def _browser(app) -> TestClient:
     return TestClient(app=app, base_url=BASE)
 
 
@@ -33,7 +33,7 @@ def _sign_in_staff(browser: TestClient, username: str, password: str = "Demo-202
     assert answer.status_code in (302, 303), answer.text
 
 
-def _opens(app, cookies: dict[str, str], path: str) -> bool:  # type: ignore[no-untyped-def]
+def _opens(app, cookies: dict[str, str], path: str) -> bool:
     """Whether a browser holding only ``cookies`` (a saved copy) gets ``path``."""
     with _browser(app) as thief:
         thief.cookies.update(cookies)
@@ -51,7 +51,7 @@ def _new_admin(db: Database) -> str:
     return username
 
 
-def test_a_cookie_saved_before_signing_out_opens_nothing_after(app, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_cookie_saved_before_signing_out_opens_nothing_after(app, db: Database) -> None:
     username = _new_admin(db)
     with _browser(app) as browser:
         _sign_in_staff(browser, username)
@@ -67,7 +67,7 @@ def test_a_cookie_saved_before_signing_out_opens_nothing_after(app, db: Database
         assert browser.get("/t/hechi/admin").status_code == 200
 
 
-def test_a_citizens_saved_cookie_dies_with_their_sign_out(app, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_citizens_saved_cookie_dies_with_their_sign_out(app, db: Database) -> None:
     phone = f"139{secrets.randbelow(10**8):08d}"
     guangxi = tenant(db, "guangxi")
     with db.session(scope=scope_for(guangxi)) as s:
@@ -85,7 +85,7 @@ def test_a_citizens_saved_cookie_dies_with_their_sign_out(app, db: Database) -> 
     assert not _opens(app, saved, "/t/hechi/my/cases")
 
 
-def _signed_in_elsewhere(app, db: Database, change: Callable[[str, str], None]) -> None:  # type: ignore[no-untyped-def]
+def _signed_in_elsewhere(app, db: Database, change: Callable[[str, str], None]) -> None:
     """Sign a fresh admin in, let ``change(username, admin_token)`` happen, and expect the
     session (still held by its browser, never signed out) to be over."""
     username = _new_admin(db)
@@ -103,7 +103,7 @@ def _staff_id(db: Database, username: str) -> str:
         return str(s.scalar(select(Staff.id).where(Staff.username == username)))
 
 
-def test_an_admin_ends_every_session_of_a_staff_member(app, client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_ends_every_session_of_a_staff_member(app, client, db: Database) -> None:
     def end(username: str, admin: str) -> None:
         url = f"/api/v1/t/hechi/staff/{_staff_id(db, username)}/end-sessions"
         assert client.post(url, headers=bearer(admin)).status_code == 204
@@ -111,7 +111,7 @@ def test_an_admin_ends_every_session_of_a_staff_member(app, client, db: Database
     _signed_in_elsewhere(app, db, end)
 
 
-def test_a_new_password_ends_the_old_sessions(app, client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_password_ends_the_old_sessions(app, client, db: Database) -> None:
     def new_password(username: str, admin: str) -> None:
         answer = client.patch(
             f"/api/v1/t/hechi/staff/{_staff_id(db, username)}",
@@ -123,7 +123,7 @@ def test_a_new_password_ends_the_old_sessions(app, client, db: Database) -> None
     _signed_in_elsewhere(app, db, new_password)
 
 
-def test_disabling_ends_the_sessions_and_tokens(app, client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_disabling_ends_the_sessions_and_tokens(app, client, db: Database) -> None:
     def disable(username: str, admin: str) -> None:
         own = staff_token(db, "hechi", username)
         assert client.get("/api/v1/t/hechi/me", headers=bearer(own)).status_code == 200
@@ -138,7 +138,7 @@ def test_disabling_ends_the_sessions_and_tokens(app, client, db: Database) -> No
     _signed_in_elsewhere(app, db, disable)
 
 
-def test_a_change_of_roles_ends_the_sessions(app, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_of_roles_ends_the_sessions(app, db: Database) -> None:
     def promote(username: str, _admin: str) -> None:
         t = tenant(db, "hechi")
         with db.session(scope=scope_for(t)) as s:
@@ -149,7 +149,7 @@ def test_a_change_of_roles_ends_the_sessions(app, db: Database) -> None:  # type
     _signed_in_elsewhere(app, db, promote)
 
 
-def test_only_a_tenant_admin_ends_sessions(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_only_a_tenant_admin_ends_sessions(client, db: Database) -> None:
     clerk = staff_token(db, "hechi", "hechi-clerk")
     target = _staff_id(db, "hechi-reviewer")
     url = f"/api/v1/t/hechi/staff/{target}/end-sessions"
@@ -162,7 +162,7 @@ def test_only_a_tenant_admin_ends_sessions(client, db: Database) -> None:  # typ
 
 def test_a_new_password_or_end_all_also_revokes_tokens_and_enabling_brings_none_back(
     client, db: Database
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     admin = staff_token(db, "hechi", "hechi-admin")
     for change in (
         {"password": "Fresh-2026-pass"},
@@ -182,7 +182,7 @@ def test_a_new_password_or_end_all_also_revokes_tokens_and_enabling_brings_none_
         assert client.get("/api/v1/t/hechi/me", headers=bearer(own)).status_code == 401, change
 
 
-def test_signing_out_of_the_browser_leaves_an_apps_token_alone(app, client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_signing_out_of_the_browser_leaves_an_apps_token_alone(app, client, db: Database) -> None:
     username = _new_admin(db)
     own = staff_token(db, "hechi", username)
     with _browser(app) as browser:

@@ -8,6 +8,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -45,7 +46,7 @@ def _formats(phone: str) -> list[str]:
     ]
 
 
-def _password(client, phone: str, password: str):  # type: ignore[no-untyped-def]
+def _password(client, phone: str, password: str):
     token = csrf_token(client, "/t/hechi/login")
     return client.post(
         "/t/hechi/login/password",
@@ -59,13 +60,13 @@ def test_every_way_of_writing_a_phone_number_is_the_same_number() -> None:
         assert normalize_phone(text) == "13800000008", text
 
 
-def test_a_reformatted_phone_signs_in(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_a_reformatted_phone_signs_in(client, db: Database) -> None:
     phone = _new_citizen(db)
     response = _password(client, f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}", "Demo-2026")
     assert response.status_code in (302, 303)
 
 
-def test_reformatting_the_phone_does_not_escape_the_lock(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_reformatting_the_phone_does_not_escape_the_lock(client, db: Database) -> None:
     phone = _new_citizen(db)
     wrong = [_password(client, text, "Wrong-2026").status_code for text in _formats(phone)]
     assert wrong[:5] == [401] * 5 and wrong[5:] == [429, 429]
@@ -77,7 +78,7 @@ def test_reformatting_the_phone_does_not_escape_the_lock(client, db: Database) -
 
 def test_thirty_six_wrong_passwords_in_as_many_spellings_meet_the_lock(
     client, db: Database
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     phone = _new_citizen(db)
     spellings = [
         sep.join([phone[:3], phone[3:7], phone[7:]]) for sep in (" ", "-", "", "  ", " - ", ".")
@@ -89,7 +90,7 @@ def test_thirty_six_wrong_passwords_in_as_many_spellings_meet_the_lock(
     assert len(answers) == 36 and answers[:5] == [401] * 5 and answers[5:] == [429] * 31
 
 
-def test_a_staff_username_in_capitals_or_full_width_shares_the_lock(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_staff_username_in_capitals_or_full_width_shares_the_lock(client) -> None:
     def attempt(username: str, password: str) -> int:
         token = csrf_token(client, "/t/guangzhou/staff/login")
         return client.post(
@@ -133,7 +134,7 @@ def few_codes_per_address(db: Database) -> Iterator[None]:
 
 def test_one_address_cannot_text_every_number(
     client, sms_outbox: Path, few_codes_per_address
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     token = csrf_token(client, "/t/cili/login")
     answers = [
         client.post(
@@ -150,7 +151,7 @@ def test_one_address_cannot_text_every_number(
 
 def test_an_sms_code_checks_against_the_number_however_it_is_written(
     client, sms_outbox: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     token = csrf_token(client, "/t/hechi/login")
     client.post(
         "/t/hechi/login/code/request",
@@ -175,7 +176,7 @@ def test_an_sms_code_checks_against_the_number_however_it_is_written(
 # -- the public progress query ----------------------------------------------------------------
 
 
-def _progress(client, slug: str, number: str, code: str, **headers: str) -> int:  # type: ignore[no-untyped-def]
+def _progress(client, slug: str, number: str, code: str, **headers: str) -> int:
     return client.get(
         f"/api/v1/t/{slug}/progress", params={"number": number, "code": code}, headers=headers
     ).status_code
@@ -204,7 +205,7 @@ def progress_unlocked(db: Database) -> None:
 def test_wrong_guesses_on_one_county_do_not_lock_another(
     client,
     db: Database,
-    progress_unlocked: None,  # type: ignore[no-untyped-def]
+    progress_unlocked: None,
 ) -> None:
     number, code = _submitted_case(db, "hechi", "HC-SC03")
     assert [_progress(client, "hechi", number, "WRONG" + str(i)) for i in range(5)] == [404] * 5
@@ -239,11 +240,10 @@ def test_a_forged_forwarded_for_from_loopback_gets_no_fresh_counter(
     assert answers[:19] == [404] * 19 and answers[20:] == [429, 429]
 
 
-def _request(peer: str, forwarded: str | None) -> Request:  # type: ignore[type-arg]
+def _request(peer: str, forwarded: str | None) -> Request:
     headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
-    return Request(
-        {"type": "http", "client": (peer, 5000), "headers": headers, "path": "/", "app": None}  # type: ignore[typeddict-item]
-    )
+    scope: Any = {"type": "http", "client": (peer, 5000), "headers": headers, "path": "/"}
+    return Request(scope)
 
 
 @pytest.fixture
@@ -255,7 +255,7 @@ def behind_our_proxy() -> Iterator[None]:
     reset_settings()
 
 
-def test_forwarded_addresses_are_believed_from_our_proxies_only(behind_our_proxy) -> None:  # type: ignore[no-untyped-def]
+def test_forwarded_addresses_are_believed_from_our_proxies_only(behind_our_proxy) -> None:
     assert client_address(_request("10.1.2.3", "198.51.100.7")) == "198.51.100.7"
     # the client wrote its own X-Forwarded-For; our proxy appended the real address
     assert client_address(_request("10.1.2.3", "1.1.1.1, 198.51.100.7, 10.0.0.9")) == (
@@ -265,5 +265,5 @@ def test_forwarded_addresses_are_believed_from_our_proxies_only(behind_our_proxy
     assert client_address(_request("127.0.0.1", None)) == "127.0.0.1"
 
 
-def test_without_trusted_proxies_the_peer_is_the_client(settings) -> None:  # type: ignore[no-untyped-def]
+def test_without_trusted_proxies_the_peer_is_the_client(settings) -> None:
     assert client_address(_request("127.0.0.1", "198.51.100.7")) == "127.0.0.1"

@@ -20,13 +20,13 @@ from workers.broker import broker, is_in_process, make_broker
 from workers.scheduler import LeaderLock, LocalLock, Scheduler
 
 
-def _codes(db: Database, t) -> int:  # type: ignore[no-untyped-def]
+def _codes(db: Database, t) -> int:
     with db.session(scope=scope_for(t)) as session:
         return session.scalar(select(func.count()).select_from(OneTimeCode)) or 0
 
 
 @pytest.fixture
-def stub_worker():  # type: ignore[no-untyped-def]
+def stub_worker():
     assert is_in_process()
     broker.flush_all()
     worker = Worker(broker, worker_timeout=100)
@@ -35,7 +35,7 @@ def stub_worker():  # type: ignore[no-untyped-def]
     worker.stop()
 
 
-def test_purge_removes_expired_codes_once_and_keeps_live_ones(db: Database, stub_worker) -> None:  # type: ignore[no-untyped-def]
+def test_purge_removes_expired_codes_once_and_keeps_live_ones(db: Database, stub_worker) -> None:
     guangxi = tenant(db, "guangxi")
     with db.session(scope=scope_for(guangxi)) as session:
         for days in (3, -1):  # one long expired, one still valid tomorrow
@@ -83,7 +83,7 @@ def test_only_one_scheduler_leads_and_another_takes_over(redis_server: RedisServ
     broker.flush_all()
 
 
-def test_a_scheduler_without_redis_leads_nobody(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_scheduler_without_redis_leads_nobody(tmp_path) -> None:
     dead = RedisServer()  # never started: nothing listens on its port
     scheduler = Scheduler([(3600.0, purge_expired)], LeaderLock(dead.url, ttl_seconds=30))
     assert scheduler.run_once() == 0 and not scheduler.leading

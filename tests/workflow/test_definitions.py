@@ -17,7 +17,7 @@ from tests.helpers import tenant
 SHORT = msgspec.to_builtins(BUILT_IN["short"])
 
 
-def _broken(change) -> dict:  # type: ignore[no-untyped-def]
+def _broken(change) -> dict:
     raw = copy.deepcopy(SHORT)
     change(raw)
     return raw
@@ -39,7 +39,7 @@ def _broken(change) -> dict:  # type: ignore[no-untyped-def]
         (lambda d: d.update(start="missing"), "start"),
     ],
 )
-def test_a_broken_definition_is_refused_naming_the_step(change, field) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_definition_is_refused_naming_the_step(change, field) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_definition(_broken(change))
     assert caught.value.field == field
@@ -82,7 +82,7 @@ def test_a_county_overrides_its_provinces_default(db: Database) -> None:
 
 def test_an_item_must_name_a_known_definition_and_its_page_draws_it(
     client,
-    db: Database,  # type: ignore[no-untyped-def]
+    db: Database,
 ) -> None:
     from core.catalog import get_item_by_code, publish_item, save_draft
 

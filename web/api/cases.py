@@ -15,7 +15,7 @@ from litestar.response import Response, Stream
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.cases import actions, licenses, materials, queries, service, trail
+from core.cases import actions, bundles, licenses, materials, queries, service, trail
 from core.cases.access import get_case
 from core.cases.documents import notice_pdf
 from core.cases.models import CaseEvent, CaseMaterial, License
@@ -157,7 +157,7 @@ class CasesApi(Controller):
         self, db: Session, tenant: Tenant, principal: Principal | None, number: str
     ) -> CaseOut:
         who = require(principal)
-        return self._done(db, service.submit_case(db, tenant, who, number), who)
+        return self._done(db, bundles.submit(db, tenant, who, number), who)
 
     @post(
         "/cases/{number:str}/correct",

@@ -36,7 +36,7 @@ class ReceiptsAck(msgspec.Struct):
     ignored: int
 
 
-def _parse(db: Session, tenant: Tenant, vendor: str, method: str, headers, body) -> list[Any]:  # type: ignore[no-untyped-def]
+def _parse(db: Session, tenant: Tenant, vendor: str, method: str, headers, body) -> list[Any]:
     found = next((v for v in vendors_of(db, tenant) if v.name == vendor), None)
     parser = getattr(found, method, None)
     if parser is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -14,7 +14,7 @@ from core.errors import GovhallError
 log = logging.getLogger("govhall")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(click.style("错误: ", fg="red") + message, err=True)
     sys.exit(2)
 
@@ -58,6 +58,19 @@ def db_upgrade(revision: str) -> None:
     url = get_settings().resolved_database_url
     upgrade(url, revision)
     click.echo(f"数据库已升级到 {revision}")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+def db_revision(message: str) -> None:
+    """Write a new migration from the models' difference to the database (at head)."""
+    from alembic import command
+
+    from core.db.migrate import alembic_config
+
+    command.revision(
+        alembic_config(get_settings().resolved_database_url), message=message, autogenerate=True
+    )
 
 
 @db.command("grant")

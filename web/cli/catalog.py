@@ -6,10 +6,11 @@ import sys
 from pathlib import Path
 
 import click
+from click._termui_impl import ProgressBar
 
 from core.db import get_database
 from core.errors import GovhallError
-from web.cli._base import _fail, _tenant, log, main  # noqa: F401
+from web.cli._base import _fail, _tenant, log, main
 
 # -- catalog --------------------------------------------------------------------------------------
 
@@ -34,7 +35,7 @@ def catalog_import(slug: str, file: Path) -> None:
     except GovhallError as exc:
         _fail(exc.detail)
         return
-    except Exception:  # noqa: BLE001 - a clerk gets a sentence; -v shows the traceback
+    except Exception:
         log.debug("reading %s failed", file, exc_info=True)
         _fail("无法读取文件：文件已损坏或格式不受支持，未导入任何事项")
         return
@@ -53,7 +54,7 @@ def catalog_import(slug: str, file: Path) -> None:
             session.rollback()
             _fail(exc.detail)
             return
-        except Exception:  # noqa: BLE001
+        except Exception:
             session.rollback()
             log.debug("importing %s failed", file, exc_info=True)
             _fail("导入中断：系统内部错误，未导入任何事项（加 -v 查看详情）")
@@ -71,7 +72,8 @@ class _Progress:
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
-        self.phase, self.bar, self.shown = "", None, 0
+        self.phase, self.shown = "", 0
+        self.bar: ProgressBar[int] | None = None
 
     def __enter__(self) -> _Progress:
         return self

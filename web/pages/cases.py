@@ -13,7 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
-from core.cases import licenses, materials, payments, queries, service
+from core.cases import bundles, licenses, materials, payments, queries, service
 from core.cases.access import get_case, is_filer
 from core.cases.actions import STATE_LABELS
 from core.cases.documents import notice_pdf
@@ -234,7 +234,7 @@ class CasePages(Controller):
             return Redirect(path=answer["pay_url"])
         try:
             if op == "submit":
-                service.submit_case(db, tenant, who, number)
+                bundles.submit(db, tenant, who, number)
             elif op == "correct":
                 service.correct_case(db, tenant, who, number)
             elif op == "withdraw":

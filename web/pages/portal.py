@@ -108,11 +108,11 @@ class PortalController(Controller):
     def logo(self, tenant: Tenant) -> Response[Any]:
         key = tenant.branding.get("logo")
         storage = get_storage()
-        info = storage.stat(key) if key else None
+        info = storage.stat(key) if isinstance(key, str) and key else None
         if info is None:
-            raise NotFound("no logo")
+            raise NotFound("没有徽标")
         return Stream(
-            storage.open(key),
+            storage.open(info.key),
             media_type=info.content_type,
             headers={
                 "Cache-Control": "public, max-age=300",

@@ -112,7 +112,9 @@ def generate_catalog(
     today, now = date.today(), utcnow()
     made = 0
     while made < count:
-        items, versions, terms = [], [], []
+        items: list[dict[str, Any]] = []
+        versions: list[dict[str, Any]] = []
+        terms: list[dict[str, Any]] = []
         for i in range(made, min(count, made + batch)):
             content = synthetic_content(i, rng, departments)
             item_id, version_id, code = new_id(), new_id(), f"GEN-{i:06d}"

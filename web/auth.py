@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from litestar import Request
-from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from core.errors import Forbidden, NotAuthenticated
@@ -19,7 +18,6 @@ from core.tenancy import Tenant
 
 __all__ = [
     "api_principal",
-    "fresh_csrf",
     "page_principal",
     "require",
     "session_auth_time",
@@ -94,13 +92,6 @@ def sign_in_session(request: Request[Any, Any, Any], tenant: Tenant, principal: 
             "at": int(time.time()),  # when the person proved who they are (OIDC auth_time)
         }
     )
-
-
-def fresh_csrf(response: Redirect) -> Redirect:
-    """After signing in, drop the CSRF cookie so the next page issues a new token: a token
-    planted before the sign-in (by someone able to set cookies) is worth nothing after it."""
-    response.delete_cookie("govhall_csrf", path="/")
-    return response
 
 
 def sign_out_session(request: Request[Any, Any, Any], db: Session, tenant: Tenant) -> None:

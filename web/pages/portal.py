@@ -22,7 +22,7 @@ from core.identity.service import (
 from core.plugins import get_plugin_manager
 from core.storage import get_storage
 from core.tenancy import OrgUnitKind, Tenant, list_org_units
-from web.auth import fresh_csrf, page_principal, sign_in_session, sign_out_session
+from web.auth import page_principal, sign_in_session, sign_out_session
 from web.clients import client_address
 from web.params import Form
 from web.templating import page
@@ -161,7 +161,7 @@ class PortalController(Controller):
             )
         db.commit()
         sign_in_session(request, tenant, account_principal(account))
-        return fresh_csrf(Redirect(_safe_next(tenant, data.get("next"), f"/t/{tenant.slug}/")))
+        return Redirect(_safe_next(tenant, data.get("next"), f"/t/{tenant.slug}/"))
 
     @post("/login/code/request", name="portal_login_code_request", sync_to_thread=True)
     def request_code(
@@ -216,7 +216,7 @@ class PortalController(Controller):
             )
         db.commit()
         sign_in_session(request, tenant, account_principal(account))
-        return fresh_csrf(Redirect(_safe_next(tenant, data.get("next"), f"/t/{tenant.slug}/")))
+        return Redirect(_safe_next(tenant, data.get("next"), f"/t/{tenant.slug}/"))
 
     @post("/logout", name="portal_logout", sync_to_thread=True)
     def logout(self, request: Request[Any, Any, Any], tenant: Tenant, db: Session) -> Redirect:
@@ -264,6 +264,4 @@ class PortalController(Controller):
         db.commit()
         principal = staff_principal(db, tenant, staff)
         sign_in_session(request, tenant, principal)
-        return fresh_csrf(
-            Redirect(_safe_next(tenant, data.get("next"), f"/t/{tenant.slug}/workbench"))
-        )
+        return Redirect(_safe_next(tenant, data.get("next"), f"/t/{tenant.slug}/workbench"))

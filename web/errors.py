@@ -48,6 +48,7 @@ def _respond(
     field: str | None = None,
     headers: dict[str, str] | None = None,
     fields: list[str] | None = None,
+    problems: dict[str, str] | None = None,
 ) -> Response[Any]:
     if _wants_json(request):
         body: dict[str, Any] = {"error": code, "detail": detail}
@@ -55,6 +56,8 @@ def _respond(
             body["field"] = field
         if fields:
             body["fields"] = fields
+        if problems:  # every problem of a form at once, each with its own message
+            body["problems"] = [{"field": k, "detail": v} for k, v in problems.items()]
         return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
     if status == 401 and "/t/" in request.url.path and request.method == "GET":
         slug = request.url.path.split("/t/", 1)[1].split("/", 1)[0]
@@ -91,7 +94,14 @@ def govhall_error(request: Request[Any, Any, Any], exc: GovhallError) -> Respons
     if isinstance(exc, StorageError):
         log.error("storage failure: %s", exc.detail)
     return _respond(
-        request, exc.status, exc.code, exc.detail, exc.field, headers or None, exc.fields
+        request,
+        exc.status,
+        exc.code,
+        exc.detail,
+        exc.field,
+        headers or None,
+        exc.fields,
+        getattr(exc, "problems", None),
     )
 
 

@@ -43,12 +43,20 @@ class MaterialIssue(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: str
 
 
+class FieldIssue(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A field of the application form the applicant must correct, and what is wrong."""
+
+    key: str
+    reason: str
+
+
 class ActionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     action: str
     #: the task (step) acted on; needed only when the actor could work several at once
     task: str | None = None
     reason: str = ""
     materials: list[MaterialIssue] = []
+    fields: list[FieldIssue] = []
     kind: str | None = None
     days: int | None = None
     amount: str | None = None

@@ -29,6 +29,7 @@ from core.cases.action_types import (
 from core.cases.bundles import settle
 from core.cases.delivery import ship
 from core.cases.documents import issue_notice
+from core.cases.forms import fields_of
 from core.cases.licenses import issue_license
 from core.cases.materials import current_materials
 from core.cases.messages import notify
@@ -235,8 +236,14 @@ class _Ctx:
         if case.corrections:
             raise Conflict("一次性补正告知已发出过，不能再次要求补正", field="action")
         specs = case.content.get("materials") or []
-        if not self.p.materials:
-            raise InvalidInput("请列出需要补正的全部材料", field="materials")
+        if not self.p.materials and not self.p.fields:
+            raise InvalidInput("请列出需要补正的全部材料或申请表内容", field="materials")
+        form_fields = {f.key: f for f in fields_of(case) if f.holds_value}
+        for i, wrong in enumerate(self.p.fields):
+            if wrong.key not in form_fields:
+                raise InvalidInput("申请表没有这一项", field=f"fields[{i}].key")
+            if not wrong.reason.strip():
+                raise InvalidInput("请写明补正要求", field=f"fields[{i}].reason")
         seen: set[int] = set()
         for i, issue in enumerate(self.p.materials):
             if not 0 <= issue.index < len(specs) or issue.index in seen:
@@ -266,7 +273,11 @@ class _Ctx:
             {"index": m.index, "name": specs[m.index]["name"], "reason": m.reason.strip()}
             for m in self.p.materials
         ]
-        self.event(before, task, self.p.reason.strip(), materials=listed)
+        named = [
+            {"key": w.key, "label": form_fields[w.key].label, "reason": w.reason.strip()}
+            for w in self.p.fields
+        ]
+        self.event(before, task, self.p.reason.strip(), materials=listed, fields=named)
         issue_notice(
             self.s,
             self.tenant,
@@ -276,8 +287,9 @@ class _Ctx:
                 "经审查，您提交的申请材料不齐全或者不符合法定形式，现一次性告知需要补正的全部内容如下。",
                 "请按要求一次补齐后重新提交；补齐后受理时限重新计算。",
             ],
-            table=[["序号", "材料名称", "补正要求"]]
-            + [[str(m["index"] + 1), m["name"], m["reason"]] for m in listed],
+            table=[["序号", "需补正的内容", "补正要求"]]
+            + [[str(m["index"] + 1), m["name"], m["reason"]] for m in listed]
+            + [[f"表{n}", f"申请表：{w['label']}", w["reason"]] for n, w in enumerate(named, 1)],
         )
         notify(self.s, self.tenant, case, "case_correction")
 

@@ -21,10 +21,11 @@ from core.cases import clock, engine, fees
 from core.cases.access import get_case, is_filer
 from core.cases.delivery import check_address
 from core.cases.documents import issue_notice
+from core.cases.forms import submission_problems
 from core.cases.messages import notify
 from core.cases.models import OPEN_STATES, Case, CaseState, FeeStatus, TaskState
 from core.cases.numbers import next_number, query_code
-from core.cases.service import create_case, missing_of, submit_case
+from core.cases.service import create_case, submit_case
 from core.cases.trail import SYSTEM, Actor, append_event
 from core.catalog import get_item_by_code
 from core.catalog.models import ItemStatus
@@ -269,7 +270,7 @@ def submit_bundle(session: Session, tenant: Tenant, principal: Principal, parent
         f"{s.item_name}：{m}"
         for s in subs
         if s.state is CaseState.draft
-        for m in missing_of(session, s)
+        for m in submission_problems(session, s).values()
     ]
     if missing:
         raise InvalidInput(

@@ -25,6 +25,7 @@ from core.cases.documents import render_pdf, verification_code, verify_url
 from core.cases.models import Case, License, SigningKey
 from core.catalog.content import LICENSE_TYPES
 from core.db import platform_scope
+from core.forms import as_text, parse_form
 from core.storage import get_storage, tenant_key
 from core.tenancy import Tenant
 
@@ -84,6 +85,21 @@ def public_keys(session: Session) -> list[SigningKey]:
     return list(session.scalars(select(SigningKey).order_by(SigningKey.created_at)))
 
 
+def _from_form(case: Case) -> tuple[str, dict[str, str]]:
+    """The holder and particulars the item takes from the application form
+    (``license_fields``); the applicant when it names no holder."""
+    mapping: dict[str, str] = case.content.get("license_fields") or {}
+    fields = {f.key: f for f in parse_form(case.content.get("form") or [])}
+    values = case.form or {}
+    shown = {
+        name: as_text(fields[key], values.get(key))
+        for name, key in mapping.items()
+        if key in fields and values.get(key) not in (None, "", [])
+    }
+    holder = shown.pop("holder", "") or case.applicant_name
+    return holder, shown
+
+
 def issue_license(session: Session, tenant: Tenant, case: Case) -> License:
     """Sign and store the certificate a case produces (the caller commits)."""
     license_type = case.content.get("result_license") or APPROVAL[0]
@@ -93,11 +109,12 @@ def issue_license(session: Session, tenant: Tenant, case: Case) -> License:
     key = active_key(session, tenant)
     number = "Z" + case.number.replace("-", "")
     code = verification_code()
+    holder, particulars = _from_form(case)
     payload = {
         "number": number,
         "type": license_type,
         "title": title,
-        "holder": case.applicant_name,
+        "holder": holder,
         "holder_id": str(case.applicant_id),
         "issuer": f"{tenant.division_code} {tenant.display_name}",
         "issued_on": issued_on.isoformat(),
@@ -107,6 +124,8 @@ def issue_license(session: Session, tenant: Tenant, case: Case) -> License:
         "key_id": key.key_id,
         "code": code,
     }
+    if particulars:
+        payload["particulars"] = particulars
     signed = msgspec.json.encode(payload, order="sorted")
     private = Ed25519PrivateKey.from_private_bytes(_unb64(key.private_key))
     signature = _b64(private.sign(signed))
@@ -115,7 +134,8 @@ def issue_license(session: Session, tenant: Tenant, case: Case) -> License:
         title=title,
         fields=[
             ("证照编号", number),
-            ("持证人", case.applicant_name),
+            ("持证人", holder),
+            *particulars.items(),
             ("事项", f"{case.item_name}（{case.item_code}）"),
             ("办件编号", case.number),
             ("发证日期", f"{issued_on:%Y年%m月%d日}"),
@@ -137,7 +157,7 @@ def issue_license(session: Session, tenant: Tenant, case: Case) -> License:
         license_type=license_type,
         title=title,
         holder_id=case.applicant_id,
-        holder_name=case.applicant_name,
+        holder_name=holder,
         issued_on=issued_on,
         valid_until=None,
         payload=signed.decode(),

@@ -125,6 +125,8 @@ class Case(TenantOwned, Base):
     #: what the applicant typed into the application form: encrypted, as people write phone
     #: and ID numbers into any field
     form: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    #: the form as first submitted: staff see what a correction changed against it
+    form_first: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     delivery_method: Mapped[str] = mapped_column(String(20), default="pickup")
     delivery_address: Mapped[str | None] = mapped_column(EncryptedString(1024))
     tracking: Mapped[dict[str, Any] | None] = mapped_column(JSON)

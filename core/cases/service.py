@@ -20,7 +20,7 @@ from core.cases import clock, engine, fees
 from core.cases.access import get_case, is_filer
 from core.cases.delivery import check_address
 from core.cases.documents import issue_notice
-from core.cases.form_rules import check_form
+from core.cases.forms import require_submittable
 from core.cases.materials import current_materials
 from core.cases.messages import notify
 from core.cases.models import Case, CaseState, FeeStatus
@@ -30,6 +30,7 @@ from core.catalog import get_item_by_code
 from core.catalog.models import ItemStatus, ItemVersion
 from core.db import new_id
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.forms import FormInvalid, parse_form, require_valid
 from core.identity import Account, AccountKind, Principal, Role
 from core.identity.service import create_account, find_account_by_phone, normalize_phone
 from core.tenancy import Tenant
@@ -146,7 +147,9 @@ def create_case(
         raise InvalidInput("该事项不支持网上申办，请到窗口办理", field="item")
     if delivery not in content.get("delivery", ["pickup"]):
         raise InvalidInput(f"该事项不支持“{delivery}”送达方式", field="delivery")
-    check_form(session, tenant, item.code, dict(form or {}))  # the county's own rules
+    # what is there must be right now; what is missing may come later (the draft is saved as
+    # the applicant goes, and the submission asks for everything)
+    form = require_valid(parse_form(content.get("form") or []), form, complete=False)
     if delivery == "courier" and (address or "").strip():
         address = check_address(address)  # a bad one: 422 on address, nothing created
     definition = resolve_definition(session, tenant, content.get("process") or "short")
@@ -176,7 +179,7 @@ def create_case(
         agent_name=agent.name if agent else None,
         origin_unit_id=_agent_unit(agent) if agent else None,
         consent=msgspec.to_builtins(consent) if consent else None,
-        form=dict(form or {}),
+        form=form,
         delivery_method=delivery,
         delivery_address=(address or "").strip() or None,
         fee_status=FeeStatus.free,
@@ -205,18 +208,6 @@ def create_case(
 def _version_number(session: Session, version_id: uuid.UUID) -> int:
     row = session.scalars(select(ItemVersion).where(ItemVersion.id == version_id)).first()
     return row.number if row else 0
-
-
-def missing_of(session: Session, case: Case) -> list[str]:
-    have = {m.spec_index for m in current_materials(session, case) if m.status == "current"}
-    fields = [
-        f"materials[{i}]"
-        for i, spec in enumerate(case.content.get("materials") or [])
-        if spec.get("required", "required") == "required" and i not in have
-    ]
-    if case.delivery_method == "courier" and not case.delivery_address:
-        fields.append("address")
-    return fields
 
 
 def _start(session: Session, tenant: Tenant, case: Case, step_code: str) -> None:
@@ -257,9 +248,9 @@ def submit_case(
         raise Conflict("联办申请须整体提交", field="state")
     if case.parent_id and not with_bundle:
         raise Conflict("联办事项请在联办申请中统一提交", field="state")
-    missing = missing_of(session, case)
-    if missing:
-        raise InvalidInput("请补齐以下内容后再提交：" + "、".join(missing), fields=missing)
+    require_submittable(session, tenant, case)  # everything missing named; the county's rules
+    if case.form_first is None:
+        case.form_first = dict(case.form or {})  # what a correction is compared with
     engine.no_tasks_yet(session, case)
     with session.no_autoflush:  # one flush at commit: each statement is a round trip
         case.state, case.submitted_at = CaseState.submitted, clock.now()
@@ -289,13 +280,14 @@ def correct_case(session: Session, tenant: Tenant, principal: Principal, number:
         raise Forbidden("只有申请人或代办人可以提交补正")
     if case.state is not CaseState.correcting:
         raise Conflict(f"办件不在补正状态（当前状态：{case.state.value}）", field="state")
-    still = [
-        f"materials[{m.spec_index}]"
+    still = {
+        f"materials[{m.spec_index}]": f"「{m.name}」尚未补正"
         for m in current_materials(session, case)
         if m.status == "rejected"
-    ]
+    }
     if still:
-        raise InvalidInput("以下材料尚未补正：" + "、".join(still), fields=still)
+        raise FormInvalid(still)
+    require_submittable(session, tenant, case)
     tasks = engine.tasks_of(session, case)
     asked = next(t for t in reversed(tasks) if t.outcome == "correction")
     case.state = CaseState.submitted

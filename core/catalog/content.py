@@ -9,6 +9,7 @@ import msgspec
 
 from core.catalog._messages import explain_validation, tidy_name
 from core.errors import InvalidInput
+from core.forms.model import FormField, form_problems
 
 __all__ = [
     "CATEGORIES",
@@ -122,6 +123,11 @@ class ItemContent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     office_hours: str = ""
     keywords: list[str] = []
     responsibilities: list[Responsibility] = []
+    #: the application form (申请表, 表单化): what the applicant fills in, in order
+    form: list[FormField] = []
+    #: the e-license's particulars taken from the form: particular → form field key; the
+    #: particular ``holder`` names whose license it is (default: the applicant)
+    license_fields: dict[str, str] = {}
 
     @property
     def is_free(self) -> bool:
@@ -177,6 +183,17 @@ def parse_content(
     for i, fee in enumerate(content.fees):
         if _decimal(fee.amount) < 0:
             raise InvalidInput("收费金额不能为负数", field=f"fees[{i}].amount")
+    problems = form_problems(content.form)
+    if problems:
+        raise InvalidInput(
+            "；".join(m for _, m in problems), field=problems[0][0], fields=[p for p, _ in problems]
+        )
+    keys = {f.key for f in content.form if f.holds_value}
+    for particular, key in content.license_fields.items():
+        if key not in keys:
+            raise InvalidInput(
+                f"证照内容「{particular}」引用的表单字段「{key}」不存在", field="license_fields"
+            )
     _tidy_names(content)
     return content
 

@@ -27,6 +27,7 @@ from core.catalog.presentation import LABELS
 from core.catalog.search import index_item
 from core.db import new_id, platform_scope, remembered, snapshot, utcnow, watch
 from core.errors import InvalidInput
+from core.forms.model import override_problems, parse_form
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant
 from core.workflow import known_codes
 
@@ -100,6 +101,19 @@ def _validate(session: Session, tenant: Tenant, raw: dict[str, Any]) -> ItemCont
         departments=set(departments(session, tenant)),
         processes=known_codes(session, tenant),
     )
+
+
+def _validate_adopted(
+    session: Session, tenant: Tenant, standard: dict[str, Any], overrides: dict[str, Any]
+) -> ItemContent:
+    """An adopted item's content: the province's, overridden; a county's form may add and
+    tighten the province's fields, never drop or loosen one."""
+    content = _validate(session, tenant, {**standard, **overrides})
+    if "form" in overrides:
+        problems = override_problems(parse_form(standard.get("form") or []), content.form)
+        if problems:
+            raise InvalidInput("；".join(problems), field="form")
+    return content
 
 
 def get_item(session: Session, tenant: Tenant, item_id: uuid.UUID) -> Item:
@@ -183,7 +197,7 @@ def save_draft(
     """Create or replace the item's draft. The live version keeps serving meanwhile."""
     if item.standard_item_id is not None:
         stored = parse_overrides(content)
-        _validate(session, tenant, {**standard_content(session, item), **stored})
+        _validate_adopted(session, tenant, standard_content(session, item), stored)
     else:
         stored = msgspec.to_builtins(_validate(session, tenant, content))
     draft = _draft(session, item)
@@ -232,7 +246,9 @@ def publish_item(
     if draft is None:
         raise ItemConflict("没有待发布的草稿")
     if item.standard_item_id is not None:
-        effective = _validate(session, tenant, {**standard_content(session, item), **draft.content})
+        effective = _validate_adopted(
+            session, tenant, standard_content(session, item), draft.content
+        )
     else:
         effective = _validate(session, tenant, draft.content)
     if valid_from is not None and valid_from > date.today():
@@ -345,7 +361,7 @@ def propagate(session: Session, standard: Item) -> None:
             if county is None or item is None or live is None:
                 continue
             effective = msgspec.to_builtins(
-                _validate(s, county, {**standard.effective, **live.content})
+                _validate_adopted(s, county, dict(standard.effective), live.content)
             )
             version = ItemVersion(
                 tenant_id=county.id,
@@ -383,7 +399,7 @@ def adopt_item(
     if session.scalar(select(Item.id).where(Item.tenant_id == tenant.id, Item.code == code)):
         raise ItemConflict(f"编码 {code} 已被其他事项使用", field="code")
     overrides = parse_overrides(overrides)
-    effective = _validate(session, tenant, {**standard_effective, **overrides})
+    effective = _validate_adopted(session, tenant, standard_effective, overrides)
     item = Item(
         tenant_id=tenant.id,
         id=new_id(),

@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 from core.cases.access import is_filer
 from core.cases.actions import STATE_LABELS
 from core.cases.engine import tasks_of
+from core.cases.forms import fields_of
 from core.cases.materials import current_materials
 from core.cases.models import Case, CaseEvent, License, Notice
 from core.cases.service import Applicant, Consent
+from core.forms import masked
 from core.identity import Principal
 
 
@@ -134,6 +136,27 @@ class CaseOut(msgspec.Struct):
     bundle: str | None = None
     sub_cases: list[SubCaseOut] = []
     parent: str | None = None
+    #: the application form as filled in (staff see personal values masked: see
+    #: ``POST /cases/{number}/form/reveal``)
+    form: dict[str, Any] = {}
+    delivery_address: str | None = None
+
+
+class FormIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What the applicant has typed so far (a draft, or during a correction)."""
+
+    form: dict[str, Any] = {}
+    delivery: str | None = None
+    address: str | None = None
+
+
+class FormOut(msgspec.Struct):
+    """The case's form: its values, what may be prefilled, and what a submission lacks."""
+
+    number: str
+    values: dict[str, Any]
+    prefill: dict[str, Any]
+    missing: list[dict[str, str]]
 
 
 class CaseSummary(msgspec.Struct):
@@ -275,6 +298,11 @@ def _family(db: Session, case: Case) -> dict[str, Any]:
     return {}
 
 
+def _form_for(case: Case, principal: Principal) -> dict[str, Any]:
+    values = dict(case.form or {})
+    return values if is_filer(principal, case) else masked(fields_of(case), values)
+
+
 def case_out(db: Session, case: Case, principal: Principal) -> CaseOut:
     notices = db.scalars(select(Notice).where(Notice.case_id == case.id).order_by(Notice.issued_at))
     licenses = db.scalars(select(License).where(License.case_id == case.id))
@@ -304,6 +332,8 @@ def case_out(db: Session, case: Case, principal: Principal) -> CaseOut:
         tracking=case.tracking,
         rating=case.rating,
         query_code=case.query_code if is_filer(principal, case) else None,
+        form=_form_for(case, principal),
+        delivery_address=case.delivery_address if is_filer(principal, case) else None,
         tasks=[
             TaskOut(
                 id=t.id,

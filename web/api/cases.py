@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import anyio
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Response, Stream
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.cases import actions, bundles, licenses, materials, queries, service, trail
-from core.cases.access import get_case
+from core.cases import actions, bundles, forms, licenses, materials, queries, service, trail
+from core.cases.access import get_case, is_filer
 from core.cases.documents import notice_pdf
 from core.cases.models import CaseEvent, CaseMaterial, License
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -29,6 +29,8 @@ from web.api.case_schemas import (
     CaseListOut,
     CaseOut,
     EventOut,
+    FormIn,
+    FormOut,
     KeyOut,
     LicenseOut,
     LinkOut,
@@ -141,6 +143,59 @@ class CasesApi(Controller):
     def case(self, db: Session, principal: Principal | None, number: str = _NUMBER) -> CaseOut:
         who = require(principal)
         return case_out(db, get_case(db, number, who), who)
+
+    @get(
+        "/cases/{number:str}/form",
+        summary="The application form: its values, what may be prefilled, what is missing",
+        sync_to_thread=True,
+        **needs("cases:read"),
+    )
+    def form(
+        self, db: Session, tenant: Tenant, principal: Principal | None, number: str
+    ) -> FormOut:
+        who = require(principal)
+        case = get_case(db, number, who)
+        if not is_filer(who, case):
+            raise Forbidden("只有申请人或代办人可以查看待填的申请表")
+        missing = forms.submission_problems(db, case)
+        return FormOut(
+            number=case.number,
+            values=dict(case.form or {}),
+            prefill=forms.prefill(db, tenant, case),
+            missing=[{"field": k, "detail": v} for k, v in missing.items()],
+        )
+
+    @put(
+        "/cases/{number:str}/form",
+        summary="Save the application form as typed so far (a draft, or during a correction)",
+        sync_to_thread=True,
+        **needs("cases:write"),
+    )
+    def save_form(
+        self,
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        number: str,
+        data: FormIn,
+    ) -> CaseOut:
+        who = require(principal)
+        case = forms.save_form(
+            db, tenant, who, number, data.form, delivery=data.delivery, address=data.address
+        )
+        return self._done(db, case, who)
+
+    @post(
+        "/cases/{number:str}/form/reveal",
+        summary="Staff: the form with its personal values (each reveal is on the trail)",
+        sync_to_thread=True,
+        status_code=200,
+        **needs("cases:read"),
+    )
+    def reveal_form(self, db: Session, principal: Principal | None, number: str) -> dict[str, Any]:
+        values = forms.reveal(db, require(principal), number)
+        db.commit()
+        return values
 
     def _done(self, db: Session, case: Any, who: Principal) -> CaseOut:
         service.commit(db)

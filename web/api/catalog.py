@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, Request, get, post, put
+from litestar.response import Response
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from core.catalog import (
 )
 from core.catalog.listing import province_stats
 from core.errors import NotFound
+from core.forms import json_schema, parse_form
 from core.identity import Principal, Role
 from core.tenancy import Tenant
 from web.api.scoped import anyone, needs
@@ -211,6 +213,28 @@ class CatalogApi(Controller):
         if not item.live_version_id:
             raise NotFound(f"没有编码为 {code} 的事项")
         return _item_out(db, item)
+
+    @get(
+        "/items/{code:str}/form",
+        summary="The item's application form as JSON Schema (draft 2020-12), with layout hints",
+        description="Standard keywords validate shapes; `x-govhall-layout` gives the order and "
+        "group headings, `x-govhall-type` our field type (id_number, mobile, credit_code, "
+        "address, money …), `x-govhall-show-when` the conditions, `x-govhall-prefill` where a "
+        "value may come from. The server's validation (checksums, county codes) stays the judge.",
+        sync_to_thread=True,
+        **anyone(),
+    )
+    def form(self, request: Request[Any, Any, Any], db: Session, tenant: Tenant, code: str) -> Any:
+        item = get_item_by_code(db, tenant, code)
+        if not item.live_version_id:
+            raise NotFound(f"没有编码为 {code} 的事项")
+        content = item.effective or {}
+        schema = json_schema(
+            parse_form(content.get("form") or []),
+            title=f"{content.get('name', item.code)}申请表",
+            schema_id=str(request.url),
+        )
+        return Response(schema, media_type="application/schema+json")
 
     @get(
         "/items/{code:str}/versions",

@@ -41,9 +41,11 @@ from web.errors import EXCEPTION_HANDLERS
 from web.hosts import HostMap, HostRouting
 from web.pages.bundles import BundlePages
 from web.pages.calendar_admin import CalendarController
+from web.pages.case_forms import CaseFormPages
 from web.pages.cases import CasePages
 from web.pages.catalog import CatalogController
 from web.pages.catalog_admin import CatalogAdminController
+from web.pages.divisions import DivisionPages
 from web.pages.platform import healthz, platform_home, set_language
 from web.pages.plugins_admin import PluginAdminPages
 from web.pages.portal import PortalController
@@ -175,6 +177,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             BundlePages,
             PluginAdminPages,
             CasePages,
+            CaseFormPages,
+            DivisionPages,
             WorkbenchPages,
             TenantApi,
             CatalogApi,

@@ -21,7 +21,7 @@ from core.cases import clock, engine, fees
 from core.cases.access import get_case, is_filer
 from core.cases.delivery import check_address
 from core.cases.documents import issue_notice
-from core.cases.forms import submission_problems
+from core.cases.forms import bundle_part, issue_application, submission_problems
 from core.cases.messages import notify
 from core.cases.models import OPEN_STATES, Case, CaseState, FeeStatus, TaskState
 from core.cases.numbers import next_number, query_code
@@ -31,6 +31,7 @@ from core.catalog import get_item_by_code
 from core.catalog.models import ItemStatus
 from core.db import new_id
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.forms import FormField, FormInvalid, parse_form, require_valid
 from core.identity import Principal
 from core.plugins import get_plugin_manager
 from core.tenancy import Tenant
@@ -38,8 +39,10 @@ from core.tenancy import Tenant
 __all__ = [
     "Bundle",
     "bundles_of",
+    "combined_form",
     "missing_items",
     "open_bundle",
+    "parse_bundle",
     "settle",
     "sub_cases",
     "submit_bundle",
@@ -53,12 +56,6 @@ class BundleItem(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     required: bool = True
 
 
-class FormField(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: str
-    label: str
-    required: bool = True
-
-
 class Bundle(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     code: str
     name: str
@@ -66,10 +63,35 @@ class Bundle(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: the overall limit in working days, from submission
     overall_days: int
     description: str = ""
-    #: the combined form's fields (一表通), copied into every sub-case
+    #: the fields entered once for every sub-item (applicant, enterprise name, credit code,
+    #: address, contact), ahead of the sub-items' own fields in the combined form (一表通)
     form: list[FormField] = []
+    #: per item code, the sub-item's field keys that differ from the combined form's:
+    #: ``{"CL-KB03": {"taxpayer_name": "company_name"}}`` — entered once as company_name
+    keys: dict[str, dict[str, str]] = {}
     #: the org unit that coordinates (the service centre's joint window), by code
     department: str = ""
+
+
+def _legacy_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """Bundles written before forms were data named their fields ``name`` (all text)."""
+    fields = [
+        {"key": f["name"], "label": f.get("label", f["name"]), "required": f.get("required", True)}
+        if isinstance(f, dict) and "name" in f and "key" not in f
+        else f
+        for f in raw.get("form") or []
+    ]
+    return {**raw, "form": fields}
+
+
+def parse_bundle(raw: Any) -> Bundle:
+    """A bundle from what a plugin registers; a wrong form definition is named."""
+    try:
+        bundle = msgspec.convert(_legacy_fields(dict(raw)), Bundle)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"联办事项定义有误：{exc}", field="bundle") from None
+    parse_form(msgspec.to_builtins(bundle.form))  # names a wrong field
+    return bundle
 
 
 def bundles_of(session: Session, tenant: Tenant) -> dict[str, Bundle]:
@@ -78,8 +100,46 @@ def bundles_of(session: Session, tenant: Tenant) -> dict[str, Bundle]:
     out: dict[str, Bundle] = {}
     for group in hooks.call("register_bundles"):
         for raw in group or []:
-            bundle = msgspec.convert(raw, Bundle)
+            bundle = parse_bundle(raw)
             out[bundle.code] = bundle
+    return out
+
+
+def combined_form(
+    session: Session, tenant: Tenant, bundle: Bundle, problems: list[str] | None = None
+) -> list[FormField]:
+    """The one form of a bundle (一表通): the bundle's shared fields, then under a heading
+    per sub-item the fields of its form not already asked (a key shared by several items —
+    directly or mapped by ``keys`` — is asked once, required if any of them requires it).
+    ``problems`` collects the shared keys whose types differ (a plugin's self-check)."""
+    out = list(bundle.form)
+    at = {f.key: i for i, f in enumerate(out)}
+    for n, entry in enumerate(bundle.items, 1):
+        item = get_item_by_code(session, tenant, entry.item)
+        mapping = bundle.keys.get(entry.item, {})
+        own: dict[str, FormField] = {}
+        for f in parse_form((item.effective or {}).get("form") or []):
+            key = mapping.get(f.key, f.key)
+            if not f.holds_value or key in own:
+                continue
+            if key in at:
+                if problems is not None and out[at[key]].type != f.type:
+                    problems.append(
+                        f"{item.name}的「{f.label}」（{f.type}）与一表通中的「{key}」"
+                        f"（{out[at[key]].type}）类型不同，不能合并填写"
+                    )
+                if f.required and not out[at[key]].required:
+                    out[at[key]] = msgspec.structs.replace(out[at[key]], required=True)
+                continue
+            conditions = [
+                msgspec.structs.replace(c, field=mapping.get(c.field, c.field)) for c in f.show_when
+            ]
+            own[key] = msgspec.structs.replace(f, key=key, show_when=conditions)
+        if own:
+            out.append(FormField(key=f"bundle_part_{n}", type="heading", label=item.name))
+            for key, f in own.items():
+                at[key] = len(out)
+                out.append(f)
     return out
 
 
@@ -144,19 +204,19 @@ def open_bundle(
         raise NotFound(f"联办事项 {code} 不存在", field="bundle")
     if missing_items(session, tenant, bundle):
         raise Conflict("该联办事项暂不受理（所含事项未全部上线）", field="bundle")
-    form = {k: str(v).strip() for k, v in (form or {}).items()}
-    for f in bundle.form:
-        if f.required and not form.get(f.name):
-            raise InvalidInput(f"请填写{f.label}", field=f"form.{f.name}")
+    combined = combined_form(session, tenant, bundle)
+    form = require_valid(combined, form, complete=False)
     parent_id, unified = new_id(), []
     subs = []
     for entry in bundle.items:
+        item = get_item_by_code(session, tenant, entry.item)
+        own = parse_form((item.effective or {}).get("form") or [])
         sub, _ = create_case(
             session,
             tenant,
             principal,
             entry.item,
-            form=form,
+            form=bundle_part(bundle.keys.get(entry.item, {}), own, form),
             delivery="pickup",  # the results go out together, with the parent
             **filing,
         )
@@ -186,6 +246,7 @@ def open_bundle(
             "fees": unified,
             "materials": [],
             "bundle": msgspec.to_builtins(bundle),
+            "form": msgspec.to_builtins(combined),
         },
         definition=_definition(bundle),
         department_code=bundle.department or first.department_code,
@@ -266,17 +327,9 @@ def submit_bundle(session: Session, tenant: Tenant, principal: Principal, parent
     parent's overall clock; bill the unified fee. All or nothing: a sub-case missing a
     material is named and nothing is submitted."""
     subs = sub_cases(session, parent)
-    missing = [
-        f"{s.item_name}：{m}"
-        for s in subs
-        if s.state is CaseState.draft
-        for m in submission_problems(session, s).values()
-    ]
-    if missing:
-        raise InvalidInput(
-            "请补齐以下内容后再提交：" + "、".join(missing),
-            fields=["sub_cases"],
-        )
+    problems = submission_problems(session, parent)  # the combined form and every sub-case
+    if problems:
+        raise FormInvalid(problems)
     for sub in subs:
         if sub.state is CaseState.draft:
             submit_case(session, tenant, principal, sub.number, with_bundle=True)
@@ -310,6 +363,7 @@ def submit_bundle(session: Session, tenant: Tenant, principal: Principal, parent
         table=[["办件编号", "事项", "是否必办"]]
         + [[s.number, s.item_name, "否" if s.optional else "是"] for s in subs],
     )
+    issue_application(session, tenant, parent)
     notify(session, tenant, parent, "case_received", query_code=parent.query_code)
     if billed:
         notify(session, tenant, parent, "case_payment", amount=parent.fee_total)

@@ -42,6 +42,7 @@ NOTICE_TITLES = {
     "refusal": "不予受理通知书",
     "payment": "缴费通知书",
     "completion": "办结通知书",
+    "application": "申请表",
 }
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -72,6 +73,7 @@ def render_pdf(
     code: str,
     url: str,
     footer: str = "",
+    table_widths: list[float] | None = None,
 ) -> bytes:
     """One A4 page: the issuing office, the title, the facts as a table, the text, an optional
     table (e.g. the materials to correct), and the verification code with its QR."""
@@ -99,8 +101,9 @@ def render_pdf(
     story.extend(p(text) for text in paragraphs)
     if table:
         story.append(Spacer(1, 3 * mm))
-        widths = [170 * mm / len(table[0])] * len(table[0])
-        rows = Table([[p(c) for c in row] for row in table], colWidths=widths)
+        shares = table_widths or [1.0] * len(table[0])
+        widths = [170 * mm * share / sum(shares) for share in shares]
+        rows = Table([[p(c) for c in row] for row in table], colWidths=widths, repeatRows=1)
         rows.setStyle(
             TableStyle(
                 [
@@ -154,6 +157,7 @@ def issue_notice(
     *,
     table: list[list[str]] | None = None,
     extra: list[tuple[str, str]] | None = None,
+    table_widths: list[float] | None = None,
 ) -> Notice:
     """Record a notice in the caller's transaction (the caller commits).
 
@@ -181,6 +185,7 @@ def issue_notice(
             "fields": [list(f) for f in fields],
             "paragraphs": paragraphs,
             "table": table,
+            **({"table_widths": table_widths} if table_widths else {}),
         },
         storage_key=tenant_key(tenant.id, "notices", str(case.id), f"{code}.pdf"),
         sha256="",
@@ -200,6 +205,7 @@ def _render_notice(notice: Notice) -> bytes:
         table=body["table"],
         code=notice.code,
         url=body["url"],
+        table_widths=body.get("table_widths"),
     )
 
 

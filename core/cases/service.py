@@ -20,7 +20,7 @@ from core.cases import clock, engine, fees
 from core.cases.access import get_case, is_filer
 from core.cases.delivery import check_address
 from core.cases.documents import issue_notice
-from core.cases.forms import require_submittable
+from core.cases.forms import issue_application, require_submittable
 from core.cases.materials import current_materials
 from core.cases.messages import notify
 from core.cases.models import Case, CaseState, FeeStatus
@@ -267,6 +267,7 @@ def submit_case(
             f"查询码：{case.query_code}（凭办件编号和查询码可在网上查询办理进度）。",
         ],
     )
+    issue_application(session, tenant, case)
     if not with_bundle:
         notify(session, tenant, case, "case_received", query_code=case.query_code)
     return case
@@ -295,6 +296,8 @@ def correct_case(session: Session, tenant: Tenant, principal: Principal, number:
     session.flush()
     engine.recompute_deadlines(session, tenant, case)
     append_event(session, case, Actor.of(principal), "correct", from_state="correcting")
+    if dict(case.form or {}) != dict(case.form_first or {}):
+        issue_application(session, tenant, case, corrected=True)
     return case
 
 

@@ -7,7 +7,7 @@ from core.forms.checks import (
     normalize_id_number,
     normalize_mobile,
 )
-from core.forms.display import Line, as_text, lines, mask, masked
+from core.forms.display import Line, as_text, lines, mask, masked, printed
 from core.forms.model import FIELD_TYPES, PREFILL_SOURCES, Condition, FormField, Option, parse_form
 from core.forms.schema import json_schema
 from core.forms.validate import Filled, FormInvalid, fill, is_empty, require_valid, visible
@@ -33,6 +33,7 @@ __all__ = [
     "normalize_id_number",
     "normalize_mobile",
     "parse_form",
+    "printed",
     "require_valid",
     "visible",
 ]

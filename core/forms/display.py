@@ -3,13 +3,14 @@ name, 是/否, the chosen options' labels, money in yuan), personal values maske
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.forms.model import FormField
 from core.forms.validate import visible
 
-__all__ = ["Line", "as_text", "lines", "mask", "masked"]
+__all__ = ["Line", "as_text", "lines", "mask", "masked", "printed"]
 
 
 def mask(text: str) -> str:
@@ -75,6 +76,11 @@ def lines(
             out.append(Line(path, f.label, columns=[c.label for c in f.columns], rows=rows))
             continue
         out.append(Line(path, f.label, _shown(f, value, reveal), personal=f.personal))
+    known = {f.key for f in fields}
+    for key, value in values.items():  # an item without a form keeps a free-form object
+        if key not in known and value not in (None, "", [], {}):
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            out.append(Line(f"{prefix}.{key}", key, text if reveal else mask(text), personal=True))
     return out
 
 
@@ -94,4 +100,24 @@ def masked(fields: list[FormField], values: dict[str, Any]) -> dict[str, Any]:
             out[f.key] = [masked(f.columns, row) if isinstance(row, dict) else row for row in value]
         elif f.personal:
             out[f.key] = mask(as_text(f, value))
+    return out
+
+
+def printed(found: list[Line]) -> list[list[str]]:
+    """The lines as a two-column table for a printed application (申请表): headings as rows
+    of their own, a table's rows one by one ("家庭成员 第 2 行")."""
+    out = [["项目", "填写内容"]]
+    for line in found:
+        if line.heading:
+            out.append([f"【{line.label}】", ""])
+        elif line.columns:
+            if not line.rows:
+                out.append([line.label, "（未填写）"])
+            for n, row in enumerate(line.rows, 1):
+                cells = "；".join(
+                    f"{c}：{v or '—'}" for c, v in zip(line.columns, row, strict=False)
+                )
+                out.append([f"{line.label} 第 {n} 行", cells])
+        else:
+            out.append([line.label, line.text or "（未填写）"])
     return out

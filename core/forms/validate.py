@@ -33,7 +33,9 @@ class FormInvalid(InvalidInput):
 
     def __init__(self, problems: dict[str, str]) -> None:
         first = next(iter(problems.values()))
-        detail = first if len(problems) == 1 else f"申请表有 {len(problems)} 处需要修改：{first}等"
+        detail = (
+            first if len(problems) == 1 else f"还有 {len(problems)} 处需要填写或修改：{first}等"
+        )
         super().__init__(detail, field=next(iter(problems)), fields=list(problems))
         self.problems = problems
 
@@ -200,11 +202,17 @@ def _fill(
     fields: list[FormField], raw: dict[str, Any], complete: bool, prefix: str, out: Filled
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    known = {f.key for f in fields if f.holds_value}
+    for key in raw:
+        if key not in known:
+            out.problems[f"{prefix}.{key}"] = "申请表中没有这一项"
     for f in fields:
         if not f.holds_value or not visible(f, values):
             continue
         path = f"{prefix}.{f.key}"
         value = raw.get(f.key)
+        if f.type == "address" and isinstance(value, dict) and not _text(value.get("street")):
+            value = None  # the county lists start at the hall's own: nothing typed yet
         if f.type == "table":
             rows = _rows(f, value, path, complete, out)
             if rows:
@@ -225,8 +233,13 @@ def fill(
     fields: list[FormField], raw: dict[str, Any] | None, *, complete: bool, prefix: str = "form"
 ) -> Filled:
     """What ``raw`` holds of the form: ``complete`` (a submission) also requires every
-    required visible field; a draft keeps what is right and names what is wrong."""
+    required visible field; a draft keeps what is right and names what is wrong. A key the
+    form does not have is named too. An item that defines no form keeps what it is sent as
+    it is (a free-form object, as before forms were data)."""
     out = Filled()
+    if not fields:
+        out.values = dict(raw or {})
+        return out
     out.values = _fill(fields, dict(raw or {}), complete, prefix, out)
     return out
 

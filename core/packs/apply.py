@@ -13,7 +13,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import GovhallError
+from core.errors import GovhallError, InvalidInput
 from core.identity.models import AccountKind, Role, Staff, StaffRole
 from core.identity.service import (
     create_account,
@@ -24,7 +24,7 @@ from core.identity.service import (
 )
 from core.packs.catalog import sync_catalog
 from core.packs.errors import PackError
-from core.packs.schema import CatalogFile, OrgFile, PeopleFile, TenantFile
+from core.packs.schema import CatalogFile, OrgFile, PeopleFile, PluginEntry, TenantFile
 from core.plugins import get_plugin_manager
 from core.storage import get_storage, tenant_key
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant, TenantDomain, TenantKind, TenantStatus
@@ -257,8 +257,12 @@ def _apply_one(session: Session, pack: Pack, report: ApplyReport) -> None:
     session.flush()
     changed += _sync_org(session, tenant, pack)
     changed += _sync_people(session, tenant, pack)
-    changed += _sync_plugins(session, tenant, pack)
+    # plugins before the catalog (an item may run a plugin's procedure); a plugin that
+    # checks the catalog on enabling (a bundle needs its items live) after it
+    done, waiting = _sync_plugins(session, tenant, pack, pack.tenant.plugins, defer=True)
+    changed += done
     changed += sync_catalog(session, tenant, pack.catalog, pack.path / "catalog.toml")
+    changed += _sync_plugins(session, tenant, pack, waiting, defer=False)[0]
     if changed and spec.slug not in report.created:
         report.updated.append(spec.slug)
     report.changes += changed
@@ -384,13 +388,26 @@ def _sync_people(session: Session, tenant: Tenant, pack: Pack) -> int:
     return changed
 
 
-def _sync_plugins(session: Session, tenant: Tenant, pack: Pack) -> int:
+def _sync_plugins(
+    session: Session, tenant: Tenant, pack: Pack, entries: list[PluginEntry], *, defer: bool
+) -> tuple[int, list[PluginEntry]]:
+    """Enable, configure or disable the pack's plugins: (how many changed, those refused
+    and ``defer``-ed to a second pass once the catalog is written)."""
     manager = get_plugin_manager()
     states = manager.states(session, tenant)
-    changed = 0
-    for entry in pack.tenant.plugins:
+    changed, waiting = 0, []
+    for entry in entries:
         state = states[entry.name]
-        if state.enabled != entry.enabled or state.raw_config != entry.config:
+        if state.enabled == entry.enabled and state.raw_config == entry.config:
+            continue
+        if not defer:
             manager.set_enabled(session, tenant, entry.name, entry.enabled, entry.config)
-            changed += 1
-    return changed
+        else:
+            try:
+                with session.begin_nested():
+                    manager.set_enabled(session, tenant, entry.name, entry.enabled, entry.config)
+            except InvalidInput:
+                waiting.append(entry)
+                continue
+        changed += 1
+    return changed, waiting

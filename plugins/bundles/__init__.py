@@ -21,19 +21,99 @@ import msgspec
 
 from core.plugins import PluginMeta, hookimpl
 
-COMPANY_FORM = [
-    {"name": "company_name", "label": "企业名称", "required": True},
-    {"name": "legal_person", "label": "法定代表人", "required": True},
-    {"name": "registered_capital", "label": "注册资本（万元）", "required": True},
-    {"name": "address", "label": "住所", "required": True},
-    {"name": "business_scope", "label": "经营范围", "required": True},
+#: entered once for every department of a company's opening (一表通); each sub-item's form
+#: asks its own fields after these, and a key it shares with them is not asked again
+COMPANY_FORM: list[dict[str, Any]] = [
+    {"key": "enterprise", "type": "heading", "label": "企业基本信息"},
+    {
+        "key": "company_name",
+        "label": "企业名称",
+        "label_en": "Company name",
+        "required": True,
+        "max_length": 60,
+        "help": "与名称自主申报（预先核准）结果一致",
+        "prefill": "enterprise.name",
+    },
+    {
+        "key": "company_type",
+        "type": "choice",
+        "label": "企业类型",
+        "required": True,
+        "options": [
+            {"value": "llc", "label": "有限责任公司"},
+            {"value": "sole", "label": "个人独资企业"},
+            {"value": "partnership", "label": "合伙企业"},
+        ],
+    },
+    {
+        "key": "registered_capital",
+        "type": "money",
+        "label": "注册资本（万元）",
+        "required": True,
+        "min": "0.01",
+    },
+    {"key": "address", "type": "address", "label": "住所", "required": True},
+    {
+        "key": "business_scope",
+        "type": "textarea",
+        "label": "经营范围",
+        "required": True,
+        "max_length": 1000,
+    },
+    {"key": "legal_rep", "type": "heading", "label": "法定代表人及联系人"},
+    {"key": "legal_person", "label": "法定代表人姓名", "required": True, "max_length": 30},
+    {
+        "key": "legal_person_id",
+        "type": "id_number",
+        "label": "法定代表人身份证号",
+        "required": True,
+        "personal": True,
+    },
+    {"key": "contact_name", "label": "联系人", "required": True, "prefill": "person.name"},
+    {
+        "key": "contact_phone",
+        "type": "mobile",
+        "label": "联系电话",
+        "required": True,
+        "personal": True,
+        "prefill": "person.phone",
+    },
 ]
-PROJECT_FORM = [
-    {"name": "project_name", "label": "项目名称", "required": True},
-    {"name": "builder", "label": "建设单位", "required": True},
-    {"name": "site", "label": "建设地点", "required": True},
-    {"name": "investment", "label": "总投资（万元）", "required": True},
-    {"name": "floor_area", "label": "总建筑面积（平方米）", "required": False},
+#: entered once for every approval of a construction project (投资报建)
+PROJECT_FORM: list[dict[str, Any]] = [
+    {"key": "project", "type": "heading", "label": "项目基本信息"},
+    {"key": "project_name", "label": "项目名称", "required": True, "max_length": 80},
+    {
+        "key": "builder",
+        "label": "建设单位",
+        "required": True,
+        "prefill": "enterprise.name",
+    },
+    {
+        "key": "credit_code",
+        "type": "credit_code",
+        "label": "建设单位统一社会信用代码",
+        "required": True,
+        "prefill": "enterprise.credit_code",
+    },
+    {"key": "site", "type": "address", "label": "建设地点", "required": True},
+    {
+        "key": "investment",
+        "type": "money",
+        "label": "总投资（万元）",
+        "required": True,
+        "min": "1",
+    },
+    {"key": "floor_area", "type": "integer", "label": "总建筑面积（平方米）", "min": "1"},
+    {"key": "contact_name", "label": "项目联系人", "required": True, "prefill": "person.name"},
+    {
+        "key": "contact_phone",
+        "type": "mobile",
+        "label": "联系电话",
+        "required": True,
+        "personal": True,
+        "prefill": "person.phone",
+    },
 ]
 
 BUNDLES: dict[str, dict[str, Any]] = {
@@ -97,16 +177,18 @@ def _offered(config: Config | None) -> list[dict[str, Any]]:
 
 
 def _validate(session: Any, tenant: Any, config: Config | None) -> list[str]:
-    from core.cases.bundles import Bundle, missing_items
+    from core.cases.bundles import combined_form, missing_items, parse_bundle
 
     problems = [
         f"没有名为 {c} 的联办事项" for c in (config.offer if config else []) if c not in BUNDLES
     ]
     for raw in _offered(config):
-        bundle = msgspec.convert(raw, Bundle)
+        bundle = parse_bundle(raw)
         missing = missing_items(session, tenant, bundle)
         if missing:
             problems.append(f"{bundle.name} 所含事项未在本地区上线：{'、'.join(missing)}")
+        else:
+            combined_form(session, tenant, bundle, problems)
     return problems
 
 

@@ -14,24 +14,34 @@ from sqlalchemy import select
 from core.calendar import calendar_for
 from core.cases import clock
 from core.cases.bundles import open_bundle, sub_cases
+from core.cases.bundles import submit as submit_bundle_or_case
+from core.cases.forms import save_form
 from core.cases.models import Case, CaseEvent, CaseTask, TaskState
-from core.cases.service import commit, submit_case
+from core.cases.service import commit
 from core.errors import InvalidInput, NotFound
+from core.forms import FormInvalid
 from core.plugins import get_plugin_manager
 from tests.cases.conftest import Desk
 
-COMPANY = {
+COMPANY: dict[str, Any] = {
     "company_name": "肃宁县示范商贸有限公司",
-    "legal_person": "张伟",
+    "company_type": "llc",
     "registered_capital": "100",
-    "address": "河北省沧州市肃宁县府前街 8 号",
+    "address": {"division": "130926", "street": "府前街 8 号"},
     "business_scope": "日用百货销售",
+    "legal_person": "张伟",
+    "legal_person_id": "130926198001011237",
+    "contact_name": "张伟",
+    "contact_phone": "13800000064",
 }
-PROJECT = {
+PROJECT: dict[str, Any] = {
     "project_name": "慈利县示范物流园一期",
     "builder": "湖南示范科技有限公司",
-    "site": "慈利县零阳镇工业园",
+    "credit_code": "91430821MA4L5N6P76",
+    "site": {"division": "430821", "street": "零阳镇工业园"},
     "investment": "12000",
+    "contact_name": "李娜",
+    "contact_phone": "13800000043",
 }
 
 
@@ -77,7 +87,7 @@ def upload_all(d: Desk, phone: str, numbers: list[str]) -> None:
 
 def submit(d: Desk, phone: str, number: str) -> None:
     with d.session() as s:
-        submit_case(s, d.tenant, d.citizen(phone), number)
+        submit_bundle_or_case(s, d.tenant, d.citizen(phone), number)
         commit(s)
 
 
@@ -89,17 +99,27 @@ def decide(d: Desk, clerk: str, worker: str, number: str) -> None:
 
 def test_si_zheng_yi_zhang_opens_five_sub_cases_and_completes_after_all(suning: Desk) -> None:
     phone = "13800000064"
-    with suning.session() as s, pytest.raises(InvalidInput) as missing_field:
-        open_bundle(s, suning.tenant, suning.citizen(phone), "SN-4Z1Z", form={})
-    assert missing_field.value.field == "form.company_name"  # the combined form is checked
-    parent, subs = apply_bundle(suning, phone, "SN-4Z1Z", COMPANY)
+    with suning.session() as s, pytest.raises(FormInvalid) as wrong:
+        bad = {**COMPANY, "legal_person_id": "130926198001011230"}
+        open_bundle(s, suning.tenant, suning.citizen(phone), "SN-4Z1Z", form=bad)
+    assert wrong.value.problems == {"form.legal_person_id": "「法定代表人身份证号」身份证号码校验位不正确"}
+    half = {k: v for k, v in COMPANY.items() if k != "business_scope"}
+    parent, subs = apply_bundle(suning, phone, "SN-4Z1Z", half)  # a draft may be incomplete
     assert len(subs) == 5
     assert sorted(suning.case(n).item_code for n in subs) == [f"SN-LB0{i}" for i in range(1, 6)]
-    assert all(suning.case(n).form["company_name"] == COMPANY["company_name"] for n in subs)
 
-    with pytest.raises(InvalidInput) as not_yet:  # materials missing: nothing submitted
+    with pytest.raises(FormInvalid) as not_yet:  # nothing submitted while anything lacks
         submit(suning, phone, parent)
-    assert "企业设立登记" in not_yet.value.detail
+    assert not_yet.value.problems["form.business_scope"] == "请填写「经营范围」"
+    lacking = [m for p, m in not_yet.value.problems.items() if p.startswith("sub_cases[")]
+    assert any(m.startswith("企业设立登记") for m in lacking)  # each sub-case's materials
+    with suning.session() as s:
+        save_form(s, suning.tenant, suning.citizen(phone), parent, COMPANY)
+        commit(s)
+    for n in subs:  # the one form, saved on the parent, reached every department
+        assert suning.case(n).form.get("company_name", COMPANY["company_name"]) == (
+            COMPANY["company_name"]
+        )
     assert all(suning.case(n).state.value == "draft" for n in subs)
     upload_all(suning, phone, subs)
     submit(suning, phone, parent)
@@ -174,8 +194,22 @@ def test_the_bundle_api_lists_and_opens_with_one_form(cili: Desk, client, db) ->
     token = account_token(db, "cili", "13800000043")
     headers = {**bearer(token), "Idempotency-Key": "kb-1"}
     url = "/api/v1/t/cili/bundles/CL-QYKB/cases"
-    bad = client.post(url, json={"form": {"company_name": "x"}}, headers=headers)
-    assert bad.status_code == 422 and bad.json()["field"] == "form.legal_person"
+    form = client.get("/api/v1/t/cili/bundles/CL-QYKB/form")
+    assert form.status_code == 200 and form.headers["content-type"].startswith(
+        "application/schema+json"
+    )
+    schema = form.json()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert {"company_name", "legal_person_id", "contact_phone"} <= set(schema["properties"])
+    assert client.get("/api/v1/t/hechi/bundles/CL-QYKB/form").status_code == 404
+    bad = client.post(
+        url,
+        json={"form": {"company_name": "x", "contact_phone": "1380000", "legal_person_id": "1"}},
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    named = {p["field"] for p in bad.json()["problems"]}
+    assert named == {"form.contact_phone", "form.legal_person_id"}  # every problem at once
     made = client.post(url, json={"form": {**COMPANY, "company_name": "慈利示范"}}, headers=headers)
     assert made.status_code == 201, made.text
     again = client.post(
@@ -208,13 +242,17 @@ def test_the_portal_offers_the_bundle_and_keeps_what_was_typed(app, suning: Desk
         home = browser.get("/t/suning/")
         assert 'data-testid="bundles"' in home.text and "四证一章联办" in home.text
         page = browser.get("/t/suning/bundles/SN-4Z1Z")
-        assert page.status_code == 200 and 'name="form_company_name"' in page.text
+        assert page.status_code == 200 and 'name="form.company_name"' in page.text
         key = re.search(r'name="key" value="([^"]+)"', page.text).group(1)
-        typed = {f"form_{k}": v for k, v in COMPANY.items()}
-        partial = {**typed, "form_legal_person": "", "_csrf_token": token, "key": key}
-        refused = browser.post("/t/suning/bundles/SN-4Z1Z", data=partial)
-        assert refused.status_code == 422 and "请填写法定代表人" in refused.text
+        typed = {f"form.{k}": v for k, v in COMPANY.items() if k != "address"}
+        typed |= {"form.address.division": "130926", "form.address.street": "府前街 8 号"}
+        wrong = {**typed, "form.legal_person_id": "130926198001011230"}
+        refused = browser.post(
+            "/t/suning/bundles/SN-4Z1Z", data={**wrong, "_csrf_token": token, "key": key}
+        )
+        assert refused.status_code == 422 and "身份证号码校验位不正确" in refused.text
         assert COMPANY["company_name"] in refused.text  # nothing typed is lost
+        assert 'aria-invalid="true"' in refused.text
         made = browser.post(
             "/t/suning/bundles/SN-4Z1Z",
             data={**typed, "_csrf_token": token, "key": key},
@@ -223,7 +261,8 @@ def test_the_portal_offers_the_bundle_and_keeps_what_was_typed(app, suning: Desk
         assert made.status_code in (302, 303)
         parent_page = browser.get(made.headers["location"])
         assert parent_page.text.count("data-number=") == 5
-        assert "统一提交联办申请" in parent_page.text
+        assert "核对并提交联办申请" in parent_page.text
+        assert 'data-testid="application-form"' in parent_page.text  # the one form, editable
         child = re.search(r'data-number="([^"]+)"', parent_page.text).group(1)
         child_page = browser.get(f"/t/suning/my/cases/{child}")
         assert 'data-testid="parent"' in child_page.text

@@ -19,7 +19,7 @@ def test_a_citizen_applies_with_uploads_on_a_phone(phone_page, live: LiveServer,
     page.wait_for_url(f"{live.url}/t/hechi/")
     page.goto(f"{live.url}/t/hechi/items/HC-SC03")
     page.get_by_test_id("apply").click()
-    page.get_by_role("button", name="下一步").click()
+    page.get_by_test_id("apply-next").click()
     page.wait_for_url("**/my/cases/**")
     forms = page.locator("form.upload")
     assert forms.count() == 3
@@ -30,6 +30,7 @@ def test_a_citizen_applies_with_uploads_on_a_phone(phone_page, live: LiveServer,
             # the bar appears while the file travels
             form.locator("progress").wait_for(state="visible")
         assert page.locator("[data-testid=materials] .ok").count() == index + 1
+    page.get_by_test_id("review").click()  # the whole application, once more
     page.get_by_test_id("submit").click()
     assert page.get_by_test_id("case-state").inner_text() == "待受理"
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -67,11 +67,12 @@ def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(
     assert citizen.get_by_test_id("item-name").inner_text() == "食品经营许可"
     assert "营业执照" in citizen.locator("main").inner_text()  # the guide lists the materials
     citizen.get_by_test_id("apply").click()
-    citizen.get_by_role("button", name="下一步").click()
+    citizen.get_by_test_id("apply-next").click()
     citizen.wait_for_url("**/my/cases/**")
     number = citizen.get_by_test_id("case-number").inner_text()
     for index in range(3):
         _upload(citizen, index, pdf)
+    citizen.get_by_test_id("review").click()  # the whole application, once more
     citizen.get_by_test_id("submit").click()
     assert citizen.get_by_test_id("case-state").inner_text() == "待受理"
 
@@ -94,7 +95,8 @@ def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(
     assert "需补正" in rows.nth(2).inner_text()
     assert "需补正" not in rows.nth(0).inner_text()
     _upload(citizen, 0, pdf)  # the only upload form left is the rejected material's
-    citizen.get_by_role("button", name="提交补正").click()
+    citizen.get_by_test_id("review").click()
+    citizen.get_by_role("button", name="确认提交补正").click()
     assert citizen.get_by_test_id("case-state").inner_text() == "待受理"
 
     # 4. accept → review → approve → issue, each by the person whose step it is
@@ -144,10 +146,11 @@ def test_a_village_agent_files_for_a_villager(live: LiveServer, tmp_path, e2e_pa
     agent.fill("input[name=name]", "韦村民")
     agent.select_option("select[name=consent]", "signed_form")
     agent.fill("input[name=note]", "授权委托书已留存村服务点")
-    agent.get_by_role("button", name="下一步").click()
+    agent.get_by_test_id("apply-next").click()
     agent.wait_for_url("**/my/cases/**")
     for index in range(3):
         _upload(agent, index, pdf)
+    agent.get_by_test_id("review").click()  # the whole application, once more
     agent.get_by_test_id("submit").click()
     assert agent.get_by_test_id("case-state").inner_text() == "待受理"
     number = agent.get_by_test_id("case-number").inner_text()

@@ -167,6 +167,8 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
         },
         ("POST", "/api/v1/t/{slug}/cases"): {"item": "BZ-SB01"},
         ("POST", "/api/v1/t/{slug}/cases/{number}/submit"): {},
+        ("PUT", "/api/v1/t/{slug}/cases/{number}/form"): {"form": {}},
+        ("POST", "/api/v1/t/{slug}/cases/{number}/form/reveal"): None,
         ("POST", "/api/v1/t/{slug}/cases/{number}/correct"): {},
         ("POST", "/api/v1/t/{slug}/cases/{number}/withdraw"): {"reason": "越权撤回"},
         ("POST", "/api/v1/t/{slug}/cases/{number}/rate"): {"score": 0},

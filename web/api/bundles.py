@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from core.cases import bundles, service
 from core.cases.service import Applicant, Consent
+from core.errors import NotFound
+from core.forms import json_schema
 from core.identity import Principal
 from core.tenancy import Tenant
 from web.api.case_schemas import CaseOut, case_out
@@ -66,6 +68,26 @@ class BundlesApi(Controller):
     )
     def list_bundles(self, db: Session, tenant: Tenant) -> list[BundleOut]:
         return [bundle_out(b) for b in bundles.bundles_of(db, tenant).values()]
+
+    @get(
+        "/{code:str}/form",
+        summary="The bundle's one combined form (一表通) as JSON Schema (draft 2020-12)",
+        description="The bundle's shared fields, then each sub-item's own fields under a "
+        "heading; a key several sub-items share is asked once. Same extensions as "
+        "`GET /items/{code}/form`. Submit the values as `form` of `POST /bundles/{code}/cases`.",
+        sync_to_thread=True,
+        **anyone(),
+    )
+    def form(self, request: Request[Any, Any, Any], db: Session, tenant: Tenant, code: str) -> Any:
+        bundle = bundles.bundles_of(db, tenant).get(code)
+        if bundle is None or bundles.missing_items(db, tenant, bundle):
+            raise NotFound(f"联办事项 {code} 不存在", field="bundle")
+        schema = json_schema(
+            bundles.combined_form(db, tenant, bundle),
+            title=f"{bundle.name}（一表通）",
+            schema_id=str(request.url),
+        )
+        return Response(schema, media_type="application/schema+json")
 
     @post(
         "/{code:str}/cases",

@@ -180,7 +180,7 @@ class CasesApi(Controller):
         data: FormIn,
     ) -> CaseOut:
         who = require(principal)
-        case = forms.save_form(
+        case, _ = forms.save_form(
             db, tenant, who, number, data.form, delivery=data.delivery, address=data.address
         )
         return self._done(db, case, who)

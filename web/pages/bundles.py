@@ -4,21 +4,25 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import Any
 
+import anyio
 from litestar import Controller, Request, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
-from core.cases import bundles, service
+from core.cases import bundles, forms, service
 from core.catalog import get_item_by_code
 from core.errors import GovhallError, NotFound
+from core.forms import FormInvalid
 from core.identity import Principal
 from core.tenancy import Tenant
 from web.auth import require
+from web.formdata import extra_rows, parse_posted, view_of
 from web.pages.cases import back
 from web.pages.portal import render
-from web.params import Form
 
 __all__ = ["BundlePages"]
 
@@ -54,16 +58,23 @@ class BundlePages(Controller):
         request: Request[Any, Any, Any],
         tenant: Tenant,
         db: Session,
+        who: Principal,
         code: str,
         *,
-        values: dict[str, str] | None = None,
+        raw: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        extra_rows: dict[str, int] | None = None,
+        key: str = "",
         error: str = "",
-        field: str | None = None,
         status_code: int = 200,
     ) -> Template:
         bundle = bundles.bundles_of(db, tenant).get(code)
         if bundle is None:
             raise NotFound(f"联办事项 {code} 不存在", field="bundle")
+        fields = bundles.combined_form(db, tenant, bundle)
+        if raw is None:
+            applicant = who.id if who.is_account else None
+            raw = forms.prefill_for(db, tenant, applicant, bundle.code, fields, {})
         return render(
             request,
             db,
@@ -71,10 +82,9 @@ class BundlePages(Controller):
             "bundles/apply.html",
             bundle=bundle,
             items=_items(db, tenant, bundle),
-            values=values or {},
-            key=(values or {}).get("key") or secrets.token_urlsafe(16),
+            views=view_of(fields, raw, errors, extra_rows=extra_rows, home=tenant.division_code),
+            key=key or secrets.token_urlsafe(16),
             error=error,
-            field=field,
             status_code=status_code,
         )
 
@@ -87,46 +97,51 @@ class BundlePages(Controller):
         principal: Principal | None,
         code: str,
     ) -> Template:
-        require(principal)
-        return self._form(request, tenant, db, code)
+        return self._form(request, tenant, db, require(principal), code)
 
-    @post("/{code:str}", name="bundle_apply", sync_to_thread=True)
-    def apply(
+    @post("/{code:str}", name="bundle_apply")
+    async def apply(
         self,
         request: Request[Any, Any, Any],
         tenant: Tenant,
         db: Session,
         principal: Principal | None,
         code: str,
-        data: Form,
     ) -> Template | Redirect:
-        who = require(principal)
-        form = {k[5:]: v for k, v in data.items() if k.startswith("form_")}
+        data = await request.form()
+        return await anyio.to_thread.run_sync(
+            partial(self._apply, request, tenant, db, require(principal), code, data)
+        )
+
+    def _apply(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        who: Principal,
+        code: str,
+        data: FormMultiDict,
+    ) -> Template | Redirect:
+        bundle = bundles.bundles_of(db, tenant).get(code)
+        if bundle is None:
+            raise NotFound(f"联办事项 {code} 不存在", field="bundle")
+        raw = parse_posted(data, bundles.combined_form(db, tenant, bundle))
+        key = str(data.get("key") or "")[:80]
+        page = partial(self._form, request, tenant, db, who, code, raw=raw, key=key)
+        if data.get("_add_row"):
+            return page(extra_rows=extra_rows(data))
         try:
-            parent, _ = bundles.open_bundle(
-                db,
-                tenant,
-                who,
-                code,
-                form=form,
-                idempotency_key=(data.get("key") or "")[:80] or None,
-            )
+            parent, _ = bundles.open_bundle(db, tenant, who, code, form=raw, idempotency_key=key)
             service.commit(db)
+        except FormInvalid as exc:
+            db.rollback()
+            return page(errors=exc.problems, error=exc.detail, status_code=422)
         except GovhallError as exc:
             db.rollback()
             if exc.status != 422:
                 raise
-            return self._form(
-                request,
-                tenant,
-                db,
-                code,
-                values=dict(data),
-                error=exc.detail,
-                field=(exc.field or "").removeprefix("form."),
-                status_code=422,
-            )
+            return page(error=exc.detail, status_code=422)
         return back(
             f"/t/{tenant.slug}/my/cases/{parent.number}",
-            msg="已创建联办申请：请为每个事项上传材料，然后统一提交。",
+            msg="已创建联办申请：请为每个事项上传材料，然后核对并统一提交。",
         )

@@ -4,7 +4,6 @@ the e-license library; the public progress query and verification page."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -13,12 +12,13 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
-from core.cases import bundles, licenses, materials, payments, queries, service
+from core.cases import bundles, forms, licenses, materials, payments, queries, service
 from core.cases.access import get_case, is_filer
 from core.cases.actions import STATE_LABELS
 from core.cases.documents import notice_pdf
-from core.catalog import get_item_by_code
+from core.cases.models import CaseState
 from core.errors import GovhallError, InvalidInput, NotFound
+from core.forms import lines
 from core.identity import Principal, Role
 from core.supervision import ratings
 from core.tenancy import Tenant
@@ -26,6 +26,7 @@ from web.api.case_schemas import case_out
 from web.api.cases import verify_out
 from web.auth import require
 from web.clients import client_address
+from web.formdata import view_of
 from web.pages.portal import render
 from web.params import Form
 from web.uploads import receive_upload
@@ -58,62 +59,6 @@ def _can_file_for_others(principal: Principal) -> bool:
 class CasePages(Controller):
     path = "/t/{slug:str}"
     include_in_schema = False
-
-    @get("/items/{code:str}/apply", name="case_apply_form", sync_to_thread=True)
-    def apply_form(
-        self,
-        request: Request[Any, Any, Any],
-        tenant: Tenant,
-        db: Session,
-        principal: Principal | None,
-        code: str,
-        error: str = "",
-    ) -> Template:
-        who = require(principal)
-        item = get_item_by_code(db, tenant, code)
-        return render(
-            request,
-            db,
-            tenant,
-            "cases/apply.html",
-            item=item,
-            content=item.effective or {},
-            on_behalf=_can_file_for_others(who),
-            key=secrets.token_urlsafe(16),
-            error=error,
-        )
-
-    @post("/items/{code:str}/apply", name="case_apply", sync_to_thread=True)
-    def apply(
-        self, tenant: Tenant, db: Session, principal: Principal | None, code: str, data: Form
-    ) -> Redirect:
-        who = require(principal)
-        applicant = consent = None
-        if _can_file_for_others(who):
-            applicant = service.Applicant(
-                phone=data.get("phone", ""),
-                name=data.get("name", ""),
-                id_number=data.get("id_number") or None,
-            )
-            consent = service.Consent(method=data.get("consent", ""), note=data.get("note", ""))
-        try:
-            case, _ = service.create_case(
-                db,
-                tenant,
-                who,
-                code,
-                delivery=data.get("delivery", "pickup"),
-                address=data.get("address") or None,
-                applicant=applicant,
-                consent=consent,
-                idempotency_key=(data.get("key") or "")[:80] or None,
-            )
-            service.commit(db)
-        except GovhallError as exc:
-            return back(f"/t/{tenant.slug}/items/{code}/apply", error=exc.detail)
-        return back(
-            f"/t/{tenant.slug}/my/cases/{case.number}", msg="已创建申请，请上传材料后提交。"
-        )
 
     @get("/my/cases", name="my_cases", sync_to_thread=True)
     def my_cases(
@@ -148,6 +93,17 @@ class CasePages(Controller):
         out = case_out(db, case, who)
         specs = case.content.get("materials") or []
         have = {m.index: m for m in out.materials}
+        filer = is_filer(who, case)
+        asked = forms.correction_asked(db, case)
+        fields = forms.fields_of(case)
+        # a bundle's sub-case takes its form from the parent's until a correction asks for it
+        editable = filer and (
+            case.state is CaseState.correcting
+            or (case.state is CaseState.draft and not case.parent_id)
+        )
+        values = dict(case.form or {})
+        if editable:
+            values = {**forms.prefill(db, tenant, case), **values}
         return render(
             request,
             db,
@@ -156,7 +112,16 @@ class CasePages(Controller):
             case=out,
             specs=specs,
             have=have,
-            filer=is_filer(who, case),
+            filer=filer,
+            form_editable=editable,
+            views=(
+                view_of(fields, values, asked=asked["fields"], home=tenant.division_code)
+                if editable
+                else []
+            ),
+            lines=lines(fields, dict(case.form or {}), reveal=filer) if not editable else [],
+            asked=asked,
+            delivery_options=case.content.get("delivery") or ["pickup"],
             pay_online=case.fee_status.value == "unpaid" and payments.online_available(db, tenant),
             msg=msg,
             error=error,

@@ -13,12 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.calendar import WorkCalendar, calendar_for
-from core.cases import clock, engine, materials, queries, service
+from core.cases import clock, engine, forms, materials, queries, service
 from core.cases.access import get_case
+from core.cases.action_types import FieldIssue
 from core.cases.actions import STATE_LABELS, SUSPENSION_KINDS, ActionIn, MaterialIssue, perform
 from core.cases.documents import notice_pdf
-from core.cases.models import CaseEvent, CaseMaterial
+from core.cases.models import Case, CaseEvent, CaseMaterial
 from core.errors import GovhallError, InvalidInput, NotFound
+from core.forms import lines
 from core.identity import Principal
 from core.tenancy import Tenant
 from web.api.case_schemas import case_out
@@ -70,7 +72,20 @@ class WorkbenchPages(Controller):
         msg: str = "",
         error: str = "",
     ) -> Template:
-        me = require_staff(principal)
+        return self._page(request, tenant, db, require_staff(principal), number, msg, error)
+
+    def _page(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        me: Principal,
+        number: str,
+        msg: str = "",
+        error: str = "",
+        *,
+        revealed: bool = False,
+    ) -> Template:
         case = get_case(db, number, me)
         out = case_out(db, case, me)
         definition = engine.definition_of(case)
@@ -90,6 +105,7 @@ class WorkbenchPages(Controller):
             "staff/case.html",
             case=out,
             specs=case.content.get("materials") or [],
+            form_fields=[f for f in forms.fields_of(case) if f.holds_value],
             mine=mine,
             events=events,
             msg=msg,
@@ -97,6 +113,33 @@ class WorkbenchPages(Controller):
             kinds=SUSPENSION_KINDS,
             me=me,
             card=card_colour(case.due_on, today, calendar),
+            **_form_view(case, revealed=revealed),
+        )
+
+    @post("/cases/{number:str}/form/reveal", name="workbench_form_reveal", sync_to_thread=True)
+    def reveal(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        number: str,
+    ) -> Template:
+        """The personal values of the form, for this page view only; the reveal is on the
+        trail, with who asked."""
+        me = require_staff(principal)
+        forms.reveal(db, me, number)
+        service.commit(db)
+        if not request.headers.get("hx-request"):
+            return self._page(request, tenant, db, me, number, revealed=True)
+        case = get_case(db, number, me)
+        return render(
+            request,
+            db,
+            tenant,
+            "staff/_form.html",
+            case=case_out(db, case, me),
+            **_form_view(case, revealed=True),
         )
 
     @post("/cases/{number:str}/act", name="workbench_act", sync_to_thread=True)
@@ -141,13 +184,34 @@ class WorkbenchPages(Controller):
         return Redirect(materials.material_link(tenant, row))
 
 
+def _form_view(case: Case, *, revealed: bool) -> dict[str, Any]:
+    """The filled form as the case page shows it: lines (personal values masked unless
+    revealed), and what a correction changed since the first submission."""
+    fields = forms.fields_of(case)
+    values = dict(case.form or {})
+    changed = (
+        forms.changed_keys(dict(case.form_first), values) if case.form_first is not None else []
+    )
+    return {
+        "lines": lines(fields, values, reveal=revealed),
+        "changed": changed,
+        "revealed": revealed,
+        "has_personal": any(f.personal for f in fields)
+        or any(k not in {f.key for f in fields} for k in values),
+    }
+
+
 def _payload(data: dict[str, str]) -> ActionIn:
-    """The action form: checked material boxes ``m{index}`` with reasons ``r{index}``."""
-    issues = []
+    """The action form: checked material boxes ``m{index}`` with reasons ``r{index}``, and
+    checked form fields ``f.{key}`` with reasons ``fr.{key}``."""
+    issues, wrong = [], []
     for key, value in data.items():
         if key.startswith("m") and key[1:].isdigit() and value == "on":
             index = int(key[1:])
             issues.append(MaterialIssue(index=index, reason=data.get(f"r{index}", "").strip()))
+        elif key.startswith("f.") and value == "on":
+            field = key[2:]
+            wrong.append(FieldIssue(key=field, reason=data.get(f"fr.{field}", "").strip()))
     days = data.get("days", "").strip()
     try:
         number_of_days = int(days) if days else None
@@ -158,6 +222,7 @@ def _payload(data: dict[str, str]) -> ActionIn:
         task=data.get("task") or None,
         reason=data.get("reason", ""),
         materials=issues,
+        fields=wrong,
         kind=data.get("kind") or None,
         days=number_of_days,
         amount=data.get("amount") or None,

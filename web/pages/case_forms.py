@@ -1,0 +1,253 @@
+"""The application form on the portal: applying (step 1, the form, prefilled with what we
+know), filling it in on the case page (saved as one goes, errors beside their fields), and
+the review of the whole application before it is submitted."""
+
+from __future__ import annotations
+
+import secrets
+from functools import partial
+from typing import Any
+
+import anyio
+from litestar import Controller, Request, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from core.cases import forms, service
+from core.cases.access import get_case, is_filer
+from core.cases.models import CaseState
+from core.catalog import get_item_by_code
+from core.errors import Forbidden, GovhallError
+from core.forms import FormInvalid, lines, parse_form
+from core.identity import Principal, Role
+from core.tenancy import Tenant
+from web.api.case_schemas import case_out
+from web.auth import require
+from web.formdata import extra_rows, parse_posted, view_of
+from web.pages.cases import back
+from web.pages.portal import render
+
+__all__ = ["CaseFormPages"]
+
+
+def _can_file_for_others(principal: Principal) -> bool:
+    return principal.is_staff and (
+        principal.has_role(Role.agent) or principal.has_role(Role.window_clerk)
+    )
+
+
+class CaseFormPages(Controller):
+    path = "/t/{slug:str}"
+    include_in_schema = False
+
+    # -- step 1: apply -------------------------------------------------------------------------
+
+    def _apply_page(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        who: Principal,
+        code: str,
+        *,
+        raw: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        error: str = "",
+        posted: dict[str, str] | None = None,
+        extra_rows: dict[str, int] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        item = get_item_by_code(db, tenant, code)
+        content = item.effective or {}
+        fields = parse_form(content.get("form") or [])
+        if raw is None:
+            applicant = who.id if who.is_account else None
+            raw = forms.prefill_for(db, tenant, applicant, item.code, fields, {})
+        return render(
+            request,
+            db,
+            tenant,
+            "cases/apply.html",
+            item=item,
+            content=content,
+            views=view_of(fields, raw, errors, extra_rows=extra_rows, home=tenant.division_code),
+            on_behalf=_can_file_for_others(who),
+            key=(posted or {}).get("key") or secrets.token_urlsafe(16),
+            posted=posted or {},
+            error=error,
+            status_code=status_code,
+        )
+
+    @get("/items/{code:str}/apply", name="case_apply_form", sync_to_thread=True)
+    def apply_form(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        code: str,
+        error: str = "",
+    ) -> Template:
+        return self._apply_page(request, tenant, db, require(principal), code, error=error)
+
+    @post("/items/{code:str}/apply", name="case_apply")
+    async def apply(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        code: str,
+    ) -> Template | Redirect:
+        data = await request.form()
+        return await anyio.to_thread.run_sync(
+            partial(self._apply, request, tenant, db, require(principal), code, data)
+        )
+
+    def _apply(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        who: Principal,
+        code: str,
+        data: FormMultiDict,
+    ) -> Template | Redirect:
+        item = get_item_by_code(db, tenant, code)
+        fields = parse_form((item.effective or {}).get("form") or [])
+        raw = parse_posted(data, fields)
+        posted = {k: str(data.get(k) or "") for k in data if not k.startswith("form.")}
+        page = partial(self._apply_page, request, tenant, db, who, code, raw=raw, posted=posted)
+        if data.get("_add_row"):
+            return page(extra_rows=extra_rows(data))
+        applicant = consent = None
+        if _can_file_for_others(who):
+            applicant = service.Applicant(
+                phone=posted.get("phone", ""),
+                name=posted.get("name", ""),
+                id_number=posted.get("id_number") or None,
+            )
+            consent = service.Consent(method=posted.get("consent", ""), note=posted.get("note", ""))
+        try:
+            case, _ = service.create_case(
+                db,
+                tenant,
+                who,
+                code,
+                form=raw,
+                delivery=posted.get("delivery") or "pickup",
+                address=posted.get("address") or None,
+                applicant=applicant,
+                consent=consent,
+                idempotency_key=posted.get("key", "")[:80] or None,
+            )
+            service.commit(db)
+        except FormInvalid as exc:
+            db.rollback()
+            return page(errors=exc.problems, error=exc.detail, status_code=422)
+        except GovhallError as exc:
+            db.rollback()
+            return page(error=exc.detail, status_code=exc.status)
+        return back(
+            f"/t/{tenant.slug}/my/cases/{case.number}",
+            msg="已创建申请，填写的内容已保存。请上传材料，然后核对并提交。",
+        )
+
+    # -- the form on the case page ---------------------------------------------------------------
+
+    @post("/my/cases/{number:str}/form", name="my_case_form")
+    async def save(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        number: str,
+    ) -> Template | Redirect:
+        data = await request.form()
+        return await anyio.to_thread.run_sync(
+            partial(self._save, request, tenant, db, require(principal), number, data)
+        )
+
+    def _save(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        who: Principal,
+        number: str,
+        data: FormMultiDict,
+    ) -> Template | Redirect:
+        case = get_case(db, number, who)
+        fields = forms.fields_of(case)
+        raw = parse_posted(data, fields)
+        problems: dict[str, str] = {}
+        error = ""
+        if not data.get("_add_row"):
+            try:
+                case, problems = forms.save_form(
+                    db,
+                    tenant,
+                    who,
+                    number,
+                    raw,
+                    delivery=data.get("delivery") or None,
+                    address=data.get("address") if "address" in data else None,
+                    keep_what_is_right=True,
+                )
+                service.commit(db)
+            except GovhallError as exc:
+                db.rollback()
+                error = exc.detail
+        if not request.headers.get("hx-request"):
+            url = f"/t/{tenant.slug}/my/cases/{number}"
+            note = error or (f"申请表有 {len(problems)} 处需要修改，其余已保存" if problems else "")
+            return back(url, error=note) if note else back(url, msg="申请表已保存")
+        return render(
+            request,
+            db,
+            tenant,
+            "cases/_form_section.html",
+            case=case_out(db, case, who),
+            views=view_of(
+                fields,
+                raw,
+                problems,
+                asked=forms.correction_asked(db, case)["fields"],
+                extra_rows=extra_rows(data),
+                home=tenant.division_code,
+            ),
+            saved=not problems and not error,
+            error=error,
+            posted_address=data.get("address"),
+            delivery_options=case.content.get("delivery") or ["pickup"],
+        )
+
+    # -- review before submitting --------------------------------------------------------------
+
+    @get("/my/cases/{number:str}/review", name="my_case_review", sync_to_thread=True)
+    def review(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        number: str,
+        error: str = "",
+    ) -> Template:
+        who = require(principal)
+        case = get_case(db, number, who)
+        if not is_filer(who, case):
+            raise Forbidden("只有申请人或代办人可以提交")
+        return render(
+            request,
+            db,
+            tenant,
+            "cases/review.html",
+            case=case_out(db, case, who),
+            lines=lines(forms.fields_of(case), dict(case.form or {}), reveal=True),
+            problems=forms.submission_problems(db, case),
+            correcting=case.state is CaseState.correcting,
+            error=error,
+        )

@@ -89,3 +89,21 @@ def values_for(fields: list[FormField], county: str, seq: int = 1) -> dict[str, 
         if f.holds_value:
             out[f.key] = value_for(f, county, seq * 100 + i)
     return out
+
+
+def as_posted(values: dict[str, Any], prefix: str = "form") -> dict[str, Any]:
+    """``values`` as a page's HTML form posts them: ``form.home.street``, a table's cells as
+    ``form.members.0.name``, a multiple choice repeated, yes/no as yes or no."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        name = f"{prefix}.{key}"
+        if isinstance(value, dict):
+            out |= as_posted(value, name)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, row in enumerate(value):
+                out |= as_posted(row, f"{name}.{i}")
+        elif isinstance(value, bool):
+            out[name] = "yes" if value else "no"
+        else:
+            out[name] = value if isinstance(value, list) else str(value)
+    return out

@@ -66,6 +66,9 @@ class Bundle(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: the fields entered once for every sub-item (applicant, enterprise name, credit code,
     #: address, contact), ahead of the sub-items' own fields in the combined form (一表通)
     form: list[FormField] = []
+    #: keys several sub-items ask, entered once at the top of the combined form (共同信息):
+    #: the applicant, the enterprise's name and credit code, the address, the contact
+    shared: list[str] = []
     #: per item code, the sub-item's field keys that differ from the combined form's:
     #: ``{"CL-KB03": {"taxpayer_name": "company_name"}}`` — entered once as company_name
     keys: dict[str, dict[str, str]] = {}
@@ -105,38 +108,66 @@ def bundles_of(session: Session, tenant: Tenant) -> dict[str, Bundle]:
     return out
 
 
+def _item_fields(
+    session: Session, tenant: Tenant, bundle: Bundle
+) -> list[tuple[str, list[FormField]]]:
+    """Each sub-item's name and value fields, under the combined form's keys."""
+    out = []
+    for entry in bundle.items:
+        item = get_item_by_code(session, tenant, entry.item)
+        mapping = bundle.keys.get(entry.item, {})
+        fields = []
+        for f in parse_form((item.effective or {}).get("form") or []):
+            if f.holds_value:
+                conditions = [
+                    msgspec.structs.replace(c, field=mapping.get(c.field, c.field))
+                    for c in f.show_when
+                ]
+                key = mapping.get(f.key, f.key)
+                fields.append(msgspec.structs.replace(f, key=key, show_when=conditions))
+        out.append((item.name, fields))
+    return out
+
+
 def combined_form(
     session: Session, tenant: Tenant, bundle: Bundle, problems: list[str] | None = None
 ) -> list[FormField]:
-    """The one form of a bundle (一表通): the bundle's shared fields, then under a heading
-    per sub-item the fields of its form not already asked (a key shared by several items —
-    directly or mapped by ``keys`` — is asked once, required if any of them requires it).
-    ``problems`` collects the shared keys whose types differ (a plugin's self-check)."""
+    """The one form of a bundle (一表通): the bundle's own fields; then, under 共同信息, the
+    ``shared`` keys (each as the first sub-item that asks it defines it); then under a
+    heading per sub-item the fields of its form not already asked. A key several sub-items
+    ask — directly or mapped by ``keys`` — is asked once, required if any requires it.
+    ``problems`` collects the keys asked with differing types (a plugin's self-check)."""
+    parts = _item_fields(session, tenant, bundle)
     out = list(bundle.form)
     at = {f.key: i for i, f in enumerate(out)}
-    for n, entry in enumerate(bundle.items, 1):
-        item = get_item_by_code(session, tenant, entry.item)
-        mapping = bundle.keys.get(entry.item, {})
+    first: dict[str, FormField] = {}
+    for _, fields in parts:
+        for f in fields:
+            first.setdefault(f.key, f)
+    shared = [first[k] for k in bundle.shared if k in first and k not in at]
+    if shared:
+        out.append(FormField(key="bundle_shared", type="heading", label="共同信息（各部门共用）"))
+        for f in shared:
+            at[f.key] = len(out)
+            out.append(f)
+    for n, (name, fields) in enumerate(parts, 1):
         own: dict[str, FormField] = {}
-        for f in parse_form((item.effective or {}).get("form") or []):
-            key = mapping.get(f.key, f.key)
-            if not f.holds_value or key in own:
+        for f in fields:
+            if f.key in own:
                 continue
-            if key in at:
-                if problems is not None and out[at[key]].type != f.type:
+            if f.key in at:
+                kept = out[at[f.key]]
+                if problems is not None and kept.type != f.type:
                     problems.append(
-                        f"{item.name}的「{f.label}」（{f.type}）与一表通中的「{key}」"
-                        f"（{out[at[key]].type}）类型不同，不能合并填写"
+                        f"{name}的「{f.label}」（{f.type}）与一表通中的「{f.key}」"
+                        f"（{kept.type}）类型不同，不能合并填写"
                     )
-                if f.required and not out[at[key]].required:
-                    out[at[key]] = msgspec.structs.replace(out[at[key]], required=True)
+                if f.required and not kept.required:
+                    out[at[f.key]] = msgspec.structs.replace(kept, required=True)
                 continue
-            conditions = [
-                msgspec.structs.replace(c, field=mapping.get(c.field, c.field)) for c in f.show_when
-            ]
-            own[key] = msgspec.structs.replace(f, key=key, show_when=conditions)
+            own[f.key] = f
         if own:
-            out.append(FormField(key=f"bundle_part_{n}", type="heading", label=item.name))
+            out.append(FormField(key=f"bundle_part_{n}", type="heading", label=name))
             for key, f in own.items():
                 at[key] = len(out)
                 out.append(f)

@@ -202,10 +202,6 @@ def _fill(
     fields: list[FormField], raw: dict[str, Any], complete: bool, prefix: str, out: Filled
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    known = {f.key for f in fields if f.holds_value}
-    for key in raw:
-        if key not in known:
-            out.problems[f"{prefix}.{key}"] = "申请表中没有这一项"
     for f in fields:
         if not f.holds_value or not visible(f, values):
             continue
@@ -226,6 +222,10 @@ def _fill(
             values[f.key] = _convert(f, value)
         except CheckFailed as exc:
             out.problems[path] = f"「{f.label}」{exc.args[0]}"
+    known = {f.key for f in fields if f.holds_value}
+    for key in raw:
+        if key not in known:  # named last: the page shows problems in the form's order
+            out.problems[f"{prefix}.{key}"] = f"申请表中没有「{key}」这一项"
     return values
 
 

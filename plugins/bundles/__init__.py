@@ -21,99 +21,31 @@ import msgspec
 
 from core.plugins import PluginMeta, hookimpl
 
-#: entered once for every department of a company's opening (一表通); each sub-item's form
-#: asks its own fields after these, and a key it shares with them is not asked again
-COMPANY_FORM: list[dict[str, Any]] = [
-    {"key": "enterprise", "type": "heading", "label": "企业基本信息"},
-    {
-        "key": "company_name",
-        "label": "企业名称",
-        "label_en": "Company name",
-        "required": True,
-        "max_length": 60,
-        "help": "与名称自主申报（预先核准）结果一致",
-        "prefill": "enterprise.name",
-    },
-    {
-        "key": "company_type",
-        "type": "choice",
-        "label": "企业类型",
-        "required": True,
-        "options": [
-            {"value": "llc", "label": "有限责任公司"},
-            {"value": "sole", "label": "个人独资企业"},
-            {"value": "partnership", "label": "合伙企业"},
-        ],
-    },
-    {
-        "key": "registered_capital",
-        "type": "money",
-        "label": "注册资本（万元）",
-        "required": True,
-        "min": "0.01",
-    },
-    {"key": "address", "type": "address", "label": "住所", "required": True},
-    {
-        "key": "business_scope",
-        "type": "textarea",
-        "label": "经营范围",
-        "required": True,
-        "max_length": 1000,
-    },
-    {"key": "legal_rep", "type": "heading", "label": "法定代表人及联系人"},
-    {"key": "legal_person", "label": "法定代表人姓名", "required": True, "max_length": 30},
-    {
-        "key": "legal_person_id",
-        "type": "id_number",
-        "label": "法定代表人身份证号",
-        "required": True,
-        "personal": True,
-    },
-    {"key": "contact_name", "label": "联系人", "required": True, "prefill": "person.name"},
-    {
-        "key": "contact_phone",
-        "type": "mobile",
-        "label": "联系电话",
-        "required": True,
-        "personal": True,
-        "prefill": "person.phone",
-    },
+#: asked once, at the top of the one form, for every department of a company's opening
+#: (一表通); each sub-item's own fields follow under its name. The demo packs give these
+#: keys the same definition in every sub-item's form.
+COMPANY_SHARED = [
+    "enterprise_name",
+    "credit_code",
+    "premises",
+    "legal_rep_name",
+    "legal_rep_id_number",
+    "legal_rep_phone",
+    "applicant_name",
+    "applicant_id_number",
+    "contact_phone",
 ]
-#: entered once for every approval of a construction project (投资报建)
-PROJECT_FORM: list[dict[str, Any]] = [
-    {"key": "project", "type": "heading", "label": "项目基本信息"},
-    {"key": "project_name", "label": "项目名称", "required": True, "max_length": 80},
-    {
-        "key": "builder",
-        "label": "建设单位",
-        "required": True,
-        "prefill": "enterprise.name",
-    },
-    {
-        "key": "credit_code",
-        "type": "credit_code",
-        "label": "建设单位统一社会信用代码",
-        "required": True,
-        "prefill": "enterprise.credit_code",
-    },
-    {"key": "site", "type": "address", "label": "建设地点", "required": True},
-    {
-        "key": "investment",
-        "type": "money",
-        "label": "总投资（万元）",
-        "required": True,
-        "min": "1",
-    },
-    {"key": "floor_area", "type": "integer", "label": "总建筑面积（平方米）", "min": "1"},
-    {"key": "contact_name", "label": "项目联系人", "required": True, "prefill": "person.name"},
-    {
-        "key": "contact_phone",
-        "type": "mobile",
-        "label": "联系电话",
-        "required": True,
-        "personal": True,
-        "prefill": "person.phone",
-    },
+#: asked once for every approval of a construction project (投资报建)
+PROJECT_SHARED = [
+    "project_name",
+    "project_code",
+    "project_site",
+    "enterprise_name",
+    "credit_code",
+    "legal_rep_name",
+    "applicant_name",
+    "applicant_id_number",
+    "contact_phone",
 ]
 
 BUNDLES: dict[str, dict[str, Any]] = {
@@ -131,7 +63,7 @@ BUNDLES: dict[str, dict[str, Any]] = {
             {"item": "SN-LB04"},
             {"item": "SN-LB05"},
         ],
-        "form": COMPANY_FORM,
+        "shared": COMPANY_SHARED,
     },
     "CL-TZBJ": {
         "code": "CL-TZBJ",
@@ -147,7 +79,7 @@ BUNDLES: dict[str, dict[str, Any]] = {
             {"item": "CL-TZ04"},
             {"item": "CL-TZ05", "required": False},
         ],
-        "form": PROJECT_FORM,
+        "shared": PROJECT_SHARED,
     },
     "CL-QYKB": {
         "code": "CL-QYKB",
@@ -162,7 +94,7 @@ BUNDLES: dict[str, dict[str, Any]] = {
             {"item": "CL-KB03"},
             {"item": "CL-KB04"},
         ],
-        "form": COMPANY_FORM,
+        "shared": COMPANY_SHARED,
     },
 }
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from core.calendar import calendar_for
 from core.cases import clock
-from core.cases.bundles import open_bundle, sub_cases
+from core.cases.bundles import bundles_of, combined_form, open_bundle, sub_cases
 from core.cases.bundles import submit as submit_bundle_or_case
 from core.cases.forms import save_form
 from core.cases.models import Case, CaseEvent, CaseTask, TaskState
@@ -22,27 +22,18 @@ from core.errors import InvalidInput, NotFound
 from core.forms import FormInvalid
 from core.plugins import get_plugin_manager
 from tests.cases.conftest import Desk
+from tests.form_values import as_posted, values_for
 
-COMPANY: dict[str, Any] = {
-    "company_name": "肃宁县示范商贸有限公司",
-    "company_type": "llc",
-    "registered_capital": "100",
-    "address": {"division": "130926", "street": "府前街 8 号"},
-    "business_scope": "日用百货销售",
-    "legal_person": "张伟",
-    "legal_person_id": "130926198001011237",
-    "contact_name": "张伟",
-    "contact_phone": "13800000064",
-}
-PROJECT: dict[str, Any] = {
-    "project_name": "慈利县示范物流园一期",
-    "builder": "湖南示范科技有限公司",
-    "credit_code": "91430821MA4L5N6P76",
-    "site": {"division": "430821", "street": "零阳镇工业园"},
-    "investment": "12000",
-    "contact_name": "李娜",
-    "contact_phone": "13800000043",
-}
+
+def filled(d: Desk, code: str, **typed: Any) -> dict[str, Any]:
+    """What a careful applicant types into the bundle's one form (一表通)."""
+    with d.session() as s:
+        bundle = bundles_of(s, d.tenant)[code]
+        values = values_for(combined_form(s, d.tenant, bundle), d.tenant.division_code)
+    return {**values, **typed}
+
+
+COMPANY_NAME = "肃宁县示范商贸有限公司"
 
 
 def desk(db: Any, slug: str, offer: list[str]) -> Iterator[Desk]:
@@ -99,27 +90,33 @@ def decide(d: Desk, clerk: str, worker: str, number: str) -> None:
 
 def test_si_zheng_yi_zhang_opens_five_sub_cases_and_completes_after_all(suning: Desk) -> None:
     phone = "13800000064"
+    company = filled(suning, "SN-4Z1Z", enterprise_name=COMPANY_NAME)
     with suning.session() as s, pytest.raises(FormInvalid) as wrong:
-        bad = {**COMPANY, "legal_person_id": "130926198001011230"}
+        bad = {**company, "legal_rep_id_number": "130926198001011230"}
         open_bundle(s, suning.tenant, suning.citizen(phone), "SN-4Z1Z", form=bad)
-    assert wrong.value.problems == {"form.legal_person_id": "「法定代表人身份证号」身份证号码校验位不正确"}
-    half = {k: v for k, v in COMPANY.items() if k != "business_scope"}
+    assert list(wrong.value.problems) == ["form.legal_rep_id_number"]
+    assert wrong.value.problems["form.legal_rep_id_number"].endswith("身份证号码校验位不正确")
+    half = {k: v for k, v in company.items() if k != "business_scope"}
     parent, subs = apply_bundle(suning, phone, "SN-4Z1Z", half)  # a draft may be incomplete
     assert len(subs) == 5
     assert sorted(suning.case(n).item_code for n in subs) == [f"SN-LB0{i}" for i in range(1, 6)]
 
     with pytest.raises(FormInvalid) as not_yet:  # nothing submitted while anything lacks
         submit(suning, phone, parent)
-    assert not_yet.value.problems["form.business_scope"] == "请填写「经营范围」"
+    assert not_yet.value.problems["form.business_scope"].startswith("请填写「经营范围")
     lacking = [m for p, m in not_yet.value.problems.items() if p.startswith("sub_cases[")]
     assert any(m.startswith("企业设立登记") for m in lacking)  # each sub-case's materials
     with suning.session() as s:
-        save_form(s, suning.tenant, suning.citizen(phone), parent, COMPANY)
+        save_form(s, suning.tenant, suning.citizen(phone), parent, company)
         commit(s)
     for n in subs:  # the one form, saved on the parent, reached every department
-        assert suning.case(n).form.get("company_name", COMPANY["company_name"]) == (
-            COMPANY["company_name"]
-        )
+        sub = suning.case(n)
+        assert sub.form["enterprise_name"] == COMPANY_NAME
+        assert sub.form["legal_rep_id_number"] == company["legal_rep_id_number"]
+    registration = next(suning.case(n) for n in subs if suning.case(n).item_code == "SN-LB01")
+    assert registration.form["business_scope"] == company["business_scope"]  # its own part
+    seal = next(suning.case(n) for n in subs if suning.case(n).item_code == "SN-LB05")
+    assert "business_scope" not in seal.form and seal.form["seals"] == company["seals"]
     assert all(suning.case(n).state.value == "draft" for n in subs)
     upload_all(suning, phone, subs)
     submit(suning, phone, parent)
@@ -149,7 +146,7 @@ def test_investment_projects_run_sixty_days_with_one_fee_and_an_optional_item(
     cili: Desk,
 ) -> None:
     phone = "13800000043"
-    parent, subs = apply_bundle(cili, phone, "CL-TZBJ", PROJECT)
+    parent, subs = apply_bundle(cili, phone, "CL-TZBJ", filled(cili, "CL-TZBJ"))
     upload_all(cili, phone, subs)
     submit(cili, phone, parent)
     top = cili.case(parent)
@@ -181,7 +178,7 @@ def test_a_bundle_with_an_item_the_county_lacks_cannot_be_enabled(db) -> None:
             manager.set_enabled(s, hechi.tenant, "bundles", True, {"offer": ["NOPE"]})
         s.rollback()
     with hechi.session() as s, pytest.raises(NotFound):
-        open_bundle(s, hechi.tenant, hechi.citizen("13800000001"), "SN-4Z1Z", form=COMPANY)
+        open_bundle(s, hechi.tenant, hechi.citizen("13800000001"), "SN-4Z1Z", form={})
 
 
 def test_the_bundle_api_lists_and_opens_with_one_form(cili: Desk, client, db) -> None:
@@ -200,21 +197,24 @@ def test_the_bundle_api_lists_and_opens_with_one_form(cili: Desk, client, db) ->
     )
     schema = form.json()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert {"company_name", "legal_person_id", "contact_phone"} <= set(schema["properties"])
+    assert {"enterprise_name", "legal_rep_id_number", "invoice_types"} <= set(schema["properties"])
+    layout = [e.get("heading") for e in schema["x-govhall-layout"] if "heading" in e]
+    assert layout[0].startswith("共同信息") and len(layout) == 5  # shared, then each item
+    company = filled(cili, "CL-QYKB", enterprise_name="慈利示范")
     assert client.get("/api/v1/t/hechi/bundles/CL-QYKB/form").status_code == 404
     bad = client.post(
         url,
-        json={"form": {"company_name": "x", "contact_phone": "1380000", "legal_person_id": "1"}},
+        json={
+            "form": {"enterprise_name": "x", "contact_phone": "1380000", "legal_rep_id_number": "1"}
+        },
         headers=headers,
     )
     assert bad.status_code == 422
     named = {p["field"] for p in bad.json()["problems"]}
-    assert named == {"form.contact_phone", "form.legal_person_id"}  # every problem at once
-    made = client.post(url, json={"form": {**COMPANY, "company_name": "慈利示范"}}, headers=headers)
+    assert named == {"form.contact_phone", "form.legal_rep_id_number"}  # every problem at once
+    made = client.post(url, json={"form": company}, headers=headers)
     assert made.status_code == 201, made.text
-    again = client.post(
-        url, json={"form": {**COMPANY, "company_name": "慈利示范"}}, headers=headers
-    )
+    again = client.post(url, json={"form": company}, headers=headers)
     assert again.status_code == 200 and again.json()["number"] == made.json()["number"]
     body = made.json()
     assert body["bundle"] == "CL-QYKB" and len(body["sub_cases"]) == 4
@@ -242,16 +242,15 @@ def test_the_portal_offers_the_bundle_and_keeps_what_was_typed(app, suning: Desk
         home = browser.get("/t/suning/")
         assert 'data-testid="bundles"' in home.text and "四证一章联办" in home.text
         page = browser.get("/t/suning/bundles/SN-4Z1Z")
-        assert page.status_code == 200 and 'name="form.company_name"' in page.text
+        assert page.status_code == 200 and 'name="form.enterprise_name"' in page.text
         key = re.search(r'name="key" value="([^"]+)"', page.text).group(1)
-        typed = {f"form.{k}": v for k, v in COMPANY.items() if k != "address"}
-        typed |= {"form.address.division": "130926", "form.address.street": "府前街 8 号"}
-        wrong = {**typed, "form.legal_person_id": "130926198001011230"}
+        typed = as_posted(filled(suning, "SN-4Z1Z", enterprise_name=COMPANY_NAME))
+        wrong = {**typed, "form.legal_rep_id_number": "130926198001011230"}
         refused = browser.post(
             "/t/suning/bundles/SN-4Z1Z", data={**wrong, "_csrf_token": token, "key": key}
         )
         assert refused.status_code == 422 and "身份证号码校验位不正确" in refused.text
-        assert COMPANY["company_name"] in refused.text  # nothing typed is lost
+        assert COMPANY_NAME in refused.text  # nothing typed is lost
         assert 'aria-invalid="true"' in refused.text
         made = browser.post(
             "/t/suning/bundles/SN-4Z1Z",

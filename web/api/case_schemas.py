@@ -23,12 +23,17 @@ from core.identity import Principal
 
 class CaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     item: str
+    #: the application form's values, by field key (``GET /items/{code}/form``)
     form: dict[str, Any] = {}
     delivery: str = "pickup"
     address: str | None = None
     #: an agent or window clerk applying on a citizen's behalf
     applicant: Applicant | None = None
     consent: Consent | None = None
+    #: create and submit at once (an item that needs no materials, or a client that
+    #: checks a whole form): every problem of the form — missing and wrong — is named in
+    #: one 422, and nothing is created unless the submission succeeds
+    submit: bool = False
 
 
 class ReasonIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

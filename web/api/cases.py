@@ -19,7 +19,9 @@ from core.cases import actions, bundles, forms, licenses, materials, queries, se
 from core.cases.access import get_case, is_filer
 from core.cases.documents import notice_pdf
 from core.cases.models import CaseEvent, CaseMaterial, License
+from core.catalog import get_item_by_code
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.forms import parse_form, require_valid
 from core.identity import Principal
 from core.storage import get_storage
 from core.supervision import ratings
@@ -85,9 +87,15 @@ class CasesApi(Controller):
         principal: Principal | None,
         data: CaseCreate,
     ) -> Response[CaseOut]:
-        """Send ``Idempotency-Key``: repeating the request returns the first case (200)."""
+        """Send ``Idempotency-Key``: repeating the request returns the first case (200).
+        A draft may be saved incomplete (wrong values are refused, missing ones wait for the
+        submission); with ``submit`` the whole form is checked first."""
         who = require(principal)
         key = (request.headers.get("idempotency-key") or "").strip()[:80] or None
+        if data.submit:
+            item = get_item_by_code(db, tenant, data.item)
+            fields = parse_form((item.effective or {}).get("form") or [])
+            require_valid(fields, data.form, complete=True)
         case, created = service.create_case(
             db,
             tenant,
@@ -100,6 +108,8 @@ class CasesApi(Controller):
             consent=data.consent,
             idempotency_key=key,
         )
+        if created and data.submit:
+            case = bundles.submit(db, tenant, who, case.number)
         if created:
             try:
                 service.commit(db)

@@ -76,6 +76,8 @@ class FieldView:
     shown: bool = True
     rows: list[list[FieldView]] = dc_field(default_factory=list)
     asked: str = ""  # a correction notice's words about this field
+    #: the show-when conditions with the inputs they read (forms.js decides in the browser)
+    show_when: list[dict[str, Any]] = dc_field(default_factory=list)
     provinces: list[divisions.Division] = dc_field(default_factory=list)
     cities: list[divisions.Division] = dc_field(default_factory=list)
     counties: list[divisions.Division] = dc_field(default_factory=list)
@@ -128,6 +130,10 @@ def view_of(
             error=errors.get(path, ""),
             shown=visible(f, seen),
             asked=asked.get(f.key, ""),
+            show_when=[
+                {"name": f"{prefix}.{c.field}", "equals": c.equals, "any_of": c.any_of}
+                for c in f.show_when
+            ],
         )
         if f.holds_value:
             seen[f.key] = value

@@ -3,8 +3,10 @@ PDFs in Chinese, each with a verification code and a QR code to the public verif
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import json
 import secrets
 from typing import Any
 from xml.sax.saxutils import escape
@@ -21,6 +23,7 @@ from core.cases import clock
 from core.cases.models import Case, Notice
 from core.catalog.pdf import cjk_font
 from core.config import get_settings
+from core.db import decrypt_bytes, encrypt_bytes
 from core.errors import NotFound
 from core.storage import get_storage, tenant_key
 from core.tenancy import Tenant
@@ -158,6 +161,7 @@ def issue_notice(
     table: list[list[str]] | None = None,
     extra: list[tuple[str, str]] | None = None,
     table_widths: list[float] | None = None,
+    sealed: bool = False,
 ) -> Notice:
     """Record a notice in the caller's transaction (the caller commits).
 
@@ -184,8 +188,10 @@ def issue_notice(
             "url": verify_url(tenant, code),
             "fields": [list(f) for f in fields],
             "paragraphs": paragraphs,
-            "table": table,
+            "table": None if sealed else table,
             **({"table_widths": table_widths} if table_widths else {}),
+            # what the applicant typed may hold anything personal: encrypted at rest
+            **({"sealed_table": _seal(table, code)} if sealed else {}),
         },
         storage_key=tenant_key(tenant.id, "notices", str(case.id), f"{code}.pdf"),
         sha256="",
@@ -195,6 +201,19 @@ def issue_notice(
     return notice
 
 
+def _seal(table: list[list[str]] | None, code: str) -> str:
+    plain = json.dumps(table or [], ensure_ascii=False).encode()
+    return base64.b64encode(encrypt_bytes(plain, code.encode())).decode()
+
+
+def _unseal(body: dict[str, Any], code: str) -> list[list[str]] | None:
+    sealed = body.get("sealed_table")
+    if not sealed:
+        return body.get("table")
+    table: list[list[str]] = json.loads(decrypt_bytes(base64.b64decode(sealed), code.encode()))
+    return table
+
+
 def _render_notice(notice: Notice) -> bytes:
     body = notice.body
     return render_pdf(
@@ -202,7 +221,7 @@ def _render_notice(notice: Notice) -> bytes:
         title=notice.title,
         fields=[(k, v) for k, v in body["fields"]],
         paragraphs=body["paragraphs"],
-        table=body["table"],
+        table=_unseal(body, notice.code),
         code=notice.code,
         url=body["url"],
         table_widths=body.get("table_widths"),

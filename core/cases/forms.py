@@ -301,9 +301,9 @@ def issue_application(
     """The application as submitted (申请表), among the case's documents for the applicant to
     print or keep; personal values partly masked, as the document's text is kept in plain.
     Nothing when the item has no form."""
-    found = lines(fields_of(case), dict(case.form or {}), reveal=False)
-    if not found:
+    if not case.form:  # nothing filled in (an item without a form, or all optional)
         return
+    found = lines(fields_of(case), dict(case.form), reveal=False)
     issue_notice(
         session,
         tenant,
@@ -315,4 +315,5 @@ def issue_application(
         ],
         table=printed(found),
         table_widths=[1, 2.4],
+        sealed=True,
     )

@@ -7,6 +7,7 @@ row has become content: what a sheet leaves out, an existing item keeps (:func:`
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from core.errors import InvalidInput
 from core.tenancy import Tenant
 from core.workflow import known_codes
 
-__all__ = ["Lookups", "content_to_cells", "keep_unsaid", "row_to_content"]
+__all__ = ["Lookups", "content_to_cells", "keep_unsaid", "read_json", "row_to_content"]
 
 KIND = {"行政权力": "power", "公共服务": "public_service"}
 LEVEL = {"县级": "county", "乡镇": "township", "村级": "village"}
@@ -187,8 +188,26 @@ def _read_field(content: dict[str, Any], field: str, text: str, lookups: Lookups
         content[field] = [_fee(line) for line in _lines(text)]
     elif field == "responsibilities":
         content[field] = [_responsibility(line) for line in _lines(text)]
+    elif field == "form":
+        content[field] = read_json(text, field, list) if text else []
+    elif field == "license_fields":
+        content[field] = read_json(text, field, dict) if text else {}
     else:  # name, implementing body, conditions, contacts, office hours: text as written
         content[field] = text
+
+
+def read_json(text: str, field: str, kind: type) -> Any:
+    """A JSON cell (申请表, 证照内容): its problems named with where they are."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）", field=field
+        ) from None
+    if not isinstance(value, kind):
+        shape = "字段的列表 [...]" if kind is list else "对象 {...}"
+        raise InvalidInput(f"应为 JSON {shape}", field=field)
+    return value
 
 
 def _split(line: str, most: int, field: str, shape: str) -> list[str]:
@@ -255,6 +274,11 @@ def keep_unsaid(content: dict[str, Any], current: dict[str, Any]) -> dict[str, A
 # -- writing ----------------------------------------------------------------------------------
 
 
+def _json_cell(value: Any) -> str:
+    """A form or its license particulars as one cell: compact JSON, Chinese as written."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else ""
+
+
 def content_to_cells(code: str, c: dict[str, Any], category_names: dict[str, str]) -> list[str]:
     """One item's effective content in the template's cells, in column order."""
     kind, level, channel = _inverse(KIND), _inverse(LEVEL), _inverse(CHANNEL)
@@ -298,4 +322,6 @@ def content_to_cells(code: str, c: dict[str, Any], category_names: dict[str, str
             "|".join([r["duty"], r["cases"], r["body"], r["basis"], r["liability"]])
             for r in c.get("responsibilities", [])
         ),
+        _json_cell(c.get("form")),
+        _json_cell(c.get("license_fields")),
     ]

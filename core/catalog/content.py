@@ -188,11 +188,16 @@ def parse_content(
         raise InvalidInput(
             "；".join(m for _, m in problems), field=problems[0][0], fields=[p for p, _ in problems]
         )
-    keys = {f.key for f in content.form if f.holds_value}
+    by_key = {f.key: f for f in content.form if f.holds_value}
     for particular, key in content.license_fields.items():
-        if key not in keys:
+        if key not in by_key:
             raise InvalidInput(
                 f"证照内容「{particular}」引用的表单字段「{key}」不存在", field="license_fields"
+            )
+        if by_key[key].personal:  # a license is shown to whoever verifies it
+            raise InvalidInput(
+                f"证照内容「{particular}」不能取自个人信息字段「{by_key[key].label}」",
+                field="license_fields",
             )
     _tidy_names(content)
     return content

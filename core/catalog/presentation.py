@@ -66,6 +66,8 @@ FIELD_LABELS = {
     "office_hours": "办公时间",
     "keywords": "关键词",
     "responsibilities": "责任清单",
+    "form": "申请表",
+    "license_fields": "证照内容",
 }
 
 STEP_ROLE_LABELS = {

@@ -42,6 +42,8 @@ COLUMNS = [
     ("办公时间", "office_hours"),
     ("关键词", "keywords"),
     ("责任清单", "responsibilities"),
+    ("申请表", "form"),
+    ("证照内容", "license_fields"),
 ]
 HEADERS = [h for h, _ in COLUMNS]
 HEADER_OF = {f: h for h, f in COLUMNS}
@@ -72,6 +74,8 @@ _SYNONYMS = {
     "office_hours": ["办理时间", "受理时间", "工作时间"],
     "keywords": ["关键字", "检索词"],
     "responsibilities": ["责任事项清单"],
+    "form": ["申请表单", "在线申请表", "表单"],
+    "license_fields": ["证照字段", "电子证照内容"],
 }
 #: Columns that carry nothing the template has; read past, and named in the report.
 IGNORED = {"序号", "备注"}

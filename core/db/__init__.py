@@ -10,9 +10,18 @@ from core.db._effects import (
 from core.db._memo import MEMO_SECONDS, Snapshot, forget_remembered, remembered, snapshot, watch
 from core.db._scope import PLATFORM, Scope, TenantScopeError, scope_of
 from core.db._session import Database, get_database, platform_scope, reset_database, tx_cache
-from core.db._types import EncryptedJSON, EncryptedString, EncryptedText, blind_index
+from core.db._types import (
+    EncryptedJSON,
+    EncryptedString,
+    EncryptedText,
+    blind_index,
+    decrypt_bytes,
+    encrypt_bytes,
+)
 
 __all__ = [
+    "decrypt_bytes",
+    "encrypt_bytes",
     "MEMO_SECONDS",
     "PLATFORM",
     "Base",

@@ -151,7 +151,9 @@ def _address(f: FormField, value: Any) -> dict[str, str]:
 
 
 def _plain_text(f: FormField, value: Any) -> str:
-    text = str(value).strip() if f.type == "textarea" else _text(value)
+    # as typed: full-width punctuation is how Chinese is written; a patterned field (a
+    # number of some kind) is folded to half-width first, as people type it both ways
+    text = _text(value) if f.pattern else str(value).strip()
     if f.min_length is not None and len(text) < f.min_length:
         raise CheckFailed(f"至少 {f.min_length} 个字")
     limit = f.max_length or (2000 if f.type == "textarea" else 200)

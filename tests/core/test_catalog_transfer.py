@@ -271,3 +271,42 @@ def test_changed_rows_publish_new_versions_logged_and_searchable(
         ).all()
         assert logged.count("批量导入更新") == 2
         assert [i.code for i in list_items(s, suning, q="鲲鹏").items] == [own[0]]
+
+
+def test_the_application_form_travels_in_its_column_and_its_problems_are_named(
+    db: Database, tmp_path: Path
+) -> None:
+    """The 申请表 column holds the form as JSON: exported, changed in the sheet, imported;
+    JSON that does not parse, and a form definition that is wrong, are named by row."""
+    import json
+
+    runner = CliRunner()
+    source = tmp_path / "hechi.csv"
+    runner.invoke(main, ["catalog", "export", "--tenant", "hechi", str(source)])
+    rows = _rows(source)
+    header = rows[0]
+    assert header[-2:] == ["申请表", "证照内容"]
+    move = next(r for r in rows if r[0] == "HC-HJ01")
+    form = json.loads(move[header.index("申请表")])
+    assert form[1]["key"] == "applicant_name" and form[1]["prefill"] == "person.name"
+    form.append({"key": "note", "label": "备注说明", "type": "textarea"})
+    move[header.index("申请表")] = json.dumps(form, ensure_ascii=False)
+    broken = list(move)
+    broken[header.index("编码")] = "HC-HJ01-X"
+    broken[header.index("申请表")] = '[{"key": "a", "label": "甲",]'
+    wrong = list(move)
+    wrong[header.index("编码")] = "HC-HJ01-Y"
+    wrong[header.index("申请表")] = '[{"key": "pick", "type": "choice", "label": "选择"}]'
+    file = tmp_path / "import.csv"
+    _write(file, [header, move, broken, wrong])
+    refused = runner.invoke(main, ["catalog", "import", "--tenant", "hechi", str(file)])
+    assert refused.exit_code == 2
+    assert "第 3 行 申请表" in refused.output and "不是有效的 JSON" in refused.output
+    assert "第 4 行" in refused.output and "请给出选项" in refused.output
+    _write(file, [header, move])
+    ok = runner.invoke(main, ["catalog", "import", "--tenant", "hechi", str(file)])
+    assert ok.exit_code == 0 and "更新 1 项" in ok.output, ok.output
+    t = tenant(db, "hechi")
+    with db.session(scope=scope_for(t)) as s:
+        item = get_item_by_code(s, t, "HC-HJ01")
+        assert item.effective["form"][-1]["label"] == "备注说明"

@@ -64,7 +64,8 @@ def test_no_table_holds_a_plain_phone_or_id_number_after_a_whole_case(db: Databa
         "HC-SC03",
         applicant=Applicant(phone=VILLAGER_PHONE, name="蓝村民", id_number=VILLAGER_ID),
         consent=Consent(method="in_person"),
-        form={"contact": typed, "members": [{"id_number": VILLAGER_ID}]},
+        # what the applicant types may hold anything: a phone, an ID number
+        form={"safety_manager": typed, "legal_rep_id_number": VILLAGER_ID},
     )
     for who, action in (
         ("hechi-clerk", "accept"),
@@ -124,7 +125,7 @@ def test_no_table_holds_a_plain_phone_or_id_number_after_a_whole_case(db: Databa
     assert not found, found
     # and the numbers are there, encrypted: the check looked where they are
     assert hechi.case(number).applicant_phone == VILLAGER_PHONE
-    assert hechi.case(number).form["contact"] == typed
+    assert hechi.case(number).form["safety_manager"] == typed
     assert hechi.case(other).rating_comment == typed
     with hechi.session() as s:
         assert manager.states(s, hechi.tenant)["sms_gateway"].raw_config["static"] == {

@@ -26,7 +26,7 @@ from core.catalog import (
     save_draft,
     versions_of,
 )
-from core.catalog._rows import Lookups, content_to_cells, keep_unsaid, row_to_content
+from core.catalog._rows import Lookups, content_to_cells, keep_unsaid, read_json, row_to_content
 from core.catalog.content import LICENSE_TYPES
 from core.catalog.forms import attach_form
 from core.catalog.imports import (
@@ -42,9 +42,11 @@ from core.catalog.service import categories, departments, draft_from_full, stand
 from core.catalog.template import COLUMNS
 from core.catalog.transfer import export_rows, write_csv, write_xlsx
 from core.errors import GovhallError, InvalidInput
+from core.forms import FIELD_TYPES, PREFILL_SOURCES, parse_form
 from core.identity import Principal, Role
 from core.tenancy import Tenant
 from web.auth import require_staff
+from web.formdata import view_of
 from web.pages.portal import render
 from web.params import Form, Upload
 
@@ -72,7 +74,7 @@ def _content_from(
 ) -> tuple[str, dict[str, Any]]:
     """The form's content; over an existing item's, so what the form has no input for (a
     material's form template) stays."""
-    row = {f: data.get(f, "") for f in FIELDS}
+    row = {f: data[f] for f in FIELDS if f in data}  # a field not posted is kept
     code, content = row_to_content(row, Lookups.load(db, tenant))
     return code, keep_unsaid(content, shown) if shown else content
 
@@ -98,7 +100,44 @@ def _editor_lists(db: Session, tenant: Tenant) -> dict[str, Any]:
         "departments": departments(db, tenant),
         "categories": categories(db),
         "licenses": LICENSE_TYPES,
+        "field_types": FIELD_TYPES,
+        "prefill_sources": PREFILL_SOURCES,
+        "designer_text": DESIGNER_TEXT,
     }
+
+
+#: the designer's words (form_designer.js)
+DESIGNER_TEXT = {
+    "type": "类型",
+    "label": "名称",
+    "key": "字段标识（英文小写）",
+    "required": "必填",
+    "personal": "个人信息（加密、脱敏）",
+    "more": "更多设置：英文名称、提示、限制、预填、显示条件",
+    "label_en": "英文名称",
+    "help": "填写提示",
+    "placeholder": "输入框示例",
+    "min": "最小值（数字或日期）",
+    "max": "最大值（数字或日期）",
+    "min_length": "最少字数",
+    "max_length": "最多字数",
+    "pattern": "格式（正则表达式）",
+    "pattern_message": "格式不符时的说明",
+    "prefill": "预填来源",
+    "no_prefill": "不预填",
+    "options": "选项（每行：值|显示文字）",
+    "show_when": "显示条件：当",
+    "equals": "等于（多个值用逗号分隔；留空为已填写）",
+    "always": "总是显示",
+    "any_value": "留空：已填写时显示",
+    "columns": "表格的列：",
+    "up": "上移",
+    "down": "下移",
+    "remove": "删除",
+    "add": "添加字段",
+    "add_column": "添加一列",
+    "new_label": "新字段",
+}
 
 
 class CatalogAdminController(Controller):
@@ -252,6 +291,27 @@ class CatalogAdminController(Controller):
             error=error,
             status_code=200 if error is None else 422,
         )
+
+    @post("/form-preview", name="catalog_form_preview", sync_to_thread=True)
+    def form_preview(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        data: Form,
+    ) -> Template:
+        """htmx: the form being designed as the citizen will see it, or what is wrong with
+        its definition."""
+        _admin(principal)
+        views, error = [], ""
+        try:
+            text = (data.get("form") or "").strip()
+            fields = parse_form(read_json(text, "form", list)) if text else []
+            views = view_of(fields, {}, home=tenant.division_code)
+        except GovhallError as exc:
+            error = exc.detail
+        return render(request, db, tenant, "admin/_form_preview.html", views=views, error=error)
 
     @post("/items/{code:str}/publish", name="catalog_publish", sync_to_thread=True)
     def publish(
@@ -435,4 +495,26 @@ def _diff(item: Item, draft: ItemVersion | None, db: Session) -> list[tuple[str,
         if item.standard_item_id is None
         else {**standard_content(db, item), **draft.content}
     )
-    return diff_versions(item.effective or {}, new)
+    return [
+        (field, *_form_change(old, new)) if field == "form" else (field, old, new)
+        for field, old, new in diff_versions(item.effective or {}, new)
+    ]
+
+
+def _form_change(old: Any, new: Any) -> tuple[str, str]:
+    """A form's change in words: how many fields, which were added, removed or edited."""
+    before = {f.get("key"): f for f in old or [] if isinstance(f, dict)}
+    after = {f.get("key"): f for f in new or [] if isinstance(f, dict)}
+
+    def names(keys: list[Any], fields: dict[Any, Any]) -> str:
+        return "、".join(str(fields[k].get("label") or k) for k in keys)
+
+    said = [f"共 {len(after)} 项"]
+    for title, keys, fields in (
+        ("新增", [k for k in after if k not in before], after),
+        ("删除", [k for k in before if k not in after], before),
+        ("修改", [k for k in after if k in before and after[k] != before[k]], after),
+    ):
+        if keys:
+            said.append(f"{title}：{names(keys, fields)}")
+    return f"共 {len(before)} 项", "；".join(said)

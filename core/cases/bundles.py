@@ -21,7 +21,7 @@ from core.cases import clock, engine, fees
 from core.cases.access import get_case, is_filer
 from core.cases.delivery import check_address
 from core.cases.documents import issue_notice
-from core.cases.forms import bundle_part, issue_application, submission_problems
+from core.cases.forms import bundle_part, issue_application, sub_cases, submission_problems
 from core.cases.messages import notify
 from core.cases.models import OPEN_STATES, Case, CaseState, FeeStatus, TaskState
 from core.cases.numbers import next_number, query_code
@@ -328,16 +328,6 @@ def _number(session: Session, tenant: Tenant) -> str:
 
 def _query_code() -> str:
     return query_code()
-
-
-def sub_cases(session: Session, parent: Case) -> list[Case]:
-    return list(
-        session.scalars(
-            select(Case)
-            .where(Case.tenant_id == parent.tenant_id, Case.parent_id == parent.id)
-            .order_by(Case.number)
-        )
-    )
 
 
 def submit(session: Session, tenant: Tenant, principal: Principal, number: str) -> Case:

@@ -34,6 +34,7 @@ __all__ = [
     "prefill_for",
     "require_submittable",
     "save_form",
+    "sub_cases",
     "submission_problems",
 ]
 
@@ -52,7 +53,8 @@ def _materials_missing(session: Session, case: Case) -> dict[str, str]:
     }
 
 
-def _sub_cases(session: Session, parent: Case) -> list[Case]:
+def sub_cases(session: Session, parent: Case) -> list[Case]:
+    """A bundle's sub-cases, in number order."""
     return list(
         session.scalars(
             select(Case)
@@ -71,7 +73,7 @@ def submission_problems(session: Session, case: Case) -> dict[str, str]:
     if case.delivery_method == "courier" and not case.delivery_address:
         problems["address"] = "选择快递送达时，请填写寄送地址"
     if case.bundle_code:
-        for i, sub in enumerate(_sub_cases(session, case)):
+        for i, sub in enumerate(sub_cases(session, case)):
             if sub.state is CaseState.draft:
                 for path, message in submission_problems(session, sub).items():
                     problems[f"sub_cases[{i}].{path}"] = f"{sub.item_name}：{message}"
@@ -82,7 +84,7 @@ def _share_with_sub_cases(session: Session, parent: Case, values: dict[str, Any]
     """A bundle's combined form, saved: each draft sub-case receives its part (under its own
     keys, as the bundle maps them)."""
     keys = (parent.content.get("bundle") or {}).get("keys") or {}
-    for sub in _sub_cases(session, parent):
+    for sub in sub_cases(session, parent):
         if sub.state is not CaseState.draft:
             continue
         part = bundle_part(keys.get(sub.item_code) or {}, fields_of(sub), values)

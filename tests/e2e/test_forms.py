@@ -9,7 +9,6 @@ application carries the corrected address."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pypdf
 import pytest
@@ -127,10 +126,10 @@ def test_a_form_with_conditions_and_a_table_filled_corrected_and_seen_by_staff(
     clerk.get_by_test_id("reveal").click()
     clerk.get_by_text("本次查看已记入办理记录").wait_for()
     assert HER_ID in clerk.get_by_test_id("staff-application").inner_text()
+    clerk.screenshot(path=str(ARTIFACTS / "desk-staff-form.png"), full_page=True)
     link = clerk.locator("a", has_text="申请表").last
     body = _download(clerk, link.get_attribute("href"))
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(body)).pages)
     assert "补正后" in text and "新建路 18 号" in text and "王小明" in text
     clerk.reload()
     assert "form_revealed" in clerk.locator("main").inner_text()  # on the trail
-    Path(ARTIFACTS).mkdir(exist_ok=True)

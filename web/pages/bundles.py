@@ -7,7 +7,6 @@ import secrets
 from functools import partial
 from typing import Any
 
-import anyio
 from litestar import Controller, Request, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Template
@@ -23,6 +22,7 @@ from web.auth import require
 from web.formdata import extra_rows, parse_posted, view_of
 from web.pages.cases import back
 from web.pages.portal import render
+from web.params import POSTED
 
 __all__ = ["BundlePages"]
 
@@ -99,29 +99,17 @@ class BundlePages(Controller):
     ) -> Template:
         return self._form(request, tenant, db, require(principal), code)
 
-    @post("/{code:str}", name="bundle_apply")
-    async def apply(
+    @post("/{code:str}", name="bundle_apply", sync_to_thread=True, dependencies=POSTED)
+    def apply(
         self,
         request: Request[Any, Any, Any],
         tenant: Tenant,
         db: Session,
         principal: Principal | None,
         code: str,
+        posted: FormMultiDict,
     ) -> Template | Redirect:
-        data = await request.form()
-        return await anyio.to_thread.run_sync(
-            partial(self._apply, request, tenant, db, require(principal), code, data)
-        )
-
-    def _apply(
-        self,
-        request: Request[Any, Any, Any],
-        tenant: Tenant,
-        db: Session,
-        who: Principal,
-        code: str,
-        data: FormMultiDict,
-    ) -> Template | Redirect:
+        who, data = require(principal), posted
         bundle = bundles.bundles_of(db, tenant).get(code)
         if bundle is None:
             raise NotFound(f"联办事项 {code} 不存在", field="bundle")

@@ -8,7 +8,6 @@ import secrets
 from functools import partial
 from typing import Any
 
-import anyio
 from litestar import Controller, Request, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Template
@@ -27,6 +26,7 @@ from web.auth import require
 from web.formdata import extra_rows, parse_posted, view_of
 from web.pages.cases import back
 from web.pages.portal import render
+from web.params import POSTED
 
 __all__ = ["CaseFormPages"]
 
@@ -91,44 +91,32 @@ class CaseFormPages(Controller):
     ) -> Template:
         return self._apply_page(request, tenant, db, require(principal), code, error=error)
 
-    @post("/items/{code:str}/apply", name="case_apply")
-    async def apply(
+    @post("/items/{code:str}/apply", name="case_apply", sync_to_thread=True, dependencies=POSTED)
+    def apply(
         self,
         request: Request[Any, Any, Any],
         tenant: Tenant,
         db: Session,
         principal: Principal | None,
         code: str,
+        posted: FormMultiDict,
     ) -> Template | Redirect:
-        data = await request.form()
-        return await anyio.to_thread.run_sync(
-            partial(self._apply, request, tenant, db, require(principal), code, data)
-        )
-
-    def _apply(
-        self,
-        request: Request[Any, Any, Any],
-        tenant: Tenant,
-        db: Session,
-        who: Principal,
-        code: str,
-        data: FormMultiDict,
-    ) -> Template | Redirect:
+        who, data = require(principal), posted
         item = get_item_by_code(db, tenant, code)
         fields = parse_form((item.effective or {}).get("form") or [])
         raw = parse_posted(data, fields)
-        posted = {k: str(data.get(k) or "") for k in data if not k.startswith("form.")}
-        page = partial(self._apply_page, request, tenant, db, who, code, raw=raw, posted=posted)
+        typed = {k: str(data.get(k) or "") for k in data if not k.startswith("form.")}
+        page = partial(self._apply_page, request, tenant, db, who, code, raw=raw, posted=typed)
         if data.get("_add_row"):
             return page(extra_rows=extra_rows(data))
         applicant = consent = None
         if _can_file_for_others(who):
             applicant = service.Applicant(
-                phone=posted.get("phone", ""),
-                name=posted.get("name", ""),
-                id_number=posted.get("id_number") or None,
+                phone=typed.get("phone", ""),
+                name=typed.get("name", ""),
+                id_number=typed.get("id_number") or None,
             )
-            consent = service.Consent(method=posted.get("consent", ""), note=posted.get("note", ""))
+            consent = service.Consent(method=typed.get("consent", ""), note=typed.get("note", ""))
         try:
             case, _ = service.create_case(
                 db,
@@ -136,11 +124,11 @@ class CaseFormPages(Controller):
                 who,
                 code,
                 form=raw,
-                delivery=posted.get("delivery") or "pickup",
-                address=posted.get("address") or None,
+                delivery=typed.get("delivery") or "pickup",
+                address=typed.get("address") or None,
                 applicant=applicant,
                 consent=consent,
-                idempotency_key=posted.get("key", "")[:80] or None,
+                idempotency_key=typed.get("key", "")[:80] or None,
             )
             service.commit(db)
         except FormInvalid as exc:
@@ -156,29 +144,20 @@ class CaseFormPages(Controller):
 
     # -- the form on the case page ---------------------------------------------------------------
 
-    @post("/my/cases/{number:str}/form", name="my_case_form")
-    async def save(
+    @post(
+        "/my/cases/{number:str}/form", name="my_case_form", sync_to_thread=True, dependencies=POSTED
+    )
+    def save(
         self,
         request: Request[Any, Any, Any],
         tenant: Tenant,
         db: Session,
         principal: Principal | None,
         number: str,
+        posted: FormMultiDict,
     ) -> Template | Redirect:
-        data = await request.form()
-        return await anyio.to_thread.run_sync(
-            partial(self._save, request, tenant, db, require(principal), number, data)
-        )
-
-    def _save(
-        self,
-        request: Request[Any, Any, Any],
-        tenant: Tenant,
-        db: Session,
-        who: Principal,
-        number: str,
-        data: FormMultiDict,
-    ) -> Template | Redirect:
+        """htmx: save what was typed, answer with the redrawn form (errors beside fields)."""
+        who, data = require(principal), posted
         case = get_case(db, number, who)
         fields = forms.fields_of(case)
         raw = parse_posted(data, fields)

@@ -20,10 +20,10 @@ class DivisionPages(Controller):
 
     @get("/divisions", name="division_options", sync_to_thread=False)
     def options(
-        self, request: Request[Any, Any, Any], tenant: Tenant, level: str, name: str
+        self, request: Request[Any, Any, Any], tenant: Tenant, level: str = "", name: str = ""
     ) -> Template:
         """``level=city``: the cities of the posted province (and the county list emptied);
-        ``level=county``: the counties of the posted city."""
+        ``level=county``: the counties of the posted city. Public data, like the catalog."""
         field_id = name.replace(".", "-")
         if level == "city":
             parent = request.query_params.get(f"{name}._province", "")

@@ -5,6 +5,7 @@ table, the province/city/county choices of an address)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -14,7 +15,7 @@ from litestar.datastructures import FormMultiDict
 from core import divisions
 from core.forms import FormField, visible
 
-__all__ = ["FieldView", "extra_rows", "parse_posted", "view_of"]
+__all__ = ["FieldView", "anchor", "extra_rows", "parse_posted", "row_buttons", "summary", "view_of"]
 
 PREFIX = "form."
 
@@ -64,6 +65,40 @@ def extra_rows(data: FormMultiDict) -> dict[str, int]:
     """The "添加一行" button of a table names the table: one more blank row."""
     key = data.get("_add_row")
     return {str(key): 1} if key else {}
+
+
+def row_buttons(data: FormMultiDict, raw: dict[str, Any]) -> tuple[bool, dict[str, int]]:
+    """A table's 添加一行 or 删除此行 (``members.2``) was pressed: the rows as they are to be
+    drawn (a deleted row taken out of ``raw``), and whether that was all the post asked."""
+    added = extra_rows(data)
+    table, _, index = str(data.get("_del_row") or "").rpartition(".")
+    rows = raw.get(table)
+    if table and index.isdigit() and isinstance(rows, list) and int(index) < len(rows):
+        del rows[int(index)]
+        return True, added
+    return bool(added), added
+
+
+_CELL = re.compile(r"^form\.(\w+)\[(\d+)\]\.(\w+)$")
+
+
+def anchor(path: str) -> str:
+    """The id of the input a problem's path names: form.members[1].id_number →
+    form-members-1-id_number."""
+    return re.sub(r"\[(\d+)\]", r".\1", path).replace(".", "-")
+
+
+def summary(fields: list[FormField], problems: dict[str, str]) -> list[tuple[str, str]]:
+    """Every problem as (the input's id, what to say): a table's cell with its row —
+    随迁人员第 2 行：「身份证号」…"""
+    labels = {f.key: f.label for f in fields}
+    out = []
+    for path, message in problems.items():
+        cell = _CELL.match(path)
+        if cell and cell[1] in labels:
+            message = f"{labels[cell[1]]}第 {int(cell[2]) + 1} 行：{message}"
+        out.append((anchor(path), message))
+    return out
 
 
 @dataclass

@@ -39,7 +39,7 @@ def normalize_id_number(value: str) -> str:
         raise CheckFailed("身份证号码应为 18 位")
     total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS, strict=True))
     if "10X98765432"[total % 11] != text[17]:
-        raise CheckFailed("身份证号码校验位不正确")
+        raise CheckFailed("身份证号码有误（校验位不符），请逐位核对")
     return text
 
 
@@ -50,7 +50,7 @@ def normalize_credit_code(value: str) -> str:
         raise CheckFailed("统一社会信用代码应为 18 位数字或大写字母")
     total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(text[:17], _CREDIT_WEIGHTS, strict=True))
     if _CREDIT_CHARS[(31 - total % 31) % 31] != text[17]:
-        raise CheckFailed("统一社会信用代码校验位不正确")
+        raise CheckFailed("统一社会信用代码有误（校验位不符），请逐位核对")
     return text
 
 

@@ -72,10 +72,20 @@ def test_a_form_with_conditions_and_a_table_filled_corrected_and_seen_by_staff(
     assert cell.get_attribute("aria-invalid") == "true"
     error = page.locator("#form-movers-1-id_number-error")
     assert "校验位" in error.inner_text()
+    named = page.get_by_test_id("form-error")
+    assert "随迁人员第 2 行" in named.inner_text()  # which of the four ID numbers it is
+    assert named.locator("a").first.get_attribute("href") == "#form-movers-1-id_number"
     assert page.input_value("#form-host_name") == "李大山"  # nothing typed was lost
     assert page.input_value("#form-move_to-street") == "金城江街道新建路 8 号"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
     page.screenshot(path=str(ARTIFACTS / "phone-form-error.png"), full_page=True)
+    page.get_by_role("button", name="添加一行").click()
+    page.wait_for_load_state()
+    assert page.locator(".table-row").count() == 3
+    page.locator(".table-row").nth(2).get_by_role("button", name="删除此行").click()
+    page.wait_for_load_state()
+    assert page.locator(".table-row").count() == 2  # the spare row is gone, the rest kept
+    cell = page.locator("#form-movers-1-id_number")
     cell.fill(id_number("451203", "19400101", 1))
     page.get_by_test_id("apply-next").click()
     page.wait_for_url("**/my/cases/**")

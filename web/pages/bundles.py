@@ -19,7 +19,7 @@ from core.forms import FormInvalid
 from core.identity import Principal
 from core.tenancy import Tenant
 from web.auth import require
-from web.formdata import extra_rows, parse_posted, view_of
+from web.formdata import parse_posted, row_buttons, summary, view_of
 from web.pages.cases import back
 from web.pages.portal import render
 from web.params import POSTED
@@ -83,6 +83,7 @@ class BundlePages(Controller):
             bundle=bundle,
             items=_items(db, tenant, bundle),
             views=view_of(fields, raw, errors, extra_rows=extra_rows, home=tenant.division_code),
+            problem_list=summary(fields, errors or {}),
             key=key or secrets.token_urlsafe(16),
             error=error,
             status_code=status_code,
@@ -116,8 +117,9 @@ class BundlePages(Controller):
         raw = parse_posted(data, bundles.combined_form(db, tenant, bundle))
         key = str(data.get("key") or "")[:80]
         page = partial(self._form, request, tenant, db, who, code, raw=raw, key=key)
-        if data.get("_add_row"):
-            return page(extra_rows=extra_rows(data))
+        only_rows, added = row_buttons(data, raw)
+        if only_rows:
+            return page(extra_rows=added)
         try:
             parent, _ = bundles.open_bundle(db, tenant, who, code, form=raw, idempotency_key=key)
             service.commit(db)

@@ -23,7 +23,7 @@ from core.identity import Principal, Role
 from core.tenancy import Tenant
 from web.api.case_schemas import case_out
 from web.auth import require
-from web.formdata import extra_rows, parse_posted, view_of
+from web.formdata import anchor, extra_rows, parse_posted, row_buttons, summary, view_of
 from web.pages.cases import back
 from web.pages.portal import render
 from web.params import POSTED
@@ -35,6 +35,15 @@ def _can_file_for_others(principal: Principal) -> bool:
     return principal.is_staff and (
         principal.has_role(Role.agent) or principal.has_role(Role.window_clerk)
     )
+
+
+def _anchor_on_case_page(path: str) -> str:
+    """Where on the case page a missing piece is entered."""
+    if path.startswith("form."):
+        return anchor(path)
+    if path.startswith("materials"):
+        return "materials"
+    return "delivery-address" if path == "address" else ""
 
 
 class CaseFormPages(Controller):
@@ -72,6 +81,7 @@ class CaseFormPages(Controller):
             item=item,
             content=content,
             views=view_of(fields, raw, errors, extra_rows=extra_rows, home=tenant.division_code),
+            problem_list=summary(fields, errors or {}),
             on_behalf=_can_file_for_others(who),
             key=(posted or {}).get("key") or secrets.token_urlsafe(16),
             posted=posted or {},
@@ -107,8 +117,9 @@ class CaseFormPages(Controller):
         raw = parse_posted(data, fields)
         typed = {k: str(data.get(k) or "") for k in data if not k.startswith("form.")}
         page = partial(self._apply_page, request, tenant, db, who, code, raw=raw, posted=typed)
-        if data.get("_add_row"):
-            return page(extra_rows=extra_rows(data))
+        only_rows, added = row_buttons(data, raw)
+        if only_rows:
+            return page(extra_rows=added)
         applicant = consent = None
         if _can_file_for_others(who):
             applicant = service.Applicant(
@@ -163,7 +174,9 @@ class CaseFormPages(Controller):
         raw = parse_posted(data, fields)
         problems: dict[str, str] = {}
         error = ""
-        if not data.get("_add_row"):
+        row_buttons(data, raw)  # a deleted row is saved deleted
+        added = extra_rows(data)
+        if not added:
             try:
                 case, problems = forms.save_form(
                     db,
@@ -194,7 +207,7 @@ class CaseFormPages(Controller):
                 raw,
                 problems,
                 asked=forms.correction_asked(db, case)["fields"],
-                extra_rows=extra_rows(data),
+                extra_rows=added,
                 home=tenant.division_code,
             ),
             saved=not problems and not error,
@@ -219,14 +232,18 @@ class CaseFormPages(Controller):
         case = get_case(db, number, who)
         if not is_filer(who, case):
             raise Forbidden("只有申请人或代办人可以提交")
+        out, problems = case_out(db, case, who), forms.submission_problems(db, case)
         return render(
             request,
             db,
             tenant,
             "cases/review.html",
-            case=case_out(db, case, who),
+            case=out,
             lines=lines(forms.fields_of(case), dict(case.form or {}), reveal=True),
-            problems=forms.submission_problems(db, case),
+            problems=problems,
+            anchors={path: _anchor_on_case_page(path) for path in problems},
+            specs=case.content.get("materials") or [],
+            have={m.index: m for m in out.materials},
             correcting=case.state is CaseState.correcting,
             error=error,
         )

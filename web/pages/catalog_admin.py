@@ -137,6 +137,8 @@ DESIGNER_TEXT = {
     "add": "添加字段",
     "add_column": "添加一列",
     "new_label": "新字段",
+    "shown_if": "仅当",
+    "filled": "已填写",
 }
 
 

@@ -192,9 +192,12 @@ def _form_view(case: Case, *, revealed: bool) -> dict[str, Any]:
     changed = (
         forms.changed_keys(dict(case.form_first), values) if case.form_first is not None else []
     )
+    first = lines(fields, dict(case.form_first or {}), reveal=revealed) if changed else []
     return {
         "lines": lines(fields, values, reveal=revealed),
         "changed": changed,
+        "was": {line.path: line.text for line in first},
+        "staff_view": True,
         "revealed": revealed,
         "has_personal": any(f.personal for f in fields)
         or any(k not in {f.key for f in fields} for k in values),

@@ -165,6 +165,13 @@
     }
     if (depth === 0) more.appendChild(conditionBox(field, list, list.slice(0, i).filter(function (f) { return f.type !== "heading"; })));
     var parts = [buttons, head, flags];
+    var when = (field.show_when || [])[0];
+    if (when && when.field) {
+      var source = list.filter(function (f) { return f.key === when.field; })[0];
+      var value = when.any_of && when.any_of.length ? when.any_of.join("、")
+        : (when.equals == null ? T.filled : String(when.equals));
+      parts.push(el("p", { className: "designer-when", text: T.shown_if + "「" + ((source && source.label) || when.field) + "」= " + value }));
+    }
     if (field.type === "choice" || field.type === "multichoice") {
       parts.push(labelled(T.options, optionsBox(field, list)));
     }

@@ -18,6 +18,9 @@ web/static/vendor/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p web/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js web/static/vendor/
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js web/static/vendor/
+	mkdir -p web/static/vendor/bootstrap-icons
+	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts web/static/vendor/bootstrap-icons/
 	touch $@
 
 setup: $(VENV)/.installed web/static/vendor/.installed

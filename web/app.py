@@ -46,9 +46,10 @@ from web.pages.cases import CasePages
 from web.pages.catalog import CatalogController
 from web.pages.catalog_admin import CatalogAdminController
 from web.pages.divisions import DivisionPages
-from web.pages.platform import healthz, platform_home, set_language
+from web.pages.platform import healthz, platform_home, set_elder_mode, set_language
 from web.pages.plugins_admin import PluginAdminPages
 from web.pages.portal import PortalController
+from web.pages.seals_admin import SealsAdminPages
 from web.pages.staff import StaffController
 from web.pages.supervision import SupervisionPages
 from web.pages.workbench import WorkbenchPages
@@ -168,10 +169,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             platform_home,
             healthz,
             set_language,
+            set_elder_mode,
             PortalController,
             CatalogController,
             CatalogAdminController,
             CalendarController,
+            SealsAdminPages,
             StaffController,
             SupervisionPages,
             BundlePages,

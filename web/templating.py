@@ -21,7 +21,7 @@ from core.identity import ROLE_LABELS
 from core.tenancy import Tenant
 from web.i18n import LANGUAGES, translations
 
-__all__ = ["TEMPLATES", "css_color", "lang_of", "page", "script_json", "template_config"]
+__all__ = ["TEMPLATES", "css_color", "css_rgb", "css_shade", "lang_of", "page", "script_json", "template_config"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -34,6 +34,8 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.globals["ROLE_LABELS"] = {r.value: label for r, label in ROLE_LABELS.items()}
     env.filters["localtime"] = _localtime
     env.filters["css_color"] = css_color
+    env.filters["css_rgb"] = css_rgb
+    env.filters["css_shade"] = css_shade
 
 
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -43,6 +45,19 @@ def css_color(value: Any, default: str) -> str:
     """A colour for a style block: ``#rrggbb`` or the default — never text that could close
     the rule (packs validate colours; this holds even for a row edited by hand)."""
     return value if isinstance(value, str) and _HEX_COLOR.fullmatch(value) else default
+
+
+def css_rgb(value: Any, default: str) -> str:
+    """``r, g, b`` of a colour, for Bootstrap's ``--bs-primary-rgb`` (tints and badges)."""
+    color = css_color(value, default)
+    return ", ".join(str(int(color[i : i + 2], 16)) for i in (1, 3, 5))
+
+
+def css_shade(value: Any, default: str, factor: float = 0.82) -> str:
+    """The colour darkened (``factor`` < 1) for hover and pressed states."""
+    color = css_color(value, default)
+    parts = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{max(0, min(255, round(p * factor))):02x}" for p in parts)
 
 
 def script_json(value: Any) -> str:
@@ -112,6 +127,7 @@ def page(
         "request": request,
         "tenant": tenant,
         "lang": lang,
+        "elder": request.cookies.get("elder") == "1",
         "gettext": gettext,
         "ngettext": ngettext,
         "_": gettext,

@@ -46,6 +46,7 @@ RESERVED_SLUGS = frozenset(
         "oauth",
         "static",
         "lang",
+        "elder",
         "well-known",
         "admin",
         "assets",

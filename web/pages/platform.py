@@ -35,12 +35,27 @@ def healthz(state: State) -> Response[dict[str, str]]:
     return Response({"status": "ok", "database": "ok"})
 
 
+def _local(next: str) -> str:
+    """Only local paths: never an open redirect."""
+    ok = next.startswith("/") and not next.startswith("//") and "\\" not in next
+    return next if ok else "/"
+
+
+@get("/elder/{mode:str}", name="set_elder_mode", include_in_schema=False)
+async def set_elder_mode(mode: str, next: str = "/") -> Redirect:
+    """长辈版: larger type and stronger contrast, kept in a cookie for a year."""
+    response = Redirect(_local(next))
+    if mode == "on":
+        response.set_cookie("elder", "1", max_age=365 * 86400, samesite="lax", httponly=True)
+    else:
+        response.delete_cookie("elder")
+    return response
+
+
 @get("/lang/{lang:str}", name="set_language", include_in_schema=False)
 async def set_language(lang: str, next: str = "/") -> Redirect:
     if lang not in LANGUAGES:
         lang = "zh"
-    # Only local paths: never an open redirect.
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
-    response = Redirect(target)
+    response = Redirect(_local(next))
     response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
     return response

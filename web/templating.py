@@ -21,7 +21,16 @@ from core.identity import ROLE_LABELS
 from core.tenancy import Tenant
 from web.i18n import LANGUAGES, translations
 
-__all__ = ["TEMPLATES", "css_color", "css_rgb", "css_shade", "lang_of", "page", "script_json", "template_config"]
+__all__ = [
+    "TEMPLATES",
+    "css_color",
+    "css_rgb",
+    "css_shade",
+    "lang_of",
+    "page",
+    "script_json",
+    "template_config",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -17,8 +17,12 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
+from core.cases.action_types import ACTION_LABELS
+from core.config import get_settings
 from core.identity import ROLE_LABELS
 from core.tenancy import Tenant
+from core.tenancy.models import UNIT_KIND_LABELS
+from core.workflow.definitions import BUILT_IN
 from web.i18n import LANGUAGES, translations
 
 __all__ = [
@@ -30,6 +34,7 @@ __all__ = [
     "page",
     "script_json",
     "template_config",
+    "upload_limit_mb",
 ]
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -41,10 +46,21 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.policies["ext.i18n.trimmed"] = True
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["ROLE_LABELS"] = {r.value: label for r, label in ROLE_LABELS.items()}
+    #: the largest upload in MB, for pages to say before a file is chosen (upload.js checks it)
+    env.globals["upload_limit_mb"] = upload_limit_mb()
+    env.globals["ACTION_LABELS"] = ACTION_LABELS
+    env.globals["PROCESS_NAMES"] = {code: d.name for code, d in BUILT_IN.items()}
+    env.globals["UNIT_KIND_LABELS"] = {k.value: label for k, label in UNIT_KIND_LABELS.items()}
     env.filters["localtime"] = _localtime
     env.filters["css_color"] = css_color
     env.filters["css_rgb"] = css_rgb
     env.filters["css_shade"] = css_shade
+
+
+def upload_limit_mb() -> int | float:
+    """The largest body or upload (``GOVHALL_MAX_UPLOAD_BYTES``) in MB: 20, or 7.5."""
+    mb = get_settings().max_upload_bytes / 1_048_576
+    return int(mb) if mb == int(mb) else round(mb, 1)
 
 
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")

@@ -16,6 +16,39 @@ from core.plugins.secrets import SECRET_MASK, is_secret, keep_secrets, redact
 __all__ = ["Field", "fields_of", "read_form"]
 
 
+#: Chinese names for config keys many plugins share; a plugin names its own keys with
+#: ``Annotated[str, msgspec.Meta(title="…")]`` (the schema's title wins over this list)
+COMMON_LABELS = {
+    "endpoint": "接口地址",
+    "url": "接口地址",
+    "method": "请求方式",
+    "encoding": "提交格式",
+    "priority": "优先级（数字大者先用）",
+    "timeout_seconds": "超时（秒）",
+    "secret": "密钥",
+    "access_key_id": "访问密钥编号（AccessKey ID）",
+    "access_key_secret": "访问密钥（AccessKey Secret）",
+    "sign_name": "短信签名",
+    "template_codes": "短信模板编号对应",
+    "fields": "字段对应",
+    "static": "固定参数（按密钥保存）",
+    "success_field": "成功标志字段",
+    "success_value": "成功标志取值",
+    "success_text": "成功标志文字",
+    "ref_field": "回执编号字段",
+    "partner_id": "客户编号",
+    "carrier_name": "快递公司名称",
+    "sender_phone": "寄件联系电话",
+    "sender_address": "寄件地址",
+    "webhook_token": "回调令牌",
+    "outbox_path": "短信输出文件",
+    "departments": "部门接口",
+    "offer": "提供的联办事项",
+    "income_limit": "低保收入标准（元/人·年）",
+    "notice": "提示语",
+}
+
+
 @dataclass
 class Field:
     name: str
@@ -23,6 +56,8 @@ class Field:
     value: str  # as shown in the form
     choices: list[str]
     is_set: bool = False  # a secret with a saved value
+    label: str = ""  # what the admin reads: the schema's title, a common name, or the key
+    help: str = ""  # the schema's description
 
 
 def _kind(prop: dict[str, Any], name: str) -> str:
@@ -50,7 +85,18 @@ def fields_of(schema: dict[str, Any], config: dict[str, Any]) -> list[Field]:
             shown = "on" if value else ""
         else:
             shown = "" if value is None else str(value)
-        out.append(Field(name, kind, shown, [str(c) for c in prop.get("enum", [])], bool(value)))
+        label = prop.get("title") or COMMON_LABELS.get(name) or name
+        out.append(
+            Field(
+                name,
+                kind,
+                shown,
+                [str(c) for c in prop.get("enum", [])],
+                bool(value),
+                label=str(label),
+                help=str(prop.get("description") or ""),
+            )
+        )
     return out
 
 

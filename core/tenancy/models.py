@@ -36,6 +36,16 @@ class OrgUnitKind(enum.StrEnum):
     window = "window"
 
 
+#: how people name each kind of unit
+UNIT_KIND_LABELS = {
+    OrgUnitKind.department: "部门",
+    OrgUnitKind.service_centre: "政务服务中心",
+    OrgUnitKind.township_centre: "乡镇（街道）便民服务中心",
+    OrgUnitKind.village_station: "村（社区）便民服务站",
+    OrgUnitKind.window: "窗口",
+}
+
+
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True)
 

@@ -128,7 +128,7 @@ meta = PluginMeta(
     name="bundles",
     version="1.0.0",
     title="联审联办（一表通）",
-    description="Joint-approval bundles: one form, a sub-case per department, one limit and fee.",
+    description="联审联办（一表通）：一张申请表，各部门分别办理，统一时限和收费。",
     core_compat=">=0.1,<1",
     config=Config,
     validate=_validate,

@@ -97,7 +97,7 @@ meta = PluginMeta(
     name="courier_post",
     version="1.0.0",
     title="邮政快递送达",
-    description="Books waybills for results sent by courier and follows their tracking.",
+    description="办结结果快递送达：下单寄件并跟踪物流。",
     core_compat=">=0.1,<1",
     config=Config,
     check=_check,

@@ -54,7 +54,7 @@ meta = PluginMeta(
     name="dept_webhooks",
     version="1.0.0",
     title="部门审批系统对接",
-    description="Signed case events to departments' own systems; their decisions posted back.",
+    description="向部门业务系统推送办件动态（签名），并接收部门回传的审批结果。",
     core_compat=">=0.1,<1",
     config=Config,
     check=_check,

@@ -466,7 +466,7 @@ meta = PluginMeta(
     name="local_suning",
     version="1.0.0",
     title="肃宁县三级代办事项",
-    description="Village-level items taken by agents and forwarded to township and county.",
+    description="村级代办事项：代办员受理，乡镇初审，县级审批。",
     core_compat=">=0.1,<1",
     config=Config,
     tags=("local",),

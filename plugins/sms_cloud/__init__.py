@@ -130,7 +130,7 @@ meta = PluginMeta(
     name="sms_cloud",
     version="1.0.0",
     title="云短信（签名 JSON 接口）",
-    description="Cloud SMS over a signed JSON API: template codes, status and reply callbacks.",
+    description="云短信服务：按模板发送，接收状态回执和群众回复。",
     core_compat=">=0.1,<1",
     config=Config,
     check=_check,

@@ -71,7 +71,7 @@ meta = PluginMeta(
     name="sms_console",
     version="0.1.0",
     title="控制台短信（开发用）",
-    description="Writes SMS messages to the log and to a JSON-lines outbox file.",
+    description="演示用短信通道：短信写入日志和输出文件，不实际发送。",
     core_compat=">=0.1,<1",
     config=Config,
     check=_check,

@@ -59,7 +59,7 @@ meta = PluginMeta(
     name="sms_gateway",
     version="1.0.0",
     title="通用短信网关（HTTP）",
-    description="One HTTP request per message: GET or POST, form or JSON, fields mapped.",
+    description="通用短信网关：每条短信一次接口请求，字段可配置。",
     core_compat=">=0.1,<1",
     config=Config,
     check=_check,

@@ -20,7 +20,7 @@ meta = PluginMeta(
     name="sample_vendor",
     version="1.2.0",
     title="示例服务商插件",
-    description="A third-party package discovered through its entry point.",
+    description="第三方服务商示例插件（以安装包方式接入）。",
     core_compat=">=0.1,<1",
     config=Config,
 )

@@ -17,10 +17,12 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.cases import clock
 from core.cases.models import Case, Notice
+from core.cases.seals import issuer_of, seal_image
 from core.catalog.pdf import cjk_font
 from core.config import get_settings
 from core.db import decrypt_bytes, encrypt_bytes
@@ -66,6 +68,41 @@ def _qr(url: str, size: float = 32 * mm) -> Drawing:
     return drawing
 
 
+class _Signature(Flowable):
+    """The issuing department's name and the date at the right, its seal image stamped over
+    them as a real seal is (no seal configured: the name and date alone, nothing drawn)."""
+
+    def __init__(self, font: str, name: str, dated: str, seal: bytes | None) -> None:
+        super().__init__()
+        self.font, self.name, self.dated = font, name, dated
+        self.seal = ImageReader(io.BytesIO(seal)) if seal else None
+        self.block = 72 * mm
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = avail_width
+        return avail_width, 42 * mm
+
+    def draw(self) -> None:
+        c = self.canv
+        middle = self.width - self.block / 2
+        c.setFont(self.font, 12)
+        c.drawCentredString(middle, 23 * mm, self.name)
+        c.setFont(self.font, 11)
+        c.drawCentredString(middle, 15 * mm, self.dated)
+        if self.seal is not None:
+            w, h = self.seal.getSize()
+            side = 40 * mm
+            scale = side / max(w, h)
+            c.drawImage(
+                self.seal,
+                middle - w * scale / 2,
+                20 * mm - h * scale / 2,
+                w * scale,
+                h * scale,
+                mask="auto",
+            )
+
+
 def render_pdf(
     *,
     issuer: str,
@@ -77,9 +114,16 @@ def render_pdf(
     url: str,
     footer: str = "",
     table_widths: list[float] | None = None,
+    department: str = "",
+    dated: str = "",
+    seal: bytes | None = None,
 ) -> bytes:
     """One A4 page: the issuing office, the title, the facts as a table, the text, an optional
-    table (e.g. the materials to correct), and the verification code with its QR."""
+    table (e.g. the materials to correct), the issuing department's name and date under its
+    seal image (when it has one), and the verification code with its QR.
+
+    ``issuer`` is the hall; ``department``, when given, is named as the issuer instead and the
+    hall stays in the small print."""
     font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=11, leading=18)
     small = ParagraphStyle("small", parent=body, fontSize=9, leading=13, textColor=colors.grey)
@@ -96,7 +140,7 @@ def render_pdf(
             ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f4f7")),
         ]
     )
-    story: list[Any] = [p(issuer, head), p(title, big), Spacer(1, 4 * mm)]
+    story: list[Any] = [p(department or issuer, head), p(title, big), Spacer(1, 4 * mm)]
     story.append(
         Table([[p(k), p(v)] for k, v in fields], colWidths=[38 * mm, 132 * mm], style=grid)
     )
@@ -116,10 +160,18 @@ def render_pdf(
             )
         )
         story.append(rows)
+    if department:
+        story.append(Spacer(1, 4 * mm))
+        story.append(_Signature(font, department, dated, seal))
     story.append(Spacer(1, 8 * mm))
     verify = [
         p(f"验证码：{code}"),
-        p("扫描二维码或访问下方网址核验本文书的真实性。", small),
+        p(
+            f"扫描二维码或访问下方网址，在{issuer}核验本文书的真实性。"
+            if department
+            else "扫描二维码或访问下方网址核验本文书的真实性。",
+            small,
+        ),
         p(url, small),
     ]
     if footer:
@@ -134,7 +186,7 @@ def render_pdf(
         rightMargin=20 * mm,
         topMargin=18 * mm,
         title=title,
-        author=issuer,
+        author=department or issuer,
     )
     doc.build(story)
     return out.getvalue()
@@ -172,6 +224,7 @@ def issue_notice(
     title = NOTICE_TITLES[kind]
     code = verification_code()
     issued = clock.now()
+    department = issuer_of(session, tenant, case.department_code)
     fields = [
         *_facts(case),
         *(extra or []),
@@ -185,6 +238,10 @@ def issue_notice(
         title=title,
         body={
             "issuer": tenant.display_name,
+            # the department that issues it, and its seal as it was when the notice was issued
+            "department": department.name,
+            "seal_key": department.seal_key,
+            "dated": f"{issued.astimezone(clock.TZ):%Y年%m月%d日}",
             "url": verify_url(tenant, code),
             "fields": [list(f) for f in fields],
             "paragraphs": paragraphs,
@@ -225,6 +282,9 @@ def _render_notice(notice: Notice) -> bytes:
         code=notice.code,
         url=body["url"],
         table_widths=body.get("table_widths"),
+        department=body.get("department", ""),
+        dated=body.get("dated", ""),
+        seal=seal_image(notice.tenant_id, body.get("seal_key")),
     )
 
 

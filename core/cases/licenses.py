@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from core.cases import clock
 from core.cases.documents import render_pdf, verification_code, verify_url
 from core.cases.models import Case, License, SigningKey
+from core.cases.seals import issuer_of, seal_image
 from core.catalog.content import LICENSE_TYPES
 from core.db import platform_scope
 from core.forms import as_text, parse_form
@@ -110,6 +111,7 @@ def issue_license(session: Session, tenant: Tenant, case: Case) -> License:
     number = "Z" + case.number.replace("-", "")
     code = verification_code()
     holder, particulars = _from_form(case)
+    department = issuer_of(session, tenant, case.department_code)
     payload = {
         "number": number,
         "type": license_type,
@@ -117,6 +119,7 @@ def issue_license(session: Session, tenant: Tenant, case: Case) -> License:
         "holder": holder,
         "holder_id": str(case.applicant_id),
         "issuer": f"{tenant.division_code} {tenant.display_name}",
+        "department": department.name,
         "issued_on": issued_on.isoformat(),
         "valid_until": None,
         "case": case.number,
@@ -139,13 +142,16 @@ def issue_license(session: Session, tenant: Tenant, case: Case) -> License:
             ("事项", f"{case.item_name}（{case.item_code}）"),
             ("办件编号", case.number),
             ("发证日期", f"{issued_on:%Y年%m月%d日}"),
-            ("发证机关", tenant.display_name),
+            ("发证机关", department.name),
         ],
         paragraphs=["本证照为电子证照，与纸质证照具有同等效力，可在办理其他事项时作为材料使用。"],
         table=None,
         code=code,
         url=verify_url(tenant, code),
         footer=f"电子签名（Ed25519，密钥 {key.key_id}）：{signature}",
+        department=department.name,
+        dated=f"{issued_on:%Y年%m月%d日}",
+        seal=seal_image(tenant.id, department.seal_key),
     )
     storage_key = tenant_key(tenant.id, "licenses", f"{code}.pdf")
     get_storage().put(storage_key, io.BytesIO(pdf), "application/pdf")

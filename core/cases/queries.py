@@ -4,6 +4,7 @@ number and query code, and public verification of notices and e-licenses by code
 from __future__ import annotations
 
 import hmac
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,10 @@ from core.cases import engine
 from core.cases.access import CASE_ROLES
 from core.cases.licenses import verify_license
 from core.cases.models import Case, CaseState, CaseTask, License, Notice, TaskState
+from core.cases.seals import issuer_of
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.identity import Principal, throttle
+from core.tenancy import Tenant
 
 __all__ = ["Page", "find_by_code", "list_cases", "progress", "throttled_progress", "work_queue"]
 
@@ -123,10 +126,27 @@ def find_by_code(session: Session, code: str) -> dict[str, Any]:
             "case": case,
             "valid": True,
             "message": "文书真实有效",
+            "department": notice.body.get("department") or _department(session, case),
         }
     lic = session.scalars(select(License).where(License.code == code)).first()
     if lic is not None:
         case = session.get(Case, (lic.tenant_id, lic.case_id))
         valid, message = verify_license(session, lic)
-        return {"kind": "license", "license": lic, "case": case, "valid": valid, "message": message}
+        signed = json.loads(lic.payload)
+        return {
+            "kind": "license",
+            "license": lic,
+            "case": case,
+            "valid": valid,
+            "message": message,
+            "department": signed.get("department") or _department(session, case),
+        }
     raise NotFound("验证码不存在", field="code")
+
+
+def _department(session: Session, case: Case | None) -> str:
+    """The issuing department of a document recorded before documents named it."""
+    tenant = session.get(Tenant, case.tenant_id) if case is not None else None
+    if case is None or tenant is None:
+        return ""
+    return issuer_of(session, tenant, case.department_code).name

@@ -115,4 +115,6 @@ class OrgUnit(TenantOwned, Base):
     address: Mapped[str] = mapped_column(String(255), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     office_hours: Mapped[str] = mapped_column(String(120), default="")
+    #: the department's seal image (a PNG in storage) printed on the notices it issues
+    seal_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,8 +5,8 @@ Revises: 0022
 Create Date: 2026-12-02 10:30:00
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0023'
 down_revision = '0022'
@@ -15,8 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # filled in by the change that adds department_seals
+    # org_units is tenant-owned and already under row-level security: a column needs no policy
+    with op.batch_alter_table('org_units') as batch_op:
+        batch_op.add_column(sa.Column('seal_key', sa.String(length=255), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('org_units') as batch_op:
+        batch_op.drop_column('seal_key')

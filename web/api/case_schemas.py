@@ -228,6 +228,8 @@ class VerifyOut(msgspec.Struct):
     holder: str = ""
     number: str = ""
     sha256: str = ""
+    #: the department that issued it (issuer is the hall)
+    department: str = ""
 
 
 class KeyOut(msgspec.Struct):

@@ -539,6 +539,7 @@ def verify_out(db: Session, tenant: Tenant, code: str) -> VerifyOut:
             issued_at=n.issued_at.isoformat(),
             holder=mask_name(case.applicant_name),
             sha256=n.sha256,
+            department=found["department"],
         )
     lic = found["license"]
     return VerifyOut(
@@ -552,4 +553,5 @@ def verify_out(db: Session, tenant: Tenant, code: str) -> VerifyOut:
         issued_at=lic.issued_on.isoformat(),
         holder=mask_name(lic.holder_name),
         number=lic.number,
+        department=found["department"],
     )

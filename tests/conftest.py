@@ -159,3 +159,37 @@ def sms_outbox() -> Path:
     path = _VAR / "sms-outbox.jsonl"
     path.unlink(missing_ok=True)
     return path
+
+
+# -- cases in every state, for tests that walk every page ------------------------------------
+
+_SEEDED: set[str] = set()
+
+
+@pytest.fixture
+def cases_in_every_state(db, backend: str) -> None:
+    """李娜's cases at Hechi as a draft, submitted, sent back for correction and issued, so
+    that the crawl reaches every kind of case page (once per database)."""
+    if backend in _SEEDED:
+        return
+    _SEEDED.add(backend)
+    from tests.cases.conftest import Desk
+
+    desk = Desk(db, "hechi")
+    li = desk.citizen("13800000008")
+    clerk, reviewer = desk.staff("hechi-clerk"), desk.staff("hechi-reviewer")
+    approver, issuer = desk.staff("hechi-approver"), desk.staff("hechi-issuer")
+    desk.apply(li, "HC-SC03", submit=False)
+    desk.apply(li, "HC-SC03")
+    sent_back = desk.apply(li, "HC-SC03")
+    desk.act(
+        clerk,
+        sent_back,
+        "request_correction",
+        materials=[{"index": 1, "reason": "营业执照复印件不清晰，请重新扫描"}],
+    )
+    done = desk.apply(li, "HC-SC03")
+    desk.act(clerk, done, "accept")
+    desk.act(reviewer, done, "review")
+    desk.act(approver, done, "approve")
+    desk.act(issuer, done, "issue")

@@ -19,7 +19,6 @@ from core.cases.models import CaseState, FeeStatus, TaskState
 from core.catalog.models import ItemStatus, VersionState
 from core.identity.models import AccountKind, Role
 from core.tenancy.models import OrgUnitKind, TenantKind, TenantStatus
-from tests.cases.conftest import Desk
 from tests.helpers import csrf_token
 
 ENUMS: tuple[type[enum.StrEnum], ...] = (
@@ -43,7 +42,7 @@ WORD = re.compile(r"(?<![\w.@/-])[a-z][a-z_]+(?![\w@/-])")
 #: links not to follow: they act, download or leave the page's language
 SKIP = re.compile(
     r"/logout|/lang/|/elder/|\.pdf|/notices/|/download|/export|/branding/|/files/|/template"
-    r"|/materials/|/reveal|/print|/oauth"
+    r"|/materials/|/reveal|/print|/oauth|/pdf$"
 )
 #: attributes a person hears or reads
 SPOKEN = {"title", "aria-label", "placeholder", "alt"}
@@ -147,36 +146,6 @@ def _staff(client, slug: str, username: str) -> None:
         follow_redirects=False,
     )
     assert response.status_code in (302, 303), response.text[:300]
-
-
-_SEEDED: set[str] = set()
-
-
-@pytest.fixture
-def cases_in_every_state(db, backend: str) -> None:
-    """李娜's cases at Hechi as a draft, submitted, sent back for correction and issued, so
-    that the crawl reaches every kind of case page (once per database)."""
-    if backend in _SEEDED:
-        return
-    _SEEDED.add(backend)
-    desk = Desk(db, "hechi")
-    li = desk.citizen("13800000008")
-    clerk, reviewer = desk.staff("hechi-clerk"), desk.staff("hechi-reviewer")
-    approver, issuer = desk.staff("hechi-approver"), desk.staff("hechi-issuer")
-    desk.apply(li, "HC-SC03", submit=False)
-    desk.apply(li, "HC-SC03")
-    sent_back = desk.apply(li, "HC-SC03")
-    desk.act(
-        clerk,
-        sent_back,
-        "request_correction",
-        materials=[{"index": 1, "reason": "营业执照复印件不清晰，请重新扫描"}],
-    )
-    done = desk.apply(li, "HC-SC03")
-    desk.act(clerk, done, "accept")
-    desk.act(reviewer, done, "review")
-    desk.act(approver, done, "approve")
-    desk.act(issuer, done, "issue")
 
 
 PEOPLE = [

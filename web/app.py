@@ -46,6 +46,7 @@ from web.pages.cases import CasePages
 from web.pages.catalog import CatalogController
 from web.pages.catalog_admin import CatalogAdminController
 from web.pages.divisions import DivisionPages
+from web.pages.my import MyPages
 from web.pages.platform import healthz, platform_home, set_elder_mode, set_language
 from web.pages.plugins_admin import PluginAdminPages
 from web.pages.portal import PortalController
@@ -181,6 +182,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             PluginAdminPages,
             CasePages,
             CaseFormPages,
+            MyPages,
             DivisionPages,
             WorkbenchPages,
             TenantApi,

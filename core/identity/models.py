@@ -75,6 +75,8 @@ class Account(ProvinceOwned, Base):
     id_number_index: Mapped[str | None] = mapped_column(String(64), index=True)
     #: 统一社会信用代码 of an enterprise (public, not personal data).
     credit_code: Mapped[str | None] = mapped_column(String(18))
+    #: when the citizen confirmed their name and ID number on the portal (实名确认)
+    real_name_at: Mapped[datetime | None] = mapped_column()
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -28,6 +28,7 @@ from core.tenancy import OrgUnit, Tenant
 
 __all__ = [
     "account_principal",
+    "check_sms_code",
     "create_account",
     "create_staff",
     "find_account_by_phone",
@@ -334,8 +335,10 @@ def request_sign_in_code(
     return str(row.id)
 
 
-def sign_in_account_with_code(session: Session, tenant: Tenant, phone: str, code: str) -> Account:
-    """Check an SMS code; a first sign-in creates the citizen's account (实名信息 later)."""
+def check_sms_code(session: Session, tenant: Tenant, phone: str, code: str) -> str:
+    """Use up the latest SMS code sent to ``phone``: the normalised number when ``code`` is
+    it, :class:`BadCredentials` otherwise (five tries a code; failures count toward the
+    phone's lock-out). The caller commits, also after a failure."""
     try:
         phone = normalize_phone(phone)
     except InvalidInput:
@@ -362,6 +365,13 @@ def sign_in_account_with_code(session: Session, tenant: Tenant, phone: str, code
         raise BadCredentials()
     row.used = True
     throttle.record_success(session, key)
+    return phone
+
+
+def sign_in_account_with_code(session: Session, tenant: Tenant, phone: str, code: str) -> Account:
+    """Check an SMS code; a first sign-in creates the citizen's account (实名信息 later)."""
+    phone = check_sms_code(session, tenant, phone, code)
+    index = blind_index(phone)
     account = find_account_by_phone(session, tenant.province_id, phone)
     if account is None:
         account = Account(

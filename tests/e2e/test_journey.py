@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS, PHONE, staff_sign_in
+from tests.form_values import id_number
 from tests.helpers import sms_code
 from tests.servers import LiveServer
 
@@ -67,6 +68,12 @@ def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(
     assert citizen.get_by_test_id("item-name").inner_text() == "食品经营许可"
     assert "营业执照" in citizen.locator("main").inner_text()  # the guide lists the materials
     citizen.get_by_test_id("apply").click()
+    # a first application: her name and ID number first (我的 → 实名确认), then back
+    citizen.wait_for_url("**/my/profile/realname?next=**")
+    citizen.get_by_label("姓名").fill("赵小红")
+    citizen.get_by_label("身份证号码").fill(id_number("451202", "19880506", 7))
+    citizen.get_by_test_id("real-name-submit").click()
+    citizen.wait_for_url(f"{live.url}/t/hechi/items/HC-SC03/apply")
     citizen.get_by_test_id("apply-next").click()
     citizen.wait_for_url("**/my/cases/**")
     number = citizen.get_by_test_id("case-number").inner_text()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import FormMultiDict
@@ -21,6 +22,7 @@ from core.tenancy import Tenant
 from web.auth import require
 from web.formdata import parse_posted, row_buttons, summary, view_of
 from web.pages.cases import back
+from web.pages.my import real_name_first
 from web.pages.portal import render
 from web.params import POSTED
 
@@ -97,8 +99,12 @@ class BundlePages(Controller):
         db: Session,
         principal: Principal | None,
         code: str,
-    ) -> Template:
-        return self._form(request, tenant, db, require(principal), code)
+    ) -> Template | Redirect:
+        who = require(principal)
+        first = real_name_first(db, tenant, who, f"/t/{tenant.slug}/bundles/{quote(code)}")
+        if first is not None:  # a person confirms their name and ID number first, then back
+            return first
+        return self._form(request, tenant, db, who, code)
 
     @post("/{code:str}", name="bundle_apply", sync_to_thread=True, dependencies=POSTED)
     def apply(
@@ -111,6 +117,9 @@ class BundlePages(Controller):
         posted: FormMultiDict,
     ) -> Template | Redirect:
         who, data = require(principal), posted
+        first = real_name_first(db, tenant, who, f"/t/{tenant.slug}/bundles/{quote(code)}")
+        if first is not None:
+            return first
         bundle = bundles.bundles_of(db, tenant).get(code)
         if bundle is None:
             raise NotFound(f"联办事项 {code} 不存在", field="bundle")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import FormMultiDict
@@ -25,6 +26,7 @@ from web.api.case_schemas import case_out
 from web.auth import require
 from web.formdata import anchor, extra_rows, parse_posted, row_buttons, summary, view_of
 from web.pages.cases import back
+from web.pages.my import real_name_first
 from web.pages.portal import render
 from web.params import POSTED
 
@@ -98,8 +100,12 @@ class CaseFormPages(Controller):
         principal: Principal | None,
         code: str,
         error: str = "",
-    ) -> Template:
-        return self._apply_page(request, tenant, db, require(principal), code, error=error)
+    ) -> Template | Redirect:
+        who = require(principal)
+        first = real_name_first(db, tenant, who, f"/t/{tenant.slug}/items/{quote(code)}/apply")
+        if first is not None:  # a person confirms their name and ID number first, then back
+            return first
+        return self._apply_page(request, tenant, db, who, code, error=error)
 
     @post("/items/{code:str}/apply", name="case_apply", sync_to_thread=True, dependencies=POSTED)
     def apply(
@@ -112,6 +118,9 @@ class CaseFormPages(Controller):
         posted: FormMultiDict,
     ) -> Template | Redirect:
         who, data = require(principal), posted
+        first = real_name_first(db, tenant, who, f"/t/{tenant.slug}/items/{quote(code)}/apply")
+        if first is not None:
+            return first
         item = get_item_by_code(db, tenant, code)
         fields = parse_form((item.effective or {}).get("form") or [])
         raw = parse_posted(data, fields)

@@ -12,7 +12,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
-from core.cases import bundles, forms, licenses, materials, payments, queries, service
+from core.cases import bundles, forms, licenses, materials, mine, payments, queries, service
 from core.cases.access import get_case, is_filer
 from core.cases.actions import STATE_LABELS
 from core.cases.documents import notice_pdf
@@ -67,15 +67,27 @@ class CasePages(Controller):
         tenant: Tenant,
         db: Session,
         principal: Principal | None,
+        show: str = "all",
+        q: str = "",
+        year: int | None = None,
+        page: int = 1,
     ) -> Template:
+        """The person's cases, filtered (a plain group of states, the item's name, the
+        year) and paged, each with its state and the next thing to do in plain words."""
         who = require(principal)
-        page = (
-            queries.list_cases(db, who, limit=100)
-            if not who.is_staff or _can_file_for_others(who)
-            else None
+        show = show if show in mine.FILTERS else "all"
+        listing = mine.my_cases(db, who, show=show, q=q, year=year, page=page)
+        return render(
+            request,
+            db,
+            tenant,
+            "cases/mine.html",
+            listing=listing,
+            filters=mine.FILTERS,
+            show=show,
+            q=q[:60],
+            year=year,
         )
-        rows = page.cases if page else []
-        return render(request, db, tenant, "cases/mine.html", cases=rows, labels=STATE_LABELS)
 
     @get("/my/cases/{number:str}", name="my_case", sync_to_thread=True)
     def my_case(
@@ -232,9 +244,12 @@ class CasePages(Controller):
         db: Session,
         principal: Principal | None,
     ) -> Template:
+        """The holder's e-licenses from every county of the province: each read on its own
+        page, downloaded as PDF, and checked on the issuer's public verification page."""
         who = require(principal)
         rows = licenses.licenses_of(db, tenant, who.id) if who.is_account else []
-        return render(request, db, tenant, "cases/licenses.html", licenses=rows)
+        slugs = mine.tenant_slugs(db, tenant)
+        return render(request, db, tenant, "cases/licenses.html", licenses=rows, slugs=slugs)
 
     @get("/progress", name="progress", sync_to_thread=True)
     def progress(

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := redis-server postgresql chromium fonts-noto-cjk fonts-wqy-zenhei
 
-.PHONY: run test test-fast setup system-deps lint bench clean
+.PHONY: run test test-fast setup system-deps lint bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml tests/sample_vendor/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ test-fast: setup
 
 bench: setup system-deps
 	$(BIN)/python -m tests.benchmarks $(BACKENDS)
+
+# Desktop and phone pictures of the portal at two counties, for docs/screenshots/ and the README.
+screenshots: setup system-deps
+	$(BIN)/python -m tests.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) node_modules web/static/vendor var .pytest_cache

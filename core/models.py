@@ -8,6 +8,7 @@ from core.db import Base, ProvinceOwned, TenantOwned
 from core.identity import models as identity_models  # noqa: F401
 from core.notify import outbox as outbox_models  # noqa: F401
 from core.plugins import models as plugin_models  # noqa: F401
+from core.portal import models as portal_models  # noqa: F401
 from core.supervision import models as supervision_models  # noqa: F401
 from core.tenancy import models as tenancy_models  # noqa: F401
 from core.workflow import models as workflow_models  # noqa: F401

@@ -39,6 +39,7 @@ from web.api.tenant import TenantApi
 from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
 from web.hosts import HostMap, HostRouting
+from web.pages.announcements import AnnouncementAdminPages, AnnouncementPages
 from web.pages.bundles import BundlePages
 from web.pages.calendar_admin import CalendarController
 from web.pages.case_forms import CaseFormPages
@@ -175,6 +176,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CatalogController,
             CatalogAdminController,
             CalendarController,
+            AnnouncementAdminPages,
+            AnnouncementPages,
             SealsAdminPages,
             StaffController,
             SupervisionPages,

@@ -27,6 +27,15 @@ KIND = {"行政权力": "power", "公共服务": "public_service"}
 LEVEL = {"县级": "county", "乡镇": "township", "村级": "village"}
 CHANNEL = {"网上": "online", "窗口": "counter", "代办": "agent"}
 DELIVERY = {"自取": "pickup", "快递": "courier"}
+#: 服务对象 as power lists write it: 自然人 / 个人, 法人 / 企业 (其他组织 counts as 法人)
+AUDIENCE = {
+    "个人": "person",
+    "自然人": "person",
+    "法人": "enterprise",
+    "企业": "enterprise",
+    "企业法人": "enterprise",
+    "其他组织": "enterprise",
+}
 PROCESS = {"五环节": "five_post", "三环节": "short", "即办": "instant"}
 REQUIRED = {"必要": "required", "视情况": "conditional"}
 FORM = {
@@ -173,6 +182,8 @@ def _read_field(content: dict[str, Any], field: str, text: str, lookups: Lookups
         if text:
             mapping = {"levels": LEVEL, "channels": CHANNEL, "delivery": DELIVERY}[field]
             content[field] = _choices(text, mapping, field)
+    elif field == "audience":
+        content[field] = list(dict.fromkeys(_choices(text, AUDIENCE, field))) if text else []
     elif field == "process":
         if text:
             content[field] = PROCESS.get(text, text)
@@ -313,6 +324,7 @@ def content_to_cells(code: str, c: dict[str, Any], category_names: dict[str, str
         ",".join(level[v] for v in c.get("levels", [])),
         ",".join(channel[v] for v in c.get("channels", [])),
         ",".join(delivery[v] for v in c.get("delivery", [])),
+        ",".join({"person": "个人", "enterprise": "法人"}[v] for v in c.get("audience", [])),
         process.get(c.get("process", "short"), c.get("process", "short")),
         LICENSE_TYPES.get(c.get("result_license") or "", ""),
         c.get("contacts", ""),

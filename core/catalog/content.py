@@ -98,6 +98,8 @@ class Responsibility(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 Level = Literal["county", "township", "village"]
 Channel = Literal["online", "counter", "agent"]
 Delivery = Literal["pickup", "courier"]
+#: 服务对象: a person (自然人, 个人办事) or a legal person (法人, 法人办事)
+Audience = Literal["person", "enterprise"]
 
 
 class ItemContent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -115,6 +117,8 @@ class ItemContent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     levels: list[Level] = msgspec.field(default_factory=lambda: ["county"])
     channels: list[Channel] = msgspec.field(default_factory=lambda: ["online", "counter"])
     delivery: list[Delivery] = msgspec.field(default_factory=lambda: ["pickup"])
+    #: 服务对象; none named: the item serves persons
+    audience: list[Audience] = []
     #: the e-license a successful case issues (an e-license type); None: an approval decision
     result_license: str | None = None
     #: the code of a process definition (built-in, the province's or the tenant's own)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import String, cast, func, select
@@ -18,11 +18,24 @@ from core.catalog.models import (
     Theme,
     VersionState,
 )
-from core.catalog.search import search_item_ids
+from core.catalog.search import matching_ids, plan_search, search_item_ids
+from core.catalog.synonyms import synonyms_for
 from core.db import platform_scope, remembered, watch
 from core.tenancy import Tenant
 
-__all__ = ["AdminPage", "ItemPage", "admin_items", "catalog_stats", "list_items", "province_stats"]
+__all__ = [
+    "AUDIENCES",
+    "AdminPage",
+    "ItemPage",
+    "admin_items",
+    "audience_filter",
+    "catalog_stats",
+    "list_items",
+    "province_stats",
+]
+
+#: 服务对象: who an item serves. An item that does not say serves persons (个人办事).
+AUDIENCES = ("person", "enterprise")
 
 watch(Item, ItemTerm, Theme)
 
@@ -31,6 +44,15 @@ watch(Item, ItemTerm, Theme)
 class ItemPage:
     items: list[Item]
     total: int
+    #: a search's synonyms tried, (word typed, word also searched)
+    synonyms: tuple[tuple[str, str], ...] = ()
+    #: a run-together search found through these words (户口 · 迁移 · 市外); empty: as typed
+    segments: tuple[str, ...] = field(default=())
+
+
+def audience_filter(audience: str) -> Any:
+    """Items serving ``audience`` (person or enterprise; an item naming none serves persons)."""
+    return Item.audience.in_([audience, "person enterprise"])
 
 
 def list_items(
@@ -42,19 +64,47 @@ def list_items(
     category: str | None = None,
     level: str | None = None,
     theme: str | None = None,
+    audience: str | None = None,
     status: str | None = "active",
     limit: int = 20,
     offset: int = 0,
 ) -> ItemPage:
-    """Published items, filtered; ``q`` searches names, keywords, departments, categories.
+    """Published items, filtered; ``q`` searches names, keywords, departments, categories,
+    with the tenant's synonyms, and segmented when as typed it finds nothing.
     Counting and paging happen in the database; a page loads only its own rows."""
-    stmt = select(Item.id)
+    plan = None
     if q is not None:
-        matching = search_item_ids(session, tenant.id, q)
-        if matching is None:
+        plan = plan_search(q, synonyms_for(tenant.settings))
+        if plan is None:
             return ItemPage([], 0)
+    filters = (department, category, level, theme, audience, status)
+    page = _list_page(
+        session, tenant, q, plan.alternatives if plan else None, filters, limit, offset
+    )
+    if plan is not None and page.total == 0 and plan.relaxed:
+        relaxed = _list_page(session, tenant, q, plan.relaxed, filters, limit, offset)
+        if relaxed.total:
+            relaxed.synonyms, relaxed.segments = plan.synonyms, plan.segments
+            return relaxed
+    if plan is not None:
+        page.synonyms = plan.synonyms
+    return page
+
+
+def _list_page(
+    session: Session,
+    tenant: Tenant,
+    q: str | None,
+    alternatives: tuple[tuple[str, ...], ...] | None,
+    filters: tuple[str | None, ...],
+    limit: int,
+    offset: int,
+) -> ItemPage:
+    department, category, level, theme, audience, status = filters
+    stmt = select(Item.id)
+    if alternatives is not None:
         # Drive the query from the (few) matching postings, not from every item.
-        hits = matching.subquery()
+        hits = matching_ids(tenant.id, alternatives).subquery()
         stmt = stmt.join(hits, hits.c.item_id == Item.id)
     stmt = stmt.where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
     if status:
@@ -69,13 +119,15 @@ def list_items(
     if theme:
         row = session.scalar(select(Theme).where(Theme.tenant_id == tenant.id, Theme.code == theme))
         stmt = stmt.where(Item.code.in_(row.item_codes if row else []))
-    if q is not None:
+    if audience in AUDIENCES:
+        stmt = stmt.where(audience_filter(audience))
+    if alternatives is not None:
         # A search matches a small share of the catalog: sort the codes of the matches here,
         # which keeps every database on the plan that starts from the postings. Codes, not ids:
         # a few thousand strings cost nothing, a few thousand UUIDs cost most of the request.
         # The sorted codes of a search are remembered for a moment (core/db/_memo.py): the
         # popular searches of a busy hour repeat, and any catalog write forgets them.
-        key = ("catalog-search", tenant.id, q, department, category, level, theme, status)
+        key = ("catalog-search", tenant.id, alternatives, *filters)
         codes = remembered(
             session, key, lambda: tuple(sorted(session.scalars(stmt.with_only_columns(Item.code))))
         )
@@ -118,7 +170,7 @@ def admin_items(
     ``q`` is an item code or search words (published items are indexed)."""
     stmt = select(Item.id).where(Item.tenant_id == tenant.id)
     if q and q.strip():
-        matching = search_item_ids(session, tenant.id, q)
+        matching = search_item_ids(session, tenant.id, q, synonyms_for(tenant.settings))
         by_code = Item.code == q.strip()
         stmt = stmt.where(by_code if matching is None else (by_code | Item.id.in_(matching)))
     if department:

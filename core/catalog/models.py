@@ -67,6 +67,8 @@ class Item(TenantOwned, Base):
         # Covers the default listing: count and page in code order without reading rows.
         Index("ix_items_listing", "tenant_id", "status", "code", "live_version_id"),
         Index("ix_items_standard", "standard_item_id"),
+        # The home page counts 个人办事 and 法人办事 without reading rows.
+        Index("ix_items_audience", "tenant_id", "status", "audience"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -86,6 +88,8 @@ class Item(TenantOwned, Base):
     legal_days: Mapped[int] = mapped_column(Integer, default=0)
     promised_days: Mapped[int] = mapped_column(Integer, default=0)
     levels: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: 服务对象: "person", "enterprise" or "person enterprise" (an item naming none: person)
+    audience: Mapped[str] = mapped_column(String(32), default="person", server_default="person")
     #: The live version's effective content (adopted items: the province's, with overrides).
     effective: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

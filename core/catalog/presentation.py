@@ -15,6 +15,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "channels": {"online": "网上申报", "counter": "窗口办理", "agent": "代办"},
     "delivery": {"pickup": "窗口领取", "courier": "快递送达"},
+    "audience": {"person": "个人", "enterprise": "法人"},
     "required": {"required": "必要", "conditional": "视情况提交"},
     "form": {
         "original": "原件",
@@ -60,6 +61,7 @@ FIELD_LABELS = {
     "levels": "受理层级",
     "channels": "办理渠道",
     "delivery": "送达方式",
+    "audience": "服务对象",
     "result_license": "办理结果",
     "process": "办理流程",
     "contacts": "咨询方式",

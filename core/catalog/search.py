@@ -1,25 +1,41 @@
 """Chinese search without a server-side tokenizer: a unigram + bigram index, the same on
 SQLite and PostgreSQL. A query matches items holding every one of its terms, so 社保 finds
-社保卡申领 and 户口 finds 户口迁移, while punctuation alone finds nothing (and is no error)."""
+社保卡申领 and 户口 finds 户口迁移, while punctuation alone finds nothing (and is no error).
+
+A query is also tried with its synonyms (医保 → 医疗保险, core/catalog/synonyms.py); when none of
+that finds anything, it is segmented (户口迁移市外 → 户口 · 迁移 · 市外) and an item holding
+every segment is found — see :func:`plan_search`."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select, union
 from sqlalchemy.orm import Session
 
 from core.catalog.models import ItemTerm
+from core.catalog.synonyms import FILLER, SYNONYMS, VOCABULARY
 
-__all__ = ["index_item", "query_terms", "search_item_ids", "terms_of"]
+__all__ = [
+    "SearchPlan",
+    "index_item",
+    "plan_search",
+    "query_terms",
+    "search_item_ids",
+    "segment",
+    "terms_of",
+]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+")
 MAX_QUERY_TERMS = 24
+#: Queries tried for one search at most (the query and its synonym variants).
+MAX_VARIANTS = 6
 
 
 def _normalise(text: str) -> str:
@@ -62,14 +78,147 @@ def index_item(
         session.execute(insert(ItemTerm), rows)
 
 
-def search_item_ids(session: Session, tenant_id: uuid.UUID, query: str) -> Select[Any] | None:
-    """A subquery of the ids of items matching every term of ``query``; None: no terms."""
-    terms = query_terms(query)
-    if not terms:
+@dataclass(frozen=True)
+class SearchPlan:
+    """What a query is searched for: each of ``alternatives`` is a list of terms an item must
+    all hold (the query's own first, then its synonym variants); ``relaxed`` the same for the
+    query segmented into words, tried only when the alternatives find nothing."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    relaxed: tuple[tuple[str, ...], ...] = ()
+    #: (word typed, word also searched), for the page to say what was tried
+    synonyms: tuple[tuple[str, str], ...] = ()
+    #: the segments of the relaxed search, as shown (户口 · 迁移 · 市外)
+    segments: tuple[str, ...] = field(default=())
+
+
+def _variants(
+    query: str, synonyms: Mapping[str, tuple[str, ...]]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The query, then the query with each synonym replaced (longest words first)."""
+    found: list[tuple[str, str]] = []
+    taken: list[tuple[int, int]] = []
+    for word in sorted(synonyms, key=len, reverse=True):
+        start = query.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if not any(s < end and start < e for s, e in taken):
+                taken.append((start, end))
+                for expansion in synonyms[word]:
+                    # 住房公积金 holds 公积金: it needs no 住房住房公积金
+                    if expansion not in query and (word, expansion) not in found:
+                        found.append((word, expansion))
+            start = query.find(word, end)
+    variants = [query]
+    for word, expansion in found:
+        variants.append(query.replace(word, expansion))
+    if len({w for w, _ in found}) > 1:  # every word replaced at once, too
+        whole = query
+        for word, expansion in dict(found).items():
+            whole = whole.replace(word, expansion)
+        variants.append(whole)
+    return list(dict.fromkeys(variants))[:MAX_VARIANTS], found
+
+
+def segment(run: str) -> list[str]:
+    """A run of Chinese split into words: known words (:data:`VOCABULARY`) whole and the
+    longest first, filler (我要, 办理) left out, and anything else in two-character pieces —
+    the terms the index holds. A character standing before a known word stands alone."""
+    words: list[str] = []
+    i = 0
+    while i < len(run):
+        filler = next((f for f in FILLER if run.startswith(f, i)), None)
+        if filler:
+            i += len(filler)
+            continue
+        known = max((w for w in VOCABULARY if run.startswith(w, i)), key=len, default=None)
+        if known:
+            words.append(known)
+            i += len(known)
+            continue
+        if i + 1 < len(run) and _known_at(run, i + 1):
+            words.append(run[i])
+            i += 1
+            continue
+        words.append(run[i : i + 2])
+        i += 2
+    return words
+
+
+def _known_at(run: str, i: int) -> bool:
+    return any(run.startswith(w, i) for w in VOCABULARY) or any(
+        run.startswith(f, i) for f in FILLER
+    )
+
+
+def _segment_terms(query: str) -> tuple[list[str], list[str]]:
+    """(terms, segments) of a query segmented into words."""
+    query = _normalise(query)
+    terms: list[str] = []
+    segments: list[str] = []
+    for run in _CJK.findall(query):
+        for word in segment(run):
+            segments.append(word)
+            terms.extend(query_terms(word))
+    for w in _WORD.findall(query):
+        segments.append(w[:32])
+        terms.append(w[:32])
+    return list(dict.fromkeys(terms))[:MAX_QUERY_TERMS], segments
+
+
+def plan_search(
+    query: str, synonyms: Mapping[str, tuple[str, ...]] | None = None
+) -> SearchPlan | None:
+    """How ``query`` is searched (None: it has no terms — punctuation alone)."""
+    table = SYNONYMS if synonyms is None else synonyms
+    normalised = _normalise(query).strip()
+    variants, found = _variants(normalised, table)
+    alternatives = [tuple(query_terms(v)) for v in variants]
+    alternatives = [a for a in dict.fromkeys(alternatives) if a]
+    if not alternatives:
         return None
+    relaxed: list[tuple[str, ...]] = []
+    segments: list[str] = []
+    for variant in variants:
+        terms, words = _segment_terms(variant)
+        if terms and tuple(terms) not in alternatives:
+            relaxed.append(tuple(terms))
+            if not segments:
+                segments = words
+    return SearchPlan(
+        alternatives=tuple(alternatives),
+        relaxed=tuple(dict.fromkeys(relaxed)),
+        synonyms=tuple(found),
+        segments=tuple(segments) if relaxed else (),
+    )
+
+
+def _holding_all(tenant_id: uuid.UUID, terms: tuple[str, ...]) -> Select[Any]:
     return (
         select(ItemTerm.item_id)
         .where(ItemTerm.tenant_id == tenant_id, ItemTerm.term.in_(terms))
         .group_by(ItemTerm.item_id)
         .having(func.count(ItemTerm.term) == len(terms))
     )
+
+
+def matching_ids(tenant_id: uuid.UUID, alternatives: tuple[tuple[str, ...], ...]) -> Select[Any]:
+    """The ids of items holding every term of any one of ``alternatives``."""
+    if len(alternatives) == 1:  # the common case keeps its one plain statement
+        return _holding_all(tenant_id, alternatives[0])
+    either = union(*(_holding_all(tenant_id, a) for a in alternatives)).subquery()
+    return select(either.c.item_id)
+
+
+def search_item_ids(
+    session: Session,
+    tenant_id: uuid.UUID,
+    query: str,
+    synonyms: Mapping[str, tuple[str, ...]] | None = None,
+) -> Select[Any] | None:
+    """A subquery of the ids of items matching ``query`` or one of its synonym variants;
+    None: no terms."""
+    plan = plan_search(query, synonyms)
+    if plan is None:
+        return None
+    return matching_ids(tenant_id, plan.alternatives)

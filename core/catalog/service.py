@@ -322,7 +322,14 @@ def live_columns(effective: dict[str, Any]) -> dict[str, Any]:
         "legal_days": effective["legal_days"],
         "promised_days": effective["promised_days"],
         "levels": list(effective["levels"]),
+        "audience": audience_column(effective.get("audience")),
     }
+
+
+def audience_column(audience: list[str] | None) -> str:
+    """服务对象 as the items table keeps it: person, enterprise or both (none named: person)."""
+    named = set(audience or ()) or {"person"}
+    return " ".join(a for a in ("person", "enterprise") if a in named)
 
 
 def index_texts(

@@ -13,7 +13,8 @@ from tests.helpers import bearer, staff_token, tenant
 
 
 def _names(html: str, slug: str) -> list[str]:
-    return re.findall(rf'<a href="/t/{slug}/items/[^"]+">([^<]+)</a>', html)
+    # each result: a link to the item whose first line is its name
+    return re.findall(rf'href="/t/{slug}/items/[^"]+">\s*<div class="fw-semibold[^"]*">([^<]+)<', html)
 
 
 def test_searching_a_county_finds_social_insurance_and_household_items(client) -> None:

@@ -23,17 +23,20 @@ from core.catalog import (
     overrides_of,
 )
 from core.catalog.forms import form_of
-from core.catalog.listing import province_stats
+from core.catalog.listing import AUDIENCES, province_stats
 from core.catalog.pdf import checklist_pdf
 from core.catalog.presentation import FIELD_LABELS, LABELS, STEP_ROLE_LABELS, fee_total
 from core.catalog.service import directory
 from core.errors import NotFound
+from core.portal import hot_items
 from core.storage import get_storage
 from core.tenancy import Tenant
 from core.workflow import resolve_definition
 from web.pages.portal import render
 
 PAGE_SIZE = 20
+#: item names suggested as one types
+SUGGESTED = 8
 
 
 def _filters(db: Session, tenant: Tenant) -> dict[str, Any]:
@@ -55,6 +58,7 @@ class CatalogController(Controller):
         category: str | None = None,
         level: str | None = None,
         theme: str | None = None,
+        audience: str | None = None,
         page: int = 1,
     ) -> Template:
         page = max(1, page)
@@ -66,6 +70,7 @@ class CatalogController(Controller):
             category=category or None,
             level=level or None,
             theme=theme or None,
+            audience=audience if audience in AUDIENCES else None,
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
@@ -84,10 +89,30 @@ class CatalogController(Controller):
                 "category": category,
                 "level": level,
                 "theme": theme,
+                "audience": audience if audience in AUDIENCES else None,
             },
             page=page,
             pages=max(1, -(-result.total // PAGE_SIZE)),
+            # nothing found: what others apply for, to try instead
+            hot=hot_items(db, tenant, limit=6) if not result.total else [],
             **_filters(db, tenant),
+        )
+
+    @get("/items/suggest", name="catalog_suggest", sync_to_thread=True)
+    def suggest(
+        self, request: Request[Any, Any, Any], tenant: Tenant, db: Session, q: str = ""
+    ) -> Template:
+        """htmx: up to eight item names as one types (catalog/_suggest.html)."""
+        q = q.strip()[:50]
+        found = list_items(db, tenant, q=q, limit=SUGGESTED) if q else None
+        return render(
+            request,
+            db,
+            tenant,
+            "catalog/_suggest.html",
+            q=q,
+            suggestions=found.items if found else [],
+            total=found.total if found else 0,
         )
 
     @get("/items/{code:str}", name="catalog_item", sync_to_thread=True)

@@ -20,6 +20,7 @@ from core.identity.service import (
     staff_principal,
 )
 from core.plugins import get_plugin_manager
+from core.portal import footer_facts, home_facts, published_announcements
 from core.storage import get_storage
 from core.tenancy import OrgUnitKind, Tenant, list_org_units
 from web.auth import page_principal, sign_in_session, sign_out_session
@@ -58,6 +59,7 @@ def render(
     warnings: list[str] = []
     if principal is not None and principal.is_staff and principal.has_role(Role.tenant_admin):
         warnings = calendar_warnings(db, tenant)
+    ctx.setdefault("footer_facts", footer_facts(db, tenant))  # remembered: no query per page
     return page(
         request, name, tenant=tenant, plugin_vars=plugin_vars, calendar_warnings=warnings, **ctx
     )
@@ -92,6 +94,8 @@ class PortalController(Controller):
             departments=departments,
             centres=centres,
             bundles=list(bundles_of(db, tenant).values()),
+            facts=home_facts(db, tenant),
+            announcements=published_announcements(db, tenant, limit=6),
         )
 
     @get("/stats", name="portal_stats", sync_to_thread=True)

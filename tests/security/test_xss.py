@@ -130,7 +130,8 @@ def test_branding_full_of_markup_is_text_and_colours_cannot_close_the_style(clie
         assert page.status_code == 200, (path, page.status_code)
         _clean(page.text, path)
         assert "alert(3)" not in page.text and "javascript:" not in page.text
-        assert "--primary: #b0262b" in page.text  # the default stands in for a bad colour
+        # the defaults stand in for a bad colour
+        assert "--gh-primary: #1d5fa8" in page.text and "--gh-accent: #f3c623" in page.text
     _sign_in(client, "guangdong", "guangdong-admin")
     console = client.get("/t/guangdong/console")
     assert console.status_code == 200

@@ -4,6 +4,7 @@ it) and the supervisors — read once per batch, texted through the outbox."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from core.identity.models import StaffRole
 from core.notify.outbox import enqueue_sms
 from core.tenancy import OrgUnit, Tenant
 
-__all__ = ["Holder", "holders", "recipients", "remind", "unit_parents"]
+__all__ = ["Holder", "holders", "holding", "recipients", "remind", "unit_parents"]
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,23 @@ def recipients(
     task: CaseTask, staff: list[Holder], parents: dict[uuid.UUID, uuid.UUID | None]
 ) -> list[Holder]:
     """Who holds the step (its role, in its unit or a unit under it) and the supervisors."""
+    return holding({task.role}, task.org_unit_id, staff, parents)
+
+
+def holding(
+    roles: Collection[str],
+    unit: uuid.UUID | None,
+    staff: list[Holder],
+    parents: dict[uuid.UUID, uuid.UUID | None],
+) -> list[Holder]:
+    """Who holds any of ``roles`` in ``unit`` (or a unit under it, or tenant-wide), and the
+    supervisors: the people a reminder about work of that unit goes to."""
     out: dict[uuid.UUID, Holder] = {}
     for h in staff:
-        holds_step = h.role == task.role and (
-            h.unit is None
-            or task.org_unit_id is None
-            or h.unit == task.org_unit_id
-            or parents.get(h.unit) == task.org_unit_id
+        holds = h.role in roles and (
+            h.unit is None or unit is None or h.unit == unit or parents.get(h.unit) == unit
         )
-        if holds_step or h.role == Role.supervisor.value:
+        if holds or h.role == Role.supervisor.value:
             out.setdefault(h.staff_id, h)
     return list(out.values())
 

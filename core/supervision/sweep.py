@@ -1,6 +1,7 @@
 """The deadline sweep (电子监察): yellow cards for steps nearing their limit, red cards for
 steps past it — each at most once per step — with reminders (催办) to the staff who hold the
-step and to the tenant's supervisors, and 视为准予 where a definition turns it on.
+step and to the tenant's supervisors, and 视为准予 where a definition turns it on. The same run
+cards unanswered consultations and complaints (:mod:`core.supervision.questions`).
 
 Only the indexed due columns are read (``ix_case_tasks_sweep``: tenant, state, card, due):
 a sweep with nothing to flip is a couple of index probes per tenant, however many cases are
@@ -24,7 +25,9 @@ from core.cases import clock, engine
 from core.cases.actions import deem_approved
 from core.cases.models import Case, CaseState, CaseTask, TaskState
 from core.cases.trail import SYSTEM, append_event
+from core.consult import Consultation
 from core.db import PLATFORM
+from core.supervision import questions
 from core.supervision.models import Card
 from core.supervision.staff import holders, remind
 from core.tenancy import OrgUnit, Tenant, scope_for
@@ -87,14 +90,24 @@ def tenants_with_due(session: Session, tenants: list[Tenant], today: date) -> se
     idle minute costs a single round trip whatever the number of open cases."""
     if not tenants:
         return set()
-    probes = [
-        select(CaseTask.tenant_id)
-        .where(_due_condition(t, today, _limit(session, t, today)))
-        .limit(1)
-        .subquery()
-        .select()
-        for t in tenants
-    ]
+    probes = []
+    for t in tenants:
+        limit = _limit(session, t, today)
+        probes.append(
+            select(CaseTask.tenant_id)
+            .where(_due_condition(t, today, limit))
+            .limit(1)
+            .subquery()
+            .select()
+        )
+        # consultations and complaints waiting for an answer (core/supervision/questions.py)
+        probes.append(
+            select(Consultation.tenant_id)
+            .where(questions.due_condition(t, today, limit))
+            .limit(1)
+            .subquery()
+            .select()
+        )
     return set(session.scalars(union_all(*probes)))
 
 
@@ -207,6 +220,10 @@ def run_sweep(database: Any, today: date | None = None) -> SweepResult:
         while True:
             with database.session(scope=scope_for(tenant)) as session:
                 result = sweep_tenant(session, tenant, today)
+                yellow, red = questions.sweep_questions(
+                    session, tenant, today, _limit(session, tenant, today)
+                )
+                result.yellow, result.red = result.yellow + yellow, result.red + red
                 session.commit()
             total += result
             if (

@@ -27,6 +27,7 @@ from core.catalog.listing import AUDIENCES, province_stats
 from core.catalog.pdf import checklist_pdf
 from core.catalog.presentation import FIELD_LABELS, LABELS, STEP_ROLE_LABELS, fee_total
 from core.catalog.service import directory
+from core.consult import public_faq
 from core.errors import NotFound
 from core.portal import hot_items
 from core.storage import get_storage
@@ -145,6 +146,7 @@ class CatalogController(Controller):
             free=fee_total(content) == 0,
             process=resolve_definition(db, tenant, content.get("process", "short")),
             role_labels=STEP_ROLE_LABELS,
+            faqs=public_faq(db, tenant, item.code),
             **_filters(db, tenant),
         )
 

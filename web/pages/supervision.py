@@ -12,6 +12,7 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from core.cases import clock, service
+from core.consult import open_counts
 from core.errors import GovhallError, InvalidInput
 from core.identity import Principal
 from core.supervision import desk
@@ -54,6 +55,7 @@ class SupervisionPages(Controller):
             tenant,
             "staff/supervision.html",
             lists=lists,
+            questions=open_counts(db, tenant),
             kinds=CARD_KINDS,
             msg=msg,
             error=error,

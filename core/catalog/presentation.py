@@ -5,7 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["FIELD_LABELS", "LABELS", "STEP_ROLE_LABELS", "fee_total"]
+__all__ = [
+    "FIELD_LABELS",
+    "LABELS",
+    "STEP_ROLE_LABELS",
+    "applies_online",
+    "fee_total",
+    "material_source",
+    "visits_needed",
+]
 
 LABELS: dict[str, dict[str, str]] = {
     "levels": {
@@ -85,3 +93,28 @@ STEP_ROLE_LABELS = {
 
 def fee_total(content: dict[str, Any]) -> Decimal:
     return sum((Decimal(f["amount"]) for f in content.get("fees", [])), Decimal(0))
+
+
+def applies_online(content: dict[str, Any]) -> bool:
+    """Whether a citizen may apply on the portal (网上申办): the rule the case service
+    enforces, asked before the button is offered."""
+    return "online" in content.get("channels", ["online"])
+
+
+def material_source(material: dict[str, Any]) -> str:
+    """Where a material comes from, in plain words (来源)."""
+    if material.get("license_type"):
+        return "可调用电子证照，无需另行提交"
+    if material.get("template_key"):
+        return "下载表格填写"
+    return "申请人自备"
+
+
+def visits_needed(content: dict[str, Any]) -> int:
+    """到现场次数: none when both applying and receiving the result need no visit; one when
+    only one of them does (or the counter decides at once); two otherwise."""
+    online = applies_online(content)
+    courier = "courier" in content.get("delivery", ["pickup"])
+    if online:
+        return 0 if courier else 1
+    return 1 if courier or content.get("process") == "instant" else 2

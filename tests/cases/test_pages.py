@@ -54,7 +54,7 @@ def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(ap
 
         page = citizen.get(location)
         assert page.status_code == 200 and "已创建申请" in page.text
-        assert page.text.count('class="upload"') == 3 and "/static/js/upload.js" in page.text
+        assert page.text.count('<form class="upload ') == 3 and "/static/js/upload.js" in page.text
         for index in range(3):
             uploaded = citizen.post(
                 f"/t/hechi/my/cases/{number}/materials?index={index}",
@@ -73,7 +73,7 @@ def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(ap
         )
         assert "已提交" in submitted.text and "待受理" in submitted.text
         assert number in citizen.get("/t/hechi/my/cases").text
-        query = re.search(r"查询码 <span class=\"code\">(\d{6})", submitted.text).group(1)
+        query = re.search(r'data-testid="query-code">(\d{6})', submitted.text).group(1)
 
     with TestClient(app=app, base_url="http://testserver.local") as clerk:
         token = _staff_login(clerk, "hechi-clerk")

@@ -81,10 +81,10 @@ def test_a_form_with_conditions_and_a_table_filled_corrected_and_seen_by_staff(
     page.screenshot(path=str(ARTIFACTS / "phone-form-error.png"), full_page=True)
     page.get_by_role("button", name="添加一行").click()
     page.wait_for_load_state()
-    assert page.locator(".table-row").count() == 3
-    page.locator(".table-row").nth(2).get_by_role("button", name="删除此行").click()
+    assert page.locator(".gh-table-row").count() == 3
+    page.locator(".gh-table-row").nth(2).get_by_role("button", name="删除此行").click()
     page.wait_for_load_state()
-    assert page.locator(".table-row").count() == 2  # the spare row is gone, the rest kept
+    assert page.locator(".gh-table-row").count() == 2  # the spare row is gone, the rest kept
     cell = page.locator("#form-movers-1-id_number")
     cell.fill(id_number("451203", "19400101", 1))
     page.get_by_test_id("apply-next").click()

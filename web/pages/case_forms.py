@@ -4,6 +4,7 @@ the review of the whole application before it is submitted."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import partial
 from typing import Any
@@ -18,17 +19,18 @@ from core.cases import forms, service
 from core.cases.access import get_case, is_filer
 from core.cases.models import CaseState
 from core.catalog import get_item_by_code
+from core.catalog.presentation import applies_online
 from core.errors import Forbidden, GovhallError
 from core.forms import FormInvalid, lines, parse_form
 from core.identity import Principal, Role
 from core.tenancy import Tenant
-from web.api.case_schemas import case_out
+from web.api.case_schemas import CaseOut, case_out
 from web.auth import require
 from web.formdata import anchor, extra_rows, parse_posted, row_buttons, summary, view_of
 from web.pages.cases import back
 from web.pages.my import real_name_first
 from web.pages.portal import render
-from web.params import POSTED
+from web.params import POSTED, Form
 
 __all__ = ["CaseFormPages"]
 
@@ -39,13 +41,24 @@ def _can_file_for_others(principal: Principal) -> bool:
     )
 
 
-def _anchor_on_case_page(path: str) -> str:
-    """Where on the case page a missing piece is entered."""
+def _where_to_fix(tenant: Tenant, case: CaseOut, path: str) -> str:
+    """The link to where a missing piece is entered: a form field or a material on the case
+    page (a bundle's sub-case: on that sub-case's page); the address on the review itself."""
+    page = f"/t/{tenant.slug}/my/cases/{case.number}"
+    sub = re.match(r"sub_cases\[(\d+)\]\.(.*)", path)
+    if sub and int(sub[1]) < len(case.sub_cases):
+        case_page = f"/t/{tenant.slug}/my/cases/{case.sub_cases[int(sub[1])].number}"
+        return case_page + _fragment(sub[2])
+    return page + _fragment(path)
+
+
+def _fragment(path: str) -> str:
     if path.startswith("form."):
-        return anchor(path)
-    if path.startswith("materials"):
-        return "materials"
-    return "delivery-address" if path == "address" else ""
+        return "#" + anchor(path)
+    material = re.match(r"materials\[(\d+)\]", path)
+    if material:
+        return f"#material-{material[1]}"
+    return "/review#delivery" if path == "address" else ""
 
 
 class CaseFormPages(Controller):
@@ -101,6 +114,13 @@ class CaseFormPages(Controller):
         code: str,
         error: str = "",
     ) -> Template | Redirect:
+        # a counter-only item says so on its guide, before anyone signs in or types a thing
+        item = get_item_by_code(db, tenant, code)
+        if not applies_online(item.effective or {}) and not (
+            principal is not None and _can_file_for_others(principal)
+        ):
+            said = quote("该事项不支持网上申办，请到窗口办理（办理地点见“办理渠道”）。")
+            return Redirect(f"/t/{tenant.slug}/items/{quote(code)}?error={said}#channels")
         who = require(principal)
         first = real_name_first(db, tenant, who, f"/t/{tenant.slug}/items/{quote(code)}/apply")
         if first is not None:  # a person confirms their name and ID number first, then back
@@ -236,6 +256,7 @@ class CaseFormPages(Controller):
         principal: Principal | None,
         number: str,
         error: str = "",
+        msg: str = "",
     ) -> Template:
         who = require(principal)
         case = get_case(db, number, who)
@@ -250,9 +271,37 @@ class CaseFormPages(Controller):
             case=out,
             lines=lines(forms.fields_of(case), dict(case.form or {}), reveal=True),
             problems=problems,
-            anchors={path: _anchor_on_case_page(path) for path in problems},
+            fixes={path: _where_to_fix(tenant, out, path) for path in problems},
             specs=case.content.get("materials") or [],
             have={m.index: m for m in out.materials},
             correcting=case.state is CaseState.correcting,
+            delivery_options=case.content.get("delivery") or ["pickup"],
             error=error,
+            msg=msg,
         )
+
+    @post("/my/cases/{number:str}/delivery", name="my_case_delivery", sync_to_thread=True)
+    def delivery(
+        self, tenant: Tenant, db: Session, principal: Principal | None, number: str, data: Form
+    ) -> Redirect:
+        """The confirm step's own small form: how the result is delivered and where to, fixed
+        where the missing address is named (the form's values stay as they are)."""
+        who = require(principal)
+        url = f"/t/{tenant.slug}/my/cases/{number}/review"
+        case = get_case(db, number, who)
+        try:
+            forms.save_form(
+                db,
+                tenant,
+                who,
+                number,
+                dict(case.form or {}),
+                delivery=data.get("delivery") or None,
+                address=data.get("address", ""),
+                keep_what_is_right=True,
+            )
+            service.commit(db)
+        except GovhallError as exc:
+            db.rollback()
+            return back(url, error=exc.detail)
+        return back(url, msg="送达方式已保存")

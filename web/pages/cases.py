@@ -17,8 +17,10 @@ from core.cases.access import get_case, is_filer
 from core.cases.actions import STATE_LABELS
 from core.cases.documents import notice_pdf
 from core.cases.models import CaseState
+from core.cases.timeline import correction_request, timeline
+from core.config import get_settings
 from core.errors import GovhallError, InvalidInput, NotFound
-from core.forms import lines
+from core.forms import FormInvalid, lines
 from core.identity import Principal, Role
 from core.supervision import ratings
 from core.tenancy import Tenant
@@ -138,6 +140,9 @@ class CasePages(Controller):
             msg=msg,
             error=error,
             library=licenses.licenses_of(db, tenant, case.applicant_id) if who.is_account else [],
+            timeline=timeline(db, case),
+            correction=correction_request(db, case) if case.corrections else {},
+            upload_limit_mb=get_settings().max_upload_bytes // 1_048_576,
         )
 
     @post("/my/cases/{number:str}/materials", name="my_case_upload", status_code=201)
@@ -225,6 +230,8 @@ class CasePages(Controller):
             else:
                 raise NotFound("没有这个操作")
             service.commit(db)
+        except FormInvalid as exc:  # the confirm step names each missing piece and its fix
+            return back(url + "/review" if op in ("submit", "correct") else url, error=exc.detail)
         except GovhallError as exc:
             return back(url, error=exc.detail)
         return back(url, msg=done[op])
@@ -260,7 +267,7 @@ class CasePages(Controller):
         number: str = "",
         code: str = "",
     ) -> Template:
-        result, error = None, ""
+        result, error, steps = None, "", []
         if number or code:
             try:
                 from web.api.cases import progress_out
@@ -269,6 +276,7 @@ class CasePages(Controller):
                     db, tenant.id, number, code, client_address(request)
                 )
                 result = progress_out(db, case)
+                steps = timeline(db, case, public=True)
             except GovhallError as exc:
                 if isinstance(exc, NotFound):
                     db.commit()
@@ -282,6 +290,7 @@ class CasePages(Controller):
             error=error,
             number=number,
             labels=STATE_LABELS,
+            timeline=steps,
         )
 
     @get("/verify/{code:str}", name="verify", sync_to_thread=True)

@@ -22,16 +22,25 @@ from core.catalog import (
     list_items,
     overrides_of,
 )
+from core.catalog.favourites import is_favourite
 from core.catalog.forms import form_of
 from core.catalog.listing import AUDIENCES, province_stats
 from core.catalog.pdf import checklist_pdf
-from core.catalog.presentation import FIELD_LABELS, LABELS, STEP_ROLE_LABELS, fee_total
+from core.catalog.presentation import (
+    FIELD_LABELS,
+    LABELS,
+    STEP_ROLE_LABELS,
+    applies_online,
+    fee_total,
+    material_source,
+    visits_needed,
+)
 from core.catalog.service import directory
-from core.consult import public_faq
 from core.errors import NotFound
+from core.identity import Principal
 from core.portal import hot_items
 from core.storage import get_storage
-from core.tenancy import Tenant
+from core.tenancy import OrgUnitKind, Tenant, list_org_units
 from core.workflow import resolve_definition
 from web.pages.portal import render
 
@@ -118,7 +127,14 @@ class CatalogController(Controller):
 
     @get("/items/{code:str}", name="catalog_item", sync_to_thread=True)
     def item(
-        self, request: Request[Any, Any, Any], tenant: Tenant, db: Session, code: str
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        code: str,
+        principal: Principal | None,
+        msg: str = "",
+        error: str = "",
     ) -> Template:
         item = get_item_by_code(db, tenant, code)
         if not item.effective:
@@ -146,7 +162,16 @@ class CatalogController(Controller):
             free=fee_total(content) == 0,
             process=resolve_definition(db, tenant, content.get("process", "short")),
             role_labels=STEP_ROLE_LABELS,
-            faqs=public_faq(db, tenant, item.code),
+            online=applies_online(content),
+            visits=visits_needed(content),
+            source_of=material_source,
+            halls=[u for u in list_org_units(db) if u.kind is OrgUnitKind.service_centre],
+            item_code=item.code,
+            is_favourite=is_favourite(
+                db, principal.id if principal and principal.is_account else None, item.code
+            ),
+            msg=msg,
+            error=error,
             **_filters(db, tenant),
         )
 

@@ -10,8 +10,9 @@ step's: the day it is asked is not counted. The deadline sweep
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -124,6 +125,9 @@ def _create(
 ) -> Consultation:
     subject = _clean(subject, "subject", SUBJECT_MAX, "标题")
     text = _clean(text, "text", TEXT_MAX, "内容")
+    again = _repeated(session, account, kind, subject, text, fields.get("case_id"))
+    if again is not None:
+        return again
     today = clock.today()
     row = Consultation(
         tenant_id=tenant.id,
@@ -142,6 +146,28 @@ def _create(
     session.add(row)
     session.flush()
     return row
+
+
+def _repeated(
+    session: Session,
+    account: Account,
+    kind: str,
+    subject: str,
+    text: str,
+    case_id: uuid.UUID | None,
+) -> Consultation | None:
+    """The same question sent again within ten minutes (a double click, a reload): the first
+    one, not a second question for the department."""
+    since = clock.now() - timedelta(minutes=10)
+    recent = session.scalars(
+        select(Consultation).where(
+            Consultation.account_id == account.id,
+            Consultation.kind == kind,
+            Consultation.subject == subject,
+            Consultation.created_at >= since,
+        )
+    )
+    return next((r for r in recent if r.text == text and r.case_id == case_id), None)
 
 
 def ask(

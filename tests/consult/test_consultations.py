@@ -228,3 +228,11 @@ def test_what_citizens_write_and_staff_answer_is_encrypted_at_rest(hechi: Desk) 
         assert value.startswith("enc1:")
     assert "450100199001011234" not in raw[0] and "13912345678" not in raw[1]
     assert "13800000008" not in raw[2] and "李娜" not in raw[3]
+
+
+def test_the_same_question_sent_twice_is_one_question(hechi: Desk) -> None:
+    at("2026-11-05")
+    first, second = _ask(hechi, subject="双击"), _ask(hechi, subject="双击")
+    assert first == second
+    at("2026-11-06")  # the next day it is a new question
+    assert _ask(hechi, subject="双击") != first

@@ -216,3 +216,28 @@ def test_withdrawing_asks_first_and_stands_apart(client: TestClient, db: Databas
     button = re.search(r"<button[^>]*data-testid=\"withdraw\"[^>]*>", more).group(0)
     assert "data-confirm=" in button and "btn-outline-danger" in button
     assert f"/consult/new?case={number}" in more  # 投诉 on one's own case
+
+
+def test_the_confirm_step_changes_the_delivery_and_nothing_else(
+    client: TestClient, db: Database
+) -> None:
+    from tests.cases.test_forms import move
+    from tests.form_values import id_number
+
+    desk = Desk(db, "hechi")
+    son = {"name": "王小明", "relation": "child", "id_number": id_number("451203", "20150601", 21)}
+    form = move(movers=[son])
+    number = desk.apply(desk.citizen(LI), "HC-HJ01", submit=False, form=form)
+    before = desk.case(number).form
+    token = _signed_in(client)
+    saved = client.post(
+        f"/t/hechi/my/cases/{number}/delivery",
+        data={"_csrf_token": token, "delivery": "pickup"},
+    )
+    assert saved.status_code == 200 and "送达方式已保存" in saved.text
+    assert desk.case(number).form == before  # every field, the address and the table kept
+    refused = client.post(
+        f"/t/hechi/my/cases/{number}/delivery",
+        data={"_csrf_token": token, "delivery": "courier", "address": ADDRESS},
+    )
+    assert "不支持这种送达方式" in refused.text and desk.case(number).delivery_method == "pickup"

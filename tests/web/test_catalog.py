@@ -14,7 +14,8 @@ from tests.helpers import bearer, staff_token, tenant
 
 def _names(html: str, slug: str) -> list[str]:
     # each result: a link to the item whose first line is its name
-    return re.findall(rf'href="/t/{slug}/items/[^"]+">\s*<div class="fw-semibold[^"]*">([^<]+)<', html)
+    link = rf'href="/t/{slug}/items/[^"]+">\s*<div class="fw-semibold[^"]*">([^<]+)<'
+    return re.findall(link, html)
 
 
 def test_searching_a_county_finds_social_insurance_and_household_items(client) -> None:

@@ -46,7 +46,8 @@ def _pages(page, url: str, slug: str, starts: list[str], limit: int = 45) -> lis
     """Follow the tenant's links breadth first: one page of each kind."""
     prefix = f"/t/{slug}/"
     seen_kinds: set[str] = set()
-    queue, found = deque(starts), []
+    queue: deque[str] = deque(starts)
+    found: list[str] = []
     while queue and len(found) < limit:
         href = queue.popleft()
         if _key(href) in seen_kinds:

@@ -29,6 +29,7 @@ from web import oidc
 from web.api.bundles import BundlesApi
 from web.api.cases import CasesApi
 from web.api.catalog import CatalogApi
+from web.api.consult import ConsultApi
 from web.api.dashboards import DashboardApi
 from web.api.departments import DepartmentsApi
 from web.api.payments import PaymentsApi
@@ -46,6 +47,7 @@ from web.pages.case_forms import CaseFormPages
 from web.pages.cases import CasePages
 from web.pages.catalog import CatalogController
 from web.pages.catalog_admin import CatalogAdminController
+from web.pages.consult import ConsultPages
 from web.pages.consult import ConsultPages
 from web.pages.consult import ConsultPages
 from web.pages.divisions import DivisionPages
@@ -192,12 +194,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             WorkbenchPages,
             ConsultPages,
             ConsultPages,
+            ConsultPages,
             TenantApi,
             CatalogApi,
             CasesApi,
             PaymentsApi,
             SmsWebhooks,
             SupervisionApi,
+            ConsultApi,
             DashboardApi,
             BundlesApi,
             DepartmentsApi,

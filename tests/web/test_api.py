@@ -166,6 +166,12 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
             "reason": "越权取消",
         },
         ("POST", "/api/v1/t/{slug}/cases"): {"item": "BZ-SB01"},
+        ("POST", "/api/v1/t/{slug}/consultations"): {
+            "item": "BZ-SB01",
+            "subject": "越权",
+            "text": "越权咨询",
+        },
+        ("POST", "/api/v1/t/{slug}/consultations/{number}/answer"): {"answer": "越权答复"},
         ("POST", "/api/v1/t/{slug}/cases/{number}/submit"): {},
         ("PUT", "/api/v1/t/{slug}/cases/{number}/form"): {"form": {}},
         ("POST", "/api/v1/t/{slug}/cases/{number}/form/reveal"): None,

@@ -241,3 +241,36 @@ def test_the_confirm_step_changes_the_delivery_and_nothing_else(
         data={"_csrf_token": token, "delivery": "courier", "address": ADDRESS},
     )
     assert "不支持这种送达方式" in refused.text and desk.case(number).delivery_method == "pickup"
+
+
+def test_the_timeline_ends_where_the_case_ended(db: Database) -> None:
+    from sqlalchemy import select
+
+    from core.cases.models import Case
+    from core.cases.timeline import timeline
+
+    desk = Desk(db, "hechi")
+    li, clerk = desk.citizen(LI), desk.staff("hechi-clerk")
+    refused = desk.apply(li, "HC-SC03")
+    desk.act(clerk, refused, "refuse", reason="不属于本机关职权范围")
+    done = desk.apply(li, "HC-SC03")
+    desk.act(clerk, done, "accept")
+    for who, action in (("reviewer", "review"), ("approver", "approve"), ("issuer", "issue")):
+        desk.act(desk.staff(f"hechi-{who}"), done, action)
+
+    def entries(number: str) -> list[tuple[str, str]]:
+        with desk.session() as s:
+            case = s.scalar(select(Case).where(Case.number == number))
+            return [(e["state"], e["title"]) for e in timeline(s, case)]
+
+    assert entries(refused) == [("done", "提交申请"), ("done", "不予受理")]  # nothing to come
+    finished = entries(done)
+    assert [t for s, t in finished if s == "done"] == [
+        "提交申请",
+        "受理",
+        "审核",
+        "审批",
+        "发证",
+        "办结",
+    ]
+    assert finished[-1] == ("todo", "送达（窗口领取）")

@@ -5,8 +5,6 @@ from core.cases import models as case_models  # noqa: F401
 from core.catalog import favourites as favourite_models  # noqa: F401
 from core.catalog import models as catalog_models  # noqa: F401
 from core.consult import models as consult_models  # noqa: F401
-from core.consult import models as consult_models  # noqa: F401
-from core.consult import models as consult_models  # noqa: F401
 from core.db import Base, ProvinceOwned, TenantOwned
 from core.identity import models as identity_models  # noqa: F401
 from core.notify import outbox as outbox_models  # noqa: F401

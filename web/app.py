@@ -48,8 +48,6 @@ from web.pages.cases import CasePages
 from web.pages.catalog import CatalogController
 from web.pages.catalog_admin import CatalogAdminController
 from web.pages.consult import ConsultPages
-from web.pages.consult import ConsultPages
-from web.pages.consult import ConsultPages
 from web.pages.divisions import DivisionPages
 from web.pages.my import MyPages
 from web.pages.platform import healthz, platform_home, set_elder_mode, set_language
@@ -192,8 +190,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             MyPages,
             DivisionPages,
             WorkbenchPages,
-            ConsultPages,
-            ConsultPages,
             ConsultPages,
             TenantApi,
             CatalogApi,

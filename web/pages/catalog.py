@@ -37,7 +37,6 @@ from core.catalog.presentation import (
 )
 from core.catalog.service import directory
 from core.consult import public_faq
-from core.consult import public_faq
 from core.errors import NotFound
 from core.identity import Principal
 from core.portal import hot_items
@@ -164,7 +163,6 @@ class CatalogController(Controller):
             free=fee_total(content) == 0,
             process=resolve_definition(db, tenant, content.get("process", "short")),
             role_labels=STEP_ROLE_LABELS,
-            faqs=public_faq(db, tenant, item.code),
             faqs=public_faq(db, tenant, item.code),
             online=applies_online(content),
             visits=visits_needed(content),

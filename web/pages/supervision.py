@@ -13,8 +13,6 @@ from sqlalchemy.orm import Session
 
 from core.cases import clock, service
 from core.consult import open_counts
-from core.consult import open_counts
-from core.consult import open_counts
 from core.errors import GovhallError, InvalidInput
 from core.identity import Principal
 from core.supervision import desk

@@ -142,4 +142,4 @@ def test_a_form_with_conditions_and_a_table_filled_corrected_and_seen_by_staff(
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(body)).pages)
     assert "补正后" in text and "新建路 18 号" in text and "王小明" in text
     clerk.reload()
-    assert "form_revealed" in clerk.locator("main").inner_text()  # on the trail
+    assert "查看完整个人信息" in clerk.locator("main").inner_text()  # on the trail

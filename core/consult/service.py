@@ -204,7 +204,7 @@ def complain(
     if case is None or case.applicant_id != account.id:
         raise NotFound("办件不存在", field="case")
     if case.state is CaseState.draft:
-        raise InvalidInput("尚未提交的申请不能投诉", field="case")
+        raise InvalidInput("尚未提交的申请不能投诉，提交后如有意见再来投诉。", field="case")
     return _create(
         session,
         tenant,

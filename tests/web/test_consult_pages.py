@@ -169,6 +169,15 @@ def test_a_complaint_comes_from_ones_own_case(app, db) -> None:
         number = re.search(r"/my/consultations/(TS\d+)", made.headers["location"]).group(1)
         page = zhang.get(f"/t/hechi/my/consultations/{number}")
         assert "投诉" in page.text and case_number in page.text
+        # a draft is not yet anyone's business: said at once, and refused if sent
+        draft = hechi.apply(hechi.citizen(ZHANG), "HC-SB04", submit=False)
+        early = zhang.get(f"/t/hechi/consult/new?case={draft}")
+        assert early.status_code == 200 and "尚未提交的申请不能投诉" in early.text
+        sent = zhang.post(
+            "/t/hechi/consult/new",
+            data={"case": draft, "subject": "草稿", "text": "草稿", "_csrf_token": token},
+        )
+        assert sent.status_code == 422
     with signed_in(app, "hechi-admin") as (admin, _):
         staff_page = admin.get(f"/t/hechi/workbench/consultations/{number}")
         assert staff_page.status_code == 200 and 'name="public"' not in staff_page.text

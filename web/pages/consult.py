@@ -110,6 +110,8 @@ class ConsultPages(Controller):
             if complaint_case is None or complaint_case.applicant_id != me.id:
                 raise NotFound("办件不存在")
         kind = "complaint" if complaint_case is not None else "consult"
+        if complaint_case is not None and complaint_case.state is CaseState.draft:
+            errors = {**errors, "case": "尚未提交的申请不能投诉，提交后如有意见再来投诉。"}
         chosen = None
         items = []
         if kind == "consult":

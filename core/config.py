@@ -49,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: SMS one-time codes: lifetime and how many may be requested per phone per hour.
     otp_ttl_seconds: int = 300
     otp_per_hour: int = 5
+    #: seconds before another code may be sent to the same phone (the page counts them down)
+    otp_resend_seconds: int = 60
     #: code requests from one client address (all phones) within the lock window before it is locked
     otp_per_address: int = 30
     #: proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR blocks

@@ -50,7 +50,7 @@ from web.pages.catalog_admin import CatalogAdminController
 from web.pages.consult import ConsultPages
 from web.pages.divisions import DivisionPages
 from web.pages.my import MyPages
-from web.pages.platform import healthz, platform_home, set_elder_mode, set_language
+from web.pages.platform import favicon, healthz, platform_home, set_elder_mode, set_language
 from web.pages.plugins_admin import PluginAdminPages
 from web.pages.portal import PortalController
 from web.pages.seals_admin import SealsAdminPages
@@ -171,6 +171,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = Litestar(
         route_handlers=[
             platform_home,
+            favicon,
             healthz,
             set_language,
             set_elder_mode,

@@ -15,7 +15,7 @@ from core.tenancy import Tenant, TenantStatus, TenantSuspended, get_tenant_by_sl
 from web.api.scoped import check_scope
 from web.auth import api_principal, page_principal
 
-__all__ = ["provide_db", "provide_principal", "provide_tenant"]
+__all__ = ["provide_db", "provide_principal", "provide_tenant", "tenant_of_path"]
 
 
 _TENANT_TTL = 2.0
@@ -40,6 +40,24 @@ def _lookup(database: Database, slug: str) -> Tenant:
 
 def forget_tenants() -> None:
     _tenant_cache.clear()
+
+
+def tenant_of_path(request: Request[Any, Any, Any]) -> Tenant | None:
+    """The active tenant a request's path names (``/t/{slug}/``), for an error raised before
+    the route's own dependencies ran (an unknown page, a refused method, a body too large);
+    None outside a tenant or for one that is unknown or suspended."""
+    tenant = request.scope.get("state", {}).get("tenant")
+    if tenant is not None:
+        return tenant if isinstance(tenant, Tenant) else None
+    path = request.scope.get("path", "")
+    if not path.startswith("/t/"):
+        return None
+    slug = path[3:].split("/", 1)[0]
+    try:
+        tenant = _lookup(request.app.state.database, slug)
+    except Exception:  # an error page must not fail over its layout
+        return None
+    return None if tenant.status is TenantStatus.suspended else tenant
 
 
 def provide_tenant(slug: str, state: State, request: Request[Any, Any, Any]) -> Tenant:

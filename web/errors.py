@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
@@ -13,7 +14,8 @@ from sqlalchemy.exc import DataError
 from core.errors import GovhallError, NotAuthenticated
 from core.identity.errors import InsufficientScope
 from core.storage import StorageError
-from web.templating import page
+from web.deps import tenant_of_path
+from web.templating import page, upload_limit_mb
 
 log = logging.getLogger("govhall.web")
 
@@ -31,13 +33,66 @@ _CODES = {
 }
 
 
+#: what the framework's own refusals say, in words a person reads (the API says them too)
+_PLAIN = {
+    400: "请求的内容不完整或格式不对",
+    401: "请先登录",
+    403: "没有权限进行此操作",
+    404: "页面或内容不存在",
+    405: "不支持以这种方式访问此地址",
+    409: "操作与当前状态冲突，请刷新后重试",
+    415: "不支持的文件类型",
+    429: "操作过于频繁，请稍后再试",
+    500: "服务器内部错误，请稍后再试",
+    503: "服务暂时不可用，请稍后再试",
+}
+
+#: msgspec's words for a value of the wrong shape, in Chinese
+_SHAPES = (
+    ("Expected `int", "应为整数"),
+    ("Expected `float", "应为数字"),
+    ("Expected `bool", "应为 true 或 false"),
+    ("Expected `str", "应为文字"),
+    ("Expected `array", "应为列表"),
+    ("Expected `object", "应为对象"),
+    ("Invalid enum value", "不是允许的取值"),
+    ("Invalid UUID", "不是有效的编号"),
+    ("Invalid RFC3339", "不是有效的日期时间"),
+    ("Invalid ISO8601", "不是有效的日期"),
+    ("Missing required", "缺少必填项"),
+    ("Object missing required field", "缺少必填项"),
+)
+
+
+def too_large_detail() -> str:
+    return f"文件不能超过 {upload_limit_mb()} MB，请压缩或分成几份后重新上传"
+
+
+def _plain_shape(message: str) -> str:
+    for english, chinese in _SHAPES:
+        if english in message:
+            return chinese
+    return "格式不正确"
+
+
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    """The API, OAuth and scripts (fetch and htmx) get JSON; a browser opening a page, a page."""
     path = request.url.path
     if path.startswith(("/api/", "/oauth/", "/schema", "/.well-known", "/healthz")):
+        return True
+    if request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true":
         return True
     return "application/json" in request.headers.get("accept", "") and "text/html" not in (
         request.headers.get("accept", "")
     )
+
+
+def _without_bad_query(request: Request[Any, Any, Any], keys: set[str]) -> Redirect:
+    """The same page without the query parameters it could not read (``?page=abc``: page 1),
+    as a relative address so that a tenant's own domain keeps its own path."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in keys]
+    last = request.url.path.rsplit("/", 1)[1] or "./"
+    return Redirect(last + ("?" + urlencode(kept) if kept else ""), status_code=303)
 
 
 def _respond(
@@ -66,18 +121,29 @@ def _respond(
         )
         target = f"/t/{slug}/{'staff/login' if staff else 'login'}?next={request.url.path}"
         return Redirect(target)
-    tenant = request.scope.get("state", {}).get("tenant")
-    template = "errors/suspended.html" if code == "tenant_suspended" else "errors/error.html"
-    return page(
+    if code == "tenant_suspended":
+        return page(
+            request,
+            "errors/suspended.html",
+            status_code=status,
+            code=code,
+            detail=detail,
+            status=status,
+            suspended_tenant=request.scope.get("state", {}).get("tenant"),
+        )
+    shown = page(
         request,
-        template,
-        tenant=tenant if code != "tenant_suspended" else None,
+        "errors/error.html",
+        tenant=tenant_of_path(request),
         status_code=status,
         code=code,
         detail=detail,
         status=status,
-        suspended_tenant=tenant,
+        upload_limit_mb=upload_limit_mb(),
+        generic=detail in _PLAIN.values(),  # the title says it already
     )
+    shown.headers.update(headers or {})
+    return shown
 
 
 def govhall_error(request: Request[Any, Any, Any], exc: GovhallError) -> Response[Any]:
@@ -106,19 +172,34 @@ def govhall_error(request: Request[Any, Any, Any], exc: GovhallError) -> Respons
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    status = exc.status_code
-    detail = exc.detail or _CODES.get(status, "error")
+    """The framework's refusals (no such route, a method the route lacks, a body too large,
+    a parameter of the wrong type) in Chinese: the English it words them in stays in the log."""
+    status = 401 if isinstance(exc, NotAuthorizedException) else exc.status_code
+    detail = too_large_detail() if status == 413 else _PLAIN.get(status, _PLAIN[400])
+    if status == 403 and "CSRF" in (exc.detail or ""):
+        detail = "页面已过期，请刷新页面后重新提交"
     field = None
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
-        first = exc.extra[0]
-        if isinstance(first, dict):
-            field = first.get("key") or None
-            message = first.get("message")
-            if message:
-                detail = f"{field}: {message}" if field else str(message)
+        problems = [p for p in exc.extra if isinstance(p, dict)]
+        query = {
+            str(p.get("key"))
+            for p in problems
+            if str(p.get("source")) in ("query", "ParamType.QUERY")
+        }
+        if (
+            query
+            and len(query) == len(problems)
+            and request.method == "GET"
+            and not _wants_json(request)
+        ):
+            return _without_bad_query(request, query)
+        if problems:
+            field = problems[0].get("key") or None
+            shape = _plain_shape(str(problems[0].get("message") or ""))
+            detail = f"{field}: {shape}" if field else shape
         status = 400 if "JSON" in (exc.detail or "") else status
-    if isinstance(exc, NotAuthorizedException):
-        status = 401
+    if status >= 400 and exc.detail and exc.detail != detail:
+        log.info("%s %s refused (%s): %s", request.method, request.url.path, status, exc.detail)
     return _respond(
         request,
         status,

@@ -18,6 +18,15 @@ class LockedOut(Throttled):
         super().__init__(f"尝试次数过多，请 {minutes} 分钟后再试", retry_after=retry_after)
 
 
+class ResendTooSoon(Throttled):
+    """Another sign-in code asked for before the last one may be resent (the page counts down)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"刚刚已发送过验证码，请 {retry_after} 秒后再重新获取", retry_after=retry_after
+        )
+
+
 class InsufficientScope(Forbidden):
     """A token whose scopes do not include what the route needs (RFC 6750 §3.1)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 import unicodedata
@@ -18,7 +19,7 @@ from core.config import get_settings
 from core.db import blind_index, new_id, utcnow
 from core.errors import InvalidInput, NotFound, Throttled
 from core.identity import throttle
-from core.identity.errors import BadCredentials
+from core.identity.errors import BadCredentials, ResendTooSoon
 from core.identity.models import Account, AccountKind, OneTimeCode, Role, Staff, StaffRole
 from core.identity.passwords import hash_password, verify_password
 from core.identity.principal import Principal
@@ -37,6 +38,7 @@ __all__ = [
     "request_sign_in_code",
     "sign_in_account_with_code",
     "sign_in_account_with_password",
+    "sign_in_code_wait",
     "sign_in_staff",
     "staff_principal",
     "validate_id_number",
@@ -287,12 +289,40 @@ def _code_hash(code: str, phone_index: str) -> str:
     return hmac.new(key, f"{phone_index}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def _resend_wait(session: Session, tenant: Tenant, index: str) -> int:
+    interval = get_settings().otp_resend_seconds
+    if interval <= 0:
+        return 0
+    last = session.scalar(
+        select(OneTimeCode.created_at)
+        .where(OneTimeCode.province_id == tenant.province_id, OneTimeCode.phone_index == index)
+        .order_by(OneTimeCode.created_at.desc())
+        .limit(1)
+    )
+    if last is None:
+        return 0
+    elapsed = (utcnow() - last).total_seconds()
+    return max(0, math.ceil(interval - elapsed)) if elapsed >= 0 else interval
+
+
+def sign_in_code_wait(session: Session, tenant: Tenant, phone: str) -> int:
+    """Seconds before another sign-in code may be sent to ``phone`` (0: now), for the page's
+    countdown; a number that is not one waits for nothing."""
+    try:
+        index = blind_index(normalize_phone(phone))
+    except InvalidInput:
+        return 0
+    return _resend_wait(session, tenant, index)
+
+
 def request_sign_in_code(
     session: Session, tenant: Tenant, phone: str, *, address: str | None = None
 ) -> str:
     """Create a six-digit code for ``phone`` and send it by SMS; returns the code's id.
 
-    At most ``otp_per_hour`` codes per phone per hour, and ``otp_per_address`` requests
+    Not within ``otp_resend_seconds`` of the last code to the same phone (429
+    :class:`ResendTooSoon`, saying how many seconds are left); at most ``otp_per_hour``
+    codes per phone per hour, and ``otp_per_address`` requests
     from one client address (``address``, when the caller knows it) in the lock window:
     429 beyond either, so nobody can text a thousand numbers at the tenant's expense.
     """
@@ -304,6 +334,10 @@ def request_sign_in_code(
     by_phone, by_address = f"otp-phone:{index}", f"otp-req:{address}"
     if address:
         throttle.check_not_locked(session, by_address)
+    wait = _resend_wait(session, tenant, index)
+    if wait:
+        raise ResendTooSoon(wait)
+    if address:
         throttle.record_failure(session, by_address, limit=settings.otp_per_address)
     since = utcnow() - timedelta(hours=1)
     recent = session.scalar(

@@ -92,4 +92,5 @@ def send_sms_now(
     if sender is not None:
         return cast(SendResult, result)
     log.warning("SMS vendors failed for %s: %s", tenant.slug, "; ".join(errors))
-    raise NoSmsVendor("短信发送失败，请稍后再试: " + "; ".join(errors))
+    # the vendors' own words are for the log: a citizen learns only that it failed
+    raise NoSmsVendor("短信发送失败，请稍后重试")

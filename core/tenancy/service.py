@@ -53,6 +53,7 @@ RESERVED_SLUGS = frozenset(
         "console",
         "docs",
         "favicon",
+        "favicon.ico",
         "files",
         "login",
         "logout",

@@ -24,6 +24,12 @@ def platform_home(request: Request[Any, Any, Any], state: State) -> Template:
     return page(request, "platform/home.html", provinces=provinces, children=children)
 
 
+@get("/favicon.ico", name="favicon", include_in_schema=False)
+async def favicon() -> Redirect:
+    """Browsers ask for /favicon.ico on their own: the icon is the SVG under /static."""
+    return Redirect("/static/favicon.svg", status_code=301)
+
+
 @get("/healthz", name="healthz", sync_to_thread=True, include_in_schema=True)
 def healthz(state: State) -> Response[dict[str, str]]:
     """Liveness and readiness: 200 when the database answers, 503 when it does not."""

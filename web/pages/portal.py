@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 
 from core.calendar import calendar_warnings
 from core.errors import GovhallError, NotFound
-from core.identity import Principal, Role
+from core.identity import BadCredentials, Principal, Role
+from core.identity.errors import ResendTooSoon
 from core.identity.service import (
     account_principal,
     request_sign_in_code,
     sign_in_account_with_code,
     sign_in_account_with_password,
+    sign_in_code_wait,
     sign_in_staff,
     staff_principal,
 )
@@ -63,6 +65,52 @@ def render(
     return page(
         request, name, tenant=tenant, plugin_vars=plugin_vars, calendar_warnings=warnings, **ctx
     )
+
+
+def _login_page(
+    request: Request[Any, Any, Any],
+    db: Session,
+    tenant: Tenant,
+    *,
+    tab: str,
+    data: dict[str, str] | None = None,
+    next: str = "",
+    exc: GovhallError | None = None,
+    code_sent: bool = False,
+    about: str = "",
+) -> Template:
+    """The citizen sign-in page with ``tab`` open (验证码 or 密码), the phone as typed and an
+    error beside the field it is about (see :func:`login_error`)."""
+    data = data or {}
+    tab = "password" if tab == "password" else "code"
+    phone = data.get("phone", "")
+    kind, field, detail = login_error(exc, about or ("password" if tab == "password" else "code"))
+    return render(
+        request,
+        db,
+        tenant,
+        "auth/login.html",
+        tab=tab,
+        phone=phone,
+        next=data.get("next", next),
+        error=detail,
+        error_kind=kind,
+        error_field=field,
+        code_sent=code_sent,
+        resend_wait=sign_in_code_wait(db, tenant, phone) if phone else 0,
+        status_code=exc.status if exc else 200,
+    )
+
+
+def login_error(exc: GovhallError | None, field: str) -> tuple[str, str, str]:
+    """(kind, field, text) of a citizen sign-in error: a wrong password or code said in a
+    citizen's words (the page words the kind), anything else as core words it, beside the
+    field it names or else ``field``, the one the step was about."""
+    if exc is None:
+        return "", "", ""
+    if isinstance(exc, BadCredentials):
+        return f"bad_{field}", field, ""
+    return "", exc.field if exc.field in ("phone", "password", "code") else field, exc.detail
 
 
 class PortalController(Controller):
@@ -136,8 +184,9 @@ class PortalController(Controller):
         db: Session,
         principal: Principal | None,
         next: str | None = None,
+        tab: str | None = None,
     ) -> Template:
-        return render(request, db, tenant, "auth/login.html", next=next or "", error=None, phone="")
+        return _login_page(request, db, tenant, tab=tab or "code", next=next or "")
 
     @post("/login/password", name="portal_login_password", sync_to_thread=True)
     def login_password(
@@ -153,16 +202,7 @@ class PortalController(Controller):
             )
         except GovhallError as exc:
             db.commit()  # keep the failure count
-            return render(
-                request,
-                db,
-                tenant,
-                "auth/login.html",
-                error=exc.detail,
-                phone=data.get("phone", ""),
-                next=data.get("next", ""),
-                status_code=exc.status,
-            )
+            return _login_page(request, db, tenant, tab="password", data=data, exc=exc)
         db.commit()
         sign_in_session(request, tenant, account_principal(account))
         return Redirect(_safe_next(tenant, data.get("next"), f"/t/{tenant.slug}/"))
@@ -175,23 +215,40 @@ class PortalController(Controller):
         db: Session,
         data: Form,
     ) -> Template:
-        """htmx: send a code, answer with the code-entry fragment."""
+        """Send a code: htmx gets the status line (and the countdown), a browser without
+        script the whole page with the code panel open."""
         phone = data.get("phone", "")
+        error: GovhallError | None = None
         try:
             request_sign_in_code(db, tenant, phone, address=client_address(request))
             db.commit()
-            return render(request, db, tenant, "auth/_code_sent.html", phone=phone, error=None)
         except GovhallError as exc:
             db.rollback()
-            return render(
+            error = exc
+        wait = error.retry_after if isinstance(error, ResendTooSoon) else 0
+        if not error:
+            wait = sign_in_code_wait(db, tenant, phone)
+        if request.headers.get("hx-request") != "true":
+            return _login_page(
                 request,
                 db,
                 tenant,
-                "auth/_code_sent.html",
-                phone=phone,
-                error=exc.detail,
-                status_code=200,
+                tab="code",
+                data=data,
+                exc=error,
+                code_sent=not error,
+                about="phone",
             )
+        return render(
+            request,
+            db,
+            tenant,
+            "auth/_code_sent.html",
+            phone=phone,
+            error=error.detail if error else None,
+            resend_wait=wait,
+            status_code=200,  # htmx swaps 200s only: the message is the answer
+        )
 
     @post("/login/code", name="portal_login_code", sync_to_thread=True)
     def login_code(
@@ -207,17 +264,7 @@ class PortalController(Controller):
             )
         except GovhallError as exc:
             db.commit()
-            return render(
-                request,
-                db,
-                tenant,
-                "auth/login.html",
-                error=exc.detail,
-                phone=data.get("phone", ""),
-                next=data.get("next", ""),
-                tab="code",
-                status_code=exc.status,
-            )
+            return _login_page(request, db, tenant, tab="code", data=data, exc=exc)
         db.commit()
         sign_in_session(request, tenant, account_principal(account))
         return Redirect(_safe_next(tenant, data.get("next"), f"/t/{tenant.slug}/"))

@@ -22,7 +22,6 @@ from core.config import get_settings
 from core.identity import ROLE_LABELS
 from core.tenancy import Tenant
 from core.tenancy.models import UNIT_KIND_LABELS
-from core.workflow.definitions import BUILT_IN
 from web.i18n import LANGUAGES, translations
 
 __all__ = [
@@ -49,7 +48,6 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     #: the largest upload in MB, for pages to say before a file is chosen (upload.js checks it)
     env.globals["upload_limit_mb"] = upload_limit_mb()
     env.globals["ACTION_LABELS"] = ACTION_LABELS
-    env.globals["PROCESS_NAMES"] = {code: d.name for code, d in BUILT_IN.items()}
     env.globals["UNIT_KIND_LABELS"] = {k.value: label for k, label in UNIT_KIND_LABELS.items()}
     env.filters["localtime"] = _localtime
     env.filters["css_color"] = css_color

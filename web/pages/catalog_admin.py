@@ -94,8 +94,22 @@ def _shown(db: Session, item: Item, draft: ItemVersion | None) -> dict[str, Any]
     return {**standard_content(db, item), **draft.content}
 
 
+def _process_names(db: Session) -> dict[str, str]:
+    """Every process definition this tenant can choose, by code: built-in and its own."""
+    from sqlalchemy import select
+
+    from core.workflow.definitions import BUILT_IN
+    from core.workflow.models import ProcessDefinitionRow
+
+    names = {code: d.name for code, d in BUILT_IN.items()}
+    for code, name in db.execute(select(ProcessDefinitionRow.code, ProcessDefinitionRow.name)):
+        names[code] = name
+    return names
+
+
 def _editor_lists(db: Session, tenant: Tenant) -> dict[str, Any]:
     return {
+        "process_names": _process_names(db),
         "field_labels": FIELD_LABELS,
         "departments": departments(db, tenant),
         "categories": categories(db),

@@ -22,16 +22,16 @@ def _rgb(hex_colour: str) -> str:
 def test_both_portals_show_their_own_branding(page, live: LiveServer) -> None:
     page.goto(f"{live.url}/t/hechi/")
     assert page.get_by_test_id("brand-name").inner_text() == "河池市网上办事大厅"
-    hechi_colour = page.locator("header.masthead").evaluate(
+    hechi_colour = page.locator("header.gh-masthead").evaluate(
         "el => getComputedStyle(el).backgroundColor"
     )
-    assert page.locator("img.logo").evaluate("img => img.naturalWidth") > 0
+    assert page.locator("img.gh-logo").evaluate("img => img.naturalWidth") > 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "portal-hechi.png"))
 
     page.goto(f"{live.url}/t/bozhou/")
     assert page.get_by_test_id("brand-name").inner_text() == "亳州市网上办事大厅"
-    bozhou_colour = page.locator("header.masthead").evaluate(
+    bozhou_colour = page.locator("header.gh-masthead").evaluate(
         "el => getComputedStyle(el).backgroundColor"
     )
     page.screenshot(path=str(ARTIFACTS / "portal-bozhou.png"))

@@ -47,7 +47,9 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "card_manual": "【督办】办件{number}（{item}）“{step}”环节：{reason}",
     "follow_up": "【回访】办件{number}（{item}）收到{kind}，请及时处理。",
     "task_assigned": "【待办】办件{number}（{item}）“{step}”环节待您办理，办理时限{due_on}。",
-    "consult_answered": "您的{kind}（编号{number}）已答复，请登录网上办事大厅在“我的咨询与投诉”中查看。",
+    "consult_answered": (
+        "您的{kind}（编号{number}）已答复，请登录网上办事大厅在“我的咨询与投诉”中查看。"
+    ),
     "consult_yellow": "【催办】{kind}{number}（{item}）将于{due_on}到期，请抓紧答复。",
     "consult_red": "【红牌】{kind}{number}（{item}）已超过答复时限（{due_on}），请立即答复。",
 }

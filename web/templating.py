@@ -22,6 +22,7 @@ from core.config import get_settings
 from core.identity import ROLE_LABELS
 from core.tenancy import Tenant
 from core.tenancy.models import UNIT_KIND_LABELS
+from web.flash import checked
 from web.i18n import LANGUAGES, translations
 
 __all__ = [
@@ -163,4 +164,5 @@ def page(
         ctx["branding"] = tenant.branding
         ctx["plugin_vars"] = request.scope.get("state", {}).get("plugin_vars", {})
     ctx.update(context)
+    checked(request.query_params, ctx)
     return Template(template_name=name, context=ctx, status_code=status_code)

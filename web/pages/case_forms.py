@@ -26,6 +26,7 @@ from core.identity import Principal, Role
 from core.tenancy import Tenant
 from web.api.case_schemas import CaseOut, case_out
 from web.auth import require
+from web.flash import with_flash
 from web.formdata import anchor, extra_rows, parse_posted, row_buttons, summary, view_of
 from web.pages.cases import back
 from web.pages.my import real_name_first
@@ -119,8 +120,9 @@ class CaseFormPages(Controller):
         if not applies_online(item.effective or {}) and not (
             principal is not None and _can_file_for_others(principal)
         ):
-            said = quote("该事项不支持网上申办，请到窗口办理（办理地点见“办理渠道”）。")
-            return Redirect(f"/t/{tenant.slug}/items/{quote(code)}?error={said}#channels")
+            said = "该事项不支持网上申办，请到窗口办理（办理地点见“办理渠道”）。"
+            guide = f"/t/{tenant.slug}/items/{quote(code)}#channels"
+            return Redirect(with_flash(guide, error=said))
         who = require(principal)
         first = real_name_first(db, tenant, who, f"/t/{tenant.slug}/items/{quote(code)}/apply")
         if first is not None:  # a person confirms their name and ID number first, then back

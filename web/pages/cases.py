@@ -5,7 +5,6 @@ the e-license library; the public progress query and verification page."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import anyio
 from litestar import Controller, Request, get, post
@@ -28,6 +27,7 @@ from web.api.case_schemas import case_out
 from web.api.cases import verify_out
 from web.auth import require
 from web.clients import client_address
+from web.flash import with_flash
 from web.formdata import view_of
 from web.pages.portal import render
 from web.params import Form
@@ -37,11 +37,8 @@ __all__ = ["CasePages"]
 
 
 def back(url: str, *, msg: str = "", error: str = "") -> Redirect:
-    if msg:
-        url += ("&" if "?" in url else "?") + "msg=" + quote(msg)
-    if error:
-        url += ("&" if "?" in url else "?") + "error=" + quote(error)
-    return Redirect(url)
+    """Back to ``url`` with a message the page will show (signed: see web.flash)."""
+    return Redirect(with_flash(url, msg=msg, error=error))
 
 
 def pdf_response(data: bytes, name: str) -> Response[bytes]:

@@ -1,0 +1,28 @@
+"""A page's green or red banner says only what our own redirect put there: a crafted link
+cannot make a county's page announce "您的申请已通过，请转账…"."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from web.flash import with_flash
+
+PHISH = "您的申请已通过，请向 6222 0000 转账 200 元工本费"
+
+
+def test_a_crafted_message_is_not_shown(client) -> None:
+    for query in (f"msg={quote(PHISH)}", f"error={quote(PHISH)}", f"msg={quote(PHISH)}&sig=00"):
+        page = client.get(f"/t/hechi/items/HC-SC03?{query}")
+        assert page.status_code == 200
+        assert "转账" not in page.text, query
+
+
+def test_our_own_redirects_message_is_shown(client) -> None:
+    page = client.get(with_flash("/t/hechi/items/HC-SC03", msg="已收藏"))
+    assert 'data-testid="page-msg"' in page.text and "已收藏" in page.text
+    page = client.get(with_flash("/t/hechi/items/HC-SC03#channels", error="该事项不支持网上申办"))
+    assert 'data-testid="page-error"' in page.text and "该事项不支持网上申办" in page.text
+    # a signature is for its own words only
+    signed = with_flash("/t/hechi/items/HC-SC03", msg="已收藏")
+    page = client.get(signed.replace(quote("已收藏"), quote(PHISH)))
+    assert "转账" not in page.text

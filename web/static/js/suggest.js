@@ -10,7 +10,24 @@
   }
   document.addEventListener("keydown", function (event) {
     var box = event.target.closest && event.target.closest("[data-suggest]");
-    if (box && event.key === "Escape") close(box);
+    if (!box) return;
+    if (event.key === "Escape") {
+      close(box);
+      box.querySelector("input").focus();
+      return;
+    }
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    // arrows move through the suggestions (Enter on one follows its link)
+    var options = Array.prototype.slice.call(box.querySelectorAll(".gh-suggest a"));
+    if (!options.length) return;
+    event.preventDefault();
+    var at = options.indexOf(document.activeElement);
+    var next = event.key === "ArrowDown" ? at + 1 : at - 1;
+    if (next < 0) {
+      box.querySelector("input").focus();
+    } else {
+      options[Math.min(next, options.length - 1)].focus();
+    }
   });
   document.addEventListener("focusout", function (event) {
     var box = event.target.closest && event.target.closest("[data-suggest]");

@@ -104,6 +104,7 @@ class WorkbenchPages(Controller):
             tenant,
             "staff/case.html",
             case=out,
+            delivery_address=case.delivery_address,  # staff post the result there
             specs=case.content.get("materials") or [],
             form_fields=[f for f in forms.fields_of(case) if f.holds_value],
             mine=mine,

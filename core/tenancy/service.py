@@ -71,7 +71,7 @@ _CODE_RE = re.compile(r"^\d{6}$")
 def get_tenant_by_slug(session: Session, slug: str) -> Tenant:
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
-        raise TenantNotFound(f"no tenant '{slug}'")
+        raise TenantNotFound("没有这个地区的网上办事大厅，请从平台首页选择")
     return tenant
 
 

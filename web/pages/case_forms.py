@@ -179,8 +179,9 @@ class CaseFormPages(Controller):
         except GovhallError as exc:
             db.rollback()
             return page(error=exc.detail, status_code=exc.status)
+        # straight on to step 2: the materials (the form is above them on a long page)
         return back(
-            f"/t/{tenant.slug}/my/cases/{case.number}",
+            f"/t/{tenant.slug}/my/cases/{case.number}#materials",
             msg="已创建申请，填写的内容已保存。请上传材料，然后核对并提交。",
         )
 

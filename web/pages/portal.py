@@ -156,6 +156,11 @@ class PortalController(Controller):
             request, db, tenant, "portal/stats.html", stats=public_stats(db, tenant, year)
         )
 
+    @get("/privacy", name="portal_privacy", sync_to_thread=True)
+    def privacy(self, request: Request[Any, Any, Any], tenant: Tenant, db: Session) -> Template:
+        """用户服务协议和隐私政策: what personal data the hall keeps, why, and how."""
+        return render(request, db, tenant, "portal/privacy.html")
+
     @get("/branding/logo", name="portal_logo", sync_to_thread=True)
     def logo(self, tenant: Tenant) -> Response[Any]:
         key = tenant.branding.get("logo")

@@ -35,6 +35,8 @@ ENUMS: tuple[type[enum.StrEnum], ...] = (
 )
 #: every value of our enums, as an English word on a Chinese page
 ENUM_WORDS = {m.value for e in ENUMS for m in e if re.fullmatch(r"[a-z_]+", m.value)}
+#: values kept as plain strings: a material's source, a card's colour, a delivery method
+ENUM_WORDS |= {"upload", "reuse", "missing", "green", "yellow", "red", "grey", "pickup", "courier"}
 SNAKE = re.compile(r"(?<![\w./:@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w(/@-])")
 FIELD_PATH = re.compile(r"[A-Za-z_]\w*\[\d+\]")
 WORD = re.compile(r"(?<![\w.@/-])[a-z][a-z_]+(?![\w@/-])")
@@ -65,6 +67,8 @@ class _Text(HTMLParser):
             self.chunks.append(values.get("value") or "")
         if tag == "a" and values.get("href"):
             self.links.append(values["href"] or "")
+        if values.get("hx-get"):  # a fragment the page loads (a queue, a list)
+            self.links.append(values["hx-get"] or "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "template", "textarea") and self._skip:

@@ -101,5 +101,5 @@ def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(ap
         wrong = anyone.get(f"/t/hechi/progress?number={number}&code=999999x")
         assert "不正确" in wrong.text
         checked = anyone.get(f"/t/hechi/verify/{notice.group(1)}")
-        assert "核验通过" in checked.text
+        assert "真实有效" in checked.text
         assert "不是本平台出具" in anyone.get("/t/hechi/verify/ABCDEFGHJKLM").text

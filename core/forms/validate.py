@@ -97,6 +97,18 @@ def _number(f: FormField, text: str, whole: bool) -> Any:
     return int(number) if whole else f"{number:.2f}"
 
 
+#: what a check's message starts with when it stands alone; after the field's label it is
+#: said once: 「统一社会信用代码」有误…, not 「统一社会信用代码」统一社会信用代码有误…
+_CHECKED_NOUNS = ("身份证号码", "统一社会信用代码", "手机号码")
+
+
+def _after_label(message: str) -> str:
+    for noun in _CHECKED_NOUNS:
+        if message.startswith(noun):
+            return message[len(noun) :]
+    return message
+
+
 def _date(f: FormField, text: str) -> str:
     try:
         day = date.fromisoformat(text.replace("/", "-"))
@@ -223,7 +235,7 @@ def _fill(
         try:
             values[f.key] = _convert(f, value)
         except CheckFailed as exc:
-            out.problems[path] = f"「{f.label}」{exc.args[0]}"
+            out.problems[path] = f"「{f.label}」{_after_label(exc.args[0])}"
     known = {f.key for f in fields if f.holds_value}
     for key in raw:
         if key not in known:  # named last: the page shows problems in the form's order

@@ -249,7 +249,7 @@ def test_the_portal_offers_the_bundle_and_keeps_what_was_typed(app, suning: Desk
         refused = browser.post(
             "/t/suning/bundles/SN-4Z1Z", data={**wrong, "_csrf_token": token, "key": key}
         )
-        assert refused.status_code == 422 and "身份证号码有误（校验位不符）" in refused.text
+        assert refused.status_code == 422 and "」有误（校验位不符）" in refused.text
         assert COMPANY_NAME in refused.text  # nothing typed is lost
         assert 'aria-invalid="true"' in refused.text
         made = browser.post(

@@ -39,3 +39,24 @@ def test_the_courier_address_is_shown_to_the_applicant_and_the_clerk(client, db)
     _sign_in(client, "/t/hechi/staff/login", {"username": "hechi-clerk", "password": "Demo-2026"})
     staff = client.get(f"/t/hechi/workbench/cases/{number}").text
     assert "快递送达" in staff and ADDRESS in staff
+
+
+def test_after_submission_the_applicant_sees_personal_values_in_part(client, db) -> None:
+    from core.catalog import get_item_by_code
+    from core.forms import parse_form
+    from tests.form_values import values_for
+
+    desk = Desk(db, "hechi")
+    li = desk.citizen("13800000008")
+    with desk.session() as s:
+        fields = parse_form(get_item_by_code(s, desk.tenant, "HC-HJ01").effective["form"])
+    personal = [f for f in fields if f.personal and f.type == "id_number"]
+    assert personal, "户口迁移 asks for an ID number"
+    values = values_for(fields, "451202")  # 金城江区: addresses need a county
+    number = desk.apply(li, "HC-HJ01", form=values)
+    full = str(values[personal[0].key])
+
+    _sign_in(client, "/t/hechi/login/password", {"phone": "13800000008", "password": "Demo-2026"})
+    page = client.get(f"/t/hechi/my/cases/{number}").text
+    assert 'data-testid="application-lines"' in page
+    assert full not in page and full[:3] in page  # shown in part

@@ -130,7 +130,9 @@ class CasePages(Controller):
                 if editable
                 else []
             ),
-            lines=lines(fields, dict(case.form or {}), reveal=filer) if not editable else [],
+            # once submitted, personal values are shown in part even to the applicant (a
+            # screen read over a shoulder); they were checked in full on the review step
+            lines=lines(fields, dict(case.form or {}), reveal=False) if not editable else [],
             asked=asked,
             delivery_options=case.content.get("delivery") or ["pickup"],
             pay_online=case.fee_status.value == "unpaid" and payments.online_available(db, tenant),

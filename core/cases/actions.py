@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,7 +34,15 @@ from core.cases.forms import fields_of
 from core.cases.licenses import issue_license
 from core.cases.materials import current_materials
 from core.cases.messages import notify
-from core.cases.models import Case, CaseMaterial, CaseState, CaseSuspension, CaseTask, TaskState
+from core.cases.models import (
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseState,
+    CaseSuspension,
+    CaseTask,
+    TaskState,
+)
 from core.cases.trail import SYSTEM, Actor, append_event
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.identity import Principal, Role
@@ -43,9 +52,12 @@ __all__ = [
     "ACTIONS",
     "STATE_LABELS",
     "SUSPENSION_KINDS",
+    "DECIDING",
     "ActionIn",
     "MaterialIssue",
+    "blocked_by_duties",
     "deem_approved",
+    "duties_separated",
     "perform",
 ]
 
@@ -93,6 +105,11 @@ def perform(
     if payload.action not in STEP_ACTIONS | CASE_ACTIONS:
         raise InvalidInput(f"未知的操作 {payload.action}", field="action")
     actor = Actor.of(principal)
+    if payload.action in blocked_by_duties(session, tenant, case, principal):
+        raise Forbidden(
+            "审核和批准须由不同人员办理：您已审核过本办件，请由其他审批人员作出决定",
+            field="action",
+        )
     ctx = _Ctx(session, tenant, principal, case, actor, payload)
     try:
         if payload.action in STEP_ACTIONS:
@@ -108,6 +125,39 @@ def perform(
         session.rollback()
         raise Conflict("办件已被他人同时处理，请刷新后重试") from exc
     return case
+
+
+#: the decisions the person who reviewed (审核) a case may not take on it (审批分离)
+DECIDING = frozenset({"approve", "deny"})
+
+
+def duties_separated(tenant: Tenant, item_code: str) -> bool:
+    """Whether review and decision must be different people for this item: on unless the
+    tenant turns it off (``separate_review_and_approval = false``) or exempts the item
+    (``separation_exempt_items``), e.g. where one person is the whole department."""
+    settings = tenant.settings or {}
+    if item_code in (settings.get("separation_exempt_items") or []):
+        return False
+    return settings.get("separate_review_and_approval", True) is not False
+
+
+def blocked_by_duties(
+    session: Session, tenant: Tenant, case: Case, principal: Principal
+) -> frozenset[str]:
+    """The actions ``principal`` may not take on ``case`` because they reviewed it."""
+    if not principal.is_staff or not duties_separated(tenant, case.item_code):
+        return frozenset()
+    reviewed = session.scalar(
+        select(CaseEvent.id)
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.action == "review",
+            CaseEvent.actor_kind == principal.kind,
+            CaseEvent.actor_id == str(principal.id),
+        )
+        .limit(1)
+    )
+    return DECIDING if reviewed is not None else frozenset()
 
 
 def deem_approved(session: Session, tenant: Tenant, case: Case, task: CaseTask) -> None:

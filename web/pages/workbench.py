@@ -16,7 +16,14 @@ from core.calendar import WorkCalendar, calendar_for
 from core.cases import clock, engine, forms, materials, queries, service
 from core.cases.access import get_case
 from core.cases.action_types import FieldIssue
-from core.cases.actions import STATE_LABELS, SUSPENSION_KINDS, ActionIn, MaterialIssue, perform
+from core.cases.actions import (
+    STATE_LABELS,
+    SUSPENSION_KINDS,
+    ActionIn,
+    MaterialIssue,
+    blocked_by_duties,
+    perform,
+)
 from core.cases.documents import notice_pdf
 from core.cases.models import Case, CaseEvent, CaseMaterial
 from core.errors import GovhallError, InvalidInput, NotFound
@@ -90,8 +97,13 @@ class WorkbenchPages(Controller):
         out = case_out(db, case, me)
         definition = engine.definition_of(case)
         calendar, today = calendar_for(db, tenant), clock.today()
+        barred = blocked_by_duties(db, tenant, case, me)  # 审批分离
         mine = [
-            (t, definition.step(t.step).actions, card_colour(t.due_on, today, calendar))
+            (
+                t,
+                [a for a in definition.step(t.step).actions if a not in barred],
+                card_colour(t.due_on, today, calendar),
+            )
             for t in engine.open_tasks(db, case)
             if engine.may_work(db, me, t)
         ]
@@ -108,6 +120,7 @@ class WorkbenchPages(Controller):
             specs=case.content.get("materials") or [],
             form_fields=[f for f in forms.fields_of(case) if f.holds_value],
             mine=mine,
+            barred=barred,
             events=events,
             msg=msg,
             error=error,

@@ -16,7 +16,7 @@ from tests.helpers import csrf_token
 #: pages anyone may read: at Bozhou they answer with Bozhou's public catalog, as they should
 PUBLIC = re.compile(
     r"^/t/\{slug\}(/|/items.*|/login|/staff/login|/progress|/stats|/verify/.*|/themes/.*"
-    r"|/bundles.*|/catalog/.*|/branding/logo|/divisions|/announcements.*)?$"
+    r"|/bundles.*|/catalog/.*|/branding/logo|/divisions|/announcements.*|/privacy)?$"
 )
 SIGNED_OUT = (302, 303, 401, 403, 404)
 

@@ -356,3 +356,9 @@ def test_json_nested_a_thousand_deep_is_a_400_not_a_500(client, db: Database) ->
         answer = client.post(path, content=deep, headers={"content-type": "application/json"})
         assert answer.status_code == 400, (path, answer.status_code)
         assert answer.json()["error"] == "bad_request"
+
+
+def test_a_tenants_profile_names_its_parent(client) -> None:
+    assert client.get("/api/v1/t/hechi/").json()["parent"] == "guangxi"
+    assert client.get("/api/v1/t/cili/").json()["parent"] == "hunan"
+    assert client.get("/api/v1/t/guangxi/").json()["parent"] is None

@@ -112,8 +112,9 @@ class TenantApi(Controller):
     tags = ["tenant"]
 
     @get("/", summary="This tenant's public profile", sync_to_thread=True, **anyone())
-    def profile(self, tenant: Tenant) -> TenantOut:
-        return tenant_out(tenant)
+    def profile(self, tenant: Tenant, db: Session) -> TenantOut:
+        parent = db.get(Tenant, tenant.parent_id) if tenant.parent_id else None
+        return tenant_out(tenant, parent.slug if parent else None)
 
     @get(
         "/me",

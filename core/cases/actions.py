@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,13 +29,13 @@ from core.cases.action_types import (
 from core.cases.bundles import settle
 from core.cases.delivery import ship
 from core.cases.documents import issue_notice
+from core.cases.duties import blocked_by_duties
 from core.cases.forms import fields_of
 from core.cases.licenses import issue_license
 from core.cases.materials import current_materials
 from core.cases.messages import notify
 from core.cases.models import (
     Case,
-    CaseEvent,
     CaseMaterial,
     CaseState,
     CaseSuspension,
@@ -52,12 +51,9 @@ __all__ = [
     "ACTIONS",
     "STATE_LABELS",
     "SUSPENSION_KINDS",
-    "DECIDING",
     "ActionIn",
     "MaterialIssue",
-    "blocked_by_duties",
     "deem_approved",
-    "duties_separated",
     "perform",
 ]
 
@@ -125,39 +121,6 @@ def perform(
         session.rollback()
         raise Conflict("办件已被他人同时处理，请刷新后重试") from exc
     return case
-
-
-#: the decisions the person who reviewed (审核) a case may not take on it (审批分离)
-DECIDING = frozenset({"approve", "deny"})
-
-
-def duties_separated(tenant: Tenant, item_code: str) -> bool:
-    """Whether review and decision must be different people for this item: on unless the
-    tenant turns it off (``separate_review_and_approval = false``) or exempts the item
-    (``separation_exempt_items``), e.g. where one person is the whole department."""
-    settings = tenant.settings or {}
-    if item_code in (settings.get("separation_exempt_items") or []):
-        return False
-    return settings.get("separate_review_and_approval", True) is not False
-
-
-def blocked_by_duties(
-    session: Session, tenant: Tenant, case: Case, principal: Principal
-) -> frozenset[str]:
-    """The actions ``principal`` may not take on ``case`` because they reviewed it."""
-    if not principal.is_staff or not duties_separated(tenant, case.item_code):
-        return frozenset()
-    reviewed = session.scalar(
-        select(CaseEvent.id)
-        .where(
-            CaseEvent.case_id == case.id,
-            CaseEvent.action == "review",
-            CaseEvent.actor_kind == principal.kind,
-            CaseEvent.actor_id == str(principal.id),
-        )
-        .limit(1)
-    )
-    return DECIDING if reviewed is not None else frozenset()
 
 
 def deem_approved(session: Session, tenant: Tenant, case: Case, task: CaseTask) -> None:

@@ -21,10 +21,10 @@ from core.cases.actions import (
     SUSPENSION_KINDS,
     ActionIn,
     MaterialIssue,
-    blocked_by_duties,
     perform,
 )
 from core.cases.documents import notice_pdf
+from core.cases.duties import blocked_by_duties
 from core.cases.models import Case, CaseEvent, CaseMaterial
 from core.errors import GovhallError, InvalidInput, NotFound
 from core.forms import lines

@@ -1,5 +1,6 @@
 """Imports every model so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from core.audit import models as audit_models  # noqa: F401
 from core.calendar import models as calendar_models  # noqa: F401
 from core.cases import models as case_models  # noqa: F401
 from core.catalog import favourites as favourite_models  # noqa: F401

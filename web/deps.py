@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import State
 
+from core.audit import ORIGIN_KEY
 from core.db import Database
 from core.identity import Principal
 from core.tenancy import Tenant, TenantStatus, TenantSuspended, get_tenant_by_slug, scope_for
@@ -84,4 +85,6 @@ def provide_principal(request: Request[Any, Any, Any], db: Any, tenant: Tenant) 
     else:
         principal = page_principal(request, db, tenant)
     request.scope.setdefault("state", {})["principal"] = principal
+    # the audit log records where an administrative change came from
+    db.info[ORIGIN_KEY] = request.client.host if request.client else ""
     return principal

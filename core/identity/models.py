@@ -103,6 +103,11 @@ class Staff(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: a session is valid only while its cookie carries this number (see end_sessions)
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: the password was issued by an administrator (临时密码): it opens one sign-in, which
+    #: goes straight to choosing a password of one's own
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: an administrator requires a dynamic code (动态口令): enrol at the next sign-in
+    totp_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StaffRole(TenantOwned, Base):

@@ -118,3 +118,5 @@ class OrgUnit(TenantOwned, Base):
     #: the department's seal image (a PNG in storage) printed on the notices it issues
     seal_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when the unit was closed (撤销); a closed unit is kept for history, offered nowhere
+    closed_at: Mapped[datetime | None] = mapped_column()

@@ -126,7 +126,7 @@ def test_a_county_code_outside_its_province_is_refused(empty_db: Database, tmp_p
     toml.write_text(
         toml.read_text(encoding="utf-8").replace('"430821"', '"450821"'), encoding="utf-8"
     )
-    with pytest.raises(PackError, match="not inside"):
+    with pytest.raises(PackError, match="之内"):
         _apply(empty_db, packs)
 
 

@@ -1,9 +1,10 @@
-"""Tenants: apply packs, list, onboard."""
+"""Tenants: apply and export packs, list, onboard."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,35 +12,75 @@ from core.db import PLATFORM, get_database
 from core.errors import GovhallError
 from web.cli._base import _fail, _tenant, log, main  # noqa: F401
 
+if TYPE_CHECKING:
+    from core.packs import ApplyReport
+
 # -- tenants ---------------------------------------------------------------------------------------
 
 
 @main.group()
 def tenants() -> None:
-    """Tenants: apply packs, list, onboard."""
+    """地区：应用、导出租户包，列出、开通地区。"""
 
 
 @tenants.command("apply")
 @click.argument("path", type=click.Path(path_type=Path))
-def tenants_apply(path: Path) -> None:
-    """Apply the tenant pack at PATH (or every pack below it): idempotent, all or nothing."""
+@click.option("--dry-run", is_flag=True, help="只显示与线上的差异，不做任何更改。")
+def tenants_apply(path: Path, dry_run: bool) -> None:
+    """应用 PATH 处的租户包（或其下每个子文件夹中的包）：先列出与线上的差异，再全部应用；
+    任何一处有问题则什么都不改。"""
     from core.packs import PackError, apply_packs, load_packs
 
     try:
         packs = load_packs(path)
         with get_database().session(scope=PLATFORM) as session:
-            report = apply_packs(session, packs)
-            session.commit()
+            report = apply_packs(session, packs, dry_run=dry_run)
+            if not dry_run:
+                session.commit()
     except PackError as exc:
         for problem in exc.problems:
             click.echo(click.style("✗ ", fg="red") + problem, err=True)
         _fail(f"{len(exc.problems)} 个问题，未做任何更改")
         return
+    _print_diff(report)
+    if dry_run:
+        click.echo(f"仅预览：{len(packs)} 个租户包共 {report.changes} 处差异，未做任何更改")
+        return
     click.echo(
-        f"已应用 {len(packs)} 个租户包: 新建 {len(report.created)} "
-        f"({', '.join(report.created) or '-'}), 更新 {len(report.updated)} "
-        f"({', '.join(report.updated) or '-'}), 变更 {report.changes} 处"
+        f"已应用 {len(packs)} 个租户包：新建 {len(report.created)} 个"
+        f"（{'、'.join(report.created) or '无'}），更新 {len(report.updated)} 个"
+        f"（{'、'.join(report.updated) or '无'}），共 {report.changes} 处变更"
     )
+
+
+def _print_diff(report: ApplyReport) -> None:
+    """Each tenant's lines; a tenant being created is summed up rather than listed."""
+    for diff in report.tenants:
+        if not diff.changes and not diff.notes:
+            continue
+        click.echo(click.style(f"{diff.name}（{diff.slug}）", bold=True))
+        if diff.created:
+            click.echo(f"  {diff.changes[0]}（包中内容共 {len(diff.changes)} 处新增）")
+            continue
+        colours = {"+": "green", "~": "yellow", "-": "red", "=": None}
+        for change in (*diff.changes, *diff.notes):
+            click.echo("  " + click.style(str(change), fg=colours[change.sign]))
+
+
+@tenants.command("export")
+@click.argument("slug")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+def tenants_export(slug: str, folder: Path) -> None:
+    """把地区 SLUG 的线上状态写成租户包，放在文件夹 FOLDER 中（不含密码）。"""
+    from core.packs import export_pack
+
+    with get_database().session(scope=PLATFORM) as session:
+        tenant = _tenant(session, slug)
+        try:
+            written = export_pack(session, tenant, folder)
+        except GovhallError as exc:
+            _fail(exc.detail)
+    click.echo(f"已导出 {tenant.name} 的租户包到 {folder}：{'、'.join(written)}")
 
 
 @tenants.command("list")

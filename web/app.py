@@ -26,6 +26,7 @@ from core.effects import install as install_effects
 from core.identity.scopes import SCOPE_LABELS
 from core.plugins import get_plugin_manager
 from web import oidc
+from web.api.audit import AuditApi
 from web.api.bundles import BundlesApi
 from web.api.cases import CasesApi
 from web.api.catalog import CatalogApi
@@ -41,6 +42,7 @@ from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
 from web.hosts import HostMap, HostRouting
 from web.pages.announcements import AnnouncementAdminPages, AnnouncementPages
+from web.pages.audit import AuditAdminPages, AuditConsolePages
 from web.pages.bundles import BundlePages
 from web.pages.calendar_admin import CalendarController
 from web.pages.case_forms import CaseFormPages
@@ -182,6 +184,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             AnnouncementAdminPages,
             AnnouncementPages,
             SealsAdminPages,
+            AuditAdminPages,
+            AuditConsolePages,
             StaffController,
             SupervisionPages,
             BundlePages,
@@ -202,6 +206,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             DashboardApi,
             BundlesApi,
             DepartmentsApi,
+            AuditApi,
             *oidc.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False

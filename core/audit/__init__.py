@@ -2,6 +2,7 @@
 
 from core.audit.log import (
     AUDIT_ACTIONS,
+    BACKGROUND_ACTOR,
     ORIGIN_KEY,
     SYSTEM_ACTOR,
     AuditActor,
@@ -14,12 +15,35 @@ from core.audit.log import (
     verify_chain,
 )
 from core.audit.models import AuditEntry, AuditHead
+from core.audit.query import (
+    CHANGED,
+    FIELD_LABELS,
+    AuditFilter,
+    AuditPage,
+    csv_bytes,
+    describe,
+    entries,
+    field_label,
+    local_time,
+    value_text,
+)
 
 __all__ = [
     "AUDIT_ACTIONS",
+    "CHANGED",
+    "FIELD_LABELS",
+    "AuditFilter",
+    "AuditPage",
+    "csv_bytes",
+    "describe",
+    "entries",
+    "field_label",
+    "local_time",
+    "value_text",
     "ORIGIN_KEY",
     "SYSTEM_ACTOR",
     "AuditActor",
+    "BACKGROUND_ACTOR",
     "AuditEntry",
     "AuditHead",
     "ChainReport",

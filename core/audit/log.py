@@ -32,6 +32,7 @@ from core.db import utcnow
 __all__ = [
     "AUDIT_ACTIONS",
     "AuditActor",
+    "BACKGROUND_ACTOR",
     "ChainReport",
     "GENESIS",
     "ORIGIN_KEY",
@@ -68,6 +69,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "staff.password_reset": "重置密码",
     "staff.totp_required": "要求动态口令",
     "staff.sessions_ended": "强制下线",
+    "staff.delegation": "授权首席代表",
     "unit.create": "新增机构",
     "unit.update": "修改机构",
     "unit.move": "调整上级机构",
@@ -111,6 +113,8 @@ class _Actor:
 
 #: changes made by the command line or a pack (no person signed in)
 SYSTEM_ACTOR: AuditActor = _Actor("cli", None, "命令行")
+#: changes made by background work (a catalog import finishing, a scheduled publication)
+BACKGROUND_ACTOR: AuditActor = _Actor("system", None, "系统后台")
 
 _origin: contextvars.ContextVar[str] = contextvars.ContextVar("govhall_audit_origin", default="")
 

@@ -16,6 +16,7 @@ import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit import AuditActor, changed, record
 from core.calendar.models import CalendarOverride, CalendarYear
 from core.db import remembered, watch
 from core.errors import InvalidInput
@@ -113,23 +114,58 @@ def cached_calendar(
 
 
 def set_override(
-    session: Session, tenant: Tenant, day: date, workday: bool, note: str = ""
+    session: Session,
+    tenant: Tenant,
+    day: date,
+    workday: bool,
+    note: str = "",
+    *,
+    actor: AuditActor | None = None,
 ) -> CalendarOverride:
+    """Make ``day`` a workday or a day off for ``tenant`` (recorded in the audit log)."""
     row = session.get(CalendarOverride, (tenant.id, day))
+    before = {"workday": row.workday, "note": row.note} if row is not None else None
     if row is None:
         row = CalendarOverride(tenant_id=tenant.id, day=day, workday=workday, note=note)
         session.add(row)
     row.workday, row.note = workday, note.strip()[:120]
+    after = {"workday": row.workday, "note": row.note}
+    if before != after:
+        old, new = changed(before, after) if before is not None else (None, after)
+        record(
+            session,
+            tenant,
+            actor,
+            "calendar.change",
+            target_type="calendar",
+            target_id=day.isoformat(),
+            target_label=day.isoformat(),
+            before=old,
+            after=new,
+        )
     session.flush()
     return row
 
 
-def confirm_year(session: Session, tenant: Tenant, year: int) -> None:
+def confirm_year(
+    session: Session, tenant: Tenant, year: int, *, actor: AuditActor | None = None
+) -> None:
     """The tenant admin has entered this year's holidays: stop warning."""
     if year in national_years():
         raise InvalidInput(f"{year} is covered by the national holiday data", field="year")
     if session.get(CalendarYear, (tenant.id, year)) is None:
         session.add(CalendarYear(tenant_id=tenant.id, year=year))
+        record(
+            session,
+            tenant,
+            actor,
+            "calendar.change",
+            target_type="calendar",
+            target_id=str(year),
+            target_label=f"{year}年节假日",
+            before={"confirmed": False},
+            after={"confirmed": True},
+        )
         session.flush()
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit import BACKGROUND_ACTOR, AuditActor, record
 from core.catalog.models import CatalogImport
 from core.catalog.transfer import ImportFailed, import_rows, read_rows
 from core.db import Database, Scope, get_database, new_id, utcnow
@@ -68,7 +69,14 @@ def IMPORT_STATUS(job: CatalogImport) -> str:
     return {"pending": "排队中", "done": "已完成", "failed": "失败"}.get(job.status, job.status)
 
 
-def start_import(session: Session, tenant: Tenant, data: bytes, filename: str) -> CatalogImport:
+def start_import(
+    session: Session,
+    tenant: Tenant,
+    data: bytes,
+    filename: str,
+    *,
+    actor: AuditActor | None = None,
+) -> CatalogImport:
     """Keep the file in storage and record a pending import (the caller sends the job)."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -84,6 +92,17 @@ def start_import(session: Session, tenant: Tenant, data: bytes, filename: str) -
         tenant_id=tenant.id, id=job_id, filename=Path(filename).name[:255], storage_key=key
     )
     session.add(job)
+    record(
+        session,
+        tenant,
+        actor,
+        "catalog.import",
+        target_type="import",
+        target_id=job_id,
+        target_label=job.filename,
+        after={"file": job.filename},
+        reason="开始导入",
+    )
     session.flush()
     return job
 
@@ -159,6 +178,17 @@ def run_import(tenant_id: uuid.UUID, job_id: uuid.UUID) -> str:
             sheet = read_rows(get_storage().read(job.storage_key), job.filename)
             reporter(0, len(sheet.rows), "check")
             report = import_rows(session, tenant, sheet, reporter)
+            record(  # one entry for the whole import, never one per row
+                session,
+                tenant,
+                BACKGROUND_ACTOR,
+                "catalog.import",
+                target_type="import",
+                target_id=job_id,
+                target_label=job.filename,
+                after={"created": report.created, "updated": report.updated},
+                reason="导入完成",
+            )
             session.commit()
             status, problems = "done", []
             counts, notes = (report.created, report.updated, report.unchanged), report.notes

@@ -11,6 +11,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.audit import AuditActor, record
 from core.catalog.codes import check_code
 from core.catalog.content import ItemContent, parse_content, parse_overrides
 from core.catalog.errors import ItemConflict, ItemNotFound
@@ -23,7 +24,7 @@ from core.catalog.models import (
     Theme,
     VersionState,
 )
-from core.catalog.presentation import LABELS
+from core.catalog.presentation import FIELD_LABELS, LABELS
 from core.catalog.search import index_item
 from core.db import new_id, platform_scope, remembered, snapshot, utcnow, watch
 from core.errors import InvalidInput
@@ -167,6 +168,7 @@ def create_item(
     content: dict[str, Any],
     publish: bool = False,
     valid_from: date | None = None,
+    actor: AuditActor | None = None,
 ) -> Item:
     """A tenant's own item, with its first version as a draft (or published at once)."""
     code = check_code(code)
@@ -186,13 +188,31 @@ def create_item(
         )
     )
     session.flush()
+    if actor is not None:  # packs and imports record one entry of their own
+        record(
+            session,
+            tenant,
+            actor,
+            "catalog.item",
+            target_type="item",
+            target_id=item.code,
+            target_label=item.name,
+            after={"code": item.code, "name": item.name, "version": 1},
+            reason="新建事项",
+        )
     if publish:
-        publish_item(session, tenant, item, valid_from=valid_from)
+        publish_item(session, tenant, item, valid_from=valid_from, actor=actor)
     return item
 
 
 def save_draft(
-    session: Session, tenant: Tenant, item: Item, content: dict[str, Any], note: str = ""
+    session: Session,
+    tenant: Tenant,
+    item: Item,
+    content: dict[str, Any],
+    note: str = "",
+    *,
+    actor: AuditActor | None = None,
 ) -> ItemVersion:
     """Create or replace the item's draft. The live version keeps serving meanwhile."""
     if item.standard_item_id is not None:
@@ -201,6 +221,7 @@ def save_draft(
     else:
         stored = msgspec.to_builtins(_validate(session, tenant, content))
     draft = _draft(session, item)
+    previous = dict(draft.content) if draft is not None else _live_content(session, item)
     if draft is None:
         draft = ItemVersion(
             tenant_id=tenant.id, id=new_id(), item_id=item.id, number=_next_number(session, item)
@@ -209,7 +230,51 @@ def save_draft(
     draft.content = stored
     draft.note = note
     session.flush()
+    before, after = _content_change(previous, dict(stored))
+    if actor is not None:  # packs and imports record one entry of their own
+        record(
+            session,
+            tenant,
+            actor,
+            "catalog.item",
+            target_type="item",
+            target_id=item.code,
+            target_label=item.name,
+            before=before,
+            after={**after, "version": draft.number},
+            reason=note,
+        )
     return draft
+
+
+def _live_content(session: Session, item: Item) -> dict[str, Any]:
+    if item.live_version_id is None:
+        return {}
+    live = session.get(ItemVersion, (item.tenant_id, item.live_version_id))
+    return dict(live.content) if live else {}
+
+
+def _content_change(
+    old: dict[str, Any], new: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """For the audit log: short fields changed as before → after, long ones (materials,
+    process …) named in 改动内容 only, all by their Chinese names."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    named: list[str] = []
+    for key, was, now in diff_versions(old, new):
+        label = FIELD_LABELS.get(key, key)
+        short = all(
+            (v is None or isinstance(v, str | int | float | bool)) and len(str(v or "")) <= 80
+            for v in (was, now)
+        )
+        if short:
+            before[label], after[label] = was, now
+            continue
+        named.append(label)
+    if named:
+        after["changes"] = named
+    return before, after
 
 
 def standard_content(session: Session, item: Item) -> dict[str, Any]:
@@ -239,12 +304,25 @@ def publish_item(
     *,
     valid_from: date | None = None,
     reason: str = "",
+    actor: AuditActor | None = None,
 ) -> ItemVersion:
     """Make the draft live: the previous live version is superseded, cases filed under it
     keep it. A province's publication flows on to the counties that adopted the item."""
     draft = _draft(session, item)
     if draft is None:
         raise ItemConflict("没有待发布的草稿")
+    if actor is not None:  # packs and imports record one entry of their own
+        record(
+            session,
+            tenant,
+            actor,
+            "catalog.publish",
+            target_type="item",
+            target_id=item.code,
+            target_label=item.name,
+            after={"version": draft.number, "effective_from": valid_from or date.today()},
+            reason=reason or draft.note,
+        )
     if item.standard_item_id is not None:
         effective = _validate_adopted(
             session, tenant, standard_content(session, item), draft.content
@@ -481,6 +559,7 @@ def change_status(
     reason: str,
     target: str = "",
     effective_on: date | None = None,
+    actor: AuditActor | None = None,
 ) -> ItemChange:
     """取消, 下放, 转移, 整合 (or restore), with a reason, kept in the public change log."""
     if action not in STATUS_ACTIONS:
@@ -493,6 +572,19 @@ def change_status(
     if new == item.status:
         raise ItemConflict(
             f"事项已经是「{LABELS['status'][item.status.value]}」状态", field="action"
+        )
+    if actor is not None:  # packs and imports record one entry of their own
+        record(
+            session,
+            tenant,
+            actor,
+            "catalog.item",
+            target_type="item",
+            target_id=item.code,
+            target_label=item.name,
+            before={"status": LABELS["status"][item.status.value]},
+            after={"status": LABELS["status"][new.value]},
+            reason=reason.strip(),
         )
     item.status = new
     change = ItemChange(

@@ -16,12 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import core.plugins.hookspecs as hookspecs
+from core.audit import CHANGED, AuditActor, changed, record
 from core.config import get_settings
 from core.db import forget_remembered, get_database, remembered, utcnow, watch
 from core.errors import InvalidInput, NotFound
+from core.plugins.forms import COMMON_LABELS
 from core.plugins.meta import PluginMeta
 from core.plugins.models import PluginError, TenantPlugin
-from core.plugins.secrets import SECRET_MASK, secret_values
+from core.plugins.secrets import SECRET_MASK, _at, _map, redact, secret_values
 from core.tenancy import Tenant, scope_for
 
 __all__ = [
@@ -151,8 +153,14 @@ class PluginManager:
         name: str,
         enabled: bool,
         config: dict[str, Any] | None = None,
+        *,
+        actor: AuditActor | None = None,
     ) -> TenantPlugin:
-        """Enable or disable ``name`` for ``tenant``; a given config is validated first."""
+        """Enable or disable ``name`` for ``tenant``; a given config is validated first.
+
+        A change (on/off, or the config) is written to the audit log as ``actor``'s, the
+        config with its secrets masked: only that a secret changed, never its value.
+        """
         meta = self.meta(name)
         if enabled and not meta.compatible():
             raise InvalidInput(f"插件 {name} 需要核心版本 {meta.core_compat}", field="name")
@@ -168,6 +176,7 @@ class PluginManager:
             if problems:
                 raise InvalidInput("无法启用：" + "；".join(problems), field="config")
         was_enabled = row.enabled if row is not None else meta.default_enabled
+        old_config = dict(row.config) if row is not None else {}
         if was_enabled and not enabled:
             _announce(session, tenant, name, False)  # while it still answers for its items
         if row is None:
@@ -176,6 +185,7 @@ class PluginManager:
         row.enabled = enabled
         if config is not None:
             row.config = config
+        _audit(session, tenant, actor, meta, (was_enabled, old_config), (enabled, config))
         session.flush()
         if enabled:
             _announce(session, tenant, name, True)
@@ -284,6 +294,65 @@ def on_toggle(listener: ToggleListener) -> None:
 def _announce(session: Session, tenant: Tenant, name: str, enabled: bool) -> None:
     for listener in _toggle_listeners:
         listener(session, tenant, name, enabled)
+
+
+def _config_change(
+    meta: PluginMeta, old: dict[str, Any], new: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields that changed, named by their labels, secrets as 已更改 and never shown."""
+    schema = meta.config_schema()
+
+    def after_leaf(value: Any, path: tuple[Any, ...]) -> Any:
+        return CHANGED if _at(old, path) != value else (SECRET_MASK if value else value)
+
+    shown_old = redact(schema, old)
+    shown_new = _map(schema, new, schema.get("$defs") or {}, after_leaf)
+    before, after = changed(shown_old, shown_new)
+    props = schema.get("properties") or {}
+
+    def label(key: str) -> str:
+        prop = props.get(key)
+        title = prop.get("title") if isinstance(prop, dict) else None
+        return str(title or COMMON_LABELS.get(key) or key)
+
+    return {label(k): v for k, v in before.items()}, {label(k): v for k, v in after.items()}
+
+
+def _audit(
+    session: Session,
+    tenant: Tenant,
+    actor: AuditActor | None,
+    meta: PluginMeta,
+    old: tuple[bool, dict[str, Any]],
+    new: tuple[bool, dict[str, Any] | None],
+) -> None:
+    (was, old_config), (now, new_config) = old, new
+    if was != now:
+        record(
+            session,
+            tenant,
+            actor,
+            "plugin.enable" if now else "plugin.disable",
+            target_type="plugin",
+            target_id=meta.name,
+            target_label=meta.title,
+            before={"enabled": was},
+            after={"enabled": now},
+        )
+    if new_config is not None:
+        before, after = _config_change(meta, old_config, new_config)
+        if before or after:
+            record(
+                session,
+                tenant,
+                actor,
+                "plugin.config",
+                target_type="plugin",
+                target_id=meta.name,
+                target_label=meta.title,
+                before=before,
+                after=after,
+            )
 
 
 def scrub(text: str, meta: PluginMeta, raw_config: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit import AuditActor, changed, record
 from core.db import platform_scope, remembered, watch
 from core.errors import GovhallError, NotFound
 from core.plugins import get_plugin_manager
@@ -21,10 +22,28 @@ __all__ = ["known_codes", "resolve_definition", "save_definition"]
 log = logging.getLogger("govhall.workflow")
 
 
-def save_definition(session: Session, tenant: Tenant, raw: dict[str, Any]) -> ProcessDefinition:
-    """Validate and store a definition for ``tenant`` (the caller commits)."""
+def save_definition(
+    session: Session, tenant: Tenant, raw: dict[str, Any], *, actor: AuditActor | None = None
+) -> ProcessDefinition:
+    """Validate and store a definition for ``tenant`` (the caller commits); a change is
+    written to the audit log (its name, its steps with their time limits)."""
     definition = parse_definition(raw)
     row = session.get(ProcessDefinitionRow, (tenant.id, definition.code))
+    old = _summary(row.name, row.definition) if row is not None else None
+    new = _summary(definition.name, msgspec.to_builtins(definition))
+    if old != new:
+        before, after = changed(old, new) if old is not None else (None, new)
+        record(
+            session,
+            tenant,
+            actor,
+            "process.change",
+            target_type="process",
+            target_id=definition.code,
+            target_label=definition.name,
+            before=before,
+            after=after,
+        )
     if row is None:
         row = ProcessDefinitionRow(
             tenant_id=tenant.id, code=definition.code, name=definition.name, definition={}
@@ -33,6 +52,15 @@ def save_definition(session: Session, tenant: Tenant, raw: dict[str, Any]) -> Pr
     row.name, row.definition = definition.name, msgspec.to_builtins(definition)
     session.flush()
     return definition
+
+
+def _summary(name: str, definition: dict[str, Any]) -> dict[str, Any]:
+    steps = definition.get("steps") or []
+    return {
+        "name": name,
+        "steps": [f"{s.get('name')}（{s.get('days', 0)}个工作日）" for s in steps],
+        "deemed_approval": bool(definition.get("deemed_approval")),
+    }
 
 
 watch(ProcessDefinitionRow)

@@ -332,8 +332,10 @@ class CatalogApi(Controller):
     def create(
         self, db: Session, tenant: Tenant, principal: Principal | None, data: ItemCreate
     ) -> ItemOut:
-        require_staff(principal, Role.tenant_admin, Role.province_admin)
-        item = create_item(db, tenant, code=data.code, content=data.content, publish=data.publish)
+        me = require_staff(principal, Role.tenant_admin, Role.province_admin)
+        item = create_item(
+            db, tenant, code=data.code, content=data.content, publish=data.publish, actor=me
+        )
         db.commit()
         return _item_out(db, item)
 
@@ -346,9 +348,9 @@ class CatalogApi(Controller):
     def draft(
         self, db: Session, tenant: Tenant, principal: Principal | None, code: str, data: DraftIn
     ) -> VersionOut:
-        require_staff(principal, Role.tenant_admin, Role.province_admin)
+        me = require_staff(principal, Role.tenant_admin, Role.province_admin)
         version = save_draft(
-            db, tenant, get_item_by_code(db, tenant, code), data.content, data.note
+            db, tenant, get_item_by_code(db, tenant, code), data.content, data.note, actor=me
         )
         db.commit()
         return _version_out(version)
@@ -363,9 +365,9 @@ class CatalogApi(Controller):
     def publish(
         self, db: Session, tenant: Tenant, principal: Principal | None, code: str, data: PublishIn
     ) -> ItemOut:
-        require_staff(principal, Role.tenant_admin, Role.province_admin)
+        me = require_staff(principal, Role.tenant_admin, Role.province_admin)
         item = get_item_by_code(db, tenant, code)
-        publish_item(db, tenant, item, valid_from=data.valid_from, reason=data.reason)
+        publish_item(db, tenant, item, valid_from=data.valid_from, reason=data.reason, actor=me)
         db.commit()
         return _item_out(db, item)
 
@@ -393,7 +395,7 @@ class CatalogApi(Controller):
     def status(
         self, db: Session, tenant: Tenant, principal: Principal | None, code: str, data: StatusIn
     ) -> ItemOut:
-        require_staff(principal, Role.tenant_admin, Role.province_admin)
+        me = require_staff(principal, Role.tenant_admin, Role.province_admin)
         item = get_item_by_code(db, tenant, code)
         change_status(
             db,
@@ -403,6 +405,7 @@ class CatalogApi(Controller):
             reason=data.reason,
             target=data.target,
             effective_on=data.effective_on,
+            actor=me,
         )
         db.commit()
         return _item_out(db, item)

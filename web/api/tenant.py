@@ -300,13 +300,13 @@ class TenantApi(Controller):
         name: str,
         data: PluginUpdate,
     ) -> PluginOut:
-        require_staff(principal, Role.tenant_admin)
+        me = require_staff(principal, Role.tenant_admin)
         manager = get_plugin_manager()
         config = data.config
         if config is not None:  # a secret sent back as the mask keeps its saved value
             state = manager.states(db, tenant)[manager.meta(name).name]
             config = keep_secrets(state.meta.config_schema(), config, state.raw_config)
-        manager.set_enabled(db, tenant, name, data.enabled, config)
+        manager.set_enabled(db, tenant, name, data.enabled, config, actor=me)
         db.commit()
         return next(p for p in _plugins_out(db, tenant) if p.name == name)
 

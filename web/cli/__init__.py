@@ -3,7 +3,15 @@
 Each sub-module adds its commands to the one group, ``main``.
 """
 
-from web.cli import cases, catalog, people, plugins, processes, tenants  # noqa: F401 - registers
+from web.cli import (  # noqa: F401 - registers
+    audit,
+    cases,
+    catalog,
+    people,
+    plugins,
+    processes,
+    tenants,
+)
 from web.cli._base import main
 
 __all__ = ["main"]

@@ -10,9 +10,11 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
+from core.audit import changed, record
 from core.errors import GovhallError, NotFound
 from core.identity import Principal, Role
 from core.portal import (
+    Announcement,
     create_announcement,
     get_announcement,
     list_announcements,
@@ -81,15 +83,26 @@ class AnnouncementAdminPages(Controller):
         principal: Principal | None,
         data: Form,
     ) -> Template | Redirect:
-        _admin(principal)
+        me = _admin(principal)
         try:
-            create_announcement(
+            row = create_announcement(
                 db,
                 tenant,
                 title=data.get("title", ""),
                 body=data.get("body", ""),
                 published=data.get("action") == "publish",
                 pinned=bool(data.get("pinned")),
+            )
+            record(
+                db,
+                tenant,
+                me,
+                "announcement.change",
+                target_type="announcement",
+                target_id=row.id,
+                target_label=row.title,
+                after=_snapshot(row),
+                reason="新建公告",
             )
         except GovhallError as exc:
             db.rollback()
@@ -132,9 +145,10 @@ class AnnouncementAdminPages(Controller):
         announcement_id: uuid.UUID,
         data: Form,
     ) -> Template | Redirect:
-        _admin(principal)
+        me = _admin(principal)
         action = data.get("action", "save")
         row = get_announcement(db, tenant, announcement_id)
+        was = _snapshot(row)
         try:
             if action == "unpublish":  # from the list: only the flag changes
                 update_announcement(db, tenant, row.id, published=False)
@@ -147,6 +161,19 @@ class AnnouncementAdminPages(Controller):
                     body=data.get("body", ""),
                     pinned=bool(data.get("pinned")),
                     published=ACTIONS.get(action),
+                )
+            before, after = changed(was, _snapshot(row))
+            if before or after:
+                record(
+                    db,
+                    tenant,
+                    me,
+                    "announcement.change",
+                    target_type="announcement",
+                    target_id=row.id,
+                    target_label=row.title,
+                    before=before,
+                    after=after,
                 )
         except GovhallError as exc:
             db.rollback()
@@ -165,6 +192,17 @@ class AnnouncementAdminPages(Controller):
         db.commit()
         done = {"publish": "published", "unpublish": "unpublished"}.get(action, "saved")
         return Redirect(f"/t/{tenant.slug}/admin/announcements/?msg={done}")
+
+
+def _snapshot(row: Announcement) -> dict[str, Any]:
+    """What the audit log keeps of an announcement (the body shortened)."""
+    body = row.body or ""
+    return {
+        "title": row.title,
+        "body": body if len(body) <= 80 else body[:80] + "…",
+        "published": row.published,
+        "pinned": bool(row.pinned),
+    }
 
 
 class AnnouncementPages(Controller):

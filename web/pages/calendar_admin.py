@@ -72,13 +72,14 @@ class CalendarController(Controller):
         principal: Principal | None,
         data: Form,
     ) -> Template | Redirect:
-        require_staff(principal, Role.tenant_admin)
+        me = require_staff(principal, Role.tenant_admin)
         try:
             try:
                 day = date.fromisoformat(data.get("day", ""))
             except ValueError:
                 raise InvalidInput("日期格式应为 YYYY-MM-DD", field="day") from None
-            set_override(db, tenant, day, data.get("workday") == "1", data.get("note", ""))
+            workday = data.get("workday") == "1"
+            set_override(db, tenant, day, workday, data.get("note", ""), actor=me)
         except GovhallError as exc:
             db.rollback()
             return self._page(request, db, tenant, exc.detail)
@@ -94,13 +95,13 @@ class CalendarController(Controller):
         principal: Principal | None,
         data: Form,
     ) -> Template | Redirect:
-        require_staff(principal, Role.tenant_admin)
+        me = require_staff(principal, Role.tenant_admin)
         try:
             try:
                 year = int(data.get("year", ""))
             except ValueError:
                 raise InvalidInput("请输入年份", field="year") from None
-            confirm_year(db, tenant, year)
+            confirm_year(db, tenant, year, actor=me)
         except GovhallError as exc:
             db.rollback()
             return self._page(request, db, tenant, exc.detail)

@@ -247,10 +247,10 @@ class CatalogAdminController(Controller):
         principal: Principal | None,
         data: Form,
     ) -> Template | Redirect:
-        _admin(principal)
+        me = _admin(principal)
         try:
             code, content = _content_from(data, db, tenant)
-            create_item(db, tenant, code=code, content=content)
+            create_item(db, tenant, code=code, content=content, actor=me)
         except GovhallError as exc:
             db.rollback()
             return render(
@@ -282,14 +282,14 @@ class CatalogAdminController(Controller):
         data: Form,
     ) -> Template:
         """htmx: validate and save the draft; answer with the status fragment and diff."""
-        _admin(principal)
+        me = _admin(principal)
         item = get_item_by_code(db, tenant, code)
         current = next((v for v in versions_of(db, item) if v.state is VersionState.draft), None)
         try:
             shown = _shown(db, item, current)
             _, content = _content_from({**data, "code": code}, db, tenant, shown)
             content = draft_from_full(db, item, content)
-            draft = save_draft(db, tenant, item, content, note=data.get("note", ""))
+            draft = save_draft(db, tenant, item, content, note=data.get("note", ""), actor=me)
             db.commit()
             error = None
         except GovhallError as exc:
@@ -339,13 +339,15 @@ class CatalogAdminController(Controller):
         code: str,
         data: Form,
     ) -> Redirect:
-        _admin(principal)
+        me = _admin(principal)
         item = get_item_by_code(db, tenant, code)
         try:
             valid_from = date.fromisoformat(data["valid_from"]) if data.get("valid_from") else None
         except ValueError:
             raise InvalidInput("生效日期格式应为 YYYY-MM-DD", field="valid_from") from None
-        publish_item(db, tenant, item, reason=data.get("reason", ""), valid_from=valid_from)
+        publish_item(
+            db, tenant, item, reason=data.get("reason", ""), valid_from=valid_from, actor=me
+        )
         db.commit()
         return Redirect(f"/t/{tenant.slug}/admin/catalog/items/{code}")
 
@@ -386,12 +388,12 @@ class CatalogAdminController(Controller):
     ) -> Template | Redirect:
         from workers.actors import run_catalog_import
 
-        _admin(principal)
+        me = _admin(principal)
         upload = data.get("file")
         try:
             if not isinstance(upload, UploadFile):
                 raise InvalidInput("请选择文件", field="file")
-            job = start_import(db, tenant, upload.file.read(), upload.filename)
+            job = start_import(db, tenant, upload.file.read(), upload.filename, actor=me)
             db.commit()
         except GovhallError as exc:
             db.rollback()

@@ -73,8 +73,8 @@ class PluginAdminPages(Controller):
         self, tenant: Tenant, db: Session, principal: Principal | None, name: str, data: Form
     ) -> Redirect:
         """The on/off button of the admin home page."""
-        require_staff(principal, Role.tenant_admin)
-        get_plugin_manager().set_enabled(db, tenant, name, data.get("enabled") == "on")
+        me = require_staff(principal, Role.tenant_admin)
+        get_plugin_manager().set_enabled(db, tenant, name, data.get("enabled") == "on", actor=me)
         db.commit()
         return Redirect(f"/t/{tenant.slug}/admin")
 
@@ -88,13 +88,13 @@ class PluginAdminPages(Controller):
         name: str,
         data: Form,
     ) -> Template | Redirect:
-        require_staff(principal, Role.tenant_admin)
+        me = require_staff(principal, Role.tenant_admin)
         manager = get_plugin_manager()
         meta = manager.meta(name)
         state = manager.states(db, tenant)[meta.name]
         try:
             config = read_form(meta.config_schema(), data, state.raw_config)
-            manager.set_enabled(db, tenant, name, data.get("enabled") == "on", config)
+            manager.set_enabled(db, tenant, name, data.get("enabled") == "on", config, actor=me)
             db.commit()
         except GovhallError as exc:
             db.rollback()

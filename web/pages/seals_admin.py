@@ -11,6 +11,7 @@ from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
+from core.audit import record
 from core.cases import seals
 from core.errors import GovhallError, InvalidInput, NotFound
 from core.identity import Principal, Role
@@ -88,14 +89,27 @@ class SealsAdminPages(Controller):
         code: str,
         data: Upload,
     ) -> Template | Redirect:
-        require_staff(principal, Role.tenant_admin)
-        if code not in {u.code for u in seals.departments(db, tenant)}:
+        me = require_staff(principal, Role.tenant_admin)
+        units = {u.code: u for u in seals.departments(db, tenant)}
+        if code not in units:
             raise NotFound("部门不存在", field="code")
+        had = bool(units[code].seal_key)
         file = data.get("file")
         try:
             if not isinstance(file, UploadFile):
                 raise InvalidInput("请选择印章图片", field="file")
-            seals.set_seal(db, tenant, code, file.file.read(seals.SEAL_MAX_BYTES + 1))
+            unit = seals.set_seal(db, tenant, code, file.file.read(seals.SEAL_MAX_BYTES + 1))
+            record(
+                db,
+                tenant,
+                me,
+                "seal.upload",
+                target_type="seal",
+                target_id=code,
+                target_label=seals.department_name(tenant, unit.name),
+                before={"seal": "已配置" if had else "未配置"},
+                after={"seal": "已更换" if had else "已配置"},
+            )
             db.commit()
         except GovhallError as exc:
             db.rollback()
@@ -108,7 +122,20 @@ class SealsAdminPages(Controller):
     def remove(
         self, tenant: Tenant, db: Session, principal: Principal | None, code: str
     ) -> Redirect:
-        require_staff(principal, Role.tenant_admin)
-        seals.remove_seal(db, tenant, code)
+        me = require_staff(principal, Role.tenant_admin)
+        had = any(u.code == code and u.seal_key for u in seals.departments(db, tenant))
+        unit = seals.remove_seal(db, tenant, code)
+        if had:
+            record(
+                db,
+                tenant,
+                me,
+                "seal.upload",
+                target_type="seal",
+                target_id=code,
+                target_label=seals.department_name(tenant, unit.name),
+                before={"seal": "已配置"},
+                after={"seal": "已移除"},
+            )
         db.commit()
         return Redirect(f"/t/{tenant.slug}/admin/seals/?removed={quote(code)}#unit-{quote(code)}")

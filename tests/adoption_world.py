@@ -109,8 +109,8 @@ def new_county(database: Database, *, admin: bool = False, province: str = PROVI
     """A fresh, active county of a test province (``adoptland`` unless told) with three
     departments (and, when asked, staff: ``<slug>-admin`` a tenant admin, ``<slug>-clerk`` a
     window clerk)."""
-    province = _province(database, province)
-    prefix = province.division_code[:2]
+    parent = _province(database, province)
+    prefix = parent.division_code[:2]
     with database.session(scope=PLATFORM) as s:
         used = set(s.scalars(select(Tenant.division_code)))
         code = next(
@@ -119,7 +119,7 @@ def new_county(database: Database, *, admin: bool = False, province: str = PROVI
             if c not in used and not c.endswith("00")
         )
         slug = "adopt" + uuid.uuid4().hex[:8]
-        county = onboard_tenant(s, parent=province, slug=slug, name="测试县", division_code=code)
+        county = onboard_tenant(s, parent=parent, slug=slug, name="测试县", division_code=code)
         county.status = TenantStatus.active
         s.commit()
     county = tenant(database, slug)
@@ -141,7 +141,7 @@ def new_county(database: Database, *, admin: bool = False, province: str = PROVI
             )
             grant_role(s, clerk, Role.window_clerk, units["X-SCJ"])
         s.commit()
-    return World(province=province, county=county)
+    return World(province=parent, county=county)
 
 
 def local_item(database: Database, world: World, code: str):

@@ -41,6 +41,7 @@ from web.api.tenant import TenantApi
 from web.deps import provide_db, provide_principal, provide_tenant
 from web.errors import EXCEPTION_HANDLERS
 from web.hosts import HostMap, HostRouting
+from web.pages.adoption import AdoptionPages
 from web.pages.announcements import AnnouncementAdminPages, AnnouncementPages
 from web.pages.audit import AuditAdminPages, AuditConsolePages
 from web.pages.bundles import BundlePages
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             PortalController,
             CatalogController,
             CatalogAdminController,
+            AdoptionPages,
             CalendarController,
             AnnouncementAdminPages,
             AnnouncementPages,

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post, put
+from litestar.openapi import ResponseSpec
 from litestar.response import Response
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from core.catalog import (
     save_draft,
     versions_of,
 )
+from core.catalog.adoption import adopt_standard
 from core.catalog.listing import province_stats
 from core.errors import NotFound
 from core.forms import json_schema, parse_form
@@ -116,6 +118,27 @@ class AdoptIn(msgspec.Struct, forbid_unknown_fields=True):
     standard_code: str
     overrides: dict[str, Any]
     code: str | None = None
+
+
+class AdoptManyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Which standard items to adopt (null: every one not adopted yet) and the department
+    mapping: a province department's code (or exact name) → the county's org-unit code."""
+
+    codes: list[str] | None = None
+    departments: dict[str, str] = {}
+
+
+class AdoptProblemOut(msgspec.Struct):
+    code: str
+    name: str
+    message: str
+
+
+class AdoptReportOut(msgspec.Struct):
+    adopted: list[str]
+    skipped: list[str]
+    problems: list[AdoptProblemOut]
+    departments: dict[str, str]
 
 
 class StatusIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -384,6 +407,42 @@ class CatalogApi(Controller):
         item = adopt_item(db, tenant, data.standard_code, overrides=data.overrides, code=data.code)
         db.commit()
         return _item_out(db, item)
+
+    @post(
+        "/catalog/adopt",
+        summary="Adopt the province's standard items in bulk (county admin)",
+        description="`codes` null adopts every standard item not adopted yet; items already "
+        "adopted are skipped. Each keeps the province's code. `departments` maps a province "
+        "department (code or exact name) to the county's; departments whose names agree "
+        "(市场监督管理局 ↔ 县市场监督管理局) are mapped without being named. All or nothing: "
+        "when any item cannot be adopted the answer is 422 with every problem, in Chinese, "
+        "and nothing is adopted. One audit entry `catalog.adopt` lists the codes.",
+        sync_to_thread=True,
+        status_code=200,
+        responses={
+            422: ResponseSpec(
+                data_container=AdoptReportOut,
+                description="Nothing adopted: `problems` names each item that cannot be",
+            )
+        },
+        **needs("catalog:write"),
+    )
+    def adopt_many(
+        self, db: Session, tenant: Tenant, principal: Principal | None, data: AdoptManyIn
+    ) -> Response[AdoptReportOut]:
+        who = require_staff(principal, Role.tenant_admin)
+        report = adopt_standard(db, tenant, who, codes=data.codes, departments=data.departments)
+        body = AdoptReportOut(
+            adopted=report.adopted,
+            skipped=report.skipped,
+            problems=[AdoptProblemOut(p.code, p.name, p.message) for p in report.problems],
+            departments=report.departments,
+        )
+        if not report.ok:
+            db.rollback()
+            return Response(body, status_code=422)
+        db.commit()
+        return Response(body, status_code=200)
 
     @post(
         "/items/{code:str}/status",

@@ -50,6 +50,7 @@ from web.pages.case_forms import CaseFormPages
 from web.pages.cases import CasePages
 from web.pages.catalog import CatalogController
 from web.pages.catalog_admin import CatalogAdminController
+from web.pages.chief_admin import ChiefAdminPages
 from web.pages.consult import ConsultPages
 from web.pages.divisions import DivisionPages
 from web.pages.my import MyPages
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             AnnouncementAdminPages,
             AnnouncementPages,
             SealsAdminPages,
+            ChiefAdminPages,
             AuditAdminPages,
             AuditConsolePages,
             StaffController,

@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "material_reused": "复用材料",
     "form_corrected": "修改申请表",
     "form_revealed": "查看完整个人信息",
+    "applicant_revealed": "查看申请人身份信息",
+    "chief_decide": "首席代表即办",
     "accept": "受理",
     "request_correction": "一次性补正告知",
     "refuse": "不予受理",
@@ -113,5 +115,6 @@ STEP_ACTIONS = {
     "issue",
     "decide",
 }
-CASE_ACTIONS = {"claim", "comment", "suspend", "resume", "extend", "pay", "deliver"}
+#: chief_decide: a delegated chief representative's 即办 (core/cases/chief.py)
+CASE_ACTIONS = {"claim", "comment", "suspend", "resume", "extend", "pay", "deliver", "chief_decide"}
 ACTIONS = sorted(STEP_ACTIONS | CASE_ACTIONS)

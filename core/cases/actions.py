@@ -27,6 +27,7 @@ from core.cases.action_types import (
     MaterialIssue,
 )
 from core.cases.bundles import settle
+from core.cases.chief import on_the_spot
 from core.cases.delivery import ship
 from core.cases.documents import issue_notice
 from core.cases.duties import blocked_by_duties
@@ -151,18 +152,12 @@ class _Ctx:
     # -- helpers --------------------------------------------------------------------------
 
     def event(
-        self, before: str, task: CaseTask | None = None, reason: str = "", **data: Any
+        self, before: str, task: CaseTask | None = None, reason: str | None = None, **data: Any
     ) -> None:
-        append_event(
-            self.s,
-            self.case,
-            self.actor,
-            self.p.action,
-            from_state=before,
-            step=task.step if task else "",
-            reason=reason,
-            data=data,
-        )
+        """On the trail; the opinion typed with the action unless another reason is given."""
+        reason = self.p.reason.strip()[:2000] if reason is None else reason
+        where = {"from_state": before, "step": task.step if task else "", "reason": reason}
+        append_event(self.s, self.case, self.actor, self.p.action, data=data, **where)
 
     def close(self, task: CaseTask, outcome: str) -> None:
         task.state, task.outcome, task.finished_at = TaskState.done, outcome, clock.now()
@@ -328,7 +323,7 @@ class _Ctx:
     def _pass(self, task: CaseTask, outcome: str) -> None:
         before = self.case.state.value
         ended = self.advance(task, outcome)
-        self.event(before, task, self.p.reason.strip())
+        self.event(before, task)
         if ended:
             self.complete("approved")
 
@@ -378,12 +373,17 @@ class _Ctx:
         if task is None:
             raise Forbidden(f"您没有办理“{tasks[0].name}”环节的权限")
         engine.require_worker(self.s, self.principal, task)
+        if task.claimed_by == self.principal.id:
+            raise Conflict(f"您已认领“{task.name}”")
         task.claimed_by, task.claimed_name = self.principal.id, self.principal.name
         self.case.updated_at = clock.now()
         self.event(self.case.state.value, task)
 
     def do_comment(self) -> None:
         self.event(self.case.state.value, None, _need_reason(self.p))
+
+    def do_chief_decide(self) -> None:  # 首席代表即办: core/cases/chief.py
+        on_the_spot(self)
 
     def _works_case(self) -> None:
         tasks = engine.open_tasks(self.s, self.case)
@@ -437,13 +437,7 @@ class _Ctx:
         )
         case.state = CaseState.in_progress
         engine.recompute_deadlines(self.s, self.tenant, case, calendar)
-        self.event(
-            before,
-            None,
-            self.p.reason.strip(),
-            suspended_working_days=counted,
-            due_on=str(case.due_on),
-        )
+        self.event(before, None, suspended_working_days=counted, due_on=str(case.due_on))
 
     def do_extend(self) -> None:
         case, before = self.case, self.case.state.value
@@ -482,9 +476,11 @@ class _Ctx:
         if not (self.principal.has_role(Role.issuer) or self.principal.has_role(Role.window_clerk)):
             raise Forbidden("只有发证员或窗口人员可以送达")
         if case.delivery_method == "courier":  # handed to the courier: delivered on sign-off
+            if case.tracking:
+                raise Conflict("结果已交寄，待快递签收", field="state")
             case.tracking = ship(self.s, self.tenant, case)
             case.updated_at = clock.now()
-            self.event(before, None, self.p.reason.strip(), method="courier", **case.tracking)
+            self.event(before, None, method="courier", **case.tracking)
             notify(
                 self.s,
                 self.tenant,
@@ -495,5 +491,5 @@ class _Ctx:
             )
             return
         case.state, case.delivered_at = CaseState.delivered, clock.now()
-        self.event(before, None, self.p.reason.strip(), method=case.delivery_method)
+        self.event(before, None, method=case.delivery_method)
         notify(self.s, self.tenant, case, "case_delivered", method="窗口领取")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.cases.chief import is_chief_for
 from core.cases.models import Case, CaseEvent
 from core.identity import Principal
 from core.tenancy import Tenant
@@ -32,6 +33,8 @@ def blocked_by_duties(
 ) -> frozenset[str]:
     """The actions ``principal`` may not take on ``case`` because they reviewed it."""
     if not principal.is_staff or not duties_separated(tenant, case.item_code):
+        return frozenset()
+    if is_chief_for(session, tenant, case, principal):  # deciding what they accept: the point
         return frozenset()
     reviewed = session.scalar(
         select(CaseEvent.id)

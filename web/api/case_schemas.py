@@ -107,6 +107,18 @@ class SubCaseOut(msgspec.Struct):
     required: bool
 
 
+class AvailableActionOut(msgspec.Struct):
+    """An action the staff member may take now (``core.cases.available``)."""
+
+    action: str
+    label: str
+    task: str | None
+    task_name: str
+    reason_required: bool
+    #: other inputs it asks for: materials, fields, kind, days, amount, reference
+    asks: list[str]
+
+
 class CaseOut(msgspec.Struct):
     number: str
     state: str
@@ -145,6 +157,11 @@ class CaseOut(msgspec.Struct):
     #: ``POST /cases/{number}/form/reveal``)
     form: dict[str, Any] = {}
     delivery_address: str | None = None
+    #: staff: the actions they may take now, as their case page offers them; when there are
+    #: none, ``waiting`` says who has the case (此件正在审核环节，由审核员办理)
+    available_actions: list[AvailableActionOut] = []
+    not_offered: list[str] = []
+    waiting: str = ""
 
 
 class FormIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -387,3 +404,30 @@ def event_out(e: CaseEvent) -> EventOut:
 
 def mask_name(name: str) -> str:
     return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+def with_actions(
+    db: Session, tenant: Any, case: Case, principal: Principal, out: CaseOut
+) -> CaseOut:
+    """``out`` with what a staff member may do now (the same list as their case page)."""
+    if not principal.is_staff:
+        return out
+    from core.cases.available import availability
+
+    can = availability(db, tenant, case, principal)
+    return msgspec.structs.replace(
+        out,
+        available_actions=[
+            AvailableActionOut(
+                action=a.code,
+                label=a.label,
+                task=a.task,
+                task_name=a.task_name,
+                reason_required=a.needs_reason,
+                asks=list(a.asks),
+            )
+            for a in can.actions
+        ],
+        not_offered=can.notes,
+        waiting=can.waiting,
+    )

@@ -49,6 +49,7 @@ from web.api.case_schemas import (
     mask_name,
     material_out,
     summary_out,
+    with_actions,
 )
 from web.api.scoped import anyone, needs
 from web.auth import require
@@ -150,9 +151,13 @@ class CasesApi(Controller):
         sync_to_thread=True,
         **needs("cases:read"),
     )
-    def case(self, db: Session, principal: Principal | None, number: str = _NUMBER) -> CaseOut:
+    def case(
+        self, db: Session, tenant: Tenant, principal: Principal | None, number: str = _NUMBER
+    ) -> CaseOut:
+        """Staff also get ``available_actions``: what they may do now, as their page shows."""
         who = require(principal)
-        return case_out(db, get_case(db, number, who), who)
+        case = get_case(db, number, who)
+        return with_actions(db, tenant, case, who, case_out(db, case, who))
 
     @get(
         "/cases/{number:str}/form",
@@ -281,9 +286,11 @@ class CasesApi(Controller):
     ) -> CaseOut:
         """Step actions (accept, request_correction, refuse, forward, review, return, approve,
         deny, issue, decide) and case actions (claim, comment, suspend, resume, extend, pay,
-        deliver). 409 when the state does not allow it, 403 for the wrong role."""
+        deliver, chief_decide). ``available_actions`` on the case says which are open now.
+        409 when the state does not allow it, 403 for the wrong role."""
         who = require(principal)
-        return self._done(db, actions.perform(db, tenant, who, number, data), who)
+        out = self._done(db, case := actions.perform(db, tenant, who, number, data), who)
+        return with_actions(db, tenant, case, who, out)
 
     # -- the trail --------------------------------------------------------------------------
 

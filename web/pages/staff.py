@@ -31,7 +31,11 @@ class StaffController(Controller):
         principal: Principal | None,
     ) -> Template:
         me = require_staff(principal)
-        return render(request, db, tenant, "staff/workbench.html", me=me)
+        from core.cases.queue import departments  # the queue's filter (web/pages/workbench.py)
+
+        return render(
+            request, db, tenant, "staff/workbench.html", me=me, departments=departments(db)
+        )
 
     @get("/admin", name="admin_home", sync_to_thread=True)
     def admin(

@@ -1,6 +1,6 @@
-"""The staff workbench: the queue of tasks a staff member may work (htmx, refreshed), a case
-with its materials, notices, deadlines and card colour, and the action forms its open steps
-allow."""
+"""The staff workbench: queues per step with counts, filters and paging (htmx), and a case
+with its applicant, delivery, form, materials (previewed inline), notices, trail and the
+actions ``core.cases.available`` offers the person now."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.calendar import WorkCalendar, calendar_for
-from core.cases import clock, engine, forms, materials, queries, service
+from core.calendar import calendar_for
+from core.cases import clock, engine, forms, materials, service
 from core.cases.access import get_case
-from core.cases.action_types import FieldIssue
+from core.cases.action_types import ACTION_LABELS, FieldIssue
 from core.cases.actions import (
     STATE_LABELS,
     SUSPENSION_KINDS,
@@ -23,12 +23,14 @@ from core.cases.actions import (
     MaterialIssue,
     perform,
 )
+from core.cases.available import availability
 from core.cases.documents import notice_pdf
-from core.cases.duties import blocked_by_duties
 from core.cases.models import Case, CaseEvent, CaseMaterial
+from core.cases.queue import COLOURS, QUEUES, QueueFilter, card_colour, staff_queue
+from core.cases.trail import Actor, append_event
 from core.errors import GovhallError, InvalidInput, NotFound
-from core.forms import lines
-from core.identity import Principal
+from core.forms import lines, mask
+from core.identity import Account, Principal
 from core.tenancy import Tenant
 from web.api.case_schemas import case_out
 from web.auth import require_staff
@@ -39,13 +41,21 @@ from web.params import Form
 __all__ = ["WorkbenchPages", "card_colour"]
 
 
-def card_colour(due_on: date | None, today: date, calendar: WorkCalendar) -> str:
-    """green: in time; yellow: due within one working day; red: overdue; grey: no clock."""
-    if due_on is None:
-        return "grey"
-    if due_on < today:
-        return "red"
-    return "yellow" if calendar.working_days_between(today, due_on) <= 1 else "green"
+def _filter(query: Any) -> QueueFilter:
+    """The queue's filters from the query string; anything malformed is left out."""
+    try:
+        due = date.fromisoformat(query.get("due_before") or "")
+    except ValueError:
+        due = None
+    page = query.get("page") or "1"
+    return QueueFilter(
+        queue=q if (q := query.get("queue") or "") in QUEUES else "",
+        item=(query.get("item") or "")[:60],
+        department=(query.get("department") or "")[:40],
+        colour=c if (c := query.get("colour") or "") in COLOURS else "",
+        due_before=due,
+        page=int(page) if page.isdigit() else 1,
+    )
 
 
 class WorkbenchPages(Controller):
@@ -62,11 +72,18 @@ class WorkbenchPages(Controller):
     ) -> Template:
         me = require_staff(principal)
         calendar, today = calendar_for(db, tenant), clock.today()
-        rows = [
-            (task, case, card_colour(task.due_on, today, calendar))
-            for task, case in queries.work_queue(db, me)
-        ]
-        return render(request, db, tenant, "staff/_queue.html", rows=rows, labels=STATE_LABELS)
+        wanted = _filter(request.query_params)
+        result = staff_queue(db, me, today, calendar, wanted)
+        return render(
+            request,
+            db,
+            tenant,
+            "staff/_queue.html",
+            result=result,
+            wanted=wanted,
+            queues=QUEUES,
+            labels=STATE_LABELS,
+        )
 
     @get("/cases/{number:str}", name="workbench_case", sync_to_thread=True)
     def case(
@@ -92,21 +109,23 @@ class WorkbenchPages(Controller):
         error: str = "",
         *,
         revealed: bool = False,
+        revealed_applicant: bool = False,
     ) -> Template:
         case = get_case(db, number, me)
         out = case_out(db, case, me)
-        definition = engine.definition_of(case)
         calendar, today = calendar_for(db, tenant), clock.today()
-        barred = blocked_by_duties(db, tenant, case, me)  # 审批分离
+        can = availability(db, tenant, case, me)  # the one list the API shows too
+        tasks = {str(t.id): t for t in engine.open_tasks(db, case)}
+        steps: dict[str, list[Any]] = {}
+        for a in can.work:
+            if a.task:
+                steps.setdefault(a.task, []).append(a)
         mine = [
-            (
-                t,
-                [a for a in definition.step(t.step).actions if a not in barred],
-                card_colour(t.due_on, today, calendar),
-            )
-            for t in engine.open_tasks(db, case)
-            if engine.may_work(db, me, t)
+            (tasks[tid], acts, card_colour(tasks[tid].due_on, today, calendar))
+            for tid, acts in steps.items()
+            if tid in tasks
         ]
+        case_wide = [a for a in can.work if not a.task]
         events = db.scalars(
             select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
         ).all()
@@ -120,7 +139,10 @@ class WorkbenchPages(Controller):
             specs=case.content.get("materials") or [],
             form_fields=[f for f in forms.fields_of(case) if f.holds_value],
             mine=mine,
-            barred=barred,
+            case_wide=case_wide,
+            can=can,
+            trail=_trail(events),
+            applicant=_applicant(db, tenant, case, revealed=revealed_applicant),
             events=events,
             msg=msg,
             error=error,
@@ -154,6 +176,43 @@ class WorkbenchPages(Controller):
             "staff/_form.html",
             case=case_out(db, case, me),
             **_form_view(case, revealed=True),
+        )
+
+    @post(
+        "/cases/{number:str}/applicant/reveal",
+        name="workbench_applicant_reveal",
+        sync_to_thread=True,
+    )
+    def reveal_applicant(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        number: str,
+    ) -> Template:
+        """The applicant's full phone and ID number, for this page view only; the reveal is
+        on the trail, with who asked."""
+        me = require_staff(principal)
+        case = get_case(db, number, me, lock=True)
+        append_event(
+            db,
+            case,
+            Actor.of(me),
+            "applicant_revealed",
+            from_state=case.state.value,
+            data={"fields": ["phone", "id_number"]},
+        )
+        service.commit(db)
+        if not request.headers.get("hx-request"):
+            return self._page(request, tenant, db, me, number, revealed_applicant=True)
+        return render(
+            request,
+            db,
+            tenant,
+            "staff/_applicant.html",
+            case=case_out(db, case, me),
+            applicant=_applicant(db, tenant, case, revealed=True),
         )
 
     @post("/cases/{number:str}/act", name="workbench_act", sync_to_thread=True)
@@ -191,11 +250,80 @@ class WorkbenchPages(Controller):
         number: str,
         material_id: Any,
     ) -> Redirect:
-        case = get_case(db, number, require_staff(principal))
-        row = db.get(CaseMaterial, (tenant.id, material_id))
-        if row is None or row.case_id != case.id or not row.storage_key:
-            raise NotFound("材料不存在")
-        return Redirect(materials.material_link(tenant, row))
+        return Redirect(
+            materials.material_link(tenant, _material(db, tenant, principal, number, material_id))
+        )
+
+    @get(
+        "/cases/{number:str}/materials/{material_id:uuid}/preview",
+        name="workbench_material_preview",
+        sync_to_thread=True,
+    )
+    def preview(
+        self,
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+        number: str,
+        material_id: Any,
+    ) -> Response[bytes]:
+        """The material itself, shown inline on the case page: an image in <img>, a PDF in an
+        <iframe> of this page only (frame-ancestors 'self'); its type is the one sniffed at
+        upload, never the name's, and nosniff keeps the browser to it."""
+        row = _material(db, tenant, principal, number, material_id)
+        kind = row.content_type if row.content_type in materials.ALLOWED_TYPES else ""
+        return Response(
+            b"".join(materials.open_material(row)),
+            media_type=kind or "application/octet-stream",
+            headers={
+                "content-disposition": "inline" if kind else "attachment",
+                "cache-control": "private, no-store",
+                "x-frame-options": "SAMEORIGIN",
+                "content-security-policy": "default-src 'none'; frame-ancestors 'self'",
+                "x-content-type-options": "nosniff",
+            },
+        )
+
+
+def _material(
+    db: Session, tenant: Tenant, principal: Principal | None, number: str, material_id: Any
+) -> CaseMaterial:
+    case = get_case(db, number, require_staff(principal))
+    row = db.get(CaseMaterial, (tenant.id, material_id))
+    if row is None or row.case_id != case.id or not row.storage_key:
+        raise NotFound("材料不存在")
+    return row
+
+
+def _applicant(db: Session, tenant: Tenant, case: Case, *, revealed: bool) -> dict[str, Any]:
+    """Who applied: the name, the phone and ID number masked unless revealed (on the trail);
+    an enterprise's credit code is public."""
+    account = db.get(Account, (tenant.province_id, case.applicant_id))
+    phone = case.applicant_phone or ""
+    id_number = (account.id_number or "") if account is not None else ""
+    return {
+        "name": case.applicant_name,
+        "enterprise": case.applicant_kind == "enterprise",
+        "phone": phone if revealed else _masked_phone(phone),
+        "id_number": id_number if revealed else (mask(id_number) if id_number else ""),
+        "credit_code": (account.credit_code or "") if account is not None else "",
+        "revealed": revealed,
+        "agent": case.agent_name or "",
+    }
+
+
+def _masked_phone(phone: str) -> str:
+    """``138****0008``."""
+    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else mask(phone)
+
+
+def _trail(events: Any) -> list[dict[str, str]]:
+    """The trail as the page's timeline: the action's Chinese name, who and when, the opinion."""
+    out = []
+    for e in events:
+        label = ACTION_LABELS.get(e.action, "其他操作")
+        out.append({"title": label, "who": e.actor_name, "at": e.at, "text": e.reason or ""})
+    return out
 
 
 def _form_view(case: Case, *, revealed: bool) -> dict[str, Any]:

@@ -529,7 +529,7 @@ def register_client(
                 "redirect URIs must use https (or loopback http)", field="redirect_uris"
             )
     if public and "client_credentials" in grant_types:
-        raise InvalidInput("a public client cannot use client credentials", field="grant_types")
+        raise InvalidInput("公开应用不能使用 client_credentials 授权方式", field="grant_types")
     secret = None if public else secrets.token_urlsafe(32)
     client = OAuthClient(
         tenant_id=tenant.id,

@@ -110,13 +110,11 @@ def create_staff(
     phone: str | None = None,
 ) -> Staff:
     if not re.match(r"^[a-z0-9_.-]{3,60}$", username):
-        raise InvalidInput(
-            "username: 3–60 lowercase letters, digits, '_', '.' or '-'", field="username"
-        )
+        raise InvalidInput("用户名应为 3–60 位小写字母、数字或“_”“.”“-”", field="username")
     if session.scalar(
         select(Staff.id).where(Staff.tenant_id == tenant.id, Staff.username == username)
     ):
-        raise InvalidInput(f"username '{username}' is taken", field="username")
+        raise InvalidInput(f"用户名 {username} 已被使用", field="username")
     staff = Staff(
         tenant_id=tenant.id,
         id=new_id(),
@@ -426,5 +424,5 @@ def sign_in_account_with_code(session: Session, tenant: Tenant, phone: str, code
 def get_staff(session: Session, tenant: Tenant, staff_id: uuid.UUID) -> Staff:
     staff = session.get(Staff, (tenant.id, staff_id))
     if staff is None:
-        raise NotFound("no such staff member")
+        raise NotFound("没有这名工作人员")
     return staff

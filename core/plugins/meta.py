@@ -61,7 +61,7 @@ class PluginMeta:
         """Validate ``raw`` against the declared schema; errors name the field."""
         if self.config is None:
             if raw:
-                raise InvalidInput(f"plugin {self.name} takes no configuration", field="config")
+                raise InvalidInput(f"插件 {self.name} 没有可配置的项", field="config")
             return None
         try:
             return msgspec.convert(raw or {}, self.config, strict=False)

@@ -60,7 +60,7 @@ def test_create_refuses_a_weak_password_and_an_unknown_unit(db: Database) -> Non
             "12345678",
         ],
     )
-    assert weak.exit_code == 2 and "password" in weak.output
+    assert weak.exit_code == 2 and "密码" in weak.output
     unit = runner.invoke(
         main,
         [

@@ -10,12 +10,14 @@ import click
 
 from core.config import get_settings
 from core.errors import GovhallError
+from web.cli._zh import install as _speak_chinese
 
 log = logging.getLogger("govhall")
+_speak_chinese()
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(click.style("错误: ", fg="red") + message, err=True)
+    click.echo(click.style("错误：", fg="red") + message, err=True)
     sys.exit(2)
 
 
@@ -24,14 +26,14 @@ def _tenant(session: Any, slug: str) -> Any:
 
     try:
         return get_tenant_by_slug(session, slug)
-    except GovhallError as exc:
-        _fail(exc.detail)
+    except GovhallError:
+        _fail(f"没有标识为 {slug} 的地区（govhall tenants list 列出全部地区）")
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="More log output.")
+@click.option("-v", "--verbose", is_flag=True, help="输出更详细的日志。")
 def main(verbose: bool) -> None:
-    """govhall — county-level online government service halls."""
+    """govhall：县级网上办事大厅的管理命令。"""
     from core.effects import install
 
     install()  # the commit-time effects, as in the web app and the workers
@@ -46,24 +48,24 @@ def main(verbose: bool) -> None:
 
 @main.group()
 def db() -> None:
-    """Database schema."""
+    """数据库结构：升级、生成迁移、授权。"""
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="head", show_default=True, help="升级到的版本（默认最新）。")
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION."""
+    """把数据库升级到指定版本（默认最新）。"""
     from core.db.migrate import upgrade
 
     url = get_settings().resolved_database_url
     upgrade(url, revision)
-    click.echo(f"数据库已升级到 {revision}")
+    click.echo("数据库已升级到最新版本" if revision == "head" else f"数据库已升级到版本 {revision}")
 
 
 @db.command("revision")
-@click.option("-m", "--message", required=True, help="What the migration does.")
+@click.option("-m", "--message", required=True, help="这次迁移做什么（一句话）。")
 def db_revision(message: str) -> None:
-    """Write a new migration from the models' difference to the database (at head)."""
+    """按模型与数据库（最新版本）的差异生成一个新的迁移文件（供开发者使用）。"""
     from alembic import command
 
     from core.db.migrate import alembic_config
@@ -74,13 +76,13 @@ def db_revision(message: str) -> None:
 
 
 @db.command("grant")
-@click.option("--web-role", default=None, help="The role web processes connect as.")
-@click.option("--platform-role", default=None, help="The role of workers, scheduler, CLI.")
+@click.option("--web-role", default=None, help="网站进程连接数据库所用的角色。")
+@click.option("--platform-role", default=None, help="后台任务、定时任务和命令行所用的角色。")
 def db_grant(web_role: str | None, platform_role: str | None) -> None:
-    """Give the application's roles their privileges (run as the schema owner).
+    """为应用的数据库角色授权（以表的所有者身份运行）。
 
-    Both may read and write rows, never own or alter a table; the web role is tenant-only:
-    row-level security ignores the platform switch for it (see docs/operations.md).
+    两个角色都只能读写数据行，不能拥有或修改表；网站角色只能在地区范围内访问：
+    行级安全对它不开放平台开关（见 docs/operations.md）。
     """
     from core.db.migrate import grant_roles
 

@@ -13,17 +13,17 @@ from web.cli._base import _fail, _tenant, main
 
 @main.group()
 def cases() -> None:
-    """Cases: trail verification and e-license keys."""
+    """办件：核验留痕链，轮换电子证照签名密钥。"""
 
 
 @cases.command("verify")
-@click.option("--tenant", "slug", required=True)
+@click.option("--tenant", "slug", required=True, help="地区标识，如 hechi。")
 @click.argument("numbers", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="One JSON report per case.")
+@click.option("--json", "as_json", is_flag=True, help="每件输出一行 JSON 报告。")
 def cases_verify(slug: str, numbers: tuple[str, ...], as_json: bool) -> None:
-    """Check the hash chain of NUMBERS (every case of the tenant when none are given).
+    """核验办件编号 NUMBERS 的留痕链（不指定则核验该地区的全部办件）。
 
-    Exits 1 when any trail is broken."""
+    有任何一件留痕链不完整时，退出码为 1。"""
     import msgspec
 
     from core.cases.models import Case
@@ -40,7 +40,7 @@ def cases_verify(slug: str, numbers: tuple[str, ...], as_json: bool) -> None:
         rows = list(session.scalars(stmt))
         missing = set(numbers) - {c.number for c in rows}
         if missing:
-            _fail("办件不存在: " + ", ".join(sorted(missing)))
+            _fail("办件不存在：" + "、".join(sorted(missing)))
         for case in rows:
             report = verify_chain(session, case)
             broken += not report.intact
@@ -49,17 +49,16 @@ def cases_verify(slug: str, numbers: tuple[str, ...], as_json: bool) -> None:
             elif report.intact:
                 click.echo(f"{case.number}  完整  {report.events} 条记录")
             else:
-                click.echo(f"{case.number}  已被篡改  第 {report.broken_at} 条: {report.problem}")
+                click.echo(f"{case.number}  已被篡改  第 {report.broken_at} 条：{report.problem}")
     if not as_json:
-        click.echo(f"共 {len(rows)} 件, {broken} 件留痕链不完整")
+        click.echo(f"共 {len(rows)} 件，{broken} 件留痕链不完整")
     raise SystemExit(1 if broken else 0)
 
 
 @cases.command("rotate-key")
-@click.option("--tenant", "slug", required=True)
+@click.option("--tenant", "slug", required=True, help="地区标识，如 hechi。")
 def cases_rotate_key(slug: str) -> None:
-    """Retire the tenant's e-license signing key and create a new one (old licenses still
-    verify against the retired key)."""
+    """停用该地区的电子证照签名密钥并生成新密钥（已发的证照仍可用停用的密钥验证）。"""
     from core.cases.licenses import rotate_key
     from core.tenancy import scope_for
 

@@ -17,14 +17,14 @@ from web.cli._base import _fail, _tenant, log, main
 
 @main.group()
 def catalog() -> None:
-    """The catalog: import and export items (CSV or XLSX)."""
+    """事项目录：导入、导出事项（CSV 或 XLSX）。"""
 
 
 @catalog.command("import")
-@click.option("--tenant", "slug", required=True)
+@click.option("--tenant", "slug", required=True, help="地区标识，如 hechi。")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def catalog_import(slug: str, file: Path) -> None:
-    """Import items from FILE: all or nothing, every bad row named with its place."""
+    """从文件 FILE 导入事项：全部成功才写入，每个有问题的行都指明位置。"""
     from core.catalog.transfer import ImportFailed, import_rows, read_rows
     from core.tenancy import scope_for
 
@@ -106,10 +106,10 @@ class _Progress:
 
 
 @catalog.command("export")
-@click.option("--tenant", "slug", required=True)
+@click.option("--tenant", "slug", required=True, help="地区标识，如 hechi。")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def catalog_export(slug: str, file: Path) -> None:
-    """Export every published item to FILE (.csv or .xlsx), in the import template."""
+    """把已发布的全部事项导出到文件 FILE（.csv 或 .xlsx），格式与导入模板相同。"""
     from core.catalog.transfer import export_rows, write_csv, write_xlsx
     from core.tenancy import scope_for
 

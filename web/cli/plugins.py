@@ -15,14 +15,14 @@ from web.cli._base import _fail, _tenant, log, main  # noqa: F401
 
 @main.group()
 def plugins() -> None:
-    """Plugins: list, enable and disable per tenant."""
+    """插件：列出，按地区启用、停用。"""
 
 
 @plugins.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--tenant", "slug", default=None, help="Show this tenant's enabled state too.")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序读取）。")
+@click.option("--tenant", "slug", default=None, help="同时显示该地区是否启用。")
 def plugins_list(as_json: bool, slug: str | None) -> None:
-    """Every installed plugin (entry-point group 'govhall')."""
+    """列出已安装的全部插件。"""
     from core.plugins import get_plugin_manager
 
     manager = get_plugin_manager()
@@ -60,14 +60,16 @@ def _set_plugin(slug: str, name: str, enabled: bool, config: str | None) -> None
     from core.plugins import get_plugin_manager
     from core.tenancy import scope_for
 
+    if name not in get_plugin_manager().metas:
+        _fail(f"没有名为 {name} 的插件（govhall plugins list 列出已安装的插件）")
     parsed = None
     if config is not None:
         try:
             parsed = json.loads(config)
         except json.JSONDecodeError as exc:
-            _fail(f"--config is not valid JSON: {exc}")
+            _fail(f"--config 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）")
         if not isinstance(parsed, dict):
-            _fail("--config must be a JSON object")
+            _fail("--config 应为 JSON 对象（{…}）")
     with get_database().session(scope=None) as s:
         tenant = _tenant(s, slug)
     with get_database().session(scope=scope_for(tenant)) as session:
@@ -76,22 +78,22 @@ def _set_plugin(slug: str, name: str, enabled: bool, config: str | None) -> None
         except GovhallError as exc:
             _fail(exc.detail)
         session.commit()
-    click.echo(f"{name}: {'已启用' if enabled else '已停用'} ({slug})")
+    click.echo(f"{tenant.name}：插件 {name} {'已启用' if enabled else '已停用'}")
 
 
 @plugins.command("enable")
-@click.option("--tenant", "slug", required=True)
-@click.option("--config", default=None, help="JSON object, validated against the schema.")
+@click.option("--tenant", "slug", required=True, help="地区标识，如 hechi。")
+@click.option("--config", default=None, help="插件配置，JSON 对象，按插件的配置格式校验。")
 @click.argument("name")
 def plugins_enable(slug: str, config: str | None, name: str) -> None:
-    """Enable plugin NAME for one tenant."""
+    """为一个地区启用插件 NAME。"""
     _set_plugin(slug, name, True, config)
 
 
 @plugins.command("disable")
-@click.option("--tenant", "slug", required=True)
-@click.option("--config", default=None)
+@click.option("--tenant", "slug", required=True, help="地区标识，如 hechi。")
+@click.option("--config", default=None, help="同时保存的插件配置，JSON 对象。")
 @click.argument("name")
 def plugins_disable(slug: str, config: str | None, name: str) -> None:
-    """Disable plugin NAME for one tenant."""
+    """为一个地区停用插件 NAME。"""
     _set_plugin(slug, name, False, config)

@@ -16,11 +16,11 @@ from web.cli._base import _fail, _tenant, log, main  # noqa: F401
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
-@click.option("--demo", is_flag=True, help="Print the demo portals and sign-ins first.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址。")
+@click.option("--port", default=8000, show_default=True, help="监听的端口。")
+@click.option("--demo", is_flag=True, help="启动前列出演示门户和演示账号。")
 def serve(host: str, port: int, demo: bool) -> None:
-    """Serve the web application (with the in-process worker when no Redis is set)."""
+    """运行网站（未配置 Redis 时，后台任务和定时任务在同一进程内运行）。"""
     import uvicorn
 
     from web.app import create_app
@@ -58,49 +58,48 @@ def _print_demo(host: str, port: int) -> None:
     with get_database().session(scope=None) as session:
         rows = [t for t in list_tenants(session) if t.kind is not TenantKind.province]
     base = f"http://{host}:{port}"
-    click.echo("\n govhall 演示 / demo\n")
+    click.echo("\n govhall 演示\n")
     click.echo(f"  平台首页  {base}/")
     for t in rows:
         click.echo(f"  {t.name:<8} {base}/t/{t.slug}/")
-    click.echo("\n  演示账号 (demo sign-ins), 密码 password: Demo-2026")
-    click.echo("  工作人员 staff   /t/<slug>/staff/login: <slug>-admin -clerk -reviewer -approver")
-    click.echo("                   -issuer -supervisor -agent -township  (e.g. hechi-clerk)")
-    click.echo("  省级管理员       /t/<province>/staff/login: guangxi-admin, anhui-admin, ...")
-    click.echo("  群众 citizens    /t/<slug>/login: 短信验证码 (SMS code, written to the log and")
-    click.echo("                   var/sms-outbox.jsonl), or phone + password from")
-    click.echo("                   tenants/<province>/people.toml\n")
+    click.echo("\n  演示账号，密码均为 Demo-2026")
+    click.echo("  工作人员    /t/<地区>/staff/login：<地区>-admin -clerk -reviewer -approver")
+    click.echo("              -issuer -supervisor -agent -township（如 hechi-clerk）")
+    click.echo("  省级管理员  /t/<省>/staff/login：guangxi-admin、anhui-admin 等")
+    click.echo("  群众        /t/<地区>/login：短信验证码（写在日志和 var/sms-outbox.jsonl 中），")
+    click.echo("              或 tenants/<省>/people.toml 中的手机号和密码\n")
 
 
 @main.command()
-@click.option("--threads", default=4, show_default=True)
+@click.option("--threads", default=4, show_default=True, help="工作线程数。")
 def worker(threads: int) -> None:
-    """Run a Dramatiq worker on the Redis broker."""
+    """运行后台任务进程（需要 Redis）。"""
     from dramatiq import Worker
 
     import workers.actors  # noqa: F401 - registers the actors
     from workers.broker import broker, is_in_process
 
     if is_in_process():
-        _fail("GOVHALL_REDIS_URL is not set: the embedded worker runs inside `govhall serve`")
+        _fail("未设置 GOVHALL_REDIS_URL：后台任务已在 govhall serve 进程内运行")
     w = Worker(broker, worker_threads=threads)
     w.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    click.echo(f"worker started ({threads} threads)")
+    click.echo(f"后台任务进程已启动（{threads} 个线程）")
     stop.wait()
     w.stop()
 
 
 @main.command()
 def scheduler() -> None:
-    """Run the scheduler; with several running, one leads (Redis lock)."""
+    """运行定时任务；同时运行多个时，只有一个在执行（用 Redis 锁选出）。"""
     from workers.actors import PERIODIC
     from workers.scheduler import LeaderLock, Scheduler
 
     settings = get_settings()
     if not settings.redis_url:
-        _fail("GOVHALL_REDIS_URL is not set: the embedded scheduler runs inside `govhall serve`")
+        _fail("未设置 GOVHALL_REDIS_URL：定时任务已在 govhall serve 进程内运行")
     sched = Scheduler(PERIODIC, LeaderLock(settings.redis_url, ttl_seconds=30))
     signal.signal(signal.SIGTERM, lambda *_: sched.stop())
     signal.signal(signal.SIGINT, lambda *_: sched.stop())

@@ -27,8 +27,7 @@ def tenants() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="只显示与线上的差异，不做任何更改。")
 def tenants_apply(path: Path, dry_run: bool) -> None:
-    """应用 PATH 处的租户包（或其下每个子文件夹中的包）：先列出与线上的差异，再全部应用；
-    任何一处有问题则什么都不改。"""
+    """应用 PATH 处的租户包（或其下各子文件夹中的包）：列出与线上的差异并应用，有问题则不改。"""
     from core.packs import PackError, apply_packs, load_packs
 
     try:

@@ -70,7 +70,6 @@ AUDIT_ACTIONS: dict[str, str] = {
     "staff.totp_required": "要求动态口令",
     "staff.sessions_ended": "强制下线",
     "staff.delegation": "授权首席代表",
-    "staff.delegation": "授权首席代表",
     "unit.create": "新增机构",
     "unit.update": "修改机构",
     "unit.move": "调整上级机构",

@@ -54,6 +54,7 @@ from web.pages.chief_admin import ChiefAdminPages
 from web.pages.consult import ConsultPages
 from web.pages.divisions import DivisionPages
 from web.pages.my import MyPages
+from web.pages.people_admin import EnterCountyPages, PeopleAdminPages, StaffSetupPages
 from web.pages.platform import favicon, healthz, platform_home, set_elder_mode, set_language
 from web.pages.plugins_admin import PluginAdminPages
 from web.pages.portal import PortalController
@@ -187,6 +188,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             AnnouncementAdminPages,
             AnnouncementPages,
             SealsAdminPages,
+            PeopleAdminPages,
+            EnterCountyPages,
+            StaffSetupPages,
             ChiefAdminPages,
             AuditAdminPages,
             AuditConsolePages,

@@ -143,7 +143,7 @@ def test_an_admin_adds_a_department_that_items_can_then_use(client, db: Database
         follow_redirects=False,
     )
     assert added.status_code in (302, 303)
-    assert "县体育局" in client.get("/t/cili/admin").text
+    assert "县体育局" in client.get("/t/cili/admin/units").text
     again = client.post(
         "/t/cili/admin/units",
         data={"code": "CL-TYJ", "name": "重复", "kind": "department", "_csrf_token": csrf},

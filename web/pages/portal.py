@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.calendar import calendar_warnings
 from core.errors import GovhallError, NotFound
-from core.identity import BadCredentials, Principal, Role
+from core.identity import BadCredentials, Principal, Role, staff_admin
 from core.identity.errors import ResendTooSoon
 from core.identity.service import (
     account_principal,
@@ -25,7 +25,7 @@ from core.plugins import get_plugin_manager
 from core.portal import footer_facts, home_facts, published_announcements
 from core.storage import get_storage
 from core.tenancy import OrgUnitKind, Tenant, list_org_units
-from web.auth import page_principal, sign_in_session, sign_out_session
+from web.auth import begin_setup_session, page_principal, sign_in_session, sign_out_session
 from web.clients import client_address
 from web.params import Form
 from web.templating import page
@@ -317,6 +317,11 @@ class PortalController(Controller):
                 next=data.get("next", ""),
                 status_code=exc.status,
             )
+        if staff_admin.needs_setup(staff):  # a temporary password, a dynamic code to enrol
+            staff_admin.begin_setup(staff)
+            db.commit()
+            begin_setup_session(request, tenant, staff)
+            return Redirect(f"/t/{tenant.slug}/staff/setup")
         db.commit()
         principal = staff_principal(db, tenant, staff)
         sign_in_session(request, tenant, principal)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.errors import GovhallError
 from core.identity import Principal, Role
 from core.plugins import get_plugin_manager
-from core.tenancy import OrgUnitKind, Tenant, TenantKind, add_org_unit, children_of, list_org_units
+from core.tenancy import Tenant, TenantKind, children_of, list_org_units
 from core.tenancy.service import onboard_tenant
 from web.auth import require_staff
 from web.pages.portal import render
@@ -56,48 +56,6 @@ class StaffController(Controller):
             plugins=manager.states(db, tenant),
             errors=manager.recent_errors(db, tenant),
         )
-
-    @post("/admin/units", name="admin_unit_add", sync_to_thread=True)
-    def add_unit(
-        self,
-        request: Request[Any, Any, Any],
-        tenant: Tenant,
-        db: Session,
-        principal: Principal | None,
-        data: Form,
-    ) -> Template | Redirect:
-        """Department management: add a department, centre, station or window."""
-        require_staff(principal, Role.tenant_admin)
-        units = {u.code: u for u in list_org_units(db)}
-        code, name = data.get("code", "").strip(), data.get("name", "").strip()
-        error = None
-        if not code or not name:
-            error = "编码和名称不能为空"
-        elif code in units:
-            error = f"编码 {code} 已存在"
-        else:
-            try:
-                kind = OrgUnitKind(data.get("kind", "department"))
-            except ValueError:
-                error = "类型无效"
-        if error:
-            manager = get_plugin_manager()
-            return render(
-                request,
-                db,
-                tenant,
-                "admin/home.html",
-                units=list(units.values()),
-                plugins=manager.states(db, tenant),
-                errors=manager.recent_errors(db, tenant),
-                unit_error=error,
-                status_code=422,
-            )
-        add_org_unit(
-            db, tenant, code=code, name=name, kind=kind, parent=units.get(data.get("parent", ""))
-        )
-        db.commit()
-        return Redirect(f"/t/{tenant.slug}/admin")
 
     @get("/console", name="province_console", sync_to_thread=True)
     def console(

@@ -442,19 +442,19 @@ def plan_adoption(
                 AdoptProblem(
                     std.code,
                     std.name,
-                    f"省级部门「{dept_name}」还没有对应本县的部门，请在“部门对应”中选择",
+                    f"省级部门「{dept_name}」还没有对应本地的部门，请在“部门对应”中选择",
                 )
             )
             continue
         if target not in mine:
             plan.problems.append(
-                AdoptProblem(std.code, std.name, f"「{target}」不是本县的部门，请重新选择")
+                AdoptProblem(std.code, std.name, f"「{target}」不是本地的部门，请重新选择")
             )
             continue
         if std.code in taken:
             plan.problems.append(
                 AdoptProblem(
-                    std.code, std.name, f"本县已有编码为 {std.code} 的事项，不能用同一编码认领"
+                    std.code, std.name, f"本地已有编码为 {std.code} 的事项，不能用同一编码认领"
                 )
             )
             continue

@@ -136,7 +136,7 @@ def test_wrong_codes_and_departments_are_named_in_chinese(db: Database) -> None:
     assert "省级没有已发布的标准事项 NO-SUCH" in messages
     assert "省级没有已发布的标准事项 T-OLD" in messages
     assert "省级没有「没有的部门」这个部门" in messages
-    assert "「X-NOPE」不是本县的部门，请重新选择" in messages
+    assert "「X-NOPE」不是本地的部门，请重新选择" in messages
     assert _items(db, world) == {}
 
 
@@ -155,7 +155,7 @@ def test_an_own_item_holding_the_code_is_a_problem(db: Database) -> None:
         s.commit()
         plan = plan_adoption(s, world.county, codes=["T-SC01", "T-SC02"])
     assert [p.code for p in plan.problems] == ["T-SC02"]
-    assert "本县已有编码为 T-SC02 的事项" in plan.problems[0].message
+    assert "本地已有编码为 T-SC02 的事项" in plan.problems[0].message
 
 
 def test_the_side_by_side_view_shows_overrides_and_local_items(db: Database) -> None:

@@ -104,6 +104,14 @@ def _codes(rows: list[AdoptionRow], choices: Choices) -> list[str] | None:
     return sorted(choices.selected)
 
 
+def _grouped(problems: list[AdoptProblem]) -> list[tuple[str, list[AdoptProblem]]]:
+    """The problems by message: one unmapped department is one line, not one per item."""
+    groups: dict[str, list[AdoptProblem]] = {}
+    for p in problems:
+        groups.setdefault(p.message, []).append(p)
+    return list(groups.items())
+
+
 class AdoptionPages(Controller):
     path = "/t/{slug:str}/admin/catalog/adopt"
     include_in_schema = False
@@ -153,7 +161,7 @@ class AdoptionPages(Controller):
             choices=choices,
             problems=problems,
             item_problems=by_code,
-            general_problems=[p for p in problems if not p.code],
+            problem_groups=_grouped(problems),
             unmapped=unmapped,
             shown_waiting=sum(1 for r in _shown(rows, choices.filters) if r.state == "not_adopted"),
             msg=request.query_params.get("msg", ""),

@@ -340,10 +340,10 @@ def _sync_tenant(
     settings = dict(tenant.settings or {})
     for key, value in pack.tenant.settings.items():
         if settings.get(key) != value:
-            diff.modify(f"设置 {key}", settings.get(key), value)
+            diff.modify(f"设置「{_SETTINGS.get(key, key)}」", settings.get(key), value)
             settings[key] = value
     for key in settings.keys() - pack.tenant.settings.keys():
-        diff.keep(f"设置 {key}（{shown(settings[key])}）")
+        diff.keep(f"设置「{_SETTINGS.get(key, key)}」（{shown(settings[key])}）")
     if settings != tenant.settings:
         tenant.settings = settings
     wanted = TenantStatus(spec.status)
@@ -368,6 +368,22 @@ _BRANDING = {
     "footer": "页脚",
     "logo": "标志",
     "slogan": "标语",
+}
+#: the settings a pack may carry, as the diff names them (an unknown key is named as typed)
+_SETTINGS = {
+    "sms_signature": "短信签名",
+    "sms_templates": "短信模板",
+    "sms_rate_per_minute": "每分钟短信上限",
+    "sms_daily_quota": "每日短信上限",
+    "sms_on_assignment": "分派时发短信",
+    "yellow_card_days_left": "黄牌提前天数",
+    "search_synonyms": "搜索同义词",
+    "max_extension_days": "最长延期天数",
+    "consult_reply_days": "咨询答复时限",
+    "separate_review_and_approval": "审核与批准分离",
+    "separation_exempt_items": "不需审批分离的事项",
+    "chief_representatives": "首席代表",
+    "onboarding": "开通向导进度",
 }
 _UNIT_FIELDS = {
     "name": "名称",
@@ -423,10 +439,13 @@ def _sync_org(session: Session, tenant: Tenant, pack: Pack, diff: TenantChanges)
             session.add(unit)
             units[entry.code] = unit
             diff.add(f"机构 {entry.code} {entry.name}（{UNIT_KIND_LABELS[kind]}）")
-        elif unit.kind != kind:
-            diff.modify(
-                f"机构 {entry.code} 的类型", UNIT_KIND_LABELS[unit.kind], UNIT_KIND_LABELS[kind]
-            )
+        else:
+            if unit.kind != kind:
+                diff.modify(
+                    f"机构 {entry.code} 的类型", UNIT_KIND_LABELS[unit.kind], UNIT_KIND_LABELS[kind]
+                )
+            if getattr(unit, "closed_at", None) is not None:
+                diff.note(f"机构 {entry.code} 已在线上撤销，保留撤销状态")
         unit.kind = kind
         for key, label in _UNIT_FIELDS.items():
             value = getattr(entry, key)
@@ -479,6 +498,8 @@ def _sync_people(session: Session, tenant: Tenant, pack: Pack, diff: TenantChang
             )
             diff.add(f"工作人员 {entry.username} {entry.name}（使用包中的初始密码）")
         else:
+            if not staff.active:
+                diff.note(f"工作人员 {entry.username} 已在线上停用，保留停用状态")
             if staff.name != entry.name:
                 diff.modify(f"工作人员 {entry.username} 的姓名", staff.name, entry.name)
                 staff.name = entry.name

@@ -189,3 +189,43 @@ def test_every_demo_tenant_exports_as_a_pack_that_applies_as_no_change(
     assert result.exit_code == 0, result.output
     assert "已导出" in result.output
     assert (tmp_path / "cli" / "logo.svg").is_file()
+
+
+def test_plugin_secrets_are_exported_masked_kept_on_apply_and_never_shown(
+    empty_db: Database, tmp_path: Path
+) -> None:
+    from core.plugins import get_plugin_manager
+
+    secret = "PLANT-pack-7d2e91"
+    _apply(empty_db, _packs(tmp_path, "guangxi", "hechi"))
+    with empty_db.session(scope=PLATFORM) as session:
+        hechi = session.scalar(select(Tenant).where(Tenant.slug == "hechi"))
+        assert hechi is not None
+        config = {"endpoint": "https://sms.example", "access_key_secret": secret}
+        get_plugin_manager().set_enabled(session, hechi, "sms_cloud", True, config)
+        session.commit()
+    with empty_db.session(scope=PLATFORM) as session:
+        hechi = session.scalar(select(Tenant).where(Tenant.slug == "hechi"))
+        assert hechi is not None
+        export_pack(session, hechi, tmp_path / "export" / "hechi")
+    toml = tmp_path / "export" / "hechi" / "tenant.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert secret not in text and 'access_key_secret = "********"' in text
+    assert _apply(empty_db, tmp_path / "export", dry_run=True).changes == 0
+
+    toml.write_text(
+        text.replace('"********"', '"NEW-secret-4411"').replace(
+            '"https://sms.example"', '"https://sms2.example"'
+        ),
+        encoding="utf-8",
+    )
+    report = _apply(empty_db, tmp_path / "export")
+    lines = _lines(report, "hechi")
+    assert any("的配置 access_key_secret：密钥已更改" in line for line in lines), lines
+    assert any(
+        "的配置 endpoint：https://sms.example → https://sms2.example" in line for line in lines
+    ), lines
+    assert not any(secret in line or "NEW-secret" in line for line in lines)
+    with empty_db.session(scope=PLATFORM) as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "pack.apply"))
+        assert not any("NEW-secret" in str(e.after) for e in entries)

@@ -64,6 +64,7 @@ def _fill(template: str, slug: str, bz: dict[str, str]) -> str:
         "fmt": "csv",
         "lang": "en",
         "announcement_id": bz["announcement_id"],
+        "seq": "1",  # an entry of the audit log (an adoption's result page)
     }
     if "/notices/" in template or "/verify/" in template:
         values["code"] = bz["notice"]

@@ -526,7 +526,8 @@ def register_client(
     for uri in redirect_uris:
         if not uri.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise InvalidInput(
-                "redirect URIs must use https (or loopback http)", field="redirect_uris"
+                "回调地址须使用 https（本机调试可用 http://127.0.0.1 或 http://localhost）",
+                field="redirect_uris",
             )
     if public and "client_credentials" in grant_types:
         raise InvalidInput("公开应用不能使用 client_credentials 授权方式", field="grant_types")

@@ -91,6 +91,33 @@ def test_every_command_explains_itself_in_chinese() -> None:
         (["cases", "verify", "--tenant", "hechi", "NO-SUCH-CASE"], "办件不存在"),
         (["catalog", "export", "--tenant", "hechi", "items.txt"], ".csv"),
         (["tenants", "onboard", "--parent", "hechi"], "缺少选项"),
+        (
+            [
+                "clients",
+                "register",
+                "--tenant",
+                "hechi",
+                "--name",
+                "办事",
+                "--redirect-uri",
+                "http://example.com/cb",
+            ],
+            "回调地址",
+        ),
+        (
+            [
+                "clients",
+                "register",
+                "--tenant",
+                "hechi",
+                "--name",
+                "办事",
+                "--public",
+                "--grant",
+                "client_credentials",
+            ],
+            "公开应用",
+        ),
     ],
 )
 def test_refusals_are_in_chinese(

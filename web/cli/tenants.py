@@ -59,7 +59,7 @@ def _print_diff(report: ApplyReport) -> None:
             continue
         click.echo(click.style(f"{diff.name}（{diff.slug}）", bold=True))
         if diff.created:
-            click.echo(f"  {diff.changes[0]}（包中内容共 {len(diff.changes)} 处新增）")
+            click.echo(f"  {diff.changes[0]}，连同机构、人员、事项等共 {len(diff.changes)} 处")
             continue
         colours = {"+": "green", "~": "yellow", "-": "red", "=": None}
         for change in (*diff.changes, *diff.notes):

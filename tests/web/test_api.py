@@ -161,6 +161,10 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
             "standard_code": "AH-SB01",
             "overrides": {"department": "BZ-RSJ"},
         },
+        ("POST", "/api/v1/t/{slug}/catalog/adopt"): {
+            "codes": None,
+            "departments": {"ANHUI-ZWB": "BZ-RSJ"},
+        },
         ("POST", "/api/v1/t/{slug}/items/{code}/status"): {
             "action": "cancel",
             "reason": "越权取消",

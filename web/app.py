@@ -51,6 +51,7 @@ from web.pages.cases import CasePages
 from web.pages.catalog import CatalogController
 from web.pages.catalog_admin import CatalogAdminController
 from web.pages.chief_admin import ChiefAdminPages
+from web.pages.console import ConsoleController
 from web.pages.consult import ConsultPages
 from web.pages.divisions import DivisionPages
 from web.pages.my import MyPages
@@ -188,12 +189,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             AnnouncementAdminPages,
             AnnouncementPages,
             SealsAdminPages,
+            ChiefAdminPages,
             PeopleAdminPages,
             EnterCountyPages,
             StaffSetupPages,
-            ChiefAdminPages,
             AuditAdminPages,
             AuditConsolePages,
+            ConsoleController,
             StaffController,
             SupervisionPages,
             BundlePages,

@@ -12,7 +12,14 @@ from litestar.datastructures import State
 from core.audit import ORIGIN_KEY
 from core.db import Database
 from core.identity import Principal
-from core.tenancy import Tenant, TenantStatus, TenantSuspended, get_tenant_by_slug, scope_for
+from core.tenancy import (
+    Tenant,
+    TenantNotFound,
+    TenantStatus,
+    TenantSuspended,
+    get_tenant_by_slug,
+    scope_for,
+)
 from web.api.scoped import check_scope
 from web.auth import api_principal, page_principal
 
@@ -58,15 +65,51 @@ def tenant_of_path(request: Request[Any, Any, Any]) -> Tenant | None:
         tenant = _lookup(request.app.state.database, slug)
     except Exception:  # an error page must not fail over its layout
         return None
-    return None if tenant.status is TenantStatus.suspended else tenant
+    return tenant if tenant.status is TenantStatus.active else None
+
+
+#: what an onboarding tenant shows to anyone: its staff sign-in (and its assets), so that its
+#: first admin can sign in before it opens
+_OPEN_WHILE_ONBOARDING = ("staff/login", "staff/logout", "branding/logo", "lang", "elder")
+
+
+def _may_see_onboarding(
+    request: Request[Any, Any, Any], database: Database, tenant: Tenant
+) -> bool:
+    """A tenant not yet open is seen only by its own staff and by the staff of the city or
+    province above it (their signed session says where they signed in), and on the page
+    where its staff sign in."""
+    path = request.scope.get("path", "")
+    rest = path.split(f"/t/{tenant.slug}/", 1)[1] if f"/t/{tenant.slug}/" in path else ""
+    if rest.startswith(_OPEN_WHILE_ONBOARDING):
+        return True
+    session = request.scope.get("session")
+    if isinstance(session, dict) and session.get("kind") == "staff":
+        allowed = {str(tenant.id), str(tenant.province_id)}
+        if tenant.parent_id is not None:
+            allowed.add(str(tenant.parent_id))
+        if session.get("tenant") in allowed:
+            return True
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        with database.session(scope=scope_for(tenant)) as db:
+            principal = api_principal(request, db, tenant)
+        return principal is not None and principal.is_staff
+    return False
 
 
 def provide_tenant(slug: str, state: State, request: Request[Any, Any, Any]) -> Tenant:
-    """The tenant named in the path; unknown → 404, suspended → 403 page."""
+    """The tenant named in the path; unknown → 404, suspended → 403 page; one still being
+    onboarded is a 404 to everyone but its staff and those above it."""
     database: Database = state.database
     tenant = _lookup(database, slug)
     if tenant.status is TenantStatus.suspended:
-        raise TenantSuspended(f"{tenant.display_name} 的网上办事大厅已暂停服务")
+        raise TenantSuspended(f"{tenant.name}的网上办事大厅已暂停服务")
+    if tenant.status is TenantStatus.onboarding and not _may_see_onboarding(
+        request, database, tenant
+    ):
+        raise TenantNotFound("没有这个地区的网上办事大厅，请从平台首页选择")
     request.scope.setdefault("state", {})["tenant"] = tenant
     return tenant
 

@@ -10,12 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import Scope, new_id
+from core.divisions import division
 from core.errors import Forbidden, InvalidInput
 from core.tenancy.errors import TenantExists, TenantNotFound
 from core.tenancy.models import OrgUnit, OrgUnitKind, Tenant, TenantDomain, TenantKind, TenantStatus
 
 __all__ = [
+    "KIND_LABELS",
     "RESERVED_SLUGS",
+    "STATUS_LABELS",
+    "division_name",
+    "manages",
+    "may_onboard_under",
+    "tenant_tree",
     "active_tenants",
     "SLUG_RE",
     "check_slug",
@@ -78,7 +85,7 @@ def get_tenant_by_slug(session: Session, slug: str) -> Tenant:
 def get_tenant(session: Session, tenant_id: uuid.UUID) -> Tenant:
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
-        raise TenantNotFound("no such tenant")
+        raise TenantNotFound("没有这个地区")
     return tenant
 
 
@@ -104,24 +111,41 @@ def children_of(session: Session, tenant: Tenant) -> list[Tenant]:
     )
 
 
+def division_name(code: str) -> str | None:
+    """The standard (GB/T 2260) name of ``code``, e.g. 451203 → 宜州区; None when unknown."""
+    found = division(code)
+    return found.name if found else None
+
+
 def check_division_code(code: str, kind: TenantKind, parent: Tenant | None) -> None:
-    """GB/T 2260: two digits province, two city, two county; children share the prefix."""
+    """GB/T 2260: two digits province, two city, two county; children share the prefix.
+
+    A city hangs under a province; a county or district under its province or its city.
+    """
     if not _CODE_RE.match(code):
-        raise InvalidInput("division code must be six digits (GB/T 2260)", field="division_code")
+        raise InvalidInput("行政区划代码应为 6 位数字（GB/T 2260）", field="division_code")
     if kind is TenantKind.province:
         if not code.endswith("0000"):
-            raise InvalidInput("a province's division code ends in 0000", field="division_code")
+            raise InvalidInput("省级行政区划代码以 0000 结尾", field="division_code")
         if parent is not None:
-            raise InvalidInput("a province has no parent tenant", field="parent")
+            raise InvalidInput("省级地区没有上级", field="parent")
         return
     if parent is None:
-        raise InvalidInput("a city or county needs its parent tenant", field="parent")
-    if kind is TenantKind.city and not code.endswith("00"):
-        raise InvalidInput("a city's division code ends in 00", field="division_code")
+        raise InvalidInput("请选择上级地区", field="parent")
+    if kind is TenantKind.city:
+        if not parent.is_province:
+            raise InvalidInput("市级地区的上级应是省", field="parent")
+        if not code.endswith("00") or code.endswith("0000"):
+            raise InvalidInput("市级行政区划代码以 00 结尾（如 451200）", field="division_code")
+    elif parent.kind not in (TenantKind.province, TenantKind.city):
+        raise InvalidInput("县（区）的上级应是省或市", field="parent")
+    elif code.endswith("00"):
+        raise InvalidInput("县（区）的行政区划代码不以 00 结尾（如 451203）", field="division_code")
     prefix = parent.division_code[:2] if parent.is_province else parent.division_code[:4]
     if not code.startswith(prefix) or code == parent.division_code:
         raise InvalidInput(
-            f"division code {code} is not inside {parent.name} ({parent.division_code})",
+            f"行政区划代码 {code} 不在{parent.name}（{parent.division_code}）之内，"
+            f"应以 {prefix} 开头",
             field="division_code",
         )
 
@@ -151,14 +175,14 @@ def onboard_tenant(
 ) -> Tenant:
     """Create a tenant in ``onboarding`` state under ``parent`` (the caller commits).
 
-    ``actor_tenant``, when given, is the province whose admin asks: it may onboard only
-    inside itself.
+    ``actor_tenant``, when given, is the tenant whose admin asks: a province onboards
+    anywhere inside itself, a city only its own districts and counties.
     """
     check_slug(slug)
     if not name.strip():
         raise InvalidInput("请填写名称", field="name")
-    if actor_tenant is not None and (parent is None or parent.province_id != actor_tenant.id):
-        raise Forbidden("a province admin onboards only inside its own province")
+    if actor_tenant is not None and not may_onboard_under(actor_tenant, parent):
+        raise Forbidden("只能在本省（市）范围内开通地区")
     check_division_code(division_code, kind, parent)
     if session.scalar(select(Tenant.id).where(Tenant.slug == slug)):
         raise TenantExists(f"标识“{slug}”已被使用", field="slug")
@@ -182,6 +206,19 @@ def onboard_tenant(
     return tenant
 
 
+#: how people name each kind of tenant and each state (one vocabulary: pages, API, CLI)
+KIND_LABELS = {
+    TenantKind.province: "省",
+    TenantKind.city: "市",
+    TenantKind.county: "县",
+    TenantKind.district: "区",
+}
+STATUS_LABELS = {
+    TenantStatus.onboarding: "筹备中",
+    TenantStatus.active: "已开通",
+    TenantStatus.suspended: "已暂停",
+}
+
 _ALLOWED_MOVES = {
     TenantStatus.onboarding: {TenantStatus.active, TenantStatus.suspended},
     TenantStatus.active: {TenantStatus.suspended},
@@ -194,8 +231,65 @@ def set_tenant_status(tenant: Tenant, status: TenantStatus) -> None:
     if status == tenant.status:
         return
     if status not in _ALLOWED_MOVES[tenant.status]:
-        raise InvalidInput(f"a tenant cannot go from {tenant.status} to {status}", field="status")
+        raise InvalidInput(
+            f"{tenant.name}目前{STATUS_LABELS[tenant.status]}，不能改为{STATUS_LABELS[status]}",
+            field="status",
+        )
     tenant.status = status
+
+
+def may_onboard_under(actor_tenant: Tenant, parent: Tenant | None) -> bool:
+    """A province's admin onboards under itself or its cities; a city's under itself."""
+    if parent is None:
+        return False
+    if actor_tenant.is_province:
+        return parent.province_id == actor_tenant.id
+    return actor_tenant.kind is TenantKind.city and parent.id == actor_tenant.id
+
+
+def manages(actor_tenant: Tenant, target: Tenant) -> bool:
+    """Whether ``actor_tenant``'s console runs ``target`` (its province's, or a city's own)."""
+    if target.id == actor_tenant.id:
+        return False
+    if actor_tenant.is_province:
+        return target.province_id == actor_tenant.id
+    return actor_tenant.kind is TenantKind.city and target.parent_id == actor_tenant.id
+
+
+def tenant_tree(
+    session: Session,
+    root: Tenant,
+    *,
+    kind: TenantKind | None = None,
+    status: TenantStatus | None = None,
+    parent: Tenant | None = None,
+) -> list[tuple[Tenant, int]]:
+    """The tenants below ``root`` in tree order with their depth (1: a child of ``root``),
+    filtered by kind, status and parent."""
+    rows = list(
+        session.scalars(
+            select(Tenant)
+            .where(Tenant.province_id == root.province_id, Tenant.id != root.id)
+            .order_by(Tenant.division_code)
+        )
+    )
+    below: dict[uuid.UUID | None, list[Tenant]] = {}
+    for row in rows:
+        below.setdefault(row.parent_id, []).append(row)
+    out: list[tuple[Tenant, int]] = []
+
+    def walk(node_id: uuid.UUID, depth: int) -> None:
+        for child in below.get(node_id, []):
+            if (
+                (kind is None or child.kind is kind)
+                and (status is None or child.status is status)
+                and (parent is None or child.parent_id == parent.id)
+            ):
+                out.append((child, depth))
+            walk(child.id, depth + 1)
+
+    walk(root.id, 1)
+    return out
 
 
 def list_org_units(session: Session) -> list[OrgUnit]:

@@ -61,22 +61,28 @@ def test_a_citizen_signs_in_by_sms_code_on_a_phone(
 def test_a_province_admin_onboards_a_county(page, live: LiveServer) -> None:
     staff_sign_in(page, live, "anhui", "anhui-admin")
     page.goto(f"{live.url}/t/anhui/console")
+    page.get_by_test_id("onboard-new").click()
+    page.fill("input[name=division_code]", "341622")
+    # the standard's name of the code is offered as a hint
+    page.get_by_test_id("code-hint").filter(has_text="蒙城县").wait_for()
     page.fill("input[name=name]", "蒙城县")
     page.fill("input[name=slug]", "mengcheng")
-    page.fill("input[name=division_code]", "341623")
-    page.get_by_role("button", name="创建").click()
-    page.get_by_test_id("onboarded").wait_for()
+    page.get_by_role("button", name="创建并继续").click()
+    page.wait_for_url("**/console/onboard/mengcheng/branding*")
+    page.goto(f"{live.url}/t/anhui/console")
     assert "蒙城县" in page.get_by_test_id("county-mengcheng").inner_text()
-    # A code outside the province is refused with a message, and nothing is created.
+    assert "筹备中" in page.get_by_test_id("county-mengcheng").inner_text()
+    # A code outside the province is refused beside the field, and nothing is created.
+    page.goto(f"{live.url}/t/anhui/console/onboard")
     page.fill("input[name=name]", "越界县")
     page.fill("input[name=slug]", "outside")
     page.fill("input[name=division_code]", "451221")
-    page.get_by_role("button", name="创建").click()
-    assert (
-        "不在" in page.get_by_test_id("onboard-error").inner_text()
-        or "not inside" in page.get_by_test_id("onboard-error").inner_text()
-    )
+    page.get_by_role("button", name="创建并继续").click()
+    assert "不在" in page.get_by_test_id("error-division_code").inner_text()
+    assert page.input_value("input[name=name]") == "越界县"
+    page.goto(f"{live.url}/t/anhui/console")
     assert page.locator("[data-testid=county-outside]").count() == 0
+    assert page.csp_violations == []
 
 
 def test_a_citizen_searches_reads_a_guide_and_gets_the_checklist(page, live: LiveServer) -> None:

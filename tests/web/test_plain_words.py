@@ -181,6 +181,8 @@ def test_no_page_shows_programmer_vocabulary(
         assert who
         _staff(client, slug, who)
         starts = [f"{base}/workbench", f"{base}/admin", f"{base}/supervision", *starts]
+        if who.endswith("-admin"):  # a city's admin runs its districts from the console
+            starts = [f"{base}/console", f"{base}/console/onboard", *starts]
     found = crawl(client, slug, starts)
     assert not found, "\n".join(f"{page}: {', '.join(words)}" for page, words in found.items())
 

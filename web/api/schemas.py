@@ -18,6 +18,9 @@ class TenantOut(msgspec.Struct):
     division_code: str
     status: str
     parent: str | None
+    #: 省 / 市 / 县 / 区 and 筹备中 / 已开通 / 已暂停, as people read them
+    kind_label: str = ""
+    status_label: str = ""
 
 
 class TenantCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -25,10 +28,14 @@ class TenantCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: NonEmpty
     division_code: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
     kind: Literal["city", "county", "district"] = "county"
+    #: the parent's slug: this tenant itself (default) or, for a province, one of its cities
+    parent: str | None = None
 
 
 class TenantStatusUpdate(msgspec.Struct, forbid_unknown_fields=True):
     status: Literal["active", "suspended"]
+    #: why (recorded in the audit log); pages require it
+    reason: str = "通过接口变更"
 
 
 class MeOut(msgspec.Struct):

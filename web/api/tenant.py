@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import Controller, get, patch, post, put
+from litestar import Controller, Request, get, patch, post, put
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal, Role, Staff, StaffRole
 from core.identity.sessions import end_access, set_active, set_password
 from core.plugins import get_plugin_manager
@@ -20,12 +21,17 @@ from core.tenancy import (
     TenantKind,
     TenantStatus,
     add_org_unit,
-    children_of,
     list_org_units,
-    onboard_tenant,
-    set_tenant_status,
+    onboarding,
 )
-from core.tenancy.service import get_tenant_by_slug
+from core.tenancy.service import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    get_tenant_by_slug,
+    manages,
+    scope_for,
+    tenant_tree,
+)
 from web.api.schemas import (
     CheckOut,
     MeOut,
@@ -54,6 +60,8 @@ def tenant_out(tenant: Tenant, parent_slug: str | None = None) -> TenantOut:
         division_code=tenant.division_code,
         status=tenant.status.value,
         parent=parent_slug,
+        kind_label=KIND_LABELS[tenant.kind],
+        status_label=STATUS_LABELS[tenant.status],
     )
 
 
@@ -328,57 +336,114 @@ class TenantApi(Controller):
 
     @get(
         "/tenants",
-        summary="The cities and counties of this province (province admin)",
+        summary="The tenants below this province or city, in tree order (its admin)",
+        description=(
+            "Filters: `kind` (city, county, district), `status` (onboarding, active, "
+            "suspended), `parent` (a parent's slug). Each tenant names its parent's slug."
+        ),
         sync_to_thread=True,
         **needs("admin"),
     )
     def list_children(
-        self, db: Session, tenant: Tenant, principal: Principal | None
+        self,
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        kind: str | None = None,
+        status: str | None = None,
+        parent: str | None = None,
     ) -> list[TenantOut]:
-        require_staff(principal, Role.province_admin)
-        return [tenant_out(t, tenant.slug) for t in children_of(db, tenant)]
+        _console_admin(principal, tenant)
+        slugs = {tenant.id: tenant.slug}
+        tree = tenant_tree(db, tenant)
+        slugs |= {t.id: t.slug for t, _ in tree}
+        parent_row = next((t for t, _ in tree if t.slug == parent), None)
+        if parent == tenant.slug:
+            parent_row = tenant
+        if parent and parent_row is None:
+            return []
+        try:
+            rows = tenant_tree(
+                db,
+                tenant,
+                kind=TenantKind(kind) if kind else None,
+                status=TenantStatus(status) if status else None,
+                parent=parent_row,
+            )
+        except ValueError:
+            raise InvalidInput("筛选条件无效", field="kind" if kind else "status") from None
+        return [tenant_out(t, slugs.get(t.parent_id) if t.parent_id else None) for t, _ in rows]
 
     @post(
         "/tenants",
-        summary="Onboard a city or county (province admin)",
+        summary="Onboard a city, county or district (province or city admin)",
         sync_to_thread=True,
         **needs("admin"),
     )
     def onboard(
         self, db: Session, tenant: Tenant, principal: Principal | None, data: TenantCreate
     ) -> TenantOut:
-        require_staff(principal, Role.province_admin)
-        child = onboard_tenant(
-            db,
-            parent=tenant,
-            slug=data.slug,
-            name=data.name,
-            division_code=data.division_code,
-            kind=TenantKind(data.kind),
-            actor_tenant=tenant,
-        )
+        me = _console_admin(principal, tenant)
+        parent: Tenant | None = tenant
+        if data.parent and data.parent != tenant.slug:
+            cities = tenant_tree(db, tenant, kind=TenantKind.city)
+            parent = next((c for c, _ in cities if c.slug == data.parent), None)
+        if parent is None:
+            raise InvalidInput("上级地区不在本省（市）范围内", field="parent")
+        try:
+            child = onboarding.onboard(
+                db,
+                actor_tenant=tenant,
+                actor=me,
+                parent=parent,
+                slug=data.slug,
+                name=data.name,
+                division_code=data.division_code,
+                kind=TenantKind(data.kind),
+            )
+        except Forbidden as exc:
+            raise InvalidInput(exc.detail, field="division_code") from None
         db.commit()
-        return tenant_out(child, tenant.slug)
+        forget_tenants()
+        return tenant_out(child, parent.slug)
 
     @patch(
         "/tenants/{child:str}",
-        summary="Activate or suspend a county (province admin)",
+        summary="Activate, suspend or reactivate a tenant below (province or city admin)",
         sync_to_thread=True,
         **needs("admin"),
     )
     def set_status(
         self,
+        request: Request[Any, Any, Any],
         db: Session,
         tenant: Tenant,
         principal: Principal | None,
         child: str,
         data: TenantStatusUpdate,
     ) -> TenantOut:
-        require_staff(principal, Role.province_admin)
-        target = get_tenant_by_slug(db, child)
-        if target.parent_id != tenant.id:
-            raise NotFound(f"no tenant '{child}'")
-        set_tenant_status(target, TenantStatus(data.status))
-        db.commit()
+        me = _console_admin(principal, tenant)
+        try:
+            target = get_tenant_by_slug(db, child)
+        except NotFound:
+            raise NotFound("没有这个地区") from None
+        if not manages(tenant, target):
+            raise NotFound("没有这个地区")
+        database = request.app.state.database
+        with database.session(scope=scope_for(target)) as session:
+            fresh = session.get(Tenant, target.id)
+            assert fresh is not None
+            status = TenantStatus(data.status)
+            onboarding.change_status(session, fresh, me, status, reason=data.reason)
+            session.commit()
+            parent = session.get(Tenant, fresh.parent_id) if fresh.parent_id else None
+            out = tenant_out(fresh, parent.slug if parent else None)
         forget_tenants()
-        return tenant_out(target, tenant.slug)
+        return out
+
+
+def _console_admin(principal: Principal | None, tenant: Tenant) -> Principal:
+    """A province's admin, or a city's admin for its own districts."""
+    if tenant.kind is TenantKind.city:
+        return require_staff(principal, Role.province_admin, Role.tenant_admin)
+    return require_staff(principal, Role.province_admin)

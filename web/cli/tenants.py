@@ -83,10 +83,11 @@ def tenants_export(slug: str, folder: Path) -> None:
 
 
 @tenants.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序读取）。")
 def tenants_list(as_json: bool) -> None:
-    """Every tenant, provinces first with their cities and counties."""
+    """列出所有地区：省、其下的市、市下的县（区），带状态。"""
     from core.tenancy import list_tenants
+    from core.tenancy.service import KIND_LABELS, STATUS_LABELS
 
     with get_database().session(scope=None) as session:
         rows = list_tenants(session)
@@ -97,55 +98,78 @@ def tenants_list(as_json: bool) -> None:
                 "name": t.name,
                 "display_name": t.display_name,
                 "kind": t.kind.value,
+                "kind_label": KIND_LABELS[t.kind],
                 "division_code": t.division_code,
                 "parent": by_id[t.parent_id].slug if t.parent_id in by_id else None,
                 "status": t.status.value,
+                "status_label": STATUS_LABELS[t.status],
             }
             for t in rows
         ]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    for province in (d for d in data if d["parent"] is None):
-        click.echo(f"{province['division_code']}  {province['name']} ({province['slug']})")
-        for child in (d for d in data if d["parent"] == province["slug"]):
+
+    def show(parent: str | None, depth: int) -> None:
+        for row in (d for d in data if d["parent"] == parent):
+            status = "" if depth == 0 else f" [{row['status_label']}]"
             click.echo(
-                f"  {child['division_code']}  {child['name']} ({child['slug']}) [{child['status']}]"
+                f"{'  ' * depth}{row['division_code']}  {row['name']} ({row['slug']}){status}"
             )
+            show(row["slug"], depth + 1)
+
+    show(None, 0)
 
 
 @tenants.command("onboard")
-@click.option("--parent", required=True, help="The province's slug.")
-@click.option("--slug", required=True)
-@click.option("--name", required=True)
-@click.option("--division-code", required=True)
+@click.option("--parent", required=True, help="上级地区的标识（省，或市——开通市辖区县）。")
+@click.option("--slug", required=True, help="新地区的网址标识，如 yizhou。")
+@click.option("--name", required=True, help="名称，如 宜州区。")
+@click.option("--division-code", required=True, help="行政区划代码（GB/T 2260），如 451203。")
 @click.option(
-    "--kind", type=click.Choice(["city", "county", "district"]), default="county", show_default=True
+    "--kind",
+    type=click.Choice(["city", "county", "district"]),
+    default="county",
+    show_default=True,
+    help="类型：city 市、county 县、district 区。",
 )
-@click.option("--activate", is_flag=True, help="Make it active at once.")
+@click.option("--activate", is_flag=True, help="创建后立即开通。")
 def tenants_onboard(
     parent: str, slug: str, name: str, division_code: str, kind: str, activate: bool
 ) -> None:
-    """Onboard a city or county under its province."""
-    from core.tenancy import TenantKind, TenantStatus, onboard_tenant, set_tenant_status
+    """在省或市之下开通一个地区（筹备中；--activate 则立即开通）。"""
+    from core.tenancy import TenantKind, TenantStatus, scope_for
+    from core.tenancy import onboarding as ob
+    from core.tenancy.service import STATUS_LABELS
 
-    with get_database().session(scope=PLATFORM) as session:
+    database = get_database()
+    with database.session(scope=PLATFORM) as session:
         parent_tenant = _tenant(session, parent)
         try:
-            tenant = onboard_tenant(
+            tenant = ob.onboard(
                 session,
+                actor_tenant=parent_tenant,
+                actor=None,
                 parent=parent_tenant,
                 slug=slug,
                 name=name,
                 division_code=division_code,
                 kind=TenantKind(kind),
             )
-            if activate:
-                set_tenant_status(tenant, TenantStatus.active)
         except GovhallError as exc:
-            _fail(f"{exc.field or ''}: {exc.detail}")
+            _fail(exc.detail)
         session.commit()
-        click.echo(
-            f"已创建 {tenant.name} ({tenant.slug}, {tenant.division_code}), "
-            f"状态 {tenant.status.value}"
-        )
+        tenant_id = tenant.id
+    if activate:
+        with database.session(scope=scope_for(tenant)) as session:
+            from core.tenancy.models import Tenant
+
+            fresh = session.get(Tenant, tenant_id)
+            assert fresh is not None
+            ob.change_status(session, fresh, None, TenantStatus.active, reason="命令行开通")
+            session.commit()
+            tenant = fresh
+    click.echo(
+        f"已创建 {tenant.name}（{tenant.slug}，{tenant.division_code}），"
+        f"上级 {parent_tenant.name}，状态：{STATUS_LABELS[tenant.status]}"
+    )

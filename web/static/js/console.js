@@ -1,0 +1,43 @@
+// The onboarding wizard's live preview of the portal header: colours, name, slogan and logo
+// follow the branding form as it is filled in (no inline script: CSP script-src 'self').
+(function () {
+  "use strict";
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+  ready(function () {
+    var form = document.getElementById("branding-form");
+    var preview = document.getElementById("brand-preview");
+    if (!form || !preview) return;
+    function role(name) { return preview.querySelector('[data-role="' + name + '"]'); }
+    function field(name) { return form.querySelector('[data-preview="' + name + '"]'); }
+    function paint() {
+      var primary = field("primary").value || "#1d5fa8";
+      var accent = field("accent").value || "#f6c343";
+      role("bar").style.backgroundColor = primary;
+      role("button").style.backgroundColor = primary;
+      role("accent").style.backgroundColor = accent;
+      role("accent").style.color = "#212529";
+      role("name").textContent = field("name").value;
+      role("slogan").textContent = field("slogan").value;
+    }
+    ["primary", "accent", "name", "slogan"].forEach(function (name) {
+      field(name).addEventListener("input", paint);
+    });
+    var logo = field("logo");
+    var lastUrl = null;
+    logo.addEventListener("change", function () {
+      var file = logo.files && logo.files[0];
+      var img = role("logo");
+      if (!file || !/^image\/(png|jpeg|webp)$/.test(file.type)) return;
+      if (lastUrl) URL.revokeObjectURL(lastUrl);
+      lastUrl = URL.createObjectURL(file);
+      img.src = lastUrl;
+      img.hidden = false;
+      var mark = role("logo-box").querySelector(".bi");
+      if (mark) mark.remove();
+    });
+    paint();
+  });
+})();

@@ -101,6 +101,10 @@ def _province(database: Database, slug: str) -> Tenant:
             publish=True,
         )
         change_status(s, province, old, "cancel", reason="国务院决定取消")
+        boss = create_staff(
+            s, province, username=f"{slug}-admin", name="省管理员", password="Demo-2026"
+        )
+        grant_role(s, boss, Role.province_admin)
         s.commit()
     return province
 

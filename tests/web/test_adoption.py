@@ -200,3 +200,37 @@ def test_the_api_adopts_in_bulk(client, db: Database) -> None:
     assert client.post(url, json={"codes": None}, headers=clerk).status_code == 403
     schema = client.get("/schema/openapi.json").json()
     assert "post" in schema["paths"]["/api/v1/t/{slug}/catalog/adopt"]
+
+
+def test_a_province_admin_who_entered_the_county_adopts_and_is_recorded(
+    client, db: Database
+) -> None:
+    world = new_county(db)
+    province = world.province.slug
+    token = csrf_token(client, f"/t/{province}/staff/login")
+    client.post(
+        f"/t/{province}/staff/login",
+        data={"username": f"{province}-admin", "password": "Demo-2026", "_csrf_token": token},
+    )
+    base = f"/t/{world.slug}/admin/catalog/adopt"
+    assert client.get(f"{base}/", follow_redirects=False).status_code != 200  # not entered yet
+    csrf = csrf_token(client, f"/t/{province}/console")
+    entered = client.post(
+        f"/t/{province}/console/enter/{world.slug}",
+        data={"_csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert entered.status_code in (302, 303), entered.text[:300]
+    assert client.get(f"{base}/").status_code == 200
+    done = client.post(
+        f"{base}/", data={"code": ["T-SC01"], "_csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code in (302, 303)
+    assert _codes(db, world) == {"T-SC01"}
+    with db.session(scope=scope_for(world.county)) as s:
+        entry = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.tenant_id == world.county.id, AuditEntry.action == "catalog.adopt"
+            )
+        ).one()
+    assert entry.actor_name == "省管理员" and entry.actor_tenant_id == world.province.id

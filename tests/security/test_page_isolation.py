@@ -46,11 +46,16 @@ def _bozhou_objects(db) -> dict[str, str]:
             create_announcement(s, bozhou.tenant, title="亳州的公告", body="", published=True).id
         )
         s.commit()
+    from core.identity import Staff
+
+    with bozhou.session() as s:
+        staff_id = str(s.query(Staff).filter_by(username="bozhou-admin").one().id)
     return {
         "number": number,
         "material_id": material_id,
         "notice": notice,
         "announcement_id": announcement,
+        "staff_id": staff_id,
     }
 
 
@@ -64,6 +69,7 @@ def _fill(template: str, slug: str, bz: dict[str, str]) -> str:
         "fmt": "csv",
         "lang": "en",
         "announcement_id": bz["announcement_id"],
+        "staff_id": bz["staff_id"],  # a staff member's page (工作人员)
         "seq": "1",  # an entry of the audit log (an adoption's result page)
     }
     if "/notices/" in template or "/verify/" in template:
@@ -99,6 +105,11 @@ def test_a_hechi_session_sees_nothing_of_bozhou_on_any_page(app, db) -> None:
                         assert answer.status_code == 404, where
                     if slug == "hechi" and "/verify/" in template:
                         assert answer.status_code == 404, where
+                    if slug == "hechi" and "{staff_id}" in template:  # the admin: not found
+                        assert answer.status_code in (
+                            404,
+                            403 if "supervisor" in username else 404,
+                        ), where
                     if slug == "hechi" and "{announcement_id}" in template:
                         assert answer.status_code in (403, 404), where
                     if slug == "hechi" and answer.status_code == 200:

@@ -221,7 +221,8 @@ def test_a_province_admin_who_entered_the_county_adopts_and_is_recorded(
         follow_redirects=False,
     )
     assert entered.status_code in (302, 303), entered.text[:300]
-    assert client.get(f"{base}/").status_code == 200
+    page = client.get(f"{base}/")
+    assert page.status_code == 200 and 'data-testid="entered-banner"' in page.text
     done = client.post(
         f"{base}/", data={"code": ["T-SC01"], "_csrf_token": csrf}, follow_redirects=False
     )

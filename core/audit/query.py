@@ -77,6 +77,12 @@ FIELD_LABELS: dict[str, str] = {
     "division_code": "行政区划代码",
     "slug": "网址标识",
     "deemed_approval": "超期视为准予",
+    "username": "用户名",
+    "address": "办公地址",
+    "office_hours": "办公时间",
+    "totp_required": "要求动态口令",
+    "password": "密码",
+    "closed": "已撤销",
 }
 
 

@@ -376,8 +376,8 @@ def set_enabled(
         actor,
         "staff.enable" if enabled else "staff.disable",
         staff,
-        before={"status": "已停用" if enabled else "在用"},
-        after={"status": "在用" if enabled else "已停用"},
+        before={"active": not enabled},
+        after={"active": enabled},
     )
 
 
@@ -411,8 +411,8 @@ def set_totp_required(
         actor,
         "staff.totp_required",
         staff,
-        before={"totp": "要求" if not required else "不要求"},
-        after={"totp": "要求" if required else "不要求"},
+        before={"totp_required": not required},
+        after={"totp_required": required},
     )
 
 

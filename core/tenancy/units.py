@@ -319,7 +319,7 @@ def close_unit(
         target_type="org_unit",
         target_id=unit.code,
         target_label=unit.name,
-        before={"status": "在用"},
-        after={"status": "已撤销"},
+        before={"closed": False},
+        after={"closed": True},
     )
     return unit

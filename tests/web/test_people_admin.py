@@ -216,8 +216,8 @@ def test_roles_disabling_and_ending_sessions_sign_the_person_out(app, client, db
         assert "已停用" in client.get(page).text
         client.post(f"{page}/enable", data={"_csrf_token": csrf})
         assert _sign_in(person, "hechi", username, "Own-pass-2026").status_code in (302, 303)
-    assert _entries(db, "hechi", "staff.disable")[-1].after == {"status": "已停用"}
-    assert _entries(db, "hechi", "staff.enable")[-1].after == {"status": "在用"}
+    assert _entries(db, "hechi", "staff.disable")[-1].after == {"active": False}
+    assert _entries(db, "hechi", "staff.enable")[-1].after == {"active": True}
 
     reset = client.post(f"{page}/password", data={"_csrf_token": csrf})
     assert reset.status_code == 200
@@ -262,7 +262,7 @@ def test_a_required_dynamic_code_is_enrolled_at_the_next_sign_in(app, client, db
     client.post(
         f"/t/hechi/admin/staff/{staff_id}/totp", data={"required": "on", "_csrf_token": csrf}
     )
-    assert _entries(db, "hechi", "staff.totp_required")[-1].after == {"totp": "要求"}
+    assert _entries(db, "hechi", "staff.totp_required")[-1].after == {"totp_required": True}
     assert "待绑定动态口令" in client.get(f"/t/hechi/admin/staff/{staff_id}").text
 
     with _browser(app) as person:
@@ -330,6 +330,19 @@ def test_units_are_created_moved_and_closed_by_the_rules(client, db) -> None:
         "parent": "测试服务中心",
     }
     assert "政务服务中心" in client.get("/t/hechi/admin/units/new").text  # every kind offered
+    edited_hours = client.post(
+        f"/t/hechi/admin/units/{parent}",
+        data={
+            "name": "测试服务中心",
+            "kind": "service_centre",
+            "office_hours": "周一至周五",
+            "_csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert edited_hours.status_code in (302, 303)
+    audit = client.get("/t/hechi/admin/audit").text  # the audit page words every key
+    assert "办公时间" in audit and "office_hours" not in audit and "修改机构" in audit
 
     cycle = client.post(
         f"/t/hechi/admin/units/{parent}/move", data={"parent": child, "_csrf_token": csrf}

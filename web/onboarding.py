@@ -203,9 +203,12 @@ def adopt_catalog(
 
     report = adopt_standard(session, tenant, actor, codes=codes)
     if report.problems:
-        shown = "；".join(f"{p.name}：{p.message}" for p in report.problems[:3])
-        more = f" 等 {len(report.problems)} 项" if len(report.problems) > 3 else ""
-        raise InvalidInput(f"未认领任何事项。{shown}{more}", field="catalog")
+        reasons = list(dict.fromkeys(p.message for p in report.problems))
+        shown = "；".join(reasons[:2]) + ("……" if len(reasons) > 2 else "")
+        raise InvalidInput(
+            f"未认领任何事项（{len(report.problems)} 项无法认领）：{shown}。"
+            "可先“复制同级配置”带来部门，或在“逐项选择认领”中对应部门。"
+        )
     mark_done(tenant, "catalog")
     return len(report.adopted)
 

@@ -184,8 +184,8 @@ def test_a_city_admin_onboards_its_own_district(client, db: Database) -> None:
         },
     )
     assert outside.status_code == 422 and "请选择上级地区" in outside.text
-    # a county's clerk has no console
-    assert client.get("/t/cili/console").status_code in (401, 403, 404)
+    # a county has no console: the city's admin is not signed in there, and is sent to sign in
+    assert client.get("/t/cili/console", follow_redirects=False).status_code in (302, 303, 403)
 
 
 def test_the_province_walks_the_wizard_under_a_city(client, db: Database) -> None:
@@ -461,3 +461,55 @@ def test_cli_onboards_a_district_under_hechi_that_lists_and_activates(db: Databa
     assert rows[slug]["parent"] == "hechi" and rows[slug]["status_label"] == "筹备中"
     tree = runner.invoke(main, ["tenants", "list"]).output
     assert re.search(rf"\n    {code}  宜州测试区 \({slug}\) \[筹备中\]", tree)
+
+
+def test_the_catalog_step_and_copying_adopted_items(client, db: Database) -> None:
+    from core.catalog import Item
+    from core.catalog.adoption import adopt_standard
+    from core.identity import Role
+    from core.identity.service import create_staff, grant_role
+    from tests.adoption_world import new_county
+
+    world = new_county(db)  # an active county with departments, in a test province
+    province = world.province
+    boss = f"{province.slug}-boss"
+    with db.session(scope=scope_for(province)) as s:
+        if s.scalar(select(Staff.id).where(Staff.username == boss)) is None:
+            grant_role(
+                s,
+                create_staff(s, province, username=boss, name="省管理员", password="Demo-2026"),
+                Role.province_admin,
+            )
+            s.commit()
+    with db.session(scope=scope_for(world.county)) as s:
+        report = adopt_standard(s, s.get(Tenant, world.county.id), None, codes=["T-SC01", "T-SC02"])
+        assert not report.problems, report.problems
+        s.commit()
+    code, slug = _free(db, province.division_code[:2] + "01")
+    with db.session(scope=PLATFORM) as s:
+        onboard_tenant(
+            s, parent=s.get(Tenant, province.id), slug=slug, name="新县", division_code=code
+        )
+        s.commit()
+    fresh = tenant(db, slug)
+    token = _sign_in(client, province.slug, boss)
+    # adopting everything into a county without departments is refused, and nothing adopted
+    refused = client.post(
+        f"/t/{province.slug}/console/setup/{slug}/catalog",
+        data={"action": "adopt", "_csrf_token": token},
+    )
+    assert refused.status_code == 422 and "未认领任何事项" in refused.text
+    # copying the sibling brings its departments and its two adopted items
+    done = client.post(
+        f"/t/{province.slug}/console/copy/{slug}",
+        data={"source": world.county.slug, "_csrf_token": token},
+    )
+    assert "事项 2 项" in done.text, done.text[:2000]
+    with db.session(scope=scope_for(fresh)) as s:
+        assert set(s.scalars(select(Item.code))) >= {"T-SC01", "T-SC02"}
+
+
+def test_a_county_admin_has_no_console(client, db: Database) -> None:
+    _sign_in(client, "cili", "cili-admin")
+    assert client.get("/t/cili/console").status_code == 403
+    assert client.get("/t/cili/console/onboard").status_code == 403

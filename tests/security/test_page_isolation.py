@@ -71,6 +71,8 @@ def _fill(template: str, slug: str, bz: dict[str, str]) -> str:
         "announcement_id": bz["announcement_id"],
         "staff_id": bz["staff_id"],  # a staff member's page (工作人员)
         "seq": "1",  # an entry of the audit log (an adoption's result page)
+        "county": "cili",  # a county of another province, in a console (not its to run)
+        "step": "branding",  # an onboarding wizard's step
     }
     if "/notices/" in template or "/verify/" in template:
         values["code"] = bz["notice"]

@@ -65,7 +65,7 @@ def test_a_province_admin_onboards_a_county(page, live: LiveServer) -> None:
     page.fill("input[name=division_code]", "341622")
     # the standard's name of the code is offered as a hint
     page.get_by_test_id("code-hint").filter(has_text="蒙城县").wait_for()
-    page.fill("input[name=name]", "蒙城县")
+    assert page.input_value("input[name=name]") == "蒙城县"  # offered while the field was empty
     page.fill("input[name=slug]", "mengcheng")
     page.get_by_role("button", name="创建并继续").click()
     page.wait_for_url("**/console/onboard/mengcheng/branding*")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -155,8 +156,12 @@ class ConsoleController(Controller):
         console_admin(principal, tenant)
         code = division_code.strip()
         name = division_name(code) if len(code) == 6 and code.isdigit() else None
-        text = f"国家标准（GB/T 2260）：{code} {name}" if name else ""
-        if code and not name and len(code) == 6:
+        text = ""
+        if name:
+            # the wizard's script offers the name when the name field is still empty
+            safe = escape(name)
+            text = f'<span data-name="{safe}">国家标准（GB/T 2260）：{code} {safe}</span>'
+        elif code and len(code) == 6:
             text = "国家标准中没有这个代码，请核对"
         return Response(text, media_type="text/html")
 

@@ -41,3 +41,13 @@
     paint();
   });
 })();
+
+// The basics step: the standard's name of the division code typed fills an empty name field.
+document.addEventListener("htmx:afterSwap", function (event) {
+  "use strict";
+  var hint = event.detail && event.detail.target;
+  if (!hint || hint.id !== "code-hint") return;
+  var found = hint.querySelector("[data-name]");
+  var name = document.getElementById("w-name");
+  if (found && name && !name.value.trim()) name.value = found.getAttribute("data-name");
+});

@@ -68,9 +68,10 @@ def tenant_of_path(request: Request[Any, Any, Any]) -> Tenant | None:
     return tenant if tenant.status is TenantStatus.active else None
 
 
-#: what an onboarding tenant shows to anyone: its staff sign-in (and its assets), so that its
-#: first admin can sign in before it opens
-_OPEN_WHILE_ONBOARDING = ("staff/login", "staff/logout", "branding/logo", "lang", "elder")
+#: what an onboarding tenant shows to anyone: its staff sign-in, the first sign-in's own
+#: password (and dynamic code) setup, and its logo, so that its first admin can sign in
+#: before it opens
+_OPEN_WHILE_ONBOARDING = ("staff/login", "staff/logout", "staff/setup", "branding/logo")
 
 
 def _may_see_onboarding(

@@ -298,6 +298,7 @@ def test_the_province_walks_the_wizard_under_a_city(client, db: Database) -> Non
         follow_redirects=False,
     )
     assert signed.status_code in (302, 303)
+    assert client.get(signed.headers["location"]).status_code == 200
 
 
 def test_an_onboarding_tenant_is_seen_only_by_its_staff_and_the_province(
@@ -312,6 +313,28 @@ def test_an_onboarding_tenant_is_seen_only_by_its_staff_and_the_province(
     client.cookies.clear()
     _sign_in(client, "bozhou", "bozhou-admin")  # another province's staff
     assert client.get(f"/t/{county.slug}/").status_code == 404
+    # its first admin signs in with the temporary password and sets their own, before it opens
+    from web.onboarding import create_first_admin
+
+    with db.session(scope=scope_for(county)) as s:
+        _, password = create_first_admin(
+            s,
+            s.get(Tenant, county.id),
+            None,
+            username=f"{county.slug}-admin",
+            name="管理员",
+            phone="",
+        )
+        s.commit()
+    client.cookies.clear()
+    token = csrf_token(client, f"/t/{county.slug}/staff/login")
+    signed = client.post(
+        f"/t/{county.slug}/staff/login",
+        data={"username": f"{county.slug}-admin", "password": password, "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert signed.status_code in (302, 303)
+    assert client.get(signed.headers["location"]).status_code == 200
 
 
 def test_activate_suspend_reactivate_need_a_reason(client, db: Database) -> None:

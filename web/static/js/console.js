@@ -26,17 +26,19 @@
       field(name).addEventListener("input", paint);
     });
     var logo = field("logo");
-    var lastUrl = null;
     logo.addEventListener("change", function () {
       var file = logo.files && logo.files[0];
       var img = role("logo");
       if (!file || !/^image\/(png|jpeg|webp)$/.test(file.type)) return;
-      if (lastUrl) URL.revokeObjectURL(lastUrl);
-      lastUrl = URL.createObjectURL(file);
-      img.src = lastUrl;
-      img.hidden = false;
-      var mark = role("logo-box").querySelector(".bi");
-      if (mark) mark.remove();
+      // a data: address, not blob:, which the page's img-src ('self' data:) would refuse
+      var reader = new FileReader();
+      reader.onload = function () {
+        img.src = reader.result;
+        img.hidden = false;
+        var mark = role("logo-box").querySelector(".bi");
+        if (mark) mark.remove();
+      };
+      reader.readAsDataURL(file);
     });
     paint();
   });

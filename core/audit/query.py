@@ -83,6 +83,11 @@ FIELD_LABELS: dict[str, str] = {
     "totp_required": "要求动态口令",
     "password": "密码",
     "closed": "已撤销",
+    "accent_color": "辅色",
+    "slogan": "标语",
+    "logo": "徽标",
+    "codes": "事项编码",
+    "departments": "部门对应",
 }
 
 

@@ -213,6 +213,9 @@ def test_a_province_onboards_yizhou_and_a_case_is_decided_there(
         assert person in log, person
     assert UNIT[1] in log and "宜州区准备完成，正式开通" in log
     assert not re.search(r"「[a-z_]+」", log), log  # every changed field named in Chinese
+    entries = admin.get_by_test_id("audit-entry")
+    for n in range(entries.count()):  # from where, the province's changes too
+        assert "来自 127.0.0.1" in entries.nth(n).inner_text()
     for secret in secrets + [ADMIN[3]] + [o for _l, _p, o in STAFF.values()]:
         assert secret not in admin.content()
     admin.get_by_test_id("audit-verify").click()

@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, patch, post, put
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit import ORIGIN_KEY
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal, Role, Staff, StaffRole
 from core.identity.sessions import end_access, set_active, set_password
@@ -431,6 +432,7 @@ class TenantApi(Controller):
             raise NotFound("没有这个地区")
         database = request.app.state.database
         with database.session(scope=scope_for(target)) as session:
+            session.info[ORIGIN_KEY] = request.client.host if request.client else ""
             fresh = session.get(Tenant, target.id)
             assert fresh is not None
             status = TenantStatus(data.status)

@@ -20,6 +20,7 @@ from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
+from core.audit import ORIGIN_KEY
 from core.db import Database
 from core.errors import Forbidden, GovhallError, InvalidInput, NotFound
 from core.identity import Principal, Role
@@ -82,6 +83,8 @@ def county_session(
     """A session in ``county``'s own scope, with the county loaded in it."""
     database: Database = request.app.state.database
     with database.session(scope=scope_for(county)) as session:
+        # the audit log says where the change came from, as for the request's own session
+        session.info[ORIGIN_KEY] = request.client.host if request.client else ""
         fresh = session.get(Tenant, county.id)
         assert fresh is not None
         yield session, fresh

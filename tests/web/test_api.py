@@ -325,7 +325,8 @@ def _ids_in(body: Any) -> list[str]:
 def test_a_province_admin_manages_only_its_own_counties(client, db: Database) -> None:
     token = staff_token(db, "guangxi", "guangxi-admin")
     mine = client.get("/api/v1/t/guangxi/tenants", headers=bearer(token)).json()
-    assert [t["slug"] for t in mine] == ["hechi"]
+    slugs = {t["slug"] for t in mine}  # other tests may have onboarded more under guangxi
+    assert "hechi" in slugs and not slugs & {"guangxi", "anhui", "bozhou", "hebei", "suning"}
     other = client.patch(
         "/api/v1/t/guangxi/tenants/bozhou", headers=bearer(token), json={"status": "suspended"}
     )

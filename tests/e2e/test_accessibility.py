@@ -131,3 +131,66 @@ def test_the_skip_link_is_the_first_stop_and_lands_on_the_content(live, browser)
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
     page.context.close()
+
+
+#: the administration pages of issue 21, per person: (tenant, username, pages)
+ADMIN_PAGES = [
+    (
+        "guangxi",
+        "guangxi-admin",
+        [
+            "/t/guangxi/console",
+            "/t/guangxi/console/onboard",
+            "/t/guangxi/console/onboard/hechi/branding",
+            "/t/guangxi/console/onboard/hechi/admin",
+            "/t/guangxi/console/onboard/hechi/catalog",
+            "/t/guangxi/console/onboard/hechi/plugins",
+            "/t/guangxi/console/onboard/hechi/activate",
+            "/t/guangxi/console/audit",
+            "/t/guangxi/console/bulk",
+        ],
+    ),
+    (
+        "hechi",
+        "hechi-admin",
+        [
+            "/t/hechi/admin",
+            "/t/hechi/admin/units",
+            "/t/hechi/admin/units/new",
+            "/t/hechi/admin/staff",
+            "/t/hechi/admin/staff/new",
+            "/t/hechi/admin/catalog/adopt",
+            "/t/hechi/admin/audit",
+            "/t/hechi/workbench",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("slug", "username", "hrefs"), ADMIN_PAGES, ids=[a[1] for a in ADMIN_PAGES]
+)
+def test_the_administration_pages_pass_axe_and_fit_a_phone(
+    live, browser, slug: str, username: str, hrefs: list[str]
+) -> None:
+    problems: dict[str, list[str]] = {}
+    for phone in (False, True):
+        page = _context(browser, phone=phone)
+        page.goto(f"{live.url}/t/{slug}/staff/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", "Demo-2026")
+        with page.expect_navigation():
+            page.get_by_role("button", name="登录").click()
+        for href in hrefs:
+            response = page.goto(live.url + href)
+            assert response is not None and response.status == 200, href
+            if phone:
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > 390:
+                    problems.setdefault(href, []).append(f"{width} px wide on a 390 px phone")
+            else:
+                page.add_script_tag(path=str(AXE))
+                if found := page.evaluate(AUDIT):
+                    problems[href] = found
+        page.context.close()
+    assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in problems.items())

@@ -20,8 +20,9 @@ REFERENCE = {
     "oauth_clients",
     "oauth_codes",
 }
-#: province-wide rows: one citizen account serves every county of its province
-BY_PROVINCE = {"accounts", "one_time_codes", "api_tokens"}
+#: province-wide rows: one citizen account serves every county of its province, and the
+#: province's console reads the audit log of all its counties (docs/audit.md)
+BY_PROVINCE = {"accounts", "one_time_codes", "api_tokens", "audit_log", "audit_heads"}
 
 
 def _problems(table: Table, key: str) -> list[str]:

@@ -143,6 +143,9 @@ MATRIX = [
     _row("extend", Stage.at_review, {"approver"}, days=2, reason="情况复杂"),
     _row("pay", Stage.unpaid, {"clerk", "township"}, amount="100"),
     _row("deliver", Stage.completed, {"clerk", "township", "issuer"}),
+    # 即办 by a delegated 首席代表 only: 河池 delegates nobody, so every role is refused
+    # (a delegate deciding on the spot in Cili: tests/cases/test_available.py)
+    _row("chief_decide", Stage.submitted, set()),
     # the applicant's own routes
     _route("submit", Stage.draft, {"applicant"}),
     _route("correct", Stage.correcting, {"applicant"}),

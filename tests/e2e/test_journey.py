@@ -166,5 +166,5 @@ def test_a_village_agent_files_for_a_villager(live: LiveServer, tmp_path, e2e_pa
     # the window clerk sees who filed it and for whom
     clerk = _staff(live, "hechi-clerk", e2e_pages)
     clerk.get_by_role("link", name=number).click()
-    header = clerk.locator("main p.muted").first.inner_text()
-    assert "韦村民" in header and "代办人" in header
+    applicant = clerk.get_by_test_id("staff-applicant").inner_text()
+    assert "韦村民" in applicant and "代办人" in applicant

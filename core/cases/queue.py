@@ -87,10 +87,10 @@ def _held(principal: Principal) -> set[str]:
 
 
 def departments(session: Session) -> list[tuple[str, str]]:
-    """The tenant's departments (code, name), for the queue's filter."""
+    """The tenant's open departments (code, name), for the queue's filter."""
     rows = session.execute(
         select(OrgUnit.code, OrgUnit.name)
-        .where(OrgUnit.kind == OrgUnitKind.department)
+        .where(OrgUnit.kind == OrgUnitKind.department, OrgUnit.closed_at.is_(None))
         .order_by(OrgUnit.code)
     )
     return [(code, name) for code, name in rows]

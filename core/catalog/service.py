@@ -85,14 +85,33 @@ def directory(session: Session, tenant: Tenant) -> dict[str, Any]:
 
 
 def departments(session: Session, tenant: Tenant) -> dict[str, OrgUnit]:
+    """The tenant's open departments (a closed one — 撤销 — is offered nowhere)."""
     return {
         u.code: u
         for u in session.scalars(
             select(OrgUnit).where(
-                OrgUnit.tenant_id == tenant.id, OrgUnit.kind == OrgUnitKind.department
+                OrgUnit.tenant_id == tenant.id,
+                OrgUnit.kind == OrgUnitKind.department,
+                OrgUnit.closed_at.is_(None),
             )
         )
     }
+
+
+def items_of_department(session: Session, tenant: Tenant, code: str) -> int:
+    """How many live items (not cancelled) name the department ``code``."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Item)
+            .where(
+                Item.tenant_id == tenant.id,
+                Item.department_code == code,
+                Item.status != ItemStatus.cancelled,
+            )
+        )
+        or 0
+    )
 
 
 def _validate(session: Session, tenant: Tenant, raw: dict[str, Any]) -> ItemContent:

@@ -15,7 +15,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from core.audit import record
-from core.errors import Forbidden, GovhallError, NotFound
+from core.catalog.service import items_of_department
+from core.errors import Conflict, Forbidden, GovhallError, NotFound
 from core.identity import Principal, Role, staff_admin
 from core.identity.service import staff_principal
 from core.tenancy import OrgUnitKind, Tenant, get_tenant_by_slug, scope_for
@@ -558,6 +559,10 @@ class PeopleAdminPages(Controller):
         me = _admin(principal, tenant)
         unit = org_units.get_unit(db, tenant, code)
         try:
+            if items := items_of_department(db, tenant, unit.code):
+                raise Conflict(
+                    f"还有 {items} 个事项由该机构实施，请先在事项管理中把它们改给其他部门或取消"
+                )
             staff_admin.close_unit(db, tenant, me, unit)
             db.commit()
         except GovhallError as exc:

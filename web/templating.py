@@ -160,6 +160,13 @@ def page(
         "plugin_vars": {},
         "calendar_warnings": [],
     }
+    session = request.scope.get("session")
+    #: a province admin managing this county after entering it (web.auth.enter_tenant)
+    ctx["entered"] = bool(
+        tenant is not None
+        and isinstance(session, dict)
+        and session.get("entered") == str(tenant.id)
+    )
     if tenant is not None:
         ctx["branding"] = tenant.branding
         ctx["plugin_vars"] = request.scope.get("state", {}).get("plugin_vars", {})

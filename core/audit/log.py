@@ -58,6 +58,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "tenant.settings": "修改设置",
     "tenant.copy_setup": "复制同级地区配置",
     "tenant.enter": "省级管理员进入县级管理",
+    "tenant.leave": "省级管理员离开县级管理",
     "plugin.enable": "启用插件",
     "plugin.disable": "停用插件",
     "plugin.config": "修改插件配置",

@@ -459,8 +459,15 @@ def test_a_province_admin_enters_a_county_and_it_is_recorded(app, client, db) ->
     created = _entries(db, "hechi", "unit.create")[-1]
     assert created.target_id == code and created.actor_tenant_id == guangxi.id
 
+    # the banner and a way back to 系统管理 on every page of the county, the portal's too
+    portal = client.get("/t/hechi/items").text
+    assert "您正以省级管理员身份管理 河池市" in portal and 'data-testid="entered-admin-link"' in portal
+    assert "/t/hechi/workbench" not in client.get("/t/hechi/admin/audit").text
+
     left = client.post("/t/hechi/admin/leave", data={"_csrf_token": csrf}, follow_redirects=False)
     assert left.headers["location"] == "/t/guangxi/console"
+    leave = _entries(db, "hechi", "tenant.leave")[-1]
+    assert leave.actor_tenant_id == guangxi.id
     assert client.get("/t/hechi/admin", follow_redirects=False).status_code != 200
     assert client.get("/t/guangxi/console").status_code == 200  # still the province's admin
 

@@ -574,8 +574,26 @@ class PeopleAdminPages(Controller):
     # -- a province admin leaving a county -----------------------------------------------------
 
     @post("/leave", name="people_leave", sync_to_thread=True)
-    def leave(self, request: Request[Any, Any, Any], tenant: Tenant, db: Session) -> Redirect:
-        """退出: the session is the province admin's own again, back at the console."""
+    def leave(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        principal: Principal | None,
+    ) -> Redirect:
+        """返回省级管理: the session is the province admin's own again, back at the console
+        (recorded in the county's log, as entering was)."""
+        if principal is not None and entered_from(principal, tenant):
+            record(
+                db,
+                tenant,
+                principal,
+                "tenant.leave",
+                target_type="tenant",
+                target_id=tenant.slug,
+                target_label=tenant.name,
+            )
+            db.commit()
         leave_tenant(request)
         province = db.get(Tenant, tenant.province_id)
         if province is None or province.id == tenant.id:

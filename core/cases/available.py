@@ -8,8 +8,10 @@ by someone else), and, when there is nothing to do, who has the case now."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.cases import chief, engine, fees
@@ -18,7 +20,7 @@ from core.cases.duties import blocked_by_duties
 from core.cases.models import Case, CaseState, CaseTask, FeeStatus
 from core.catalog.presentation import STEP_ROLE_LABELS
 from core.identity import Principal, Role
-from core.tenancy import Tenant
+from core.tenancy import OrgUnit, Tenant
 
 __all__ = ["AvailableAction", "Availability", "available_actions", "availability"]
 
@@ -171,7 +173,7 @@ def availability(
         acts.append(_action("deliver"))
     acts.append(_action("comment"))
     if not out.work:
-        out.waiting = _waiting(case, tasks)
+        out.waiting = _waiting(case, tasks, _unit_names(session, tasks))
     return out
 
 
@@ -191,7 +193,14 @@ _STATE_WAITING = {
 }
 
 
-def _waiting(case: Case, tasks: list[CaseTask]) -> str:
+def _unit_names(session: Session, tasks: list[CaseTask]) -> dict[uuid.UUID, str]:
+    ids = {t.org_unit_id for t in tasks if t.org_unit_id}
+    if not ids:
+        return {}
+    return dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids))).all())
+
+
+def _waiting(case: Case, tasks: list[CaseTask], units: dict[uuid.UUID, str] | None = None) -> str:
     """Who has the case now, in a sentence: 此件正在审核环节，由审核员办理."""
     if case.state in _STATE_WAITING:
         return _STATE_WAITING[case.state]
@@ -209,5 +218,7 @@ def _waiting(case: Case, tasks: list[CaseTask]) -> str:
             "agent": "村级代办员",
         }.get(task.role, STEP_ROLE_LABELS.get(task.role, "相关工作人员"))
         holder = f"，已由{task.claimed_name}认领" if task.claimed_name else ""
+        where = (units or {}).get(task.org_unit_id) if task.org_unit_id else None
+        who = f"{where}的{who}" if where else who
         return f"此件正在{task.name}环节，由{who}办理{holder}"
     return "此件当前没有待办环节"

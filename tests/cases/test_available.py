@@ -127,7 +127,7 @@ def test_the_page_offers_nothing_to_someone_with_nothing_to_do(hechi: Desk, clie
     _login(client, "hechi-reviewer")
     page = client.get(f"/t/hechi/workbench/cases/{number}").text
     assert 'data-testid="nothing-to-do"' in page
-    assert "此件正在受理环节，由窗口受理员办理" in page
+    assert "此件正在受理环节，由河池市政务服务中心的窗口受理员办理" in page
     assert 'value="accept"' not in page and 'value="review"' not in page
     assert "accept" not in page.split('data-testid="trail"')[1]  # the trail is in words
 
@@ -307,4 +307,5 @@ def test_the_api_carries_available_actions(hechi: Desk, db, client) -> None:
     reviewer = staff_token(db, "hechi", "hechi-reviewer")
     body = client.get(f"/api/v1/t/hechi/cases/{number}", headers=bearer(reviewer)).json()
     assert [a["action"] for a in body["available_actions"]] == ["comment"]
-    assert body["waiting"] == "此件正在受理环节，由窗口受理员办理"
+    # who has it, and where: a clerk placed in a department would not see it in their queue
+    assert body["waiting"] == "此件正在受理环节，由河池市政务服务中心的窗口受理员办理"

@@ -136,6 +136,7 @@ class PluginChoice:
     title: str
     enabled: bool
     needs_config: bool
+    description: str = ""
 
 
 def plugin_choices(session: Session, tenant: Tenant) -> list[PluginChoice]:
@@ -150,6 +151,7 @@ def plugin_choices(session: Session, tenant: Tenant) -> list[PluginChoice]:
                 title=state.meta.title or name,
                 enabled=state.enabled,
                 needs_config=bool(schema.get("required")),
+                description=state.meta.description or "",
             )
         )
     return sorted(out, key=lambda c: c.title)
@@ -168,11 +170,21 @@ def set_plugins(
         try:
             with session.begin_nested():
                 manager.set_enabled(session, tenant, name, on, actor=actor)
+                # a plugin that cannot work without settings (a courier's address, a
+                # vendor's key) is not switched on here: it would fail the first citizen
+                if on and (issues := manager.self_check(session, tenant, name)):
+                    raise _NeedsSettings("；".join(issues))
+        except _NeedsSettings as exc:
+            problems[name] = f"需要先在县级管理的插件页面完成设置，才能启用（{exc}）"
         except GovhallError as exc:
             problems[name] = _plain_plugin_problem(exc.detail)
     if not problems:
         mark_done(tenant, "plugins")
     return problems
+
+
+class _NeedsSettings(Exception):
+    """A plugin's own check finds its settings missing (rolls the enabling back)."""
 
 
 def _plain_plugin_problem(detail: str) -> str:

@@ -273,6 +273,20 @@ def test_the_province_walks_the_wizard_under_a_city(client, db: Database) -> Non
         f"/t/guangxi/console/setup/{slug}/catalog",
         data={"action": "skip", "_csrf_token": token},
     )
+    # a courier with no address configured would fail the first citizen: not switched on here
+    courier = client.post(
+        f"/t/guangxi/console/setup/{slug}/plugins",
+        data={"plugin-sms_console": "1", "plugin-courier_post": "1", "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert courier.status_code == 422 and "完成设置，才能启用" in courier.text
+    with db.session(scope=PLATFORM) as s:
+        county_id = tenant(db, slug).id
+        assert not s.scalar(
+            select(TenantPlugin.enabled).where(
+                TenantPlugin.tenant_id == county_id, TenantPlugin.name == "courier_post"
+            )
+        )
     plugins = client.post(
         f"/t/guangxi/console/setup/{slug}/plugins",
         data={"plugin-sms_console": "1", "_csrf_token": token},

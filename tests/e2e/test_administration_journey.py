@@ -111,7 +111,7 @@ def test_a_province_onboards_yizhou_and_a_case_is_decided_there(
     # 2. the county admin: own password, a department, three staff, adopted items
     admin = e2e_pages.open()
     _first_sign_in(admin, live, username, temporary, own)
-    admin.get_by_role("link", name="系统管理").click()
+    admin.get_by_role("link", name="系统管理").first.click()
     admin.get_by_test_id("units-link").click()
     admin.get_by_role("link", name=re.compile("新增机构")).first.click()
     admin.get_by_label("机构编码").fill(UNIT[0])

@@ -430,6 +430,18 @@ def test_a_province_admin_enters_a_county_and_it_is_recorded(app, client, db) ->
     elsewhere = client.post("/t/guangxi/console/enter/bozhou", data={"_csrf_token": token})
     assert elsewhere.status_code == 404  # not a county of this province
 
+    # straight to one admin page (the wizard's 逐项选择认领), and nowhere outside the county
+    for then, lands in (
+        ("/admin/catalog/adopt", "/t/hechi/admin/catalog/adopt"),
+        ("//evil.example/admin", "/t/hechi/admin"),
+        ("/admin/../../guangxi/console", "/t/hechi/admin"),
+    ):
+        deep = client.post(
+            "/t/guangxi/console/enter/hechi",
+            data={"_csrf_token": token, "next": then},
+            follow_redirects=False,
+        )
+        assert deep.headers["location"] == lands, then
     went = client.post(
         "/t/guangxi/console/enter/hechi", data={"_csrf_token": token}, follow_redirects=False
     )
@@ -442,7 +454,7 @@ def test_a_province_admin_enters_a_county_and_it_is_recorded(app, client, db) ->
     assert client.get("/t/hechi/my", follow_redirects=False).status_code != 200
 
     entries = _entries(db, "hechi", "tenant.enter")
-    assert len(entries) == entered + 1
+    assert len(entries) == entered + 4  # three deep entries above, then this one
     with db.session(scope=PLATFORM) as s:
         guangxi = s.scalar(select(Tenant).where(Tenant.slug == "guangxi"))
         assert guangxi is not None
@@ -461,7 +473,9 @@ def test_a_province_admin_enters_a_county_and_it_is_recorded(app, client, db) ->
 
     # the banner and a way back to 系统管理 on every page of the county, the portal's too
     portal = client.get("/t/hechi/items").text
-    assert "您正以省级管理员身份管理 河池市" in portal and 'data-testid="entered-admin-link"' in portal
+    assert (
+        "您正以省级管理员身份管理 河池市" in portal and 'data-testid="entered-admin-link"' in portal
+    )
     assert "/t/hechi/workbench" not in client.get("/t/hechi/admin/audit").text
 
     left = client.post("/t/hechi/admin/leave", data={"_csrf_token": csrf}, follow_redirects=False)

@@ -615,6 +615,7 @@ class EnterCountyPages(Controller):
         db: Session,
         principal: Principal | None,
         county: str,
+        data: Form,
     ) -> Redirect:
         me = require_staff(principal, Role.province_admin)
         if not tenant.is_province or me.tenant_id != tenant.id:
@@ -639,7 +640,11 @@ class EnterCountyPages(Controller):
             )
             county_db.commit()
         enter_tenant(request, target)
-        return Redirect(f"/t/{target.slug}/admin")
+        # straight to one admin page of the county (the wizard's 逐项选择认领), never elsewhere
+        then = str(data.get("next") or "")
+        if not (then.startswith("/admin/") and ".." not in then and "//" not in then):
+            then = "/admin"
+        return Redirect(f"/t/{target.slug}{then}")
 
 
 class StaffSetupPages(Controller):

@@ -70,7 +70,7 @@ FIELD_LABELS: dict[str, str] = {
     "process": "办理流程",
     "steps": "环节",
     "roles": "角色",
-    "phone": "手机号",
+    "phone": "联系电话",
     "active": "账号可用",
     "parent": "上级",
     "kind": "类型",

@@ -509,12 +509,19 @@ def adopt_standard(
         AUDIT_ACTION,
         target_type="catalog",
         target_label=f"{len(plan.items)} 项省级标准事项",
-        after={"codes": plan.codes, "departments": plan.departments},
+        after={"codes": plan.codes, "departments": _named(session, tenant, plan.departments)},
     )
     report.adopted = plan.codes
     report.audit_seq = entry.seq
     session.flush()
     return report
+
+
+def _named(session: Session, tenant: Tenant, mapping: Mapping[str, str]) -> dict[str, str]:
+    """The department mapping as people read it: 省局名（code） → 县局名（code）."""
+    theirs = {d.code: d.name for d in province_departments(session, tenant)}
+    mine = {c: u.name for c, u in county_departments(session, tenant).items()}
+    return {f"{theirs.get(p, p)}（{p}）": f"{mine.get(c, c)}（{c}）" for p, c in mapping.items()}
 
 
 def _write(session: Session, tenant: Tenant, plan: AdoptPlan) -> None:

@@ -12,11 +12,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import record
 from core.audit.log import AuditActor
+from core.catalog.models import Item, ItemStatus
 from core.errors import GovhallError, InvalidInput
 from core.identity import Role, Staff, StaffRole
 from core.identity.service import create_staff, grant_role, normalize_phone
@@ -361,3 +362,27 @@ def copy_setup(
         },
     )
     return report
+
+
+# -- readiness, before activating -----------------------------------------------------------
+
+
+def readiness(session: Session, tenant: Tenant) -> list[str]:
+    """What a county opened now would lack, in sentences for the activate step."""
+    items = session.scalar(
+        select(func.count())
+        .select_from(Item)
+        .where(Item.tenant_id == tenant.id, Item.status == ItemStatus.active)
+    )
+    staff = session.scalar(
+        select(func.count()).select_from(Staff).where(Staff.tenant_id == tenant.id)
+    )
+    out = []
+    if not items:
+        out.append("还没有任何事项：开通后门户上没有可以申请的事项。可先认领省级标准事项。")
+    if (staff or 0) <= 1:
+        out.append(
+            "除管理员外还没有工作人员：群众提交的申请无人受理。开通后可由县级管理员添加，"
+            "或先进入该地区的管理添加。"
+        )
+    return out

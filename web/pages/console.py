@@ -339,6 +339,8 @@ class ConsoleController(Controller):
             elif step == "catalog":
                 ctx["can_adopt"] = steps.adoption_available()
                 ctx["adopted"] = len(steps.adopted_codes(session, fresh)) if ctx["can_adopt"] else 0
+            elif step == "activate":
+                ctx["readiness"] = steps.readiness(session, fresh)
             done = ob.done_steps(fresh)
         branding = dict(county.branding or {})
         return render(

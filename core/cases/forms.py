@@ -269,7 +269,7 @@ def reveal(session: Session, principal: Principal, number: str) -> dict[str, Any
     case = get_case(session, number, principal, lock=True)
     if not principal.is_staff:
         raise Forbidden("仅限工作人员")
-    personal = [f.key for f in fields_of(case) if f.personal]
+    personal = [f.key for f in fields_of(case) if f.is_personal]
     append_event(
         session,
         case,

@@ -75,7 +75,7 @@ def lines(
             ]
             out.append(Line(path, f.label, columns=[c.label for c in f.columns], rows=rows))
             continue
-        out.append(Line(path, f.label, _shown(f, value, reveal), personal=f.personal))
+        out.append(Line(path, f.label, _shown(f, value, reveal), personal=f.is_personal))
     known = {f.key for f in fields}
     for key, value in values.items():  # an item without a form keeps a free-form object
         if key not in known and value not in (None, "", [], {}):
@@ -86,7 +86,7 @@ def lines(
 
 def _shown(f: FormField, value: Any, reveal: bool) -> str:
     text = as_text(f, value)
-    return mask(text) if f.personal and text and not reveal else text
+    return mask(text) if f.is_personal and text and not reveal else text
 
 
 def masked(fields: list[FormField], values: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def masked(fields: list[FormField], values: dict[str, Any]) -> dict[str, Any]:
             continue
         if f.type == "table" and isinstance(value, list):
             out[f.key] = [masked(f.columns, row) if isinstance(row, dict) else row for row in value]
-        elif f.personal:
+        elif f.is_personal:
             out[f.key] = mask(as_text(f, value))
     return out
 

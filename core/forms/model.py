@@ -65,6 +65,9 @@ FieldType = Literal[
     "heading",
 ]
 
+#: field types whose values are always personal data (masked for staff until revealed)
+PERSONAL_TYPES = frozenset({"id_number", "mobile"})
+
 #: every field type with its name in the designer
 FIELD_TYPES: dict[str, str] = {
     "text": "单行文字",
@@ -137,6 +140,11 @@ class FormField(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     @property
     def holds_value(self) -> bool:
         return self.type != "heading"
+
+    @property
+    def is_personal(self) -> bool:
+        """Marked personal, or a kind of value that always is (an ID number, a mobile)."""
+        return self.personal or self.type in PERSONAL_TYPES
 
 
 def form_problems(fields: list[FormField], where: str = "form") -> list[tuple[str, str]]:

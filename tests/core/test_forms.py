@@ -273,3 +273,23 @@ def test_a_county_may_add_and_tighten_the_provinces_fields_but_not_drop_or_loose
         "省级标准要求必填的「甲」不能改为选填",
         "省级标准的字段「乙」不能删除",
     ]
+
+
+def test_a_mobile_or_id_number_is_masked_for_staff_even_when_not_marked_personal() -> None:
+    """The applicant's phone was masked on the case page's 申请人 card but shown whole in the
+    form below it: a mobile or an ID number is personal whatever the form's author ticked."""
+    from core.forms.display import lines
+    from core.forms.model import FormField
+
+    fields = [
+        FormField(key="contact", type="mobile", label="联系电话"),
+        FormField(key="holder", type="id_number", label="身份证号"),
+        FormField(key="shop", type="text", label="店名"),
+    ]
+    values = {"contact": "13800000008", "holder": "450100199001011234", "shop": "河池粉店"}
+    hidden = {line.label: line.text for line in lines(fields, values, reveal=False)}
+    assert "13800000008" not in hidden["联系电话"] and "0008" in hidden["联系电话"]
+    assert "450100199001011234" not in hidden["身份证号"]
+    assert hidden["店名"] == "河池粉店"
+    shown = {line.label: line.text for line in lines(fields, values, reveal=True)}
+    assert shown["联系电话"] == "13800000008"

@@ -341,7 +341,7 @@ def _form_view(case: Case, *, revealed: bool) -> dict[str, Any]:
         "was": {line.path: line.text for line in first},
         "staff_view": True,
         "revealed": revealed,
-        "has_personal": any(f.personal for f in fields)
+        "has_personal": any(f.is_personal for f in fields)
         or any(k not in {f.key for f in fields} for k in values),
     }
 

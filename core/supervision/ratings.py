@@ -33,17 +33,27 @@ __all__ = [
 ]
 
 LOW_SCORE = 60
-_SCORE = re.compile(r"^\d{1,3}$")
+#: a score first, 分 or not, then nothing or words after a separator: "95", "100 谢谢",
+#: "95分，谢谢" — but never more digits after it ("9 5", "95.5" are not scores)
+_SCORE = re.compile(r"^(\d{1,3})\s*分?(?:$|[\s,，。.!！、:：;；~～]+(?!\d)(.*)$)", re.S)
 FOLLOW_UP_KINDS = {"low_rating": "差评", "complaint": "投诉"}
 
 
 def parse_score(text: str) -> int | None:
-    """ "95", "９５", " 95 " → 95; "好", "101", "-5", "" → None."""
-    value = unicodedata.normalize("NFKC", text or "").strip().rstrip("分。.!！")
-    if not _SCORE.match(value):
-        return None
-    score = int(value)
-    return score if 0 <= score <= 100 else None
+    """ "95", "９５", " 95 ", "100 谢谢", "95分，谢谢" → the score; "好", "101", "-5", "9 5",
+    "" → None."""
+    return read_reply(text)[0]
+
+
+def read_reply(text: str) -> tuple[int | None, str]:
+    """A rating reply as (score, the words after it): ("95分，谢谢") → (95, "谢谢")."""
+    value = unicodedata.normalize("NFKC", text or "").strip()
+    found = _SCORE.match(value)
+    if not found:
+        return None, ""
+    score = int(found.group(1))
+    words = (found.group(2) or "").strip().strip("。.!！")
+    return (score, words) if 0 <= score <= 100 else (None, "")
 
 
 def open_follow_up(
@@ -146,7 +156,7 @@ def receive_sms(
         outcome="ignored",
     )
     session.add(row)
-    score = parse_score(text)
+    score, words = read_reply(text)
     case = _case_for_reply(session, tenant, phone) if score is not None else None
     if score is None:
         row.reason = "不是 0 到 100 之间的数字"
@@ -156,7 +166,7 @@ def receive_sms(
         row.case_id, row.reason = case.id, f"办件 {case.number} 已评价"
     else:
         row.case_id = case.id
-        record_rating(session, tenant, case, score, "", "sms", Actor("citizen", "", "短信评价"))
+        record_rating(session, tenant, case, score, words, "sms", Actor("citizen", "", "短信评价"))
         row.outcome, row.reason = "rated", f"办件 {case.number} 评分 {score}"
     session.flush()
     return {"outcome": row.outcome, "reason": row.reason, "duplicate": False}

@@ -58,7 +58,8 @@ def _reply(client, messages, token: str = TOKEN):
 @pytest.mark.parametrize(
     ("text", "score"),
     [("95", 95), ("９５", 95), (" 100 ", 100), ("0", 0), ("60分", 60)]
-    + [(bad, None) for bad in ("好", "101", "-5", "", "abc", "9 5", "95.5")],
+    + [("100 谢谢", 100), ("95分，谢谢", 95), ("９０分！", 90), ("80，态度很好", 80)]
+    + [(bad, None) for bad in ("好", "101", "-5", "", "abc", "9 5", "95.5", "满意100", "1000")],
 )
 def test_what_counts_as_a_score(text: str, score: int | None) -> None:
     assert parse_score(text) == score
@@ -250,3 +251,12 @@ def test_delivery_receipts_move_sent_to_delivered_and_ignore_the_rest(
         client.post(url, content=json.dumps(body), headers={"x-console-token": "x"}).status_code
         == 403
     )
+
+
+def test_the_words_after_a_score_are_kept_as_the_comment() -> None:
+    from core.supervision.ratings import read_reply
+
+    assert read_reply("95分，谢谢") == (95, "谢谢")
+    assert read_reply("100 窗口很耐心。") == (100, "窗口很耐心")
+    assert read_reply("60") == (60, "")
+    assert read_reply("好评") == (None, "")

@@ -40,6 +40,10 @@ DEFAULT_TEMPLATES: dict[str, str] = {
         "您申请的“{item}”（{number}）已办结。请直接回复0至100之间的数字为本次服务评分"
         "（100为非常满意）。"
     ),
+    "rating_thanks": "感谢您为“{item}”（{number}）评分{score}分，我们会继续改进服务。",
+    "rating_thanks_low": (
+        "感谢您为“{item}”（{number}）评分{score}分。很抱歉未让您满意，工作人员将尽快回访。"
+    ),
     "card_yellow": "【催办】办件{number}（{item}）“{step}”环节将于{due_on}到期，请抓紧办理。",
     "card_red": (
         "【红牌】办件{number}（{item}）“{step}”环节已超过办理时限（{due_on}），请立即办理。"

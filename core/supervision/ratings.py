@@ -4,6 +4,7 @@ SMS reply to the completion message (as Guangxi does: a number from 0 to 100). A
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from typing import Any
@@ -147,6 +148,10 @@ def receive_sms(
     ).first()
     if ref and seen is not None:
         return {"outcome": seen.outcome, "reason": "重复的上行短信", "duplicate": True}
+    # gateways send +86…, 86… or the bare number; one that is no mainland mobile is kept as
+    # it came (and rates nothing)
+    with contextlib.suppress(InvalidInput):
+        phone = normalize_phone(phone)
     row = InboundSms(
         tenant_id=tenant.id,
         vendor=vendor[:40],
@@ -168,5 +173,16 @@ def receive_sms(
         row.case_id = case.id
         record_rating(session, tenant, case, score, words, "sms", Actor("citizen", "", "短信评价"))
         row.outcome, row.reason = "rated", f"办件 {case.number} 评分 {score}"
+        if tenant.settings.get("sms_rating_thanks", True):  # a county may turn it off
+            low = score < LOW_SCORE
+            params = {"item": case.item_name, "number": case.number, "score": score}
+            enqueue_sms(
+                session,
+                tenant,
+                phone,
+                "rating_thanks_low" if low else "rating_thanks",
+                params,
+                case.id,
+            )
     session.flush()
     return {"outcome": row.outcome, "reason": row.reason, "duplicate": False}

@@ -125,9 +125,19 @@ def test_a_reply_from_an_international_number_rates_the_case(
     written: str,
 ) -> None:
     number = _finished(hechi, LI)
-    reply = _reply(client, [{"id": f"intl-{number}", "phone": written, "text": "88"}])
+    reply = _reply(client, [{"id": f"intl-{number}", "phone": written, "text": "88 谢谢"}])
     assert reply.json()[0]["outcome"] == "rated", reply.json()
-    assert hechi.case(number).rating == 88
+    case = hechi.case(number)
+    assert (case.rating, case.rating_comment) == (88, "谢谢")
+    with hechi.session() as s:
+        stored = s.scalars(select(InboundSms).where(InboundSms.vendor_ref == f"intl-{number}"))
+        assert stored.one().phone == LI  # kept as the one number it is, however it came
+        thanks = s.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.case_id == case.id, OutboxMessage.template == "rating_thanks"
+            )
+        ).all()
+    assert [m.phone for m in thanks] == [LI]  # the citizen hears back
 
 
 def test_a_low_score_opens_a_follow_up_for_the_supervisors(hechi: Desk, client, webhook) -> None:
@@ -144,6 +154,13 @@ def test_a_low_score_opens_a_follow_up_for_the_supervisors(hechi: Desk, client, 
             )
         ).all()
     assert (follow.kind, follow.score, follow.state) == ("low_rating", 30, "open")
+    with hechi.session() as s:
+        sorry = s.scalars(
+            select(OutboxMessage.template).where(
+                OutboxMessage.case_id == case.id, OutboxMessage.phone.is_not(None)
+            )
+        ).all()
+    assert "rating_thanks_low" in sorry and "rating_thanks" not in sorry
     assert [m.phone for m in told] == ["13800000141"]  # 杨效能监察员
 
 

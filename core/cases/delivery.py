@@ -73,13 +73,13 @@ def ship(session: Session, tenant: Tenant, case: Case) -> dict[str, Any]:
         "documents": _documents(session, case),
     }
     hooks = get_plugin_manager().for_tenant(session, tenant)
-    for answer in hooks.call("create_shipment", shipment=shipment):
-        if answer and answer.get("tracking_number"):
-            return {
-                "carrier": str(answer.get("carrier") or ""),
-                "tracking_number": str(answer["tracking_number"]),
-                "events": [],
-            }
+    answer = hooks.first("create_shipment", shipment=shipment)  # one booking, never two
+    if answer and answer.get("tracking_number"):
+        return {
+            "carrier": str(answer.get("carrier") or ""),
+            "tracking_number": str(answer["tracking_number"]),
+            "events": [],
+        }
     if hooks.implements("create_shipment"):
         raise Conflict("快递下单未成功，请稍后重试（原因见系统管理的插件错误）", field="delivery")
     raise Conflict("本地区未启用快递寄递服务，请改为窗口领取", field="delivery")
@@ -92,15 +92,13 @@ def apply_tracking(
     case's tracking (once), and "signed" marks the case delivered. The caller commits.
     Returns the case numbers touched. Nobody vouches: 404; a forged callback: 422."""
     hooks = get_plugin_manager().for_tenant(session, tenant)
-    answers = [
-        a for a in hooks.call("track_shipment", carrier=carrier, headers=headers, body=body) if a
-    ]
-    if not answers:
+    answer = hooks.first("track_shipment", carrier=carrier, headers=headers, body=body)
+    if not answer:
         raise NotFound("未知的快递渠道", field="carrier")
-    if answers[0].get("error"):
-        raise InvalidInput(f"快递回调验证失败：{answers[0]['error']}", field="signature")
+    if answer.get("error"):
+        raise InvalidInput(f"快递回调验证失败：{answer['error']}", field="signature")
     touched = []
-    for event in answers[0].get("events") or []:
+    for event in answer.get("events") or []:
         status = str(event.get("status") or "")
         if status not in STATUS_LABELS:
             continue

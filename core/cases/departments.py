@@ -185,10 +185,10 @@ def act_for_department(
     if principal.kind != "client" or not principal.client_id:
         raise Forbidden("仅限已登记的部门系统（客户端凭证）")
     hooks = get_plugin_manager().for_tenant(session, tenant)
-    codes = [c for c in hooks.call("department_of_client", client_id=principal.client_id) if c]
-    if not codes:
+    code = hooks.first("department_of_client", client_id=principal.client_id)
+    if not code:
         raise Forbidden("该客户端未登记为任何部门的审批系统")
-    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == str(codes[0])))
+    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == str(code)))
     if unit is None:
         raise Forbidden("登记的部门不存在")
     if data.action not in DECISIONS:

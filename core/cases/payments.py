@@ -55,12 +55,10 @@ def start_online(
         "notify_url": f"{base}/api/v1/t/{tenant.slug}/payments/{{provider}}/notify",
         "return_url": f"{base}/t/{tenant.slug}/my/cases/{case.number}",
     }
-    for answer in _hooks(session, tenant).call("create_payment", payment=payment):
-        if not answer or not answer.get("pay_url"):
-            continue
-        url = str(answer["pay_url"])
-        if urlsplit(url).scheme not in ("https", "http"):
-            continue  # never send the applicant to a javascript: or data: address
+    answer = _hooks(session, tenant).first("create_payment", payment=payment)  # one order
+    url = str(answer.get("pay_url") or "") if isinstance(answer, dict) else ""
+    # never send the applicant to a javascript: or data: address
+    if url and urlsplit(url).scheme in ("https", "http"):
         return {"provider": str(answer.get("provider") or ""), "pay_url": url}
     raise Conflict("本地区未开通网上缴费，请到窗口缴纳", field="payment")
 
@@ -73,16 +71,11 @@ def confirm_online(
     The caller commits. A notice nobody vouches for is a 404 (the provider is unknown here);
     a forged one or a wrong amount 422; a second notice of the same transaction changes
     nothing."""
-    answers = [
-        a
-        for a in _hooks(session, tenant).call(
-            "confirm_payment", provider=provider, headers=headers, body=body
-        )
-        if a
-    ]
-    if not answers:
+    answer = _hooks(session, tenant).first(
+        "confirm_payment", provider=provider, headers=headers, body=body
+    )
+    if not answer:
         raise NotFound("未知的支付渠道", field="provider")
-    answer = answers[0]
     if answer.get("error"):
         raise InvalidInput(f"支付通知验证失败：{answer['error']}", field="signature")
     reference = str(answer.get("reference") or "")

@@ -4,8 +4,16 @@ Plugins implement hooks with ``from core.plugins import hookimpl``. Hooks are ca
 tenant, on that tenant's enabled plugins only, one implementation at a time: an
 implementation that raises is recorded for the tenant admin and skipped, so the others (and
 other tenants' requests) never see its error. Implementations may be plain functions or
-``async def``; either way the caller receives the resolved value. No hook is ``firstresult``:
-callers receive a list, in call order (``tryfirst`` first, ``trylast`` last).
+``async def``; either way the caller receives the resolved value.
+
+Two kinds of hook. A *collecting* hook asks every enabled plugin and the caller receives a
+list, in call order (``tryfirst`` first, ``trylast`` last). A *first-result* hook (marked
+"First-result" below: ``create_shipment``, ``track_shipment``, ``create_payment``,
+``confirm_payment``, ``department_of_client``) is a single decision: plugins are asked in
+order of their priority for the tenant (higher first: the config's ``priority`` field when the
+plugin declares one, else ``PluginMeta.priority``; ties in call order) until one answers
+something other than ``None`` (or an empty value); the rest are not called. One that raises is
+recorded and the next is asked. See ``core.plugins.manager.FIRST_RESULT``.
 
 Hook specifications only ever gain arguments; an implementation may accept fewer.
 """
@@ -65,7 +73,7 @@ def extra_template_vars(tenant: Tenant, config: PluginConfig, template: str) -> 
 def create_shipment(
     tenant: Tenant, config: PluginConfig, shipment: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """Book a courier to deliver a case's result (快递送达).
+    """First-result. Book a courier to deliver a case's result (快递送达).
 
     :param tenant: the tenant delivering.
     :param config: this plugin's validated configuration for that tenant.
@@ -130,9 +138,10 @@ def forward_case_event(
 
 @hookspec
 def department_of_client(tenant: Tenant, config: PluginConfig, client_id: str) -> str | None:
-    """Which department an OAuth client (a department system with a client-credentials
-    token) speaks for: its org-unit code, or ``None`` when it is not yours. Its decisions
-    (``POST /api/v1/t/{slug}/departments/decisions``) act on that department's steps only.
+    """First-result. Which department an OAuth client (a department system with a
+    client-credentials token) speaks for: its org-unit code, or ``None`` when it is not yours.
+    Its decisions (``POST /api/v1/t/{slug}/departments/decisions``) act on that department's
+    steps only.
     """
 
 
@@ -154,7 +163,7 @@ def register_bundles(tenant: Tenant, config: PluginConfig) -> list[dict[str, Any
 def track_shipment(
     tenant: Tenant, config: PluginConfig, carrier: str, headers: dict[str, str], body: bytes
 ) -> dict[str, Any] | None:
-    """Read a carrier's tracking callback (物流轨迹推送).
+    """First-result. Read a carrier's tracking callback (物流轨迹推送).
 
     Called for ``POST /api/v1/t/{slug}/couriers/{carrier}/tracking``; nothing changes unless a
     plugin vouches for the callback.
@@ -174,7 +183,7 @@ def track_shipment(
 def create_payment(
     tenant: Tenant, config: PluginConfig, payment: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """Start an online payment of a case's fees (网上缴费, 统一收费).
+    """First-result. Start an online payment of a case's fees (网上缴费, 统一收费).
 
     :param tenant: the tenant collecting.
     :param config: this plugin's validated configuration for that tenant.
@@ -194,7 +203,7 @@ def create_payment(
 def confirm_payment(
     tenant: Tenant, config: PluginConfig, provider: str, headers: dict[str, str], body: bytes
 ) -> dict[str, Any] | None:
-    """Read a payment provider's asynchronous notice (支付结果通知).
+    """First-result. Read a payment provider's asynchronous notice (支付结果通知).
 
     Called for ``POST /api/v1/t/{slug}/payments/{provider}/notify``; nothing is recorded
     unless a plugin vouches for the notice.

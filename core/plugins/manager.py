@@ -27,6 +27,7 @@ from core.plugins.secrets import SECRET_MASK, _at, _map, redact, secret_values
 from core.tenancy import Tenant, scope_for
 
 __all__ = [
+    "FIRST_RESULT",
     "PluginManager",
     "TenantHooks",
     "await_me_maybe",
@@ -65,8 +66,32 @@ class PluginState:
     config: Any
     raw_config: dict[str, Any]
 
+    @property
+    def priority(self) -> int:
+        """Its place among first-result answers for this tenant (higher asked first)."""
+        return self.meta.priority_for(self.config)
+
+
+class PluginStates(dict[str, PluginState]):
+    """A tenant's plugins by name: only those that apply to it; any other name is a 404."""
+
+    def __missing__(self, name: str) -> PluginState:
+        raise NotFound(f"no plugin named '{name}' for this tenant", field="name")
+
 
 watch(TenantPlugin)
+
+#: hooks whose result is a single decision: asked with :meth:`TenantHooks.first`, in priority
+#: order, until one plugin answers (the others are not called)
+FIRST_RESULT = frozenset(
+    {
+        "create_shipment",
+        "track_shipment",
+        "create_payment",
+        "confirm_payment",
+        "department_of_client",
+    }
+)
 
 
 class PluginManager:
@@ -130,9 +155,11 @@ class PluginManager:
                 )
             },
         )
-        out = {}
+        out = PluginStates()
         production = get_settings().is_production
         for name, meta in self.metas.items():
+            if not meta.applies(tenant):
+                continue  # another county's own plugin: not listed, not called here
             row = rows.get(name)
             enabled = row[0] if row else meta.default_enabled
             raw = dict(row[1]) if row else {}
@@ -162,6 +189,8 @@ class PluginManager:
         config with its secrets masked: only that a secret changed, never its value.
         """
         meta = self.meta(name)
+        if enabled and not meta.applies(tenant):
+            raise InvalidInput(f"插件 {meta.title} 不适用于{tenant.name}", field="name")
         if enabled and not meta.compatible():
             raise InvalidInput(f"插件 {name} 需要核心版本 {meta.core_compat}", field="name")
         if enabled and meta.development_only and get_settings().is_production:
@@ -225,12 +254,12 @@ class TenantHooks:
         self.manager = manager
         self.tenant = tenant
         self.states = states
-        disabled = [
-            manager.pm.get_plugin(name)
-            for name, state in states.items()
-            if not state.enabled and manager.pm.get_plugin(name) is not None
+        # off for this tenant: disabled, or not applying to it (absent from its states)
+        self._disabled = [
+            plugin
+            for plugin in manager.pm.get_plugins()
+            if not ((state := states.get(manager.pm.get_name(plugin) or "")) and state.enabled)
         ]
-        self._disabled = disabled
 
     def enabled_names(self) -> list[str]:
         return [name for name, state in self.states.items() if state.enabled]
@@ -241,21 +270,58 @@ class TenantHooks:
         return bool(caller.get_hookimpls())
 
     def call(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call ``hook_name`` on each enabled plugin; a raising one is recorded and skipped."""
-        caller = self.manager.pm.subset_hook_caller(hook_name, remove_plugins=self._disabled)
+        """Call ``hook_name`` on each enabled plugin; a raising one is recorded and skipped.
+
+        For a collecting hook (every plugin adds its part); a single decision is
+        :meth:`first`'s."""
+        if hook_name in FIRST_RESULT:
+            raise TypeError(f"{hook_name} is a first-result hook: use TenantHooks.first()")
         results = []
-        # pluggy keeps implementations in reverse call order (trylast first).
-        for impl in reversed(caller.get_hookimpls()):
-            state = self.states.get(impl.plugin_name)
-            args = dict(kwargs, tenant=self.tenant, config=state.config if state else None)
-            try:
-                value = await_me_maybe(impl.function(*[args[a] for a in impl.argnames]))
-            except Exception as exc:
-                self._record(impl.plugin_name, hook_name, exc)
-                continue
+        for impl in self._impls(hook_name):
+            value = self._one(impl, hook_name, kwargs)
             if value is not None:
                 results.append(value)
         return results
+
+    def first(self, hook_name: str, **kwargs: Any) -> Any:
+        """The one answer of a first-result hook: its implementations are asked in the order of
+        their priority for this tenant (higher first; ties in pluggy's call order) until one
+        answers; a raising one is recorded and the next asked. ``None`` when nobody answers.
+
+        An empty answer (``None``, ``""``, ``{}``, ``[]``) means "not mine" and the next is
+        asked; later plugins are not called once one has answered (one booking, one order)."""
+        if hook_name not in FIRST_RESULT:
+            raise TypeError(f"{hook_name} is a collecting hook: use TenantHooks.call()")
+        for impl in self._impls(hook_name):
+            value = self._one(impl, hook_name, kwargs)
+            if value is not None and value != "" and value != {} and value != []:
+                return value
+        return None
+
+    def order(self, hook_name: str) -> list[str]:
+        """The plugins that would be asked, in the order :meth:`first` asks them."""
+        return [impl.plugin_name for impl in self._impls(hook_name)]
+
+    def _impls(self, hook_name: str) -> list[pluggy.HookImpl]:
+        caller = self.manager.pm.subset_hook_caller(hook_name, remove_plugins=self._disabled)
+        # pluggy keeps implementations in reverse call order (trylast first).
+        impls = list(reversed(caller.get_hookimpls()))
+        if hook_name in FIRST_RESULT:  # a stable sort: equal priorities keep the call order
+            impls.sort(key=lambda impl: -self._priority(impl.plugin_name))
+        return impls
+
+    def _priority(self, plugin: str) -> int:
+        state = self.states.get(plugin)
+        return state.priority if state is not None else 0
+
+    def _one(self, impl: pluggy.HookImpl, hook_name: str, kwargs: dict[str, Any]) -> Any:
+        state = self.states.get(impl.plugin_name)
+        args = dict(kwargs, tenant=self.tenant, config=state.config if state else None)
+        try:
+            return await_me_maybe(impl.function(*[args[a] for a in impl.argnames]))
+        except Exception as exc:
+            self._record(impl.plugin_name, hook_name, exc)
+            return None
 
     def _record(self, plugin: str, hook: str, exc: Exception) -> None:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()

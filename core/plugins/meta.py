@@ -45,6 +45,31 @@ class PluginMeta:
     #: a development aid (the console SMS vendor): it cannot be enabled, and is not called,
     #: when ``GOVHALL_ENV=production``
     development_only: bool = False
+    #: the tenants it is meant for: tenant slugs (``"suning"``) and/or kinds (``"province"``,
+    #: ``"city"``, ``"county"``, ``"district"``); empty, everyone. Any other tenant neither
+    #: lists it nor can enable it (a county's own procedures stay that county's).
+    applies_to: tuple[str, ...] = field(default_factory=tuple)
+    #: where it stands among the tenant's plugins answering a first-result hook (higher is
+    #: asked first) unless its config declares a ``priority`` field, which then wins per tenant
+    priority: int = 0
+
+    def __post_init__(self) -> None:
+        given: Any = self.applies_to  # a list, or one slug, is taken as meant
+        names = (given,) if isinstance(given, str) else tuple(given)
+        object.__setattr__(self, "applies_to", names)
+
+    def applies(self, tenant: Any) -> bool:
+        """Whether ``tenant`` (its slug or its kind) is one this plugin is meant for."""
+        if not self.applies_to:
+            return True
+        kind = getattr(tenant.kind, "value", tenant.kind)
+        return tenant.slug in self.applies_to or str(kind) in self.applies_to
+
+    def priority_for(self, config: Any) -> int:
+        """The priority for a tenant with this validated config (its ``priority`` field, when
+        the config declares one, else :attr:`priority`)."""
+        value = getattr(config, "priority", None)
+        return value if isinstance(value, int) and not isinstance(value, bool) else self.priority
 
     def compatible(self, core_version: str = core.__version__) -> bool:
         return Version(core_version) in SpecifierSet(self.core_compat)

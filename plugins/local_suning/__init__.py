@@ -470,6 +470,7 @@ meta = PluginMeta(
     core_compat=">=0.1,<1",
     config=Config,
     tags=("local",),
+    applies_to=("suning",),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -20,13 +21,13 @@ def plugins() -> None:
 
 @plugins.command("list")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序读取）。")
-@click.option("--tenant", "slug", default=None, help="同时显示该地区是否启用。")
+@click.option("--tenant", "slug", default=None, help="只列出适用于该地区的插件，并显示是否启用。")
 def plugins_list(as_json: bool, slug: str | None) -> None:
-    """列出已安装的全部插件。"""
+    """列出已安装的全部插件（指定地区时，只列出适用于该地区的）。"""
     from core.plugins import get_plugin_manager
 
     manager = get_plugin_manager()
-    states = {}
+    states: dict[str, Any] | None = None
     if slug:
         from core.tenancy import scope_for
 
@@ -42,9 +43,16 @@ def plugins_list(as_json: bool, slug: str | None) -> None:
             "core_compat": meta.core_compat,
             "compatible": meta.compatible(),
             "config_schema": meta.config_schema(),
-            **({"enabled": states[name].enabled} if states else {}),
+            "applies_to": list(meta.applies_to),
+            "priority": meta.priority,
+            **(
+                {"enabled": states[name].enabled, "priority": states[name].priority}
+                if states is not None
+                else {}
+            ),
         }
         for name, meta in manager.metas.items()
+        if states is None or name in states  # another county's own plugin is not listed
     ]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))

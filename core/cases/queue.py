@@ -127,7 +127,9 @@ def staff_queue(
     item = wanted.item.strip().lower()
 
     def keep(r: QueueRow) -> bool:
-        if item and item not in r.case.item_code.lower() and item not in r.case.item_name.lower():
+        if item and not any(
+            item in text.lower() for text in (r.case.item_code, r.case.item_name, r.case.number)
+        ):  # a citizen at the counter names their case by its number
             return False
         if wanted.department and r.case.department_code != wanted.department:
             return False

@@ -224,6 +224,9 @@ def test_queues_count_and_filter(hechi: Desk, client) -> None:
         assert dated == sorted(dated)
         early = staff_queue(s, reviewer, today, calendar, QueueFilter(due_before=date(2000, 1, 1)))
         assert early.total == 0
+        # a citizen at the counter names their case: its number finds it, whatever the page
+        by_number = staff_queue(s, reviewer, today, calendar, QueueFilter(item=accepted))
+        assert [r.case.number for r in by_number.rows] == [accepted]
     _login(client, "hechi-reviewer")
     html = client.get("/t/hechi/workbench/queue?queue=reviewer&colour=&item=").text
     assert accepted in html and 'data-testid="count-reviewer"' in html

@@ -40,11 +40,14 @@ def desk(db: Any, slug: str, offer: list[str]) -> Iterator[Desk]:
     d = Desk(db, slug)
     manager = get_plugin_manager()
     with d.session() as s:
+        before = manager.states(s, d.tenant)["bundles"]
+        was_on, was_config = before.enabled, dict(before.raw_config)
         manager.set_enabled(s, d.tenant, "bundles", True, {"offer": offer})
         s.commit()
     yield d
+    # as the demo pack left it (the demo counties offer their bundles), not simply off
     with d.session() as s:
-        manager.set_enabled(s, d.tenant, "bundles", False, {})
+        manager.set_enabled(s, d.tenant, "bundles", was_on, was_config)
         s.commit()
 
 

@@ -60,6 +60,14 @@ def test_an_admin_adds_and_renames_an_org_unit(client, db: Database) -> None:
         json={"code": "CL-CK09", "name": "重复", "kind": "window"},
     )
     assert again.status_code == 409 and again.json()["field"] == "code"
+    # the page's rules: a code of letters and digits (a control character once made a unit
+    # whose admin-page link no browser could follow)
+    odd = client.post(
+        "/api/v1/t/cili/org-units",
+        headers=bearer(token),
+        json={"code": "CL-\u000bX", "name": "怪编码", "kind": "window"},
+    )
+    assert odd.status_code == 422 and odd.json()["field"] == "code"
 
 
 def test_bad_input_is_answered_naming_the_field(client, db: Database) -> None:

@@ -21,10 +21,10 @@ from core.tenancy import (
     Tenant,
     TenantKind,
     TenantStatus,
-    add_org_unit,
     list_org_units,
     onboarding,
 )
+from core.tenancy import units as org_units
 from core.tenancy.service import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -166,14 +166,16 @@ class TenantApi(Controller):
         if db.scalar(
             select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.code == data.code)
         ):
-            raise Conflict(f"code '{data.code}' is taken", field="code")
-        unit = add_org_unit(
+            raise Conflict(f"编码 {data.code} 已被使用", field="code")
+        # the same rules and audit entry as the admin page (a code of letters and digits)
+        unit = org_units.create_unit(
             db,
             tenant,
+            principal,
             code=data.code,
             name=data.name,
             kind=OrgUnitKind(data.kind),
-            parent=parent,
+            parent_code=parent.code if parent else None,
             address=data.address,
             phone=data.phone,
             office_hours=data.office_hours,
@@ -197,10 +199,12 @@ class TenantApi(Controller):
     ) -> OrgUnitOut:
         require_staff(principal, Role.tenant_admin)
         unit = _unit(db, tenant, unit_id)
-        for field in ("name", "address", "phone", "office_hours"):
-            value = getattr(data, field)
-            if value is not None:
-                setattr(unit, field, value)
+        values = {
+            field: value
+            for field in ("name", "address", "phone", "office_hours")
+            if (value := getattr(data, field)) is not None
+        }
+        org_units.update_unit(db, tenant, principal, unit, **values)
         db.commit()
         return unit_out(unit)
 

@@ -36,6 +36,28 @@ _TZ = timezone(timedelta(hours=8))
 
 #: how each recorded key is called on the page, in the API's lines and in the CSV
 FIELD_LABELS: dict[str, str] = {
+    "api_key": "接口密钥",
+    # the SMS templates (core.notify.sms.DEFAULT_TEMPLATES), as a vendor's template codes name them
+    "otp": "登录验证码",
+    "case_received": "收件通知",
+    "case_correction": "补正通知",
+    "case_accepted": "受理通知",
+    "case_refused": "不予受理通知",
+    "case_payment": "缴费通知",
+    "case_completed": "办结通知",
+    "case_shipped": "寄出通知",
+    "case_delivered": "送达通知",
+    "rating_request": "评价邀请",
+    "rating_thanks": "评价致谢",
+    "rating_thanks_low": "差评致歉",
+    "card_yellow": "黄牌催办",
+    "card_red": "红牌警告",
+    "card_manual": "督办通知",
+    "follow_up": "回访提醒",
+    "task_assigned": "待办提醒",
+    "consult_answered": "咨询答复通知",
+    "consult_yellow": "咨询黄牌催办",
+    "consult_red": "咨询红牌警告",
     "enabled": "启用",
     "config": "配置",
     "status": "服务状态",

@@ -29,6 +29,16 @@ ZHANG = "13800000001"
 ADDRESS = "广西河池市金城江区新建路 18 号"
 
 
+#: the test plugins' names as a county admin would read them (the pages and the audit log
+#: of the shared demo database show them to later tests' page walks)
+TITLES = {
+    "courier_slow": "慢递快运",
+    "courier_fast": "快捷快运",
+    "pay_low": "乙支付",
+    "pay_high": "甲支付",
+}
+
+
 class Ranked(msgspec.Struct):
     priority: int = 0
 
@@ -37,17 +47,17 @@ class Courier:
     """A courier that books every shipment offered to it (and remembers each booking)."""
 
     def __init__(self, name: str, *, fails: bool = False) -> None:
-        self.meta = PluginMeta(name=name, version="1.0", title=name, config=Ranked)
+        self.meta = PluginMeta(name=name, version="1.0", title=TITLES[name], config=Ranked)
         self.fails = fails
         self.booked: list[str] = []
 
     @hookimpl
     def create_shipment(self, tenant, config, shipment: dict[str, Any]) -> dict[str, Any]:
         if self.fails:
-            raise RuntimeError(f"{self.meta.name} is down")
+            raise RuntimeError(f"{self.meta.title}暂停服务")
         self.booked.append(shipment["reference"])
         return {
-            "carrier": self.meta.name,
+            "carrier": self.meta.title,
             "tracking_number": f"{self.meta.name}-{len(self.booked)}",
         }
 
@@ -56,7 +66,7 @@ class Payer:
     """A payment provider that opens an order for every payment offered to it."""
 
     def __init__(self, name: str, priority: int) -> None:
-        self.meta = PluginMeta(name=name, version="1.0", title=name, priority=priority)
+        self.meta = PluginMeta(name=name, version="1.0", title=TITLES[name], priority=priority)
         self.orders: list[str] = []
 
     @hookimpl
@@ -110,7 +120,7 @@ def test_two_couriers_enabled_book_exactly_one_waybill(
     slow, fast = couriers
     number = _completed(hechi)
     shipped = hechi.act(hechi.staff("hechi-clerk"), number, "deliver")
-    assert shipped.tracking["carrier"] == "courier_fast"  # the higher priority answers
+    assert shipped.tracking["carrier"] == "快捷快运"  # the higher priority answers
     assert fast.booked == [number] and slow.booked == []  # one booking, not two
 
     # the county reorders them: its config's priority decides
@@ -119,7 +129,7 @@ def test_two_couriers_enabled_book_exactly_one_waybill(
         hooks = get_plugin_manager().for_tenant(s, hechi.tenant)
         assert hooks.order("create_shipment")[:2] == ["courier_slow", "courier_fast"]
         answer = hooks.first("create_shipment", shipment={"reference": "X-1"})
-    assert answer["carrier"] == "courier_slow" and fast.booked == [number]
+    assert answer["carrier"] == "慢递快运" and fast.booked == [number]
 
 
 def test_the_first_raising_is_recorded_and_the_next_answers(
@@ -133,12 +143,12 @@ def test_the_first_raising_is_recorded_and_the_next_answers(
         answer = manager.for_tenant(s, hechi.tenant).first(
             "create_shipment", shipment={"reference": "X-2"}
         )
-    assert answer == {"carrier": "courier_slow", "tracking_number": "courier_slow-1"}
+    assert answer == {"carrier": "慢递快运", "tracking_number": "courier_slow-1"}
     with hechi.session() as s:
         errors = manager.recent_errors(s, hechi.tenant, limit=1000)
     assert len(errors) == before + 1
     assert (errors[0].plugin, errors[0].hook) == ("courier_fast", "create_shipment")
-    assert "courier_fast is down" in errors[0].message
+    assert "快捷快运暂停服务" in errors[0].message
 
 
 def test_two_payment_plugins_open_exactly_one_order(

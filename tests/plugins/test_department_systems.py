@@ -65,6 +65,7 @@ def _webhooks(hechi: Desk, case_id) -> list[OutboxMessage]:
                 OutboxMessage.channel == "event",
                 OutboxMessage.state == "created",
             )
+            .order_by(OutboxMessage.created_at)
         ).all()
     for event_id in events:
         assert _relay(hechi, event_id) == "sent"

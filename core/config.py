@@ -97,6 +97,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 problems.append("GOVHALL_OIDC_KEY_FILE is not set (the key that signs ID tokens)")
             elif not Path(self.oidc_key_file).is_file():
                 problems.append(f"GOVHALL_OIDC_KEY_FILE {self.oidc_key_file} does not exist")
+            if self.argon2_profile == "test":
+                problems.append("GOVHALL_ARGON2_PROFILE=test hashes passwords too cheaply")
+        if self.argon2_profile not in ("default", "test"):
+            problems.append(
+                f"GOVHALL_ARGON2_PROFILE: {self.argon2_profile!r} is neither default nor test"
+            )
+        if self.default_lang not in ("zh", "en"):
+            problems.append(f"GOVHALL_DEFAULT_LANG: {self.default_lang!r} is not zh or en")
+        if self.scheduler_interval <= 0:
+            problems.append("GOVHALL_SCHEDULER_INTERVAL must be a positive number of seconds")
         for part in self.trusted_proxies.split(","):
             try:
                 if part.strip():

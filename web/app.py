@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -123,6 +123,28 @@ def _security_headers(https: bool) -> Any:
     return add_headers
 
 
+def _json_api(settings: Settings) -> Router:
+    """The JSON API's controllers, whose request bodies are JSON and so bounded by
+    ``GOVHALL_MAX_JSON_BYTES`` (the material upload, streamed and counted against
+    ``GOVHALL_MAX_UPLOAD_BYTES`` as it arrives, says so on its own route; the vendors'
+    webhooks carry their own limits)."""
+    return Router(
+        path="/",
+        route_handlers=[
+            TenantApi,
+            CatalogApi,
+            CasesApi,
+            SupervisionApi,
+            ConsultApi,
+            DashboardApi,
+            BundlesApi,
+            DepartmentsApi,
+            AuditApi,
+        ],
+        request_max_body_size=settings.max_json_bytes,
+    )
+
+
 def _oauth_scheme(settings: Settings) -> SecurityScheme:
     """Bearer tokens from `govhall tokens issue` or the OAuth 2.0 provider, with the scopes."""
     base = settings.base_url.rstrip("/")
@@ -206,17 +228,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             DivisionPages,
             WorkbenchPages,
             ConsultPages,
-            TenantApi,
-            CatalogApi,
-            CasesApi,
+            _json_api(settings),
             PaymentsApi,
             SmsWebhooks,
-            SupervisionApi,
-            ConsultApi,
-            DashboardApi,
-            BundlesApi,
-            DepartmentsApi,
-            AuditApi,
             *oidc.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False

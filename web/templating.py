@@ -132,8 +132,11 @@ def _callables(lang: str) -> tuple[Callable[..., str], Callable[..., str]]:
 
 
 def lang_of(request: Request[Any, Any, Any]) -> str:
-    lang = request.cookies.get("lang", "zh")
-    return lang if lang in LANGUAGES else "zh"
+    """The visitor's chosen language (the ``lang`` cookie), else ``GOVHALL_DEFAULT_LANG``."""
+    default = get_settings().default_lang
+    default = default if default in LANGUAGES else "zh"
+    lang = request.cookies.get("lang", default)
+    return lang if lang in LANGUAGES else default
 
 
 def page(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import dramatiq
 from sqlalchemy import delete
@@ -127,11 +128,12 @@ def _dispatch(ids: list[uuid.UUID]) -> None:
 set_dispatcher(_dispatch)
 install_effects()
 
-#: (seconds between runs, actor) — what the scheduler triggers.
-PERIODIC = [
+#: (seconds between runs, actor) — what the scheduler triggers; ``None``: every
+#: ``GOVHALL_SCHEDULER_INTERVAL`` seconds (60 unless set), the pace of deadlines and the outbox.
+PERIODIC: list[tuple[float | None, Any]] = [
     (3600.0, purge_expired),
     (600.0, activate_catalog_versions),
-    (60.0, sweep_deadlines),
-    (60.0, relay_pending),
+    (None, sweep_deadlines),
+    (None, relay_pending),
     (600.0, update_dashboards),
 ]

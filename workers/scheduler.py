@@ -11,6 +11,8 @@ from typing import Any
 
 import dramatiq
 
+from core.config import get_settings
+
 log = logging.getLogger("govhall.scheduler")
 
 LOCK_KEY = "govhall:scheduler:leader"
@@ -73,12 +75,15 @@ class Scheduler:
 
     def __init__(
         self,
-        jobs: Sequence[tuple[float, dramatiq.Actor[Any, Any]]],
+        jobs: Sequence[tuple[float | None, dramatiq.Actor[Any, Any]]],
         lock: LeaderLock | LocalLock,
         tick: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        interval: float | None = None,
     ) -> None:
-        self.jobs = list(jobs)
+        # a job's ``None`` is the base interval: GOVHALL_SCHEDULER_INTERVAL unless given
+        base = interval if interval is not None else get_settings().scheduler_interval
+        self.jobs = [(every if every is not None else base, actor) for every, actor in jobs]
         self.lock = lock
         self.tick = tick
         self.clock = clock

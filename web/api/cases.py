@@ -324,6 +324,9 @@ class CasesApi(Controller):
         "/cases/{number:str}/materials",
         summary="Upload a material (multipart: index, file)",
         status_code=201,
+        # not the API's JSON limit: the stream is counted against GOVHALL_MAX_UPLOAD_BYTES
+        # as it arrives (core.cases.materials), and refused with 413 past it
+        request_max_body_size=None,
         **needs("cases:write"),
     )
     async def upload(

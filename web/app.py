@@ -170,6 +170,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     problems = settings.check()
     if problems and settings.is_production:
         raise RuntimeError("refusing to start: " + "; ".join(problems))
+    for problem in problems:  # development runs on, with the embedded value in its place
+        log.warning("setting ignored: %s", problem)
     database = database or get_database()
     key_problem = database.scope_key_problem()
     if key_problem:

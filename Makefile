@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := redis-server postgresql chromium fonts-noto-cjk fonts-wqy-zenhei
 
-.PHONY: run test test-fast setup system-deps lint bench screenshots clean
+.PHONY: run test test-fast setup vendor system-deps lint bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml tests/sample_vendor/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +14,26 @@ $(VENV)/.installed: pyproject.toml tests/sample_vendor/pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check ./tests/sample_vendor
 	touch $@
 
-web/static/vendor/.installed: package.json package-lock.json
+# npm packages (package.json): the accessibility test's axe-core, and the sources of `make vendor`.
+node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p web/static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js web/static/vendor/
-	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js web/static/vendor/
-	mkdir -p web/static/vendor/bootstrap-icons
-	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts web/static/vendor/bootstrap-icons/
 	touch $@
 
-setup: $(VENV)/.installed web/static/vendor/.installed
+# The front-end libraries the pages load (htmx, ECharts, Bootstrap, Bootstrap Icons) are
+# committed, minified, in web/static/vendor/ with their licences, so a checkout, `pip install .`
+# and the wheel serve them with no npm. After changing a version in package.json, `make vendor`
+# copies the new files in; commit them (tests/packaging checks they are the pinned versions).
+vendor: node_modules/.installed
+	rm -rf web/static/vendor
+	mkdir -p web/static/vendor/bootstrap-icons web/static/vendor/licenses
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js web/static/vendor/
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js web/static/vendor/
+	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts web/static/vendor/bootstrap-icons/
+	for p in htmx.org echarts bootstrap bootstrap-icons; do cp node_modules/$$p/LICENSE web/static/vendor/licenses/$$p.txt; done
+	cp node_modules/echarts/NOTICE web/static/vendor/licenses/echarts-NOTICE.txt
+	cp node_modules/echarts/licenses/LICENSE-d3 web/static/vendor/licenses/echarts-d3.txt
+
+setup: $(VENV)/.installed
 
 # Debian packages the tests start for real: Redis, PostgreSQL, Chromium (and CJK fonts).
 system-deps:
@@ -53,11 +63,11 @@ lint: setup
 	$(BIN)/lint-imports
 	$(BIN)/python -m tests.lint_imports
 
-test: setup system-deps lint
+test: setup system-deps node_modules/.installed lint
 	$(BIN)/pytest
 
 test-fast: setup
-	$(BIN)/pytest -m "not postgres and not e2e and not redis"
+	$(BIN)/pytest -m "not postgres and not e2e and not redis and not packaging"
 
 bench: setup system-deps
 	$(BIN)/python -m tests.benchmarks $(BACKENDS)
@@ -67,4 +77,4 @@ screenshots: setup system-deps
 	$(BIN)/python -m tests.screenshots docs/screenshots
 
 clean:
-	rm -rf $(VENV) node_modules web/static/vendor var .pytest_cache
+	rm -rf $(VENV) node_modules var .pytest_cache

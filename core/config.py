@@ -15,6 +15,15 @@ __all__ = ["Settings", "get_settings", "reset_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+
+def _default_var_dir() -> str:
+    """``var/`` beside the code in a checkout; for an installed package (whose code sits in
+    site-packages, where nothing should be written) ``var/`` in the working directory."""
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return str(PROJECT_ROOT / "var")
+    return str(Path.cwd() / "var")
+
+
 # Development defaults: good enough for `make run`, refused in production (see `check`).
 _DEV_SECRET = "govhall-development-secret-do-not-use-in-production"  # noqa: S105
 _DEV_DATA_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"govhall-dev-data-key").digest()).decode()
@@ -37,7 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_keys_old: str = ""
     #: PEM of the RSA key that signs ID tokens; empty: a key file under var/ (development).
     oidc_key_file: str = ""
-    var_dir: str = str(PROJECT_ROOT / "var")
+    var_dir: str = msgspec.field(default_factory=_default_var_dir)
     base_url: str = "http://127.0.0.1:8000"
     #: production normally refuses an ``http://`` base URL; a closed private network may say so
     allow_http: bool = False

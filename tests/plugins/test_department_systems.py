@@ -60,7 +60,8 @@ def _webhooks(hechi: Desk, case_id) -> list[OutboxMessage]:
     """The case's webhook rows, once the workers have asked the plugins where its events go."""
     with hechi.session() as s:
         events = s.scalars(
-            select(OutboxMessage.id).where(
+            select(OutboxMessage.id)
+            .where(
                 OutboxMessage.case_id == case_id,
                 OutboxMessage.channel == "event",
                 OutboxMessage.state == "created",

@@ -9,6 +9,8 @@ fails loudly rather than dropping a message.
    writes a signed webhook row per department system (no plugin hook runs inside a commit).
 3. ``outbox_dispatch`` — the outbox rows the transaction wrote are handed to the workers
    once it has committed (if the broker is down, the relay sweep sends them later).
+4. ``catalog_department_names`` — a department renamed in the transaction: the search
+   postings of its items are rewritten before it commits (search finds items by it).
 
 Besides: the outbox channel ``event`` is delivered by the departments' forwarding, and a
 plugin's enabling or disabling writes or withdraws its own catalog items (the plugin manager
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from core.cases.departments import DEPARTMENT_EVENTS, EVENT_CHANNEL, forward_event_row
 from core.catalog.plugin_items import on_plugin_toggled
+from core.catalog.renames import DEPARTMENT_NAMES
 from core.db import CommitEffect, register_commit_effect
 from core.notify.outbox import OUTBOX_DISPATCH
 from core.notify.relay import register_channel
@@ -27,7 +30,12 @@ from core.supervision.assignments import ASSIGNMENT_TEXTS
 
 __all__ = ["COMMIT_EFFECTS", "install"]
 
-COMMIT_EFFECTS: tuple[CommitEffect, ...] = (ASSIGNMENT_TEXTS, DEPARTMENT_EVENTS, OUTBOX_DISPATCH)
+COMMIT_EFFECTS: tuple[CommitEffect, ...] = (
+    ASSIGNMENT_TEXTS,
+    DEPARTMENT_EVENTS,
+    OUTBOX_DISPATCH,
+    DEPARTMENT_NAMES,
+)
 
 
 def install() -> None:

@@ -13,13 +13,28 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from core.catalog.models import Category, Item, ItemChange, ItemTerm, ItemVersion, VersionState
-from core.catalog.search import terms_of
-from core.catalog.service import departments, index_texts, live_columns
+from core.catalog.models import (
+    Category,
+    Item,
+    ItemChange,
+    ItemStatus,
+    ItemTerm,
+    ItemVersion,
+    VersionState,
+)
+from core.catalog.search import posting_columns, terms_of
+from core.catalog.service import audience_column, departments, index_texts, live_columns
 from core.db import new_id, utcnow
 from core.tenancy import Tenant
 
-__all__ = ["Existing", "before_bulk_write", "publish_batch"]
+__all__ = [
+    "POSTING_COLUMNS",
+    "Existing",
+    "Posting",
+    "before_bulk_write",
+    "publish_batch",
+    "reindex_department",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,7 @@ class Existing:
     live_version_id: uuid.UUID | None
     adopted: bool
     effective: dict[str, Any]
+    status: str = "active"
 
 
 class _Names:
@@ -39,15 +55,24 @@ class _Names:
         self.categories = dict(session.execute(select(Category.code, Category.name)).all())
 
     def terms(
-        self, item_id: uuid.UUID, code: str, eff: dict[str, Any]
-    ) -> list[tuple[str, uuid.UUID]]:
+        self, item_id: uuid.UUID, code: str, eff: dict[str, Any], status: str = "active"
+    ) -> list[Posting]:
+        """The item's postings: each term with the item's listing columns."""
         texts = index_texts(
             code,
             eff,
             self.departments.get(eff["department"], ""),
             self.categories.get(eff["category"], ""),
         )
-        return [(t, item_id) for t in terms_of(texts)]
+        columns = posting_columns(code, status, eff, audience_column(eff.get("audience")))
+        carried = tuple(columns[c] for c in POSTING_COLUMNS)
+        return [(t, item_id, *carried) for t in terms_of(texts)]
+
+
+#: the listing columns a posting carries, in the order of a :data:`Posting`'s tail
+POSTING_COLUMNS = ("code", "status", "department_code", "category", "audience", "levels")
+#: (term, item id, code, status, department, category, audience, levels)
+Posting = tuple[Any, ...]
 
 
 #: From this many items on, a write refreshes PostgreSQL's statistics first (below).
@@ -113,20 +138,29 @@ def _create(
     _insert_terms(session, tenant, terms)
 
 
-def _insert_terms(session: Session, tenant: Tenant, terms: list[tuple[str, uuid.UUID]]) -> None:
+def _insert_terms(session: Session, tenant: Tenant, terms: list[Posting]) -> None:
     """Search terms are most of an import's rows (forty or so per item). PostgreSQL takes
-    them as two arrays in one statement: row by row, each insert paid its own round of
+    them as arrays in one statement: row by row, each insert paid its own round of
     row-level-security and foreign-key checks and the import ran at a few items a second."""
     if not terms:
         return
+    names = ", ".join(POSTING_COLUMNS)
     if session.get_bind().dialect.name == "postgresql":
+        columns = list(zip(*terms, strict=True))
+        arrays = ", ".join(f"CAST(:c{i} AS text[])" for i in range(len(POSTING_COLUMNS)))
         session.execute(
             text(
-                "INSERT INTO item_terms (tenant_id, term, item_id)"
-                " SELECT CAST(:tenant AS uuid), t, i"
-                " FROM unnest(CAST(:terms AS text[]), CAST(:items AS uuid[])) AS u(t, i)"
+                f"INSERT INTO item_terms (tenant_id, term, item_id, {names})"
+                f" SELECT CAST(:tenant AS uuid), t, i, {names}"
+                f" FROM unnest(CAST(:terms AS text[]), CAST(:items AS uuid[]), {arrays})"
+                f" AS u(t, i, {names})"
             ),
-            {"tenant": tenant.id, "terms": [t for t, _ in terms], "items": [i for _, i in terms]},
+            {
+                "tenant": tenant.id,
+                "terms": list(columns[0]),
+                "items": list(columns[1]),
+                **{f"c{i}": list(c) for i, c in enumerate(columns[2:])},
+            },
         )
     else:
         # SQLite: the driver's executemany with the ids as stored, skipping the per-row
@@ -134,9 +168,10 @@ def _insert_terms(session: Session, tenant: Tenant, terms: list[tuple[str, uuid.
         connection = session.connection()
         as_stored = ItemTerm.__table__.c.item_id.type.bind_processor(connection.dialect)
         tenant_id = as_stored(tenant.id) if as_stored else tenant.id
+        marks = ", ".join("?" for _ in POSTING_COLUMNS)
         connection.exec_driver_sql(
-            "INSERT INTO item_terms (tenant_id, term, item_id) VALUES (?, ?, ?)",
-            [(tenant_id, t, as_stored(i) if as_stored else i) for t, i in terms],
+            f"INSERT INTO item_terms (tenant_id, term, item_id, {names}) VALUES (?, ?, ?, {marks})",
+            [(tenant_id, t, as_stored(i) if as_stored else i, *rest) for t, i, *rest in terms],
         )
 
 
@@ -178,7 +213,7 @@ def _republish(
             }
         )
         changes.append(_change(tenant.id, item.id, reason, today, now))
-        terms += names.terms(item.id, item.code, eff)
+        terms += names.terms(item.id, item.code, eff, item.status)
     if new_versions:
         session.execute(insert(ItemVersion), new_versions)
     if promoted:
@@ -189,6 +224,31 @@ def _republish(
     )
     _insert_terms(session, tenant, terms)
     session.execute(insert(ItemChange), changes)
+
+
+def reindex_department(session: Session, tenant: Tenant, code: str, batch: int = 500) -> int:
+    """Rewrite the postings of every live item of the department ``code`` (its name, which
+    search finds items by, has changed); returns how many items."""
+    names = _Names(session, tenant)
+    rows = session.execute(
+        select(Item.id, Item.code, Item.effective, Item.status).where(
+            Item.tenant_id == tenant.id,
+            Item.department_code == code,
+            Item.live_version_id.is_not(None),
+        )
+    ).all()
+    for start in range(0, len(rows), batch):
+        part = rows[start : start + batch]
+        session.execute(
+            delete(ItemTerm).where(
+                ItemTerm.tenant_id == tenant.id, ItemTerm.item_id.in_([r.id for r in part])
+            )
+        )
+        postings: list[Posting] = []
+        for r in part:
+            postings += names.terms(r.id, r.code, r.effective, ItemStatus(r.status).value)
+        _insert_terms(session, tenant, postings)
+    return len(rows)
 
 
 def _drafts_and_numbers(

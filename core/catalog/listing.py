@@ -18,7 +18,7 @@ from core.catalog.models import (
     Theme,
     VersionState,
 )
-from core.catalog.search import matching_ids, plan_search, search_item_ids
+from core.catalog.search import matching_codes, plan_search, search_item_ids
 from core.catalog.synonyms import synonyms_for
 from core.db import platform_scope, remembered, watch
 from core.tenancy import Tenant
@@ -100,13 +100,10 @@ def _list_page(
     limit: int,
     offset: int,
 ) -> ItemPage:
-    department, category, level, theme, audience, status = filters
-    stmt = select(Item.id)
     if alternatives is not None:
-        # Drive the query from the (few) matching postings, not from every item.
-        hits = matching_ids(tenant.id, alternatives).subquery()
-        stmt = stmt.join(hits, hits.c.item_id == Item.id)
-    stmt = stmt.where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
+        return _search_page(session, tenant, alternatives, filters, limit, offset)
+    department, category, level, theme, audience, status = filters
+    stmt = select(Item.id).where(Item.tenant_id == tenant.id, Item.live_version_id.is_not(None))
     if status:
         stmt = stmt.where(Item.status == ItemStatus(status))
     if department:
@@ -117,34 +114,64 @@ def _list_page(
         # levels is a short JSON list; its text form is the same on SQLite and PostgreSQL.
         stmt = stmt.where(cast(Item.levels, String).like(f'%"{level}"%'))
     if theme:
-        row = session.scalar(select(Theme).where(Theme.tenant_id == tenant.id, Theme.code == theme))
-        stmt = stmt.where(Item.code.in_(row.item_codes if row else []))
+        stmt = stmt.where(Item.code.in_(_theme_codes(session, tenant, theme)))
     if audience in AUDIENCES:
         stmt = stmt.where(audience_filter(audience))
-    if alternatives is not None:
-        # A search matches a small share of the catalog: sort the codes of the matches here,
-        # which keeps every database on the plan that starts from the postings. Codes, not ids:
-        # a few thousand strings cost nothing, a few thousand UUIDs cost most of the request.
-        # The sorted codes of a search are remembered for a moment (core/db/_memo.py): the
-        # popular searches of a busy hour repeat, and any catalog write forgets them.
-        key = ("catalog-search", tenant.id, alternatives, *filters)
-        codes = remembered(
-            session, key, lambda: tuple(sorted(session.scalars(stmt.with_only_columns(Item.code))))
-        )
-        total, wanted = len(codes), codes[offset : offset + limit]
-        if not wanted:
-            return ItemPage([], total)
-        page = select(Item).where(Item.tenant_id == tenant.id, Item.code.in_(wanted))
-    else:
-        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        ids = list(session.scalars(stmt.order_by(Item.code).limit(limit).offset(offset)))
-        if not ids:
-            return ItemPage([], total)
-        page = select(Item).where(Item.tenant_id == tenant.id, Item.id.in_(ids))
-    # No ORDER BY here: it would tempt the planner into walking the code index of the whole
-    # catalog to sort twenty rows.
-    items = sorted(session.scalars(page.options(defer(Item.effective))), key=lambda i: i.code)
-    return ItemPage(items, total)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    ids = list(session.scalars(stmt.order_by(Item.code).limit(limit).offset(offset)))
+    if not ids:
+        return ItemPage([], total)
+    return ItemPage(_rows(session, tenant, Item.id.in_(ids)), total)
+
+
+def _search_page(
+    session: Session,
+    tenant: Tenant,
+    alternatives: tuple[tuple[str, ...], ...],
+    filters: tuple[str | None, ...],
+    limit: int,
+    offset: int,
+) -> ItemPage:
+    """A search, read from the postings alone: each carries its item's code and listing
+    columns (status, department, category, audience, levels), so the matches are one range
+    read of the search index per term, sorted by code here, and only the page's rows are
+    loaded. The sorted codes of a search are remembered for a moment (core/db/_memo.py): the
+    popular searches of a busy hour repeat, and any catalog write forgets them."""
+    department, category, level, theme, audience, status = filters
+    where: list[Any] = []
+    if status:
+        where.append(ItemTerm.status == ItemStatus(status).value)
+    if department:
+        where.append(ItemTerm.department_code == department)
+    if category:
+        where.append(ItemTerm.category == category)
+    if level:
+        where.append(ItemTerm.levels.like(f"% {level} %"))
+    if theme:
+        where.append(ItemTerm.code.in_(_theme_codes(session, tenant, theme)))
+    if audience in AUDIENCES:
+        where.append(ItemTerm.audience.in_([audience, "person enterprise"]))
+    stmt = matching_codes(tenant.id, alternatives, tuple(where))
+    key = ("catalog-search", tenant.id, alternatives, *filters)
+    # Codes, not ids: a few thousand strings cost nothing, a few thousand UUIDs cost most of
+    # the request. Read in index order, sorted() finds them sorted already.
+    codes = remembered(session, key, lambda: tuple(sorted(set(session.scalars(stmt)))))
+    total, wanted = len(codes), codes[offset : offset + limit]
+    if not wanted:
+        return ItemPage([], total)
+    return ItemPage(_rows(session, tenant, Item.code.in_(wanted)), total)
+
+
+def _theme_codes(session: Session, tenant: Tenant, theme: str) -> list[str]:
+    row = session.scalar(select(Theme).where(Theme.tenant_id == tenant.id, Theme.code == theme))
+    return list(row.item_codes) if row else []
+
+
+def _rows(session: Session, tenant: Tenant, which: Any) -> list[Item]:
+    """The page's own rows (twenty at most), by key, in code order. No ORDER BY in SQL: it
+    would tempt the planner into walking the code index of the whole catalog to sort them."""
+    page = select(Item).where(Item.tenant_id == tenant.id, which).options(defer(Item.effective))
+    return sorted(session.scalars(page), key=lambda i: i.code)
 
 
 @dataclass

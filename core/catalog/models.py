@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -177,7 +178,11 @@ class DepartmentDuty(TenantOwned, Base):
 
 
 class ItemTerm(TenantOwned, Base):
-    """The Chinese search index: unigrams and bigrams of the effective text, plus words."""
+    """The Chinese search index: unigrams and bigrams of the effective text, plus words.
+
+    Each posting carries what a result list filters and sorts on (the item's code, status,
+    department, category, audience and levels), so a search reads the postings of its terms
+    and then only the rows of the page it shows — never the items of every match."""
 
     __tablename__ = "item_terms"
     __table_args__ = (
@@ -187,10 +192,44 @@ class ItemTerm(TenantOwned, Base):
         # Re-indexing an item deletes its terms: without this, each publication read every
         # term of the tenant (the primary key leads with the term), so imports grew quadratic.
         Index("ix_item_terms_item", "tenant_id", "item_id"),
+        # A search: one range read per term, already in code order for the usual status.
+        Index("ix_item_terms_search", "tenant_id", "term", "status", "code"),
     )
 
     term: Mapped[str] = mapped_column(String(32), primary_key=True)
     item_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # -- the item's listing columns, kept equal to its own (core/catalog/search.py) --
+    code: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    status: Mapped[str] = mapped_column(String(32), default="active", server_default="active")
+    department_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    category: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    audience: Mapped[str] = mapped_column(String(32), default="person", server_default="person")
+    #: the item's levels between spaces (" county township "), for a LIKE that needs no JSON
+    levels: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class ItemGuide(TenantOwned, Base):
+    """An item's guide as rendered once for its live version (一次性告知): the guide section
+    of the item page per language (``html``, zlib-compressed) and the checklist PDF (``pdf``).
+    ``stamp`` digests everything the rendering read — the version, the department and
+    category names, the process, the service halls, the tenant's name, the templates — so a
+    row whose stamp differs from the one computed now is never served (see
+    core/catalog/guides.py)."""
+
+    __tablename__ = "item_guides"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "item_id"], ["items.tenant_id", "items.id"], ondelete="CASCADE"
+        ),
+    )
+
+    item_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # html | pdf
+    lang: Mapped[str] = mapped_column(String(8), primary_key=True)
+    version_id: Mapped[uuid.UUID] = mapped_column()
+    stamp: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    rendered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CatalogImport(TenantOwned, Base):

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, union
+from sqlalchemy import Select, delete, func, insert, select, union, update
 from sqlalchemy.orm import Session
 
 from core.catalog.models import ItemTerm
@@ -24,10 +24,14 @@ from core.catalog.synonyms import FILLER, SYNONYMS, VOCABULARY
 __all__ = [
     "SearchPlan",
     "index_item",
+    "levels_text",
+    "matching_codes",
     "plan_search",
+    "posting_columns",
     "query_terms",
     "search_item_ids",
     "segment",
+    "set_posting_status",
     "terms_of",
 ]
 
@@ -67,15 +71,54 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(out))[:MAX_QUERY_TERMS]
 
 
+def levels_text(levels: Iterable[str]) -> str:
+    """An item's levels as its postings keep them: `` county township `` (LIKE '% county %')."""
+    return " " + " ".join(levels) + " "
+
+
+def posting_columns(
+    code: str, status: str, effective: Mapping[str, Any], audience: str
+) -> dict[str, str]:
+    """What each posting of an item carries besides its term: the columns a result list
+    filters and sorts on, equal to the item's own (``audience`` as the items table keeps it)."""
+    return {
+        "code": code,
+        "status": status,
+        "department_code": str(effective.get("department", "")),
+        "category": str(effective.get("category", "")),
+        "audience": audience,
+        "levels": levels_text(effective.get("levels") or ()),
+    }
+
+
 def index_item(
-    session: Session, tenant_id: uuid.UUID, item_id: uuid.UUID, texts: Iterable[str]
+    session: Session,
+    tenant_id: uuid.UUID,
+    item_id: uuid.UUID,
+    texts: Iterable[str],
+    columns: Mapping[str, str],
 ) -> None:
+    """Replace the item's postings: one per term of ``texts``, each carrying ``columns``
+    (:func:`posting_columns`)."""
     session.execute(
         delete(ItemTerm).where(ItemTerm.tenant_id == tenant_id, ItemTerm.item_id == item_id)
     )
-    rows = [{"tenant_id": tenant_id, "term": t, "item_id": item_id} for t in terms_of(texts)]
+    rows = [
+        {"tenant_id": tenant_id, "term": t, "item_id": item_id, **columns} for t in terms_of(texts)
+    ]
     if rows:
         session.execute(insert(ItemTerm), rows)
+
+
+def set_posting_status(
+    session: Session, tenant_id: uuid.UUID, item_id: uuid.UUID, status: str
+) -> None:
+    """An item's status changed (取消, 下放 … or restored): its postings follow."""
+    session.execute(
+        update(ItemTerm)
+        .where(ItemTerm.tenant_id == tenant_id, ItemTerm.item_id == item_id)
+        .values(status=status)
+    )
 
 
 @dataclass(frozen=True)
@@ -208,6 +251,31 @@ def matching_ids(tenant_id: uuid.UUID, alternatives: tuple[tuple[str, ...], ...]
         return _holding_all(tenant_id, alternatives[0])
     either = union(*(_holding_all(tenant_id, a) for a in alternatives)).subquery()
     return select(either.c.item_id)
+
+
+def _codes_holding_all(
+    tenant_id: uuid.UUID, terms: tuple[str, ...], where: tuple[Any, ...]
+) -> Select[Any]:
+    stmt = select(ItemTerm.code).where(ItemTerm.tenant_id == tenant_id, *where)
+    if len(terms) == 1:  # one range read of the search index, in code order
+        return stmt.where(ItemTerm.term == terms[0])
+    return (
+        stmt.where(ItemTerm.term.in_(terms))
+        .group_by(ItemTerm.code)
+        .having(func.count(ItemTerm.term) == len(terms))
+    )
+
+
+def matching_codes(
+    tenant_id: uuid.UUID, alternatives: tuple[tuple[str, ...], ...], where: tuple[Any, ...] = ()
+) -> Select[Any]:
+    """The codes of items holding every term of any one of ``alternatives`` and meeting
+    ``where`` (conditions on :class:`ItemTerm`'s listing columns), read from the postings
+    alone: no item row is read for a match."""
+    if len(alternatives) == 1:
+        return _codes_holding_all(tenant_id, alternatives[0], where)
+    either = union(*(_codes_holding_all(tenant_id, a, where) for a in alternatives)).subquery()
+    return select(either.c.code)
 
 
 def search_item_ids(

@@ -25,7 +25,7 @@ from core.catalog.models import (
     VersionState,
 )
 from core.catalog.presentation import FIELD_LABELS, LABELS
-from core.catalog.search import index_item
+from core.catalog.search import index_item, posting_columns, set_posting_status
 from core.db import new_id, platform_scope, remembered, snapshot, utcnow, watch
 from core.errors import InvalidInput
 from core.forms.model import override_problems, parse_form
@@ -448,7 +448,8 @@ def _reindex(session: Session, tenant: Tenant, item: Item) -> None:
     dept = departments(session, tenant).get(eff.get("department", ""))
     cat = session.get(Category, eff.get("category", ""))
     texts = index_texts(item.code, eff, dept.name if dept else "", cat.name if cat else "")
-    index_item(session, tenant.id, item.id, texts)
+    columns = posting_columns(item.code, ItemStatus(item.status).value, eff, item.audience)
+    index_item(session, tenant.id, item.id, texts, columns)
 
 
 def propagate(session: Session, standard: Item) -> None:
@@ -606,6 +607,7 @@ def change_status(
             reason=reason.strip(),
         )
     item.status = new
+    set_posting_status(session, tenant.id, item.id, new.value)
     change = ItemChange(
         tenant_id=tenant.id,
         id=new_id(),

@@ -21,7 +21,7 @@ from core.catalog._rows import Lookups, content_to_cells, keep_unsaid, row_to_co
 from core.catalog._sheets import Grid, Unreadable, read_csv, read_xlsx
 from core.catalog.codes import tidy_code
 from core.catalog.content import parse_content
-from core.catalog.models import Item
+from core.catalog.models import Item, ItemStatus
 from core.catalog.service import categories, get_item, propagate
 from core.catalog.template import COLUMNS, HEADER_OF, HEADERS, REQUIRED, HeaderRow, find_header
 from core.errors import GovhallError, InvalidInput
@@ -259,7 +259,12 @@ def _existing(session: Session, tenant: Tenant, rows: list[SheetRow]) -> dict[st
     for start in range(0, len(codes), 1000):
         for row in session.execute(
             select(
-                Item.id, Item.code, Item.live_version_id, Item.standard_item_id, Item.effective
+                Item.id,
+                Item.code,
+                Item.live_version_id,
+                Item.standard_item_id,
+                Item.effective,
+                Item.status,
             ).where(Item.tenant_id == tenant.id, Item.code.in_(codes[start : start + 1000]))
         ):
             found[row.code] = Existing(
@@ -268,6 +273,7 @@ def _existing(session: Session, tenant: Tenant, rows: list[SheetRow]) -> dict[st
                 row.live_version_id,
                 row.standard_item_id is not None,
                 row.effective or {},
+                ItemStatus(row.status).value,
             )
     return found
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.catalog.content import CATEGORIES, ItemContent
 from core.catalog.models import Item, ItemTerm, ItemVersion, VersionState
-from core.catalog.search import terms_of
+from core.catalog.search import posting_columns, terms_of
 from core.catalog.service import index_texts, live_columns
 from core.db import new_id, utcnow
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant
@@ -152,8 +152,10 @@ def generate_catalog(
                 names[content["department"]],
                 category_names[content["category"]],
             )
+            columns = posting_columns(code, "active", content, items[-1]["audience"])
             terms.extend(
-                {"tenant_id": tenant.id, "term": t, "item_id": item_id} for t in terms_of(texts)
+                {"tenant_id": tenant.id, "term": t, "item_id": item_id, **columns}
+                for t in terms_of(texts)
             )
         session.execute(insert(Item), items)
         session.execute(insert(ItemVersion), versions)

@@ -19,6 +19,7 @@ announces it; the catalog listens).
 
 from __future__ import annotations
 
+from core.cases import plugin_views
 from core.cases.departments import DEPARTMENT_EVENTS, EVENT_CHANNEL, forward_event_row
 from core.catalog.plugin_items import on_plugin_toggled
 from core.catalog.renames import DEPARTMENT_NAMES
@@ -45,3 +46,4 @@ def install() -> None:
         register_commit_effect(effect)
     register_channel(EVENT_CHANNEL, forward_event_row)
     on_toggle(on_plugin_toggled)  # a plugin's own items enter or leave the catalog
+    plugin_views.install()  # what core.plugins.Lookup reads items and cases with

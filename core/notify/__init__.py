@@ -1,6 +1,9 @@
-"""Notifications: SMS vendors (from plugins), message templates, sending with failover."""
+"""Notifications: SMS vendors (from plugins), message templates, sending with failover.
 
-from core.notify.http import pooled_client
+The vendor interface and its messages are :mod:`core.plugins`' (a plugin imports them from
+there); the names below stay for the core and for plugins written for 0.1.
+"""
+
 from core.notify.sms import DEFAULT_TEMPLATES, render_sms, send_sms_now
 from core.notify.types import (
     NoSmsVendor,
@@ -10,6 +13,10 @@ from core.notify.types import (
     SmsReceipt,
     SmsVendor,
 )
+from core.plugins.runtime import pooled_client, provide_sms_templates
+
+# what a vendor plugin reads as core.plugins.SMS_TEMPLATES: the texts stay owned here
+provide_sms_templates(DEFAULT_TEMPLATES)
 
 __all__ = [
     "DEFAULT_TEMPLATES",

@@ -8,14 +8,21 @@ other tenants' requests) never see its error. Implementations may be plain funct
 
 Two kinds of hook. A *collecting* hook asks every enabled plugin and the caller receives a
 list, in call order (``tryfirst`` first, ``trylast`` last). A *first-result* hook (marked
-"First-result" below: ``create_shipment``, ``track_shipment``, ``create_payment``,
-``confirm_payment``, ``department_of_client``) is a single decision: plugins are asked in
-order of their priority for the tenant (higher first: the config's ``priority`` field when the
-plugin declares one, else ``PluginMeta.priority``; ties in call order) until one answers
-something other than ``None`` (or an empty value); the rest are not called. One that raises is
-recorded and the next is asked. See ``core.plugins.manager.FIRST_RESULT``.
+"First-result" below, and listed in :data:`FIRST_RESULT`) is a single decision: plugins are
+asked in order of their priority for the tenant (higher first: the config's ``priority``
+field when the plugin declares one, else ``PluginMeta.priority``; ties in call order) until
+one answers something other than ``None`` (or an empty value); the rest are not called. One
+that raises is recorded and the next is asked.
 
-Hook specifications only ever gain arguments; an implementation may accept fewer.
+**Callbacks from outside** (an SMS vendor's receipts and replies, a carrier's tracking, a
+payment provider's notice) are all first-result hooks of one shape: they receive the name in
+the URL (``vendor``, ``carrier``, ``provider``), the request's ``headers`` (lower-case names)
+and its raw ``body``, and answer ``None`` when the name is not theirs, ``{"error": REASON}``
+(:class:`~core.plugins.types.CallbackRefused`) when the request does not verify, or what it
+reports. Nothing changes unless a plugin vouches for the request.
+
+The dict formats are typed in :mod:`core.plugins.types`. Hook specifications only ever gain
+arguments; an implementation may accept fewer.
 """
 
 from __future__ import annotations
@@ -25,7 +32,41 @@ from typing import Any
 import pluggy
 
 from core.plugins.meta import PluginConfig
+from core.plugins.types import (
+    Booking,
+    BundleDefinition,
+    CallbackRefused,
+    CaseEvent,
+    FormProblem,
+    ItemDefinition,
+    PaymentNotice,
+    PaymentOrder,
+    PaymentRequest,
+    ProcessDefinition,
+    Shipment,
+    SmsInboundAnswer,
+    SmsReceiptsAnswer,
+    SmsVendor,
+    TrackingAnswer,
+    WebhookTarget,
+)
 from core.tenancy import Tenant
+
+__all__ = ["FIRST_RESULT", "hookspec"]
+
+#: the hooks whose answer is a single decision (the docstrings below say "First-result"):
+#: asked in priority order until one plugin answers
+FIRST_RESULT = frozenset(
+    {
+        "create_shipment",
+        "track_shipment",
+        "create_payment",
+        "confirm_payment",
+        "department_of_client",
+        "read_sms_receipts",
+        "read_sms_inbound",
+    }
+)
 
 hookspec = pluggy.HookspecMarker("govhall")
 
@@ -35,15 +76,53 @@ hookspec = pluggy.HookspecMarker("govhall")
 
 
 @hookspec
-def register_sms_vendors(tenant: Tenant, config: PluginConfig) -> list[Any]:
+def register_sms_vendors(tenant: Tenant, config: PluginConfig) -> list[SmsVendor]:
     """Return the SMS vendors this plugin provides for ``tenant``.
 
     :param tenant: the :class:`core.tenancy.Tenant` the message is sent for.
     :param config: this plugin's validated configuration for that tenant (an instance of the
         plugin's ``meta.config`` struct), or ``None`` when the plugin declares none.
-    :returns: a list of objects following :class:`core.notify.SmsVendor` (a ``name``
-        attribute and ``send(message) -> SendResult``). The caller tries them in order of
-        their ``priority`` (higher first) and fails over on error.
+    :returns: a list of objects following :class:`core.plugins.SmsVendor` (``name``,
+        ``priority`` and ``send(message: SmsMessage) -> SendResult``). The caller tries them
+        healthy first, then by ``priority`` (higher first), and fails over when ``send``
+        raises or answers ``ok=False``. ``[]`` when the plugin is not configured to send.
+    """
+
+
+@hookspec
+def read_sms_receipts(
+    tenant: Tenant, config: PluginConfig, vendor: str, headers: dict[str, str], body: bytes
+) -> SmsReceiptsAnswer | CallbackRefused | None:
+    """First-result. Read an SMS vendor's delivery-receipt callback (状态报告).
+
+    Called for ``POST /api/v1/t/{slug}/sms/{vendor}/receipts``.
+
+    :param vendor: the vendor named in the URL (an ``SmsVendor.name``); answer ``None``
+        when it is not one of yours.
+    :param headers: the request headers, lower-case names.
+    :param body: the raw request body, exactly as received (verify its signature over this).
+    :returns: ``{"receipts": [SmsReceipt(reference=OUR_MESSAGE_ID, delivered=BOOL,
+        error=TEXT), ...]}`` for a callback that verifies (each moves its message from sent
+        to delivered or failed; unknown or repeated ones are ignored), or ``{"error":
+        REASON}`` for one that does not (answered 403, nothing changed).
+    """
+
+
+@hookspec
+def read_sms_inbound(
+    tenant: Tenant, config: PluginConfig, vendor: str, headers: dict[str, str], body: bytes
+) -> SmsInboundAnswer | CallbackRefused | None:
+    """First-result. Read an SMS vendor's callback of messages citizens sent (上行短信).
+
+    Called for ``POST /api/v1/t/{slug}/sms/{vendor}/inbound``.
+
+    :param vendor: the vendor named in the URL; answer ``None`` when it is not one of yours.
+    :param headers: the request headers, lower-case names.
+    :param body: the raw request body, exactly as received.
+    :returns: ``{"messages": [SmsInbound(reference=VENDOR_MESSAGE_ID, phone=SENDER,
+        text=TEXT), ...]}`` for a callback that verifies — a reply starting with a score
+        (0–100) rates the sender's latest finished case, every message is kept once by its
+        ``reference`` — or ``{"error": REASON}`` for one that does not (403).
     """
 
 
@@ -70,15 +149,14 @@ def extra_template_vars(tenant: Tenant, config: PluginConfig, template: str) -> 
 
 
 @hookspec
-def create_shipment(
-    tenant: Tenant, config: PluginConfig, shipment: dict[str, Any]
-) -> dict[str, Any] | None:
+def create_shipment(tenant: Tenant, config: PluginConfig, shipment: Shipment) -> Booking | None:
     """First-result. Book a courier to deliver a case's result (快递送达).
 
     :param tenant: the tenant delivering.
     :param config: this plugin's validated configuration for that tenant.
     :param shipment: ``reference`` (the case number, use it as your idempotency key),
-        ``recipient``, ``phone``, ``address``, ``contents``, ``sender``.
+        ``recipient``, ``phone``, ``address``, ``contents``, ``sender``, ``documents``
+        (:class:`core.plugins.Shipment`).
     :returns: ``{"carrier": NAME, "tracking_number": NUMBER}`` when this plugin booked it, or
         ``None`` to leave it to another plugin. The first answer with a tracking number wins;
         with none, the staff member is told that courier delivery is not available.
@@ -86,12 +164,13 @@ def create_shipment(
 
 
 @hookspec
-def register_items(tenant: Tenant, config: PluginConfig) -> list[dict[str, Any]]:
+def register_items(tenant: Tenant, config: PluginConfig) -> list[ItemDefinition]:
     """A county's own items (local procedures), in the tenant pack's item format.
 
     :param tenant: the tenant the plugin is enabled for.
     :param config: this plugin's validated configuration for that tenant.
-    :returns: item contents, each with its ``code`` (``catalog.toml``'s ``[[items]]``). They
+    :returns: item contents, each with its ``code`` (``catalog.toml``'s ``[[items]]``,
+        :class:`core.plugins.ItemDefinition`). They
         are written into the tenant's catalog when the plugin is enabled (a changed item gets
         a new version), and taken out of service (cancelled, with the reason) when it is
         disabled; cases filed under them go on.
@@ -99,18 +178,19 @@ def register_items(tenant: Tenant, config: PluginConfig) -> list[dict[str, Any]]
 
 
 @hookspec
-def register_processes(tenant: Tenant, config: PluginConfig) -> list[dict[str, Any]]:
+def register_processes(tenant: Tenant, config: PluginConfig) -> list[ProcessDefinition]:
     """Process definitions the plugin adds for ``tenant`` (the workflow format: ``code``,
-    ``name``, ``start``, ``steps``). Found after the tenant's and province's own definitions
-    and before the built-in ones; each is validated like a saved definition (an invalid one
-    is recorded as the plugin's error and ignored).
+    ``name``, ``start``, ``steps``: :class:`core.plugins.ProcessDefinition`). Found after
+    the tenant's and province's own definitions and before the built-in ones; each is
+    validated like a saved definition (an invalid one is recorded as the plugin's error and
+    ignored).
     """
 
 
 @hookspec
 def validate_form(
     tenant: Tenant, config: PluginConfig, item: str, form: dict[str, Any]
-) -> list[dict[str, str]] | None:
+) -> list[FormProblem] | None:
     """Check an application's form for one item (a county's own rules).
 
     :param item: the item's code.
@@ -123,8 +203,8 @@ def validate_form(
 
 @hookspec
 def forward_case_event(
-    tenant: Tenant, config: PluginConfig, event: dict[str, Any]
-) -> list[dict[str, str]]:
+    tenant: Tenant, config: PluginConfig, event: CaseEvent
+) -> list[WebhookTarget]:
     """Where a case event goes (departments' own approval systems).
 
     :param event: ``id``, ``tenant``, ``case`` (number), ``item``, ``item_name``,
@@ -146,23 +226,25 @@ def department_of_client(tenant: Tenant, config: PluginConfig, client_id: str) -
 
 
 @hookspec
-def register_bundles(tenant: Tenant, config: PluginConfig) -> list[dict[str, Any]]:
+def register_bundles(tenant: Tenant, config: PluginConfig) -> list[BundleDefinition]:
     """Offer joint-approval bundles (联审联办, 一表通) to ``tenant``.
 
     :param tenant: the tenant whose applicants may apply for them.
     :param config: this plugin's validated configuration for that tenant.
     :returns: a list of bundles, each ``{"code", "name", "description", "overall_days",
-        "department", "items": [{"item": ITEM_CODE, "required": bool}], "form": [{"name",
-        "label", "required"}]}``. Applying opens one sub-case per item (each with its own
-        process and clock) under a parent with the overall limit and one unified fee; the
-        parent completes once every required sub-case is decided and the fee is paid.
+        "department", "items": [{"item": ITEM_CODE, "required": bool}], "shared": [KEY],
+        "keys": {ITEM_CODE: {KEY: COMBINED_KEY}}, "form": [FIELD]}``
+        (:class:`core.plugins.BundleDefinition`). Applying opens one sub-case per item (each
+        with its own process and clock) under a parent with the overall limit and one
+        unified fee; the parent completes once every required sub-case is decided and the
+        fee is paid.
     """
 
 
 @hookspec
 def track_shipment(
     tenant: Tenant, config: PluginConfig, carrier: str, headers: dict[str, str], body: bytes
-) -> dict[str, Any] | None:
+) -> TrackingAnswer | CallbackRefused | None:
     """First-result. Read a carrier's tracking callback (物流轨迹推送).
 
     Called for ``POST /api/v1/t/{slug}/couriers/{carrier}/tracking``; nothing changes unless a
@@ -181,8 +263,8 @@ def track_shipment(
 
 @hookspec
 def create_payment(
-    tenant: Tenant, config: PluginConfig, payment: dict[str, Any]
-) -> dict[str, Any] | None:
+    tenant: Tenant, config: PluginConfig, payment: PaymentRequest
+) -> PaymentOrder | None:
     """First-result. Start an online payment of a case's fees (网上缴费, 统一收费).
 
     :param tenant: the tenant collecting.
@@ -202,7 +284,7 @@ def create_payment(
 @hookspec
 def confirm_payment(
     tenant: Tenant, config: PluginConfig, provider: str, headers: dict[str, str], body: bytes
-) -> dict[str, Any] | None:
+) -> PaymentNotice | CallbackRefused | None:
     """First-result. Read a payment provider's asynchronous notice (支付结果通知).
 
     Called for ``POST /api/v1/t/{slug}/payments/{provider}/notify``; nothing is recorded

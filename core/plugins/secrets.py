@@ -1,13 +1,22 @@
 """Write-only configuration values: vendor passwords, API keys, signing secrets.
 
-A plugin declares a secret in its config struct with :data:`Secret` (a string) or
-:data:`SecretMap` (a mapping whose values are all secret), which put ``"writeOnly": true`` in
-the field's JSON schema. Everything that shows a config — the API, the admin page, the
-command line, plugin error records — passes it through :func:`redact` first, so a saved secret
-is never sent back, only :data:`SECRET_MASK` in its place; a config that comes back with the
-mask where a secret was keeps the saved value (:func:`keep_secrets`). As a safety net for
-plugins written before the declaration existed, a string field whose name contains
-``secret``, ``password`` or ``token`` is treated as secret too.
+**Which fields are secret.** A plugin declares each secret in its config struct, at any depth
+(a list of departments each with its ``secret`` included): :data:`Secret` for a string,
+:data:`SecretMap` for a mapping whose every value is secret. Both put ``"writeOnly": true``
+in the field's JSON schema, which is what everything below reads. As a safety net for
+plugins written before the declaration existed, an undeclared string field whose name
+contains ``secret``, ``password`` or ``token`` is treated as secret too — deprecated:
+:func:`undeclared_secrets` names such fields so they can be declared (the fallback goes in
+0.3). Nothing else is secret: ``api_key`` or ``access_key`` are not, unless declared.
+
+**How they are masked.** Everything that shows a config — the API, the admin page, the
+command line, the audit log, tenant-pack exports and diffs — passes it through :func:`redact`
+first, so a saved secret is never sent back, only :data:`SECRET_MASK` in its place (an empty
+secret stays empty: the admin sees it is unset). Texts that might quote one — self-check
+results, recorded plugin errors — have every secret value of four characters or more
+replaced by the mask (:func:`secret_values`). A config that comes back with the mask where a
+secret was keeps the saved value (:func:`keep_secrets`) — unless the address it is sent to
+(``url``, ``endpoint``, ``…_url``) changed, when it must be entered again.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ __all__ = [
     "keep_secrets",
     "redact",
     "secret_values",
+    "undeclared_secrets",
 ]
 
 #: What a saved secret looks like on the way out; sent back unchanged, it keeps the value.
@@ -57,10 +67,43 @@ def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 
 
 def is_secret(node: dict[str, Any], name: str | None) -> bool:
-    if node.get("writeOnly"):
-        return True
+    """Whether a field is secret: declared write-only, or (deprecated) a string named so."""
+    return bool(node.get("writeOnly")) or _named_secret(node, name)
+
+
+def _named_secret(node: dict[str, Any], name: str | None) -> bool:
     named = name is not None and any(word in name.lower() for word in _SECRET_WORDS)
-    return named and node.get("type") == "string"
+    return named and node.get("type") == "string" and not node.get("writeOnly")
+
+
+def undeclared_secrets(config_type: type[msgspec.Struct] | None) -> list[str]:
+    """The fields of a config treated as secret only for their names (``departments[].token``):
+    each should be declared :data:`Secret`; the name alone stops counting in 0.3."""
+    schema = full_schema(config_type)
+    defs = schema.get("$defs") or {}
+    found: list[str] = []
+
+    def walk(node: dict[str, Any], path: str, seen: frozenset[str]) -> None:
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if ref in seen:
+                return
+            seen = seen | {ref}
+        node = _resolve(node, defs)
+        for option in node.get("anyOf") or []:
+            walk(option, path, seen)
+        for key, prop in (node.get("properties") or {}).items():
+            if isinstance(prop, dict):
+                here = f"{path}.{key}" if path else key
+                if _named_secret(_resolve(prop, defs), key):
+                    found.append(here)
+                walk(prop, here, seen)
+        items = node.get("items")
+        if isinstance(items, dict):
+            walk(items, f"{path}[]", seen)
+
+    walk(schema, "", frozenset())
+    return sorted(set(found))
 
 
 def _map(

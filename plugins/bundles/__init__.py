@@ -15,11 +15,20 @@ item the county's catalog does not offer live cannot be enabled.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
-from core.plugins import PluginMeta, hookimpl
+from core.plugins import (
+    BundleDefinition,
+    ItemView,
+    Lookup,
+    PluginMeta,
+    Tenant,
+    hookimpl,
+    lookup_for,
+)
 
 #: asked once, at the top of the one form, for every department of a company's opening
 #: (一表通); each sub-item's own fields follow under its name. The demo packs give these
@@ -48,7 +57,7 @@ PROJECT_SHARED = [
     "contact_phone",
 ]
 
-BUNDLES: dict[str, dict[str, Any]] = {
+BUNDLES: dict[str, BundleDefinition] = {
     "SN-4Z1Z": {
         "code": "SN-4Z1Z",
         "name": "四证一章联办",
@@ -104,23 +113,51 @@ class Config(msgspec.Struct, kw_only=True):
     offer: list[str] = []
 
 
-def _offered(config: Config | None) -> list[dict[str, Any]]:
+def _offered(config: Config | None) -> list[BundleDefinition]:
     return [BUNDLES[code] for code in (config.offer if config else []) if code in BUNDLES]
 
 
-def _validate(session: Any, tenant: Any, config: Config | None) -> list[str]:
-    from core.cases.bundles import combined_form, missing_items, parse_bundle
+def _clashes(bundle: BundleDefinition, items: dict[str, ItemView]) -> list[str]:
+    """Keys the one form would ask once that two of its parts define with different types
+    (the bundle's own fields first, then each item's, under the bundle's ``keys``)."""
+    first: dict[str, Mapping[str, Any]] = {}
+    problems = []
+    parts: list[tuple[str, dict[str, str], tuple[Mapping[str, Any], ...]]] = [
+        ("", {}, tuple(bundle.get("form") or []))
+    ]
+    for entry in bundle["items"]:
+        item = items[entry["item"]]
+        parts.append((item.name, bundle.get("keys", {}).get(item.code, {}), item.form))
+    for name, mapping, fields in parts:
+        for field in fields:
+            kind = str(field.get("type") or "text")
+            if kind == "heading":
+                continue
+            key = mapping.get(str(field["key"]), str(field["key"]))
+            kept = first.setdefault(key, field)
+            kept_kind = str(kept.get("type") or "text")
+            if kept is not field and kept_kind != kind:
+                problems.append(
+                    f"{name}的「{field.get('label')}」（{kind}）与一表通中的「{key}」"
+                    f"（{kept_kind}）类型不同，不能合并填写"
+                )
+    return problems
 
+
+def _validate(lookup: Lookup, tenant: Tenant, config: Config | None) -> list[str]:
+    lookup = lookup_for(lookup, tenant)
     problems = [
         f"没有名为 {c} 的联办事项" for c in (config.offer if config else []) if c not in BUNDLES
     ]
-    for raw in _offered(config):
-        bundle = parse_bundle(raw)
-        missing = missing_items(session, tenant, bundle)
+    for bundle in _offered(config):
+        codes = [entry["item"] for entry in bundle["items"]]
+        found = {code: lookup.item(code) for code in codes}
+        live = {code: item for code, item in found.items() if item is not None and item.live}
+        missing = [code for code in codes if code not in live]
         if missing:
-            problems.append(f"{bundle.name} 所含事项未在本地区上线：{'、'.join(missing)}")
+            problems.append(f"{bundle['name']} 所含事项未在本地区上线：{'、'.join(missing)}")
         else:
-            combined_form(session, tenant, bundle, problems)
+            problems += _clashes(bundle, live)
     return problems
 
 
@@ -137,5 +174,5 @@ meta = PluginMeta(
 
 
 @hookimpl
-def register_bundles(config: Config | None) -> list[dict[str, Any]]:
+def register_bundles(config: Config | None) -> list[BundleDefinition]:
     return _offered(config)

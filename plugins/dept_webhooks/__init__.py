@@ -6,12 +6,20 @@ back to ``POST /api/v1/t/{slug}/departments/decisions``."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
 
-from core.plugins import PluginMeta, Secret, hookimpl
+from core.plugins import (
+    CaseEvent,
+    Lookup,
+    PluginMeta,
+    Secret,
+    Tenant,
+    WebhookTarget,
+    hookimpl,
+    lookup_for,
+)
 
 
 class Department(msgspec.Struct, kw_only=True):
@@ -39,12 +47,9 @@ def _check(config: Config | None) -> list[str]:
     return problems
 
 
-def _validate(session: Any, tenant: Any, config: Config | None) -> list[str]:
-    from sqlalchemy import select
-
-    from core.tenancy import OrgUnit
-
-    known = set(session.scalars(select(OrgUnit.code).where(OrgUnit.tenant_id == tenant.id)))
+def _validate(lookup: Lookup, tenant: Tenant, config: Config | None) -> list[str]:
+    lookup = lookup_for(lookup, tenant)
+    known = {unit.code for unit in lookup.org_units()}
     departments = config.departments if config else []
     missing = [f"没有编码为 {d.code} 的部门" for d in departments if d.code not in known]
     return missing + _check(config)
@@ -64,7 +69,7 @@ meta = PluginMeta(
 
 
 @hookimpl
-def forward_case_event(config: Config | None, event: dict[str, Any]) -> list[dict[str, str]]:
+def forward_case_event(config: Config | None, event: CaseEvent) -> list[WebhookTarget]:
     return [
         {"url": d.url, "secret": d.secret}
         for d in (config.departments if config else [])

@@ -33,15 +33,20 @@ from urllib.parse import urlsplit
 import httpx
 import msgspec
 
-from core.notify import (
-    DEFAULT_TEMPLATES,
+from core.plugins import (
+    SMS_TEMPLATES,
+    CallbackRefused,
+    PluginMeta,
+    Secret,
     SendResult,
     SmsInbound,
+    SmsInboundAnswer,
     SmsMessage,
     SmsReceipt,
+    SmsReceiptsAnswer,
+    hookimpl,
     pooled_client,
 )
-from core.plugins import PluginMeta, Secret, hookimpl
 
 #: a callback older (or newer) than this is a replay
 MAX_SKEW = 300
@@ -60,7 +65,7 @@ class Config(msgspec.Struct, kw_only=True):
 
 
 def client_for(timeout: float) -> httpx.Client:
-    """Kept for vendors who copied it from here: :func:`core.notify.pooled_client`."""
+    """Kept for vendors who copied it from here: :func:`core.plugins.pooled_client`."""
     return pooled_client(timeout)
 
 
@@ -94,7 +99,7 @@ def _problems(config: Config | None) -> list[str]:
         problems.append("接口地址应以 http:// 或 https:// 开头")
     if not config.access_key_id or not config.access_key_secret:
         problems.append("未配置 AccessKey")
-    missing = sorted(t for t in DEFAULT_TEMPLATES if t not in config.template_codes)
+    missing = sorted(t for t in SMS_TEMPLATES if t not in config.template_codes)
     if missing:
         problems.append("以下短信模板未配置模板编码：" + "、".join(missing))
     return problems
@@ -175,33 +180,14 @@ class CloudVendor:
             return SendResult(ok=False, error=f"{answer_code} {message_text}".strip())
         return SendResult(ok=True, vendor_ref=message.id)
 
-    # -- callbacks ------------------------------------------------------------------------
 
-    def _authentic(self, headers: dict[str, str], body: bytes) -> bool:
-        secret = self.config.access_key_secret
-        timestamp = headers.get("x-sms-timestamp", "")
-        if not secret or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_SKEW:
-            return False
-        expected = sign(secret, timestamp, body_hash(body))
-        return hmac.compare_digest(expected, headers.get("x-sms-signature", ""))
-
-    def parse_receipts(self, headers: dict[str, str], body: bytes) -> list[SmsReceipt] | None:
-        if not self._authentic(headers, body):
-            return None
-        return [
-            SmsReceipt(
-                reference=r.out_id, delivered=r.status == "DELIVERED", error=r.err_code or ""
-            )
-            for r in msgspec.json.decode(body, type=list[_Report])
-        ]
-
-    def parse_inbound(self, headers: dict[str, str], body: bytes) -> list[SmsInbound] | None:
-        if not self._authentic(headers, body):
-            return None
-        return [
-            SmsInbound(reference=m.sequence_id, phone=m.phone, text=m.content)
-            for m in msgspec.json.decode(body, type=list[_Reply])
-        ]
+def _authentic(config: Config, headers: dict[str, str], body: bytes) -> bool:
+    secret = config.access_key_secret
+    timestamp = headers.get("x-sms-timestamp", "")
+    if not secret or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_SKEW:
+        return False
+    expected = sign(secret, timestamp, body_hash(body))
+    return hmac.compare_digest(expected, headers.get("x-sms-signature", ""))
 
 
 class _Report(msgspec.Struct):
@@ -222,3 +208,44 @@ def register_sms_vendors(config: Config | None) -> list[CloudVendor]:
     if config is None or not config.endpoint:
         return []  # not configured: nothing to send through
     return [CloudVendor(config)]
+
+
+@hookimpl
+def read_sms_receipts(
+    config: Config | None, vendor: str, headers: dict[str, str], body: bytes
+) -> SmsReceiptsAnswer | CallbackRefused | None:
+    if vendor != CloudVendor.name or config is None or not config.endpoint:
+        return None
+    if not _authentic(config, headers, body):
+        return {"error": "签名不符或已过期"}
+    try:
+        reports = msgspec.json.decode(body, type=list[_Report])
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return {"error": f"无法解析：{exc}"}
+    return {
+        "receipts": [
+            SmsReceipt(
+                reference=r.out_id, delivered=r.status == "DELIVERED", error=r.err_code or ""
+            )
+            for r in reports
+        ]
+    }
+
+
+@hookimpl
+def read_sms_inbound(
+    config: Config | None, vendor: str, headers: dict[str, str], body: bytes
+) -> SmsInboundAnswer | CallbackRefused | None:
+    if vendor != CloudVendor.name or config is None or not config.endpoint:
+        return None
+    if not _authentic(config, headers, body):
+        return {"error": "签名不符或已过期"}
+    try:
+        replies = msgspec.json.decode(body, type=list[_Reply])
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return {"error": f"无法解析：{exc}"}
+    return {
+        "messages": [
+            SmsInbound(reference=m.sequence_id, phone=m.phone, text=m.content) for m in replies
+        ]
+    }

@@ -1,5 +1,10 @@
 """sms_console: an SMS vendor for development that writes each message to the log and to an
-inspectable outbox file (one JSON object a line)."""
+inspectable outbox file (one JSON object a line).
+
+Its callbacks take JSON lists and the configured ``webhook_token`` in ``X-Console-Token``:
+``POST /api/v1/t/{slug}/sms/console/inbound`` ``[{"id", "phone", "text"}]`` and
+``…/receipts`` ``[{"id": OUR_ID, "status": "DELIVRD" | other, "error"}]``; with no token
+configured they are refused."""
 
 from __future__ import annotations
 
@@ -13,9 +18,19 @@ from typing import Any
 
 import msgspec
 
-from core.config import get_settings
-from core.notify import SendResult, SmsInbound, SmsMessage, SmsReceipt
-from core.plugins import PluginMeta, Secret, hookimpl
+from core.plugins import (
+    CallbackRefused,
+    PluginMeta,
+    Secret,
+    SendResult,
+    SmsInbound,
+    SmsInboundAnswer,
+    SmsMessage,
+    SmsReceipt,
+    SmsReceiptsAnswer,
+    hookimpl,
+    var_dir,
+)
 
 log = logging.getLogger("govhall.sms_console")
 _lock = threading.Lock()
@@ -32,7 +47,7 @@ class Config(msgspec.Struct, kw_only=True):
 
 
 def _path(config: Config | None) -> Path:
-    root = Path(get_settings().var_dir).resolve()
+    root = var_dir()
     if not (config and config.outbox_path):
         return root / "sms-outbox.jsonl"
     path = (root / config.outbox_path).resolve()
@@ -99,29 +114,10 @@ class ConsoleVendor:
         log.info("SMS to %s: %s", message.phone[-4:].rjust(11, "*"), message.text)
         return SendResult(ok=True, vendor_ref=message.id)
 
-    # -- webhooks: JSON lists, authenticated by the shared token ----------------------------
 
-    def _authentic(self, headers: dict[str, str]) -> bool:
-        token = self.config.webhook_token
-        return bool(token) and hmac.compare_digest(token, headers.get("x-console-token", ""))
-
-    def parse_inbound(self, headers: dict[str, str], body: bytes) -> list[SmsInbound] | None:
-        """``[{"id": ..., "phone": ..., "text": ...}, ...]``"""
-        if not self._authentic(headers):
-            return None
-        return [
-            SmsInbound(reference=m.id, phone=m.phone, text=m.text)
-            for m in msgspec.json.decode(body, type=list[_Inbound])
-        ]
-
-    def parse_receipts(self, headers: dict[str, str], body: bytes) -> list[SmsReceipt] | None:
-        """``[{"id": OUR_ID, "status": "DELIVRD" | other, "error": ...}, ...]``"""
-        if not self._authentic(headers):
-            return None
-        return [
-            SmsReceipt(reference=r.id, delivered=r.status == "DELIVRD", error=r.error)
-            for r in msgspec.json.decode(body, type=list[_Receipt])
-        ]
+def _authentic(config: Config, headers: dict[str, str]) -> bool:
+    token = config.webhook_token
+    return bool(token) and hmac.compare_digest(token, headers.get("x-console-token", ""))
 
 
 class _Inbound(msgspec.Struct):
@@ -139,6 +135,43 @@ class _Receipt(msgspec.Struct):
 @hookimpl
 def register_sms_vendors(config: Config | None) -> list[ConsoleVendor]:
     return [ConsoleVendor(config)]
+
+
+@hookimpl
+def read_sms_inbound(
+    config: Config | None, vendor: str, headers: dict[str, str], body: bytes
+) -> SmsInboundAnswer | CallbackRefused | None:
+    """``[{"id": ..., "phone": ..., "text": ...}, ...]``"""
+    if vendor != ConsoleVendor.name:
+        return None
+    if not _authentic(config or Config(), headers):
+        return {"error": "X-Console-Token 不符或未配置"}
+    try:
+        replies = msgspec.json.decode(body, type=list[_Inbound])
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return {"error": f"无法解析：{exc}"}
+    return {"messages": [SmsInbound(reference=m.id, phone=m.phone, text=m.text) for m in replies]}
+
+
+@hookimpl
+def read_sms_receipts(
+    config: Config | None, vendor: str, headers: dict[str, str], body: bytes
+) -> SmsReceiptsAnswer | CallbackRefused | None:
+    """``[{"id": OUR_ID, "status": "DELIVRD" | other, "error": ...}, ...]``"""
+    if vendor != ConsoleVendor.name:
+        return None
+    if not _authentic(config or Config(), headers):
+        return {"error": "X-Console-Token 不符或未配置"}
+    try:
+        reports = msgspec.json.decode(body, type=list[_Receipt])
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return {"error": f"无法解析：{exc}"}
+    return {
+        "receipts": [
+            SmsReceipt(reference=r.id, delivered=r.status == "DELIVRD", error=r.error)
+            for r in reports
+        ]
+    }
 
 
 def read_outbox(path: Path | None = None) -> list[dict[str, Any]]:

@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import msgspec
 
-from core.notify import SendResult, SmsMessage, pooled_client
-from core.plugins import PluginMeta, SecretMap, hookimpl
+from core.plugins import PluginMeta, SecretMap, SendResult, SmsMessage, hookimpl, pooled_client
 
 
 class Config(msgspec.Struct, kw_only=True):

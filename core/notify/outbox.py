@@ -77,7 +77,10 @@ _PENDING = "govhall.outbox.new"
 
 
 def _collect(session: Session) -> None:
-    ids = [o.id for o in session.new if isinstance(o, OutboxMessage)]
+    # a message sent at once (a sign-in code) is written already sent: nothing to relay
+    ids = [
+        o.id for o in session.new if isinstance(o, OutboxMessage) and o.state in (None, "created")
+    ]
     if ids:
         session.info.setdefault(_PENDING, []).extend(ids)
 

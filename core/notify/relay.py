@@ -5,7 +5,10 @@ PostgreSQL), and moves to ``sent`` in the same transaction; our row id is the ve
 reference, so a vendor can drop the duplicate if a relay dies between the vendor's answer and
 the commit. A failed attempt keeps the row ``created`` with a later ``next_attempt_at``
 (backoff); after the last attempt it becomes ``failed``. Vendor receipts move ``sent`` to
-``delivered`` or ``failed``; a receipt for an unknown or already final row is ignored.
+``delivered`` or ``failed`` (sign-in codes sent at once leave a ``sent`` row too); a receipt
+for an unknown or already final row is ignored. Every vendor's failure to send, and every
+receipt saying a message was not delivered, is recorded for the tenant as that vendor's
+failure (core/plugins/health.py).
 
 Nothing depends on the broker: the relay sweep (every minute) finds every row still due, so
 messages written while Redis was down go out once it is back."""
@@ -108,7 +111,7 @@ def deliver(session: Session, message_id: uuid.UUID, now: datetime | None = None
             signature=signature_of(tenant),
             text=render_sms(tenant, row.template, row.params),
         )
-        vendors = vendors_of(session, tenant)
+        vendors = routing.sending_vendors(session, tenant)
     except Exception as exc:
         row.state, row.error = "failed", f"cannot render: {exc}"[:2000]
         return "failed"
@@ -168,7 +171,8 @@ def apply_receipt(
     session: Session, vendor: str, reference: str, delivered: bool, error: str = ""
 ) -> bool:
     """A vendor's delivery receipt (状态报告): ``sent`` → ``delivered`` | ``failed``.
-    Unknown references and rows already final are ignored (returns False)."""
+    Unknown references and rows already final are ignored (returns False). A message not
+    delivered counts as the vendor's failure to send, a delivered one as a success."""
     try:
         message_id = uuid.UUID(reference)
     except ValueError:
@@ -182,4 +186,34 @@ def apply_receipt(
         row.state, row.delivered_at = "delivered", utcnow()
     else:
         row.state, row.error = "failed", (error or "undelivered")[:2000]
+    _count_receipt(session, row, vendor, delivered, error)
     return True
+
+
+def _count_receipt(
+    session: Session, row: OutboxMessage, vendor: str, delivered: bool, error: str
+) -> None:
+    tenant = get_tenant(session, row.tenant_id)
+    hooks = get_plugin_manager().for_tenant(session, tenant)
+    plugin = next(
+        (
+            name
+            for name, group in hooks.call_named("register_sms_vendors")
+            for found in group or []
+            if getattr(found, "name", None) == vendor
+        ),
+        None,
+    )
+    if plugin is None:
+        return
+    if delivered:
+        hooks.record_success(plugin, "send_sms", vendor=vendor)
+        return
+    what = "验证码" if row.template == "otp" else "短信"
+    hooks.record_failure(
+        plugin,
+        "sms_receipt",
+        f"{what}未送达：{error or '服务商未说明原因'}",
+        vendor=vendor,
+        counts_as="send_sms",
+    )

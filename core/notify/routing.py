@@ -6,8 +6,12 @@ towards zero with a half-life of ``HALF_LIFE`` seconds while the vendor is not t
 whose rate is at or above ``DEMOTE_AT`` is demoted: tried after every healthy one, whatever
 its priority. So one failure does not demote a good vendor (damping), a vendor that keeps
 failing is demoted after a few messages, and a demoted vendor drifts back once it has rested
-— or at once when a message it is finally tried with succeeds. Health lives in each worker
-process (no shared state to keep consistent; each process learns within a few messages).
+— or at once when a message it is finally tried with succeeds. The rate lives in each
+process; what every process shares is the durable record: each send through a vendor is
+recorded for the tenant (:func:`sending_vendors`, a failure with its error, see
+core/plugins/health.py), and a process that has not tried a vendor yet starts from that
+record — a vendor on record as failing (three failures in a row) is demoted there too, at
+the rate its run of failures would have given, decayed since its last failure.
 
 **Limits.** Tenant settings ``sms_rate_per_minute`` and ``sms_daily_quota`` (unset: no limit)
 count the messages the tenant's outbox sent in the last minute and since midnight, Beijing
@@ -24,12 +28,17 @@ from datetime import datetime, timedelta
 from datetime import time as dtime
 from typing import Any, TypeVar
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.calendar import TZ
+from core.db import utcnow
 from core.notify.outbox import OutboxMessage
-from core.notify.types import SendResult
+from core.notify.types import SendResult, SmsMessage, SmsVendor
+from core.plugins import TenantHooks, get_plugin_manager
+from core.plugins.health import vendor_health
+from core.tenancy import Tenant
 
 __all__ = [
     "ALPHA",
@@ -39,6 +48,7 @@ __all__ = [
     "order",
     "record",
     "reset",
+    "sending_vendors",
     "set_clock",
     "try_vendors",
     "wait_until",
@@ -83,6 +93,15 @@ def record(tenant_id: uuid.UUID, vendor: str, ok: bool) -> None:
         _health[(tenant_id, vendor)] = (rate, now)
 
 
+def seed(tenant_id: uuid.UUID, vendor: str, failures: int, seconds_ago: float) -> None:
+    """Start this process's rate for a vendor it has not tried from the durable record:
+    ``failures`` in a row, the last ``seconds_ago``."""
+    rate = 1 - (1 - ALPHA) ** max(0, failures)
+    now = _clock()
+    with _lock:
+        _health.setdefault((tenant_id, vendor), (rate, now - max(0.0, seconds_ago)))
+
+
 def order(tenant_id: uuid.UUID, vendors: Sequence[V]) -> list[V]:
     """Healthy vendors by priority, then demoted ones by priority."""
 
@@ -110,6 +129,63 @@ def try_vendors(
             return result, vendor, errors
         errors.append(f"{vendor.name}: {result.error}")
     return result, None, errors
+
+
+class RecordedVendor:
+    """A tenant's SMS vendor whose every send is recorded for the tenant: a refusal, an
+    error or a timeout as the plugin's failure (scrubbed of its secrets), a success as the
+    end of a run of failures."""
+
+    def __init__(self, hooks: TenantHooks, plugin: str, vendor: SmsVendor) -> None:
+        self.hooks, self.plugin, self.vendor = hooks, plugin, vendor
+        self.name: str = str(vendor.name)
+        self.priority: int = int(getattr(vendor, "priority", 0))
+
+    def send(self, message: SmsMessage) -> SendResult:
+        try:
+            result = self.vendor.send(message)
+        except Exception as exc:
+            self._failed(f"{_what_went_wrong(exc)}（{exc.__class__.__name__}: {exc}）")
+            raise
+        if result.ok:
+            self.hooks.record_success(self.plugin, "send_sms", vendor=self.name)
+        else:
+            self._failed(f"服务商拒绝发送：{result.error or '未说明原因'}")
+        return result
+
+    def _failed(self, detail: str) -> None:
+        self.hooks.record_failure(self.plugin, "send_sms", detail, vendor=self.name)
+
+    def __getattr__(self, name: str) -> Any:  # a vendor's own extras (its webhooks' parsers)
+        return getattr(self.vendor, name)
+
+
+def _what_went_wrong(exc: Exception) -> str:
+    """An exception of a vendor's ``send()`` in the county admin's words."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "服务商响应超时"
+    if isinstance(exc, (httpx.ConnectError, httpx.NetworkError)):
+        return "无法连接服务商"
+    if isinstance(exc, httpx.HTTPError):
+        return "与服务商通信出错"
+    return "发送时出错"
+
+
+def sending_vendors(session: Session, tenant: Tenant) -> list[RecordedVendor]:
+    """The tenant's SMS vendors, each send recorded; this process's health of a vendor it
+    has not tried yet starts from the durable record."""
+    hooks = get_plugin_manager().for_tenant(session, tenant)
+    vendors = [
+        RecordedVendor(hooks, plugin, vendor)
+        for plugin, group in hooks.call_named("register_sms_vendors")
+        for vendor in group or []
+    ]
+    now = utcnow()
+    for (_plugin, name), record in vendor_health(session, tenant).items():
+        if record.last_error_at is not None:
+            seconds = (now - record.last_error_at).total_seconds()
+            seed(tenant.id, name, record.failures, seconds)
+    return vendors
 
 
 def wait_until(session: Session, tenant: Any, now: datetime) -> tuple[datetime, str] | None:

@@ -10,17 +10,30 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, time
 from typing import Any, cast
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.calendar import TZ
+from core.db import utcnow
 from core.errors import GovhallError
-from core.notify.routing import try_vendors
-from core.notify.types import NoSmsVendor, SendResult, SmsMessage, SmsVendor
-from core.plugins import get_plugin_manager
+from core.notify.outbox import OutboxMessage
+from core.notify.routing import sending_vendors, try_vendors
+from core.notify.types import NoSmsVendor, SendResult, SmsMessage
 from core.tenancy import Tenant
 
-__all__ = ["DEFAULT_TEMPLATES", "render_sms", "send_sms_now", "signature_of"]
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "render_sms",
+    "send_sms_now",
+    "sent_today",
+    "signature_of",
+]
+
+#: parameters never kept on the row a message sent at once leaves (the sign-in code itself)
+_SECRET_PARAMS = frozenset({"code"})
 
 log = logging.getLogger("govhall.notify")
 
@@ -76,17 +89,20 @@ def send_sms_now(
     session: Session, tenant: Tenant, phone: str, template: str, params: dict[str, Any]
 ) -> SendResult:
     """Send at once through the tenant's vendors, healthy and highest priority first,
-    failing over (see ``core.notify.routing``).
+    failing over (see ``core.notify.routing``); every vendor's failure is recorded for the
+    tenant (core/plugins/health.py).
 
     Used for sign-in codes, which are worthless once late; everything else goes through
-    the outbox.
+    the outbox. A message sent leaves an outbox row in the caller's transaction, already
+    ``sent`` and without the code, whose id was the vendor reference: the vendor's delivery
+    receipt moves it to ``delivered`` or ``failed`` like any other message's.
     """
-    hooks = get_plugin_manager().for_tenant(session, tenant)
-    vendors: list[SmsVendor] = [v for group in hooks.call("register_sms_vendors") for v in group]
+    vendors = sending_vendors(session, tenant)
     if not vendors:
         raise NoSmsVendor("本地区尚未启用短信服务")
+    message_id = uuid.uuid4()
     message = SmsMessage(
-        id=str(uuid.uuid4()),
+        id=str(message_id),
         tenant_slug=tenant.slug,
         phone=phone,
         template=template,
@@ -96,7 +112,43 @@ def send_sms_now(
     )
     result, sender, errors = try_vendors(tenant.id, vendors, message)
     if sender is not None:
+        now = utcnow()
+        session.add(
+            OutboxMessage(
+                tenant_id=tenant.id,
+                id=message_id,
+                template=template,
+                phone=phone,
+                params={k: v for k, v in params.items() if k not in _SECRET_PARAMS},
+                state="sent",
+                attempts=1,
+                next_attempt_at=now,
+                vendor=str(sender.name)[:40],
+                vendor_ref=str(result.vendor_ref or "")[:80] or None,
+                sent_at=now,
+                created_at=now,
+            )
+        )
         return cast(SendResult, result)
     log.warning("SMS vendors failed for %s: %s", tenant.slug, "; ".join(errors))
     # the vendors' own words are for the log: a citizen learns only that it failed
     raise NoSmsVendor("短信发送失败，请稍后重试")
+
+
+def sent_today(session: Session, tenant: Tenant, template: str = "otp") -> dict[str, int]:
+    """How the messages of ``template`` sent since midnight (Beijing time) fared, by state:
+    ``sent`` (no receipt yet), ``delivered``, ``failed``."""
+    midnight = datetime.combine(utcnow().astimezone(TZ).date(), time(), tzinfo=TZ)
+    rows = session.execute(
+        select(OutboxMessage.state, func.count())
+        .where(
+            OutboxMessage.tenant_id == tenant.id,
+            OutboxMessage.template == template,
+            OutboxMessage.created_at >= midnight,
+        )
+        .group_by(OutboxMessage.state)
+    )
+    counts = {"sent": 0, "delivered": 0, "failed": 0}
+    for state, count in rows:
+        counts[str(state)] = counts.get(str(state), 0) + int(count)
+    return counts

@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
@@ -18,13 +19,14 @@ from sqlalchemy.orm import Session
 import core.plugins.hookspecs as hookspecs
 from core.audit import CHANGED, AuditActor, changed, record
 from core.config import get_settings
-from core.db import forget_remembered, get_database, remembered, utcnow, watch
+from core.db import forget_remembered, remembered, watch
 from core.errors import InvalidInput, NotFound
+from core.plugins import health
 from core.plugins.forms import COMMON_LABELS
 from core.plugins.meta import PluginMeta
 from core.plugins.models import PluginError, TenantPlugin
 from core.plugins.secrets import SECRET_MASK, _at, _map, redact, secret_values
-from core.tenancy import Tenant, scope_for
+from core.tenancy import Tenant
 
 __all__ = [
     "FIRST_RESULT",
@@ -101,7 +103,10 @@ class PluginManager:
         self.pm = pluggy.PluginManager("govhall")
         self.pm.add_hookspecs(hookspecs)
         self._metas: dict[str, PluginMeta] = {}
+        #: the entry points of our group on disk when this manager loaded them
+        self._entry_points_seen: set[str] = set()
         if load_entrypoints:
+            self._entry_points_seen = entry_point_names()
             self.pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
             for plugin in self.pm.get_plugins():
                 self._remember(plugin, self.pm.get_name(plugin))
@@ -134,6 +139,11 @@ class PluginManager:
     @property
     def metas(self) -> dict[str, PluginMeta]:
         return dict(sorted(self._metas.items()))
+
+    def installed_since_start(self) -> list[str]:
+        """Plugins whose package was installed after this process loaded its plugins: on
+        disk now, not loaded (需要重启服务后生效)."""
+        return sorted(entry_point_names() - self._entry_points_seen - set(self._metas))
 
     def meta(self, name: str) -> PluginMeta:
         try:
@@ -170,6 +180,8 @@ class PluginManager:
                 enabled, config = False, None
             if meta.development_only and production:
                 enabled = False
+            if enabled and not meta.compatible():
+                enabled = False  # never called: reported instead (core.plugins.installed)
             out[name] = PluginState(meta=meta, enabled=enabled, config=config, raw_config=raw)
         return out
 
@@ -188,6 +200,8 @@ class PluginManager:
         A change (on/off, or the config) is written to the audit log as ``actor``'s, the
         config with its secrets masked: only that a secret changed, never its value.
         """
+        if name not in self._metas and not enabled:
+            return self._disable_missing(session, tenant, name, actor)
         meta = self.meta(name)
         if enabled and not meta.applies(tenant):
             raise InvalidInput(f"插件 {meta.title} 不适用于{tenant.name}", field="name")
@@ -214,11 +228,63 @@ class PluginManager:
         row.enabled = enabled
         if config is not None:
             row.config = config
+        if enabled:
+            row.provides = self.provided_codes(tenant, name, parsed)
+        if was_enabled != enabled or config is not None:
+            health.forget(session, tenant, name)  # switched, or reconfigured: a fresh start
         _audit(session, tenant, actor, meta, (was_enabled, old_config), (enabled, config))
         session.flush()
         if enabled:
             _announce(session, tenant, name, True)
         return row
+
+    def _disable_missing(
+        self, session: Session, tenant: Tenant, name: str, actor: AuditActor | None
+    ) -> TenantPlugin:
+        """Switch off a plugin the tenant enabled whose package is not installed (its items
+        stay 暂停办理: nothing here can withdraw them without it)."""
+        row = session.get(TenantPlugin, (tenant.id, name))
+        if row is None:
+            raise NotFound(f"没有名为 {name} 的插件", field="name")
+        if row.enabled:
+            row.enabled = False
+            record(
+                session,
+                tenant,
+                actor,
+                "plugin.disable",
+                target_type="plugin",
+                target_id=name,
+                target_label=name,
+                before={"enabled": True},
+                after={"enabled": False},
+            )
+            session.flush()
+        return row
+
+    def provided_codes(self, tenant: Tenant, name: str, config: Any) -> dict[str, list[str]]:
+        """The codes of the items and process definitions plugin ``name`` puts into the
+        tenant's catalog (remembered on its row: should its package go missing, they are
+        shown as 暂停办理). A raising hook gives none."""
+        out: dict[str, list[str]] = {}
+        for hook, key in (("register_items", "items"), ("register_processes", "processes")):
+            codes: list[str] = []
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                if impl.plugin_name != name:
+                    continue
+                args = {"tenant": tenant, "config": config}
+                try:
+                    found = await_me_maybe(impl.function(*[args[a] for a in impl.argnames]))
+                except Exception:
+                    log.warning("plugin %s failed in %s while listing its codes", name, hook)
+                    continue
+                for entry in found or []:  # a dict, or a definition struct
+                    code = entry.get("code") if isinstance(entry, dict) else None
+                    code = code or getattr(entry, "code", None)
+                    if code:
+                        codes.append(str(code))
+            out[key] = sorted(set(codes))
+        return out
 
     def recent_errors(self, session: Session, tenant: Tenant, limit: int = 20) -> list[PluginError]:
         return list(
@@ -242,18 +308,24 @@ class PluginManager:
         return [scrub(p, state.meta, state.raw_config) for p in problems]
 
     def for_tenant(self, session: Session, tenant: Tenant) -> TenantHooks:
-        return TenantHooks(self, tenant, self.states(session, tenant))
+        return TenantHooks(self, tenant, self.states(session, tenant), session)
 
 
 class TenantHooks:
     """Hook calls restricted to one tenant's enabled plugins, each implementation isolated."""
 
     def __init__(
-        self, manager: PluginManager, tenant: Tenant, states: dict[str, PluginState]
+        self,
+        manager: PluginManager,
+        tenant: Tenant,
+        states: dict[str, PluginState],
+        session: Session | None = None,
     ) -> None:
         self.manager = manager
         self.tenant = tenant
         self.states = states
+        #: the caller's session: failures are recorded once its transaction ends
+        self.session = session
         # off for this tenant: disabled, or not applying to it (absent from its states)
         self._disabled = [
             plugin
@@ -276,11 +348,17 @@ class TenantHooks:
         :meth:`first`'s."""
         if hook_name in FIRST_RESULT:
             raise TypeError(f"{hook_name} is a first-result hook: use TenantHooks.first()")
+        return [value for _, value in self.call_named(hook_name, **kwargs)]
+
+    def call_named(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """:meth:`call`, each answer with the name of the plugin that gave it."""
+        if hook_name in FIRST_RESULT:
+            raise TypeError(f"{hook_name} is a first-result hook: use TenantHooks.first()")
         results = []
         for impl in self._impls(hook_name):
             value = self._one(impl, hook_name, kwargs)
             if value is not None:
-                results.append(value)
+                results.append((impl.plugin_name, value))
         return results
 
     def first(self, hook_name: str, **kwargs: Any) -> Any:
@@ -318,31 +396,34 @@ class TenantHooks:
         state = self.states.get(impl.plugin_name)
         args = dict(kwargs, tenant=self.tenant, config=state.config if state else None)
         try:
-            return await_me_maybe(impl.function(*[args[a] for a in impl.argnames]))
+            value = await_me_maybe(impl.function(*[args[a] for a in impl.argnames]))
         except Exception as exc:
             self._record(impl.plugin_name, hook_name, exc)
             return None
+        health.succeeded(self.session, self.tenant, impl.plugin_name, hook_name)
+        return value
 
     def _record(self, plugin: str, hook: str, exc: Exception) -> None:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        self.record_failure(plugin, hook, detail)
+
+    def record_failure(
+        self, plugin: str, hook: str, detail: str, *, vendor: str = "", counts_as: str = ""
+    ) -> None:
+        """Record that ``plugin`` failed the tenant (scrubbed of its secrets, logged, and
+        written once the caller's transaction ends: see core/plugins/health.py)."""
         state = self.states.get(plugin)
         if state is not None:  # a vendor library may quote its credentials back at us
             detail = scrub(detail, state.meta, state.raw_config)
-        log.warning("plugin %s failed in %s for %s: %s", plugin, hook, self.tenant.slug, detail)
-        try:
-            with get_database().session(scope_for(self.tenant)) as session:
-                session.add(
-                    PluginError(
-                        tenant_id=self.tenant.id,
-                        plugin=plugin,
-                        hook=hook,
-                        message=detail[:2000],
-                        created_at=utcnow(),
-                    )
-                )
-                session.commit()
-        except Exception:
-            log.exception("could not record the plugin error")
+        who = f"{plugin}/{vendor}" if vendor else plugin
+        log.warning("plugin %s failed in %s for %s: %s", who, hook, self.tenant.slug, detail)
+        health.failed(
+            self.session, self.tenant, plugin, hook, detail, vendor=vendor, counts_as=counts_as
+        )
+
+    def record_success(self, plugin: str, hook: str, *, vendor: str = "") -> None:
+        """A success of ``plugin`` at ``hook`` (ends a run of failures there)."""
+        health.succeeded(self.session, self.tenant, plugin, hook, vendor=vendor)
 
 
 #: (session, tenant, plugin name, enabled) -> None: told of every enable and disable, inside
@@ -427,6 +508,11 @@ def scrub(text: str, meta: PluginMeta, raw_config: dict[str, Any]) -> str:
         if len(value) >= 4:  # a one-character "secret" would mask half the message
             text = text.replace(value, SECRET_MASK)
     return text
+
+
+def entry_point_names() -> set[str]:
+    """The plugins of our entry-point group installed on disk now."""
+    return {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 _manager: PluginManager | None = None

@@ -22,6 +22,7 @@ from core.identity.service import (
     staff_principal,
 )
 from core.plugins import get_plugin_manager
+from core.plugins.status import alerts as plugin_alerts
 from core.portal import footer_facts, home_facts, published_announcements
 from core.storage import get_storage
 from core.tenancy import OrgUnitKind, Tenant, list_org_units
@@ -61,6 +62,7 @@ def render(
     warnings: list[str] = []
     if principal is not None and principal.is_staff and principal.has_role(Role.tenant_admin):
         warnings = calendar_warnings(db, tenant)
+        ctx.setdefault("plugin_alerts", plugin_alerts(db, tenant))  # the admin pages' banner
     ctx.setdefault("footer_facts", footer_facts(db, tenant))  # remembered: no query per page
     return page(
         request, name, tenant=tenant, plugin_vars=plugin_vars, calendar_warnings=warnings, **ctx

@@ -28,7 +28,7 @@ from typing import Annotated, Any
 import httpx
 import msgspec
 
-from core.plugins import PluginMeta, Secret, hookimpl
+from core.plugins import Booking, PluginMeta, Secret, Shipment, hookimpl
 
 log = logging.getLogger("govhall.courier_demo")
 
@@ -133,7 +133,7 @@ meta = PluginMeta(
 
 
 @hookimpl
-def create_shipment(tenant, config: Config | None, shipment: dict[str, Any]) -> dict[str, Any]:
+def create_shipment(tenant, config: Config | None, shipment: Shipment) -> Booking:
     config = config or Config()
     reference = str(shipment["reference"])
     number = waybill(config, reference, int(_now()))

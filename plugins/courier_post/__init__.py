@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import msgspec
 
-from core.plugins import PluginMeta, Secret, hookimpl
+from core.plugins import Booking, PluginMeta, Secret, Shipment, hookimpl
 
 CARRIER = "post"
 OP_STATUS = {
@@ -106,7 +106,7 @@ meta = PluginMeta(
 
 
 @hookimpl
-def create_shipment(config: Config | None, shipment: dict[str, Any]) -> dict[str, Any] | None:
+def create_shipment(config: Config | None, shipment: Shipment) -> Booking | None:
     if config is None or not config.endpoint:
         return None
     answer = _call(

@@ -4,4 +4,4 @@ Nothing in ``core`` imports ``web``, ``workers`` or ``plugins``; it reaches plug
 through the hooks in :mod:`core.plugins.hookspecs`.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -25,6 +25,7 @@ from core.db import Database, get_database
 from core.effects import install as install_effects
 from core.identity.scopes import SCOPE_LABELS
 from core.plugins import get_plugin_manager
+from core.plugins.status import record_loaded, startup_report
 from web import oidc
 from web.api.audit import AuditApi
 from web.api.bundles import BundlesApi
@@ -163,6 +164,16 @@ def _oauth_scheme(settings: Settings) -> SecurityScheme:
     )
 
 
+def _check_tenant_plugins(database: Database) -> None:
+    """A plugin a county enabled that is not installed (or not compatible): a warning per
+    county now, its items 暂停办理 (docs/plugin-health.md). Never stops the start."""
+    try:
+        startup_report(database)
+        record_loaded()  # for `govhall plugins check`: what this server runs with
+    except Exception:
+        log.exception("could not check the counties' plugins")
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Any:
     """The ASGI application: Litestar behind tenant routing by host name."""
     settings = settings or get_settings()
@@ -179,6 +190,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             raise RuntimeError("refusing to start: " + key_problem)
         log.error("%s", key_problem)
     get_plugin_manager()  # loads entry points and runs check_pending(): a bad plugin fails here
+    _check_tenant_plugins(database)
     hosts = HostMap(database)
     secure = settings.base_url.startswith("https://")
 

@@ -27,6 +27,7 @@ from core.cases.models import Case, CaseState, FeeStatus
 from core.cases.numbers import next_number, query_code
 from core.cases.trail import Actor, append_event
 from core.catalog import get_item_by_code
+from core.catalog.availability import check_available
 from core.catalog.models import ItemStatus, ItemVersion
 from core.catalog.presentation import applies_online
 from core.db import new_id
@@ -144,6 +145,7 @@ def create_case(
     if item.status is not ItemStatus.active or item.live_version_id is None:
         raise Conflict("该事项当前不受理申请", field="item")
     content = dict(item.effective or {})
+    check_available(session, tenant, item.code, content)  # 暂停办理: its plugin is missing
     if channel == "online" and not applies_online(content):
         raise InvalidInput("该事项不支持网上申办，请到窗口办理", field="item")
     if delivery not in content.get("delivery", ["pickup"]):

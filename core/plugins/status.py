@@ -321,10 +321,12 @@ def restart_needed(*, here: bool = True) -> list[str]:
     return sorted(entry_point_names() - loaded)
 
 
-def startup_report(database: Database, *, learn: bool = True) -> dict[str, list[PluginProblem]]:
-    """Check every tenant's plugins: log a warning per tenant with a plugin enabled but not
-    installed or not compatible, and (``learn``, as the server starts) remember what each
-    enabled plugin provides where that is not known yet. Returns the problems by slug."""
+def startup_report(
+    database: Database, *, learn: bool = True, warn: bool = True
+) -> dict[str, list[PluginProblem]]:
+    """Check every tenant's plugins: log (``warn``) a warning per tenant with a plugin enabled
+    but not installed or not compatible, and (``learn``, as the server starts) remember what
+    each enabled plugin provides where that is not known yet. Returns the problems by slug."""
     report: dict[str, list[PluginProblem]] = {}
     with database.session(scope=PLATFORM) as session:
         tenants = list(session.scalars(select(Tenant).order_by(Tenant.slug)))
@@ -340,7 +342,7 @@ def startup_report(database: Database, *, learn: bool = True) -> dict[str, list[
             found = problems(session, tenant, restart=False)
         if found:
             report[tenant.slug] = found
-            for problem in found:
+            for problem in found if warn else ():
                 log.warning(
                     "%s (%s): plugin %s — %s: %s",
                     tenant.name,

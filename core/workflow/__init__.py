@@ -7,11 +7,17 @@ from core.workflow.definitions import (
     parse_definition,
     validate_definition,
 )
-from core.workflow.service import known_codes, resolve_definition, save_definition
+from core.workflow.service import (
+    ProcessUnavailable,
+    known_codes,
+    resolve_definition,
+    save_definition,
+)
 
 __all__ = [
     "BUILT_IN",
     "ProcessDefinition",
+    "ProcessUnavailable",
     "Step",
     "known_codes",
     "parse_definition",

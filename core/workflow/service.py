@@ -11,15 +11,23 @@ from sqlalchemy.orm import Session
 
 from core.audit import AuditActor, changed, record
 from core.db import platform_scope, remembered, watch
-from core.errors import GovhallError, NotFound
+from core.errors import GovhallError
 from core.plugins import get_plugin_manager
 from core.tenancy import Tenant
 from core.workflow.definitions import BUILT_IN, ProcessDefinition, parse_definition
 from core.workflow.models import ProcessDefinitionRow
 
-__all__ = ["known_codes", "resolve_definition", "save_definition"]
+__all__ = ["ProcessUnavailable", "known_codes", "resolve_definition", "save_definition"]
 
 log = logging.getLogger("govhall.workflow")
+
+
+class ProcessUnavailable(GovhallError):
+    """An item's process definition is found nowhere: its plugin is missing or off. The item
+    is 暂停办理 until it is back (a temporary state, not a missing page)."""
+
+    code = "item_suspended"
+    status = 503
 
 
 def save_definition(
@@ -86,7 +94,9 @@ def _resolve(session: Session, tenant: Tenant, code: str) -> ProcessDefinition:
         return found
     if code in BUILT_IN:
         return BUILT_IN[code]
-    raise NotFound(f"no process definition '{code}'", field="process")
+    raise ProcessUnavailable(
+        "该事项暂停办理：办理流程暂不可用，请稍后再试或到办事窗口咨询", field="process"
+    )
 
 
 def known_codes(session: Session, tenant: Tenant) -> set[str]:

@@ -19,6 +19,7 @@ from core.cases import forms, service
 from core.cases.access import get_case, is_filer
 from core.cases.models import CaseState
 from core.catalog import get_item_by_code
+from core.catalog.availability import suspension
 from core.catalog.presentation import applies_online
 from core.errors import Forbidden, GovhallError
 from core.forms import FormInvalid, lines, parse_form
@@ -117,6 +118,8 @@ class CaseFormPages(Controller):
     ) -> Template | Redirect:
         # a counter-only item says so on its guide, before anyone signs in or types a thing
         item = get_item_by_code(db, tenant, code)
+        if suspension(db, tenant, item.code, item.effective or {}):
+            return Redirect(f"/t/{tenant.slug}/items/{quote(code)}")  # 暂停办理: it says why
         if not applies_online(item.effective or {}) and not (
             principal is not None and _can_file_for_others(principal)
         ):

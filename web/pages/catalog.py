@@ -22,6 +22,7 @@ from core.catalog import (
     list_items,
     overrides_of,
 )
+from core.catalog.availability import suspension
 from core.catalog.favourites import is_favourite
 from core.catalog.forms import form_of
 from core.catalog.listing import AUDIENCES, province_stats
@@ -42,12 +43,16 @@ from core.identity import Principal
 from core.portal import hot_items
 from core.storage import get_storage
 from core.tenancy import OrgUnitKind, Tenant, list_org_units
-from core.workflow import resolve_definition
+from core.workflow import ProcessUnavailable, resolve_definition
 from web.pages.portal import render
 
 PAGE_SIZE = 20
 #: item names suggested as one types
 SUGGESTED = 8
+
+
+def _process(content: dict[str, Any]) -> str:
+    return str(content.get("process") or "short")
 
 
 def _filters(db: Session, tenant: Tenant) -> dict[str, Any]:
@@ -141,6 +146,8 @@ class CatalogController(Controller):
         if not item.effective:
             raise NotFound(f"no item '{code}'")
         content = item.effective
+        # 暂停办理 (its plugin is missing): the guide says so instead of failing
+        suspended = suspension(db, tenant, item.code, content)
         live = db.get(ItemVersion, (tenant.id, item.live_version_id))
         changes = list(
             db.scalars(
@@ -161,7 +168,8 @@ class CatalogController(Controller):
             overrides=overrides_of(db, item),
             field_labels=FIELD_LABELS,
             free=fee_total(content) == 0,
-            process=resolve_definition(db, tenant, content.get("process", "short")),
+            suspended=suspended,
+            process=None if suspended else resolve_definition(db, tenant, _process(content)),
             role_labels=STEP_ROLE_LABELS,
             faqs=public_faq(db, tenant, item.code),
             online=applies_online(content),
@@ -184,8 +192,11 @@ class CatalogController(Controller):
             raise NotFound(f"no item '{code}'")
         dept = directory(db, tenant)["departments"].get(item.department_code)
         live = db.get(ItemVersion, (tenant.id, item.live_version_id))
-        process = resolve_definition(db, tenant, item.effective.get("process", "short"))
-        steps = [" / ".join(s.name for s in layer) for layer in process.layers()]
+        try:
+            process = resolve_definition(db, tenant, _process(item.effective))
+            steps = [" / ".join(s.name for s in layer) for layer in process.layers()]
+        except ProcessUnavailable:
+            steps = ["（暂停办理：办理流程暂不可用）"]
         pdf = checklist_pdf(
             tenant.display_name,
             item.code,

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.errors import GovhallError, NotAuthenticated
 from core.identity.errors import InsufficientScope
@@ -222,6 +223,47 @@ def data_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     return _respond(request, 422, "invalid_input", "输入包含无法处理的字符或超出范围的数值")
 
 
+#: seconds a client should wait before retrying while the database is out of reach
+RETRY_AFTER_SECONDS = 5
+#: SQLite's words for a database another writer holds past the busy timeout, or a file
+#: that cannot be opened (a disk gone, a permission lost) — everything else is a bug
+_SQLITE_UNREACHABLE = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether a database error means the database is out of reach for now (refused
+    connection, a server restarting or shutting down, a dropped connection, the pool
+    exhausted, SQLite locked past its timeout) rather than a fault in the request or code."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(words in str(exc.orig).lower() for words in _SQLITE_UNREACHABLE)
+    return True  # psycopg: connection failures, admin shutdown, cannot connect now …
+
+
+def database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database out of reach: 503 with ``Retry-After`` (the client tries again, with the
+    same ``Idempotency-Key``), not a 500; any other database error is a 500."""
+    if not unreachable(exc):
+        return internal_error(request, exc)
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, str(exc)[:300]
+    )
+    return _respond(
+        request,
+        503,
+        "database_unavailable",
+        "系统正在恢复，请稍等几秒后重试",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def too_deep(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """JSON nested a thousand levels deep exhausts the decoder's recursion: bad input."""
     log.warning("input nested too deeply on %s %s", request.method, request.url.path)
@@ -232,6 +274,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     RecursionError: too_deep,
     GovhallError: govhall_error,
     DataError: data_error,
+    DBAPIError: database_error,
+    PoolTimeout: database_error,
     HTTPException: http_error,
     Exception: internal_error,
 }

@@ -6,6 +6,7 @@ The middleware rewrites ``/x`` to ``/t/{slug}/x`` (and ``/api/v1/x`` to
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, cast
@@ -15,6 +16,8 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.tenancy import Tenant, TenantDomain
+
+log = logging.getLogger("govhall.web")
 
 _PLATFORM_PREFIXES = (
     "/t/",
@@ -39,7 +42,11 @@ class HostMap:
 
     def slug_for(self, host: str) -> str | None:
         if time.monotonic() - self._loaded > self.ttl:
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception as exc:  # the database out of reach: serve the map we have
+                self._loaded = time.monotonic() - self.ttl + 5.0  # and ask again in 5 s
+                log.warning("tenant domains not refreshed: %s", str(exc)[:200])
         return self._map.get(host.split(":", 1)[0].lower())
 
     def refresh(self) -> None:

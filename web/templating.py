@@ -24,6 +24,7 @@ from core.tenancy import Tenant
 from core.tenancy.models import UNIT_KIND_LABELS
 from web.flash import checked
 from web.i18n import LANGUAGES, translations
+from web.idempotency import hidden_input
 
 __all__ = [
     "TEMPLATES",
@@ -49,6 +50,8 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     #: the largest upload in MB, for pages to say before a file is chosen (upload.js checks it)
     env.globals["upload_limit_mb"] = upload_limit_mb()
     env.globals["ACTION_LABELS"] = ACTION_LABELS
+    #: the hidden Idempotency-Key of a case form: posted twice, its work is done once
+    env.globals["idempotency_input"] = hidden_input
     env.globals["UNIT_KIND_LABELS"] = {k.value: label for k, label in UNIT_KIND_LABELS.items()}
     env.filters["localtime"] = _localtime
     env.filters["css_color"] = css_color

@@ -1,19 +1,28 @@
 """Streaming multipart uploads, shared by the JSON API and the pages: the request body is
 parsed as it arrives; small text fields are kept, the one file part goes straight into an
-``IncomingFile`` (type sniffed, size counted, hashed, encrypted to a temporary file)."""
+``IncomingFile`` (type sniffed, size counted, hashed, encrypted to a temporary file); then
+stored and committed so that no object is left that no row names."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from litestar import Request
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
+from sqlalchemy.orm import Session
 
-from core.cases import materials
+from core.cases import materials, service
+from core.cases.models import CaseMaterial
+from core.cases.orphans import remove_unless_committed
+from core.db import Database
 from core.errors import InvalidInput
+from core.identity import Principal
+from core.storage import recording_puts
+from core.tenancy import Tenant
 
-__all__ = ["receive_upload"]
+__all__ = ["receive_upload", "store_upload"]
 
 
 async def receive_upload(
@@ -68,3 +77,43 @@ async def _chunks(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
     async for chunk in request.stream():
         if chunk:
             yield chunk
+
+
+def store_upload(
+    db: Session,
+    tenant: Tenant,
+    who: Principal,
+    number: str,
+    index: int,
+    incoming: materials.IncomingFile,
+    *,
+    before_commit: Callable[[CaseMaterial], None] | None = None,
+) -> CaseMaterial:
+    """Store a received upload as material ``index`` and commit, leaving no object behind
+    that no row names: what was stored is deleted when the work fails before its commit,
+    and when the commit fails, once the database says the row is not there."""
+    database = db.info.get("database")
+    with recording_puts() as stored:
+        try:
+            row = materials.attach_upload(db, tenant, who, number, index, incoming)
+            if before_commit is not None:
+                before_commit(row)
+        except BaseException:
+            _quietly_roll_back(db)
+            if isinstance(database, Database):
+                remove_unless_committed(database, list(stored), certain=True)
+            raise
+        try:
+            service.commit(db)
+        except BaseException:
+            _quietly_roll_back(db)
+            if isinstance(database, Database):
+                remove_unless_committed(database, list(stored))
+            raise
+    return row
+
+
+def _quietly_roll_back(db: Session) -> None:
+    # the connection may be gone: then nothing of ours is left on it to roll back
+    with contextlib.suppress(Exception):
+        db.rollback()

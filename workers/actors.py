@@ -10,6 +10,7 @@ from typing import Any
 import dramatiq
 from sqlalchemy import delete
 
+from core.cases.idempotency import forget_expired
 from core.db import PLATFORM, get_database, utcnow
 from core.effects import install as install_effects
 from core.identity.models import ApiToken, LoginThrottle, OAuthCode, OneTimeCode
@@ -21,7 +22,8 @@ log = logging.getLogger("govhall.workers")
 
 @dramatiq.actor(queue_name="maintenance", max_retries=3, time_limit=60_000)
 def purge_expired() -> None:
-    """Delete spent sign-in material: expired codes, tokens and stale throttle rows.
+    """Delete spent sign-in material (expired codes, tokens and stale throttle rows) and the
+    answers kept for retries (``Idempotency-Key``) past their day.
 
     Idempotent: running it twice deletes nothing more the second time.
     """
@@ -40,8 +42,20 @@ def purge_expired() -> None:
         ):
             result = session.execute(delete(model).where(condition))
             counts[model.__tablename__] = getattr(result, "rowcount", 0)
+        counts["idempotent_requests"] = forget_expired(session, now)
         session.commit()
     log.info("purged expired rows: %s", counts)
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=1, time_limit=30 * 60_000)
+def sweep_orphan_objects() -> None:
+    """Delete stored materials, notices and e-licenses older than an hour that no row names
+    (a process that died between storing a file and committing its row). Idempotent."""
+    from core.cases.orphans import sweep
+
+    report = sweep(get_database())
+    if report.deleted:
+        log.info("object sweep: deleted %d of %d objects", report.deleted, report.scanned)
 
 
 @dramatiq.actor(queue_name="catalog", max_retries=2, time_limit=30 * 60_000)
@@ -132,6 +146,7 @@ install_effects()
 #: ``GOVHALL_SCHEDULER_INTERVAL`` seconds (60 unless set), the pace of deadlines and the outbox.
 PERIODIC: list[tuple[float | None, Any]] = [
     (3600.0, purge_expired),
+    (3600.0, sweep_orphan_objects),
     (600.0, activate_catalog_versions),
     (None, sweep_deadlines),
     (None, relay_pending),

@@ -21,6 +21,7 @@ from core.cases.access import get_case, is_filer
 from core.cases.delivery import check_address
 from core.cases.documents import issue_notice
 from core.cases.forms import issue_application, require_submittable
+from core.cases.idempotency import already_done
 from core.cases.materials import current_materials
 from core.cases.messages import notify
 from core.cases.models import Case, CaseState, FeeStatus
@@ -246,6 +247,8 @@ def submit_case(
     if not is_filer(principal, case):
         raise Forbidden("只有申请人或代办人可以提交")
     if case.state is not CaseState.draft:
+        if already_done(session, principal, case, "submit"):
+            return case  # a retry: the first attempt went through, its answer was lost
         raise Conflict(f"办件已提交（当前状态：{case.state.value}）", field="state")
     if case.bundle_code:  # the submit button goes through core.cases.bundles.submit
         raise Conflict("联办申请须整体提交", field="state")
@@ -283,6 +286,8 @@ def correct_case(session: Session, tenant: Tenant, principal: Principal, number:
     if not is_filer(principal, case):
         raise Forbidden("只有申请人或代办人可以提交补正")
     if case.state is not CaseState.correcting:
+        if already_done(session, principal, case, "correct"):
+            return case  # a retry of the correction that went through
         raise Conflict(f"办件不在补正状态（当前状态：{case.state.value}）", field="state")
     still = {
         f"materials[{m.spec_index}]": f"「{m.name}」尚未补正"
@@ -318,6 +323,8 @@ def withdraw_case(
         CaseState.suspended,
     )
     if case.state not in allowed:
+        if already_done(session, principal, case, "withdraw"):
+            return case  # a retry of the withdrawal that went through
         raise Conflict(f"办件已{case.state.value}，不能撤回", field="state")
     before = case.state
     engine.cancel_open(session, case)

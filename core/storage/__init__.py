@@ -4,10 +4,26 @@ default, any S3-compatible service through boto3 in production. Keys are per ten
 from __future__ import annotations
 
 from core.config import get_settings
-from core.storage.base import ObjectInfo, Storage, StorageError, tenant_key
+from core.storage.base import (
+    ObjectInfo,
+    Storage,
+    StorageError,
+    note_put,
+    recording_puts,
+    tenant_key,
+)
 from core.storage.local import LocalStorage
 
-__all__ = ["ObjectInfo", "Storage", "StorageError", "get_storage", "reset_storage", "tenant_key"]
+__all__ = [
+    "ObjectInfo",
+    "Storage",
+    "StorageError",
+    "get_storage",
+    "note_put",
+    "recording_puts",
+    "reset_storage",
+    "tenant_key",
+]
 
 _storage: Storage | None = None
 

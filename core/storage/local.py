@@ -6,10 +6,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from core.storage.base import ObjectInfo, StorageError
+from core.storage.base import ObjectInfo, StorageError, note_put
 
 CHUNK = 64 * 1024
 
@@ -26,6 +27,7 @@ class LocalStorage:
 
     def put(self, key: str, data: BinaryIO, content_type: str) -> ObjectInfo:
         path = self._path(key)
+        note_put(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Write beside, then rename: a reader never sees half an object.
@@ -63,6 +65,28 @@ class LocalStorage:
         path = self._path(key)
         path.unlink(missing_ok=True)
         path.with_name(path.name + ".type").unlink(missing_ok=True)
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        """Every object whose key starts with ``prefix`` (a folder: ``t/``), in no order;
+        the type files beside them and half-written uploads are not objects."""
+        top = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        if not top.is_dir():
+            return
+        for folder, _dirs, files in os.walk(top):
+            for name in files:
+                if name.endswith(".type") or name.startswith(".upload-"):
+                    continue
+                path = Path(folder) / name
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:  # deleted while we looked
+                    continue
+                yield ObjectInfo(
+                    key=path.relative_to(self.root).as_posix(),
+                    size=stat.st_size,
+                    content_type="",
+                    modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+                )
 
     def check(self) -> None:
         try:

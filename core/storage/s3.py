@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from core.storage.base import ObjectInfo, StorageError
+from core.storage.base import ObjectInfo, StorageError, note_put
 
 CHUNK = 64 * 1024
 
@@ -29,6 +29,7 @@ class S3Storage:
         )
 
     def put(self, key: str, data: BinaryIO, content_type: str) -> ObjectInfo:
+        note_put(key)
         try:
             # upload_fileobj streams in parts; the object appears only when complete.
             self.client.upload_fileobj(
@@ -67,6 +68,23 @@ class S3Storage:
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"存储不可用: {exc}") from exc
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        """Every object whose key starts with ``prefix``, a thousand per request."""
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                for item in page.get("Contents") or []:
+                    yield ObjectInfo(
+                        key=item["Key"],
+                        size=int(item.get("Size", 0)),
+                        content_type="",
+                        modified=item.get("LastModified"),
+                    )
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"存储不可用: {exc}") from exc
 

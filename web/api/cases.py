@@ -9,13 +9,24 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import anyio
+import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Response, Stream
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.cases import actions, bundles, forms, licenses, materials, queries, service, trail
+from core.cases import (
+    actions,
+    bundles,
+    forms,
+    idempotency,
+    licenses,
+    materials,
+    queries,
+    service,
+    trail,
+)
 from core.cases.access import get_case, is_filer
 from core.cases.documents import notice_pdf
 from core.cases.models import CaseEvent, CaseMaterial, License
@@ -54,9 +65,20 @@ from web.api.case_schemas import (
 from web.api.scoped import anyone, needs
 from web.auth import require
 from web.clients import client_address
-from web.uploads import receive_upload
+from web.idempotency import answer_once, replay, request_key
+from web.uploads import receive_upload, store_upload
 
 _NUMBER = Parameter(description="办件编号, e.g. 451200-20261122-00001")
+_RETRY = (
+    " Send ``Idempotency-Key`` to retry safely: the same key answers the first answer again"
+    " (for a day), the same key with another request is a 422."
+)
+
+
+def _asked(request: Request[Any, Any, Any], data: Any = None) -> str:
+    """What the request asked, for its ``Idempotency-Key``: method, path and body."""
+    body = msgspec.json.encode(data, order="sorted") if data is not None else b""
+    return idempotency.fingerprint(request.method, request.url.path, body)
 
 
 def _pdf(data: bytes, name: str) -> Response[bytes]:
@@ -88,11 +110,17 @@ class CasesApi(Controller):
         principal: Principal | None,
         data: CaseCreate,
     ) -> Response[CaseOut]:
-        """Send ``Idempotency-Key``: repeating the request returns the first case (200).
-        A draft may be saved incomplete (wrong values are refused, missing ones wait for the
-        submission); with ``submit`` the whole form is checked first."""
+        """Send ``Idempotency-Key``: repeating the request returns the first case (200); the
+        same key with another body is a 422. A draft may be saved incomplete (wrong values
+        are refused, missing ones wait for the submission); with ``submit`` the whole form is
+        checked first."""
         who = require(principal)
-        key = (request.headers.get("idempotency-key") or "").strip()[:80] or None
+        key = request_key(request)
+        asked = _asked(request, data)
+        if key is not None:
+            first = idempotency.recall(db, who, key, asked)
+            if first is not None:  # the first answer, as a repeat: 200
+                return Response(msgspec.json.decode(first.body), status_code=200)
         if data.submit:
             item = get_item_by_code(db, tenant, data.item)
             fields = parse_form((item.effective or {}).get("form") or [])
@@ -111,16 +139,22 @@ class CasesApi(Controller):
         )
         if created and data.submit:
             case = bundles.submit(db, tenant, who, case.number)
+        out = case_out(db, case, who)
         if created:
             try:
+                if key is not None:
+                    body = msgspec.json.encode(out)
+                    first = idempotency.Answer(201, "application/json", body, {})
+                    idempotency.remember(db, tenant, who, key, asked, first)
                 service.commit(db)
             except Conflict:
+                db.rollback()
                 if key is None:
                     raise
                 # the same key raced us: answer with the case that won
                 case, _ = service.create_case(db, tenant, who, data.item, idempotency_key=key)
                 return Response(case_out(db, case, who), status_code=200)
-        return Response(case_out(db, case, who), status_code=201 if created else 200)
+        return Response(out, status_code=201 if created else 200)
 
     @get(
         "/cases",
@@ -198,7 +232,8 @@ class CasesApi(Controller):
         case, _ = forms.save_form(
             db, tenant, who, number, data.form, delivery=data.delivery, address=data.address
         )
-        return self._done(db, case, who)
+        service.commit(db)  # a PUT: sending the same form again leaves it as it is
+        return case_out(db, case, who)
 
     @post(
         "/cases/{number:str}/form/reveal",
@@ -212,62 +247,122 @@ class CasesApi(Controller):
         db.commit()
         return values
 
-    def _done(self, db: Session, case: Any, who: Principal) -> CaseOut:
-        service.commit(db)
-        return case_out(db, case, who)
+    def _once(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        who: Principal,
+        number: str,
+        work: Any,
+        *,
+        data: Any = None,
+        action: str | None = None,
+    ) -> Response[CaseOut]:
+        """Run ``work`` (it returns the case), answer the case, commit — once per
+        ``Idempotency-Key``. ``action``: a retry of it that already went through (by the
+        same person) answers the case with 200 instead of the 409."""
+
+        def done() -> CaseOut:
+            case = work()
+            return with_actions(db, tenant, case, who, case_out(db, case, who))
+
+        def retried() -> CaseOut | None:
+            case = get_case(db, number, who)
+            payload = data if isinstance(data, actions.ActionIn) else None
+            task = payload.task if payload is not None else None
+            if action is None or not idempotency.already_done(
+                db, who, case, action, task=task, payload=payload
+            ):
+                return None
+            return with_actions(db, tenant, case, who, case_out(db, case, who))
+
+        key, asked = request_key(request), _asked(request, data)
+        return answer_once(db, tenant, who, key, asked, done, retried=retried)
 
     @post(
         "/cases/{number:str}/submit",
         summary="Submit a draft",
+        description="A retry of a submission that went through answers the case (200)." + _RETRY,
         sync_to_thread=True,
         status_code=200,
         **needs("cases:write"),
     )
     def submit(
-        self, db: Session, tenant: Tenant, principal: Principal | None, number: str
-    ) -> CaseOut:
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        number: str,
+    ) -> Response[CaseOut]:
         who = require(principal)
-        return self._done(db, bundles.submit(db, tenant, who, number), who)
+        work = lambda: bundles.submit(db, tenant, who, number)  # noqa: E731
+        return self._once(request, db, tenant, who, number, work, action="submit")
 
     @post(
         "/cases/{number:str}/correct",
         summary="Resubmit after the one-time correction",
+        description="A retry of a correction that went through answers the case (200)." + _RETRY,
         sync_to_thread=True,
         status_code=200,
         **needs("cases:write"),
     )
     def correct(
-        self, db: Session, tenant: Tenant, principal: Principal | None, number: str
-    ) -> CaseOut:
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        number: str,
+    ) -> Response[CaseOut]:
         who = require(principal)
-        return self._done(db, service.correct_case(db, tenant, who, number), who)
+        work = lambda: service.correct_case(db, tenant, who, number)  # noqa: E731
+        return self._once(request, db, tenant, who, number, work, action="correct")
 
     @post(
         "/cases/{number:str}/withdraw",
         summary="Withdraw (the applicant)",
+        description="A retry of a withdrawal that went through answers the case (200)." + _RETRY,
         sync_to_thread=True,
         status_code=200,
         **needs("cases:write"),
     )
     def withdraw(
-        self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: ReasonIn
-    ) -> CaseOut:
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        number: str,
+        data: ReasonIn,
+    ) -> Response[CaseOut]:
         who = require(principal)
-        return self._done(db, service.withdraw_case(db, tenant, who, number, data.reason), who)
+        work = lambda: service.withdraw_case(db, tenant, who, number, data.reason)  # noqa: E731
+        return self._once(request, db, tenant, who, number, work, data=data, action="withdraw")
 
     @post(
         "/cases/{number:str}/rate",
         summary="Rate the service 0-100 (the applicant)",
+        description=_RETRY.strip(),
         sync_to_thread=True,
         status_code=200,
         **needs("cases:write"),
     )
     def rate(
-        self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: RateIn
-    ) -> CaseOut:
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        number: str,
+        data: RateIn,
+    ) -> Response[CaseOut]:
         who = require(principal)
-        case = ratings.rate_case(db, tenant, who, number, data.score, data.comment)
-        return self._done(db, case, who)
+        work = lambda: ratings.rate_case(  # noqa: E731
+            db, tenant, who, number, data.score, data.comment
+        )
+        return self._once(request, db, tenant, who, number, work, data=data)
 
     @post(
         "/cases/{number:str}/actions",
@@ -278,19 +373,23 @@ class CasesApi(Controller):
     )
     def act(
         self,
+        request: Request[Any, Any, Any],
         db: Session,
         tenant: Tenant,
         principal: Principal | None,
         number: str,
         data: actions.ActionIn,
-    ) -> CaseOut:
+    ) -> Response[CaseOut]:
         """Step actions (accept, request_correction, refuse, forward, review, return, approve,
         deny, issue, decide) and case actions (claim, comment, suspend, resume, extend, pay,
         deliver, chief_decide). ``available_actions`` on the case says which are open now.
-        409 when the state does not allow it, 403 for the wrong role."""
+        409 when the state does not allow it, 403 for the wrong role — but a retry by the
+        same person of an action that went through (the case's latest step is theirs, on
+        the task named) answers the case with 200. Actions that add (comment, extend) or
+        step back (return) are made safe to retry by ``Idempotency-Key`` only."""
         who = require(principal)
-        out = self._done(db, case := actions.perform(db, tenant, who, number, data), who)
-        return with_actions(db, tenant, case, who, out)
+        work = lambda: actions.perform(db, tenant, who, number, data)  # noqa: E731
+        return self._once(request, db, tenant, who, number, work, data=data, action=data.action)
 
     # -- the trail --------------------------------------------------------------------------
 
@@ -337,10 +436,14 @@ class CasesApi(Controller):
         principal: Principal | None,
         number: str,
         index: int | None = None,
-    ) -> MaterialOut:
+    ) -> Response[MaterialOut]:
         """Streamed: the file is checked by its first bytes, counted, hashed and encrypted as
-        it arrives; nothing is stored unless it is complete and allowed (415, 413)."""
+        it arrives; nothing is stored unless it is complete and allowed (415, 413), and an
+        object whose row is not committed is deleted. With ``Idempotency-Key``, the same
+        file sent again for the same material answers the first upload (nothing stored
+        twice); the key with another file or material is a 422."""
         who = require(principal)
+        key = request_key(request)  # a bad key is refused before the file is read
         case = await anyio.to_thread.run_sync(get_case, db, number, who)  # 404 before reading
         if index is not None:
             materials.check_upload_allowed(case, who, index)
@@ -351,11 +454,33 @@ class CasesApi(Controller):
                     index = int(fields.get("index", ""))
                 except ValueError:
                     raise InvalidInput("请指定材料序号 index", field="index") from None
+            at = index
+            asked = idempotency.fingerprint(
+                request.method, request.url.path, str(at), incoming.sha256, str(incoming.size)
+            )
 
-            def store() -> MaterialOut:
-                row = materials.attach_upload(db, tenant, who, number, index, incoming)
-                service.commit(db)
-                return material_out(row)
+            def store() -> Response[MaterialOut]:
+                if key is not None:
+                    first = idempotency.recall(db, who, key, asked)
+                    if first is not None:
+                        return replay(first)
+                kept: list[MaterialOut] = []
+
+                def remember(row: CaseMaterial) -> None:
+                    kept.append(material_out(row))
+                    if key is not None:
+                        body = msgspec.json.encode(kept[0])
+                        answer = idempotency.Answer(201, "application/json", body, {})
+                        idempotency.remember(db, tenant, who, key, asked, answer)
+
+                try:
+                    store_upload(db, tenant, who, number, at, incoming, before_commit=remember)
+                except Conflict:
+                    first = idempotency.recall(db, who, key, asked) if key else None
+                    if first is None:
+                        raise
+                    return replay(first)  # the same key sent twice at once: the one that won
+                return Response(kept[0], status_code=201)
 
             return await anyio.to_thread.run_sync(store)
         finally:
@@ -369,19 +494,30 @@ class CasesApi(Controller):
         **needs("cases:write"),
     )
     def reuse(
-        self, db: Session, tenant: Tenant, principal: Principal | None, number: str, data: ReuseIn
-    ) -> MaterialOut:
-        row = materials.reuse_material(
-            db,
-            tenant,
-            require(principal),
-            number,
-            data.index,
-            license_code=data.license_code,
-            material_id=data.material_id,
-        )
-        service.commit(db)
-        return material_out(row)
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        number: str,
+        data: ReuseIn,
+    ) -> Response[MaterialOut]:
+        who = require(principal)
+
+        def work() -> MaterialOut:
+            row = materials.reuse_material(
+                db,
+                tenant,
+                who,
+                number,
+                data.index,
+                license_code=data.license_code,
+                material_id=data.material_id,
+            )
+            return material_out(row)
+
+        key, asked = request_key(request), _asked(request, data)
+        return answer_once(db, tenant, who, key, asked, work, status=201)
 
     @get(
         "/cases/{number:str}/materials/{material_id:uuid}/link",

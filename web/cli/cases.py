@@ -1,4 +1,4 @@
-"""Cases: verify trails, rotate the e-license signing key."""
+"""Cases: verify trails, rotate the e-license signing key, sweep objects no row names."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from web.cli._base import _fail, _tenant, main
 
 @main.group()
 def cases() -> None:
-    """办件：核验留痕链，轮换电子证照签名密钥。"""
+    """办件：核验留痕链，轮换电子证照签名密钥，清理无人引用的文件。"""
 
 
 @cases.command("verify")
@@ -68,3 +68,45 @@ def cases_rotate_key(slug: str) -> None:
         key = rotate_key(session, tenant)
         session.commit()
         click.echo(f"新签名密钥 {key.key_id}，公钥 {key.public_key}")
+
+
+@cases.command("sweep-objects")
+@click.option(
+    "--older-than",
+    "minutes",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="只清理存放超过这么多分钟的对象（请求可能仍在提交，新对象不动）。",
+)
+@click.option("--dry-run", is_flag=True, help="只列出，不删除。")
+@click.option("--json", "as_json", is_flag=True, help="输出一行 JSON 报告。")
+def cases_sweep_objects(minutes: int, dry_run: bool, as_json: bool) -> None:
+    """清理存储中无人引用的办件材料、通知书和电子证照文件（上传后未能提交的残留）。
+
+    只删除超过 --older-than 分钟、且任何地区的任何记录都没有引用的对象；重复运行无害。"""
+    from datetime import timedelta
+
+    from core.cases.orphans import sweep
+
+    report = sweep(get_database(), older_than=timedelta(minutes=minutes), dry_run=dry_run)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "scanned": report.scanned,
+                    "orphaned": report.orphaned,
+                    "deleted": report.deleted,
+                    "examples": report.examples,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    for key in report.examples:
+        click.echo(f"无人引用：{key}")
+    done = "将删除" if dry_run else "已删除"
+    click.echo(
+        f"检查 {report.scanned} 个对象，{report.orphaned} 个无人引用，{done} "
+        f"{report.orphaned if dry_run else report.deleted} 个"
+    )

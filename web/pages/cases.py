@@ -29,9 +29,10 @@ from web.auth import require
 from web.clients import client_address
 from web.flash import with_flash
 from web.formdata import view_of
+from web.idempotency import page_once
 from web.pages.portal import render
 from web.params import Form
-from web.uploads import receive_upload
+from web.uploads import receive_upload, store_upload
 
 __all__ = ["CasePages"]
 
@@ -162,8 +163,7 @@ class CasePages(Controller):
 
         def store() -> dict[str, Any]:
             try:
-                row = materials.attach_upload(db, tenant, who, number, index, incoming)
-                service.commit(db)
+                row = store_upload(db, tenant, who, number, index, incoming)
                 return {"ok": True, "sha256": row.sha256, "size": row.size}
             finally:
                 incoming.discard()
@@ -190,6 +190,7 @@ class CasePages(Controller):
         return back(url, msg="已使用电子证照。")
 
     @post("/my/cases/{number:str}/do/{op:str}", name="my_case_op", sync_to_thread=True)
+    @page_once  # the form's hidden key: posted twice, done once
     def operate(
         self,
         tenant: Tenant,

@@ -34,6 +34,7 @@ from core.identity import Account, Principal
 from core.tenancy import Tenant
 from web.api.case_schemas import case_out
 from web.auth import require_staff
+from web.idempotency import page_once
 from web.pages.cases import back, pdf_response
 from web.pages.portal import render
 from web.params import Form
@@ -216,6 +217,7 @@ class WorkbenchPages(Controller):
         )
 
     @post("/cases/{number:str}/act", name="workbench_act", sync_to_thread=True)
+    @page_once  # the form's hidden key: posted twice, done once
     def act(
         self, tenant: Tenant, db: Session, principal: Principal | None, number: str, data: Form
     ) -> Redirect:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from core.catalog.guides import forget_guides
 from core.catalog.models import (
     Category,
     Item,
@@ -223,6 +224,7 @@ def _republish(
         delete(ItemTerm).where(ItemTerm.tenant_id == tenant.id, ItemTerm.item_id.in_(ids))
     )
     _insert_terms(session, tenant, terms)
+    forget_guides(session, tenant, ids)
     session.execute(insert(ItemChange), changes)
 
 

@@ -15,6 +15,7 @@ from core.audit import AuditActor, record
 from core.catalog.codes import check_code
 from core.catalog.content import ItemContent, parse_content, parse_overrides
 from core.catalog.errors import ItemConflict, ItemNotFound
+from core.catalog.guides import forget_guides
 from core.catalog.models import (
     Category,
     Item,
@@ -407,6 +408,7 @@ def _go_live(
         setattr(item, column, value)
     session.flush()
     _reindex(session, tenant, item)
+    forget_guides(session, tenant, [item.id])
 
 
 def live_columns(effective: dict[str, Any]) -> dict[str, Any]:

@@ -3,14 +3,17 @@ themes, change log and statistics."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Controller, Request, get
+from litestar import Controller, MediaType, Request, get
 from litestar.response import Response, Stream, Template
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from core.cases import clock
 from core.catalog import (
     DepartmentDuty,
     Item,
@@ -30,21 +33,22 @@ from core.catalog.pdf import checklist_pdf
 from core.catalog.presentation import (
     FIELD_LABELS,
     LABELS,
-    STEP_ROLE_LABELS,
     applies_online,
     fee_total,
-    material_source,
     visits_needed,
 )
 from core.catalog.service import directory
 from core.consult import public_faq
+from core.db import utcnow
 from core.errors import NotFound
 from core.identity import Principal
 from core.portal import hot_items
 from core.storage import get_storage
-from core.tenancy import OrgUnitKind, Tenant, list_org_units
+from core.tenancy import Tenant
 from core.workflow import ProcessUnavailable, resolve_definition
+from web.pages._guide import conditional, guide_of, kept_checklist
 from web.pages.portal import render
+from web.templating import lang_of
 
 PAGE_SIZE = 20
 #: item names suggested as one types
@@ -57,6 +61,45 @@ def _process(content: dict[str, Any]) -> str:
 
 def _filters(db: Session, tenant: Tenant) -> dict[str, Any]:
     return {**directory(db, tenant), "labels": LABELS}
+
+
+#: when this process started: a page's Last-Modified is never earlier (its code and plugins
+#: are those loaded then)
+STARTED = utcnow()
+
+
+def _live(db: Session, tenant: Tenant, item: Item) -> Any:
+    """The live version's number and publication time (not its content: the item has it)."""
+    if item.live_version_id is None:
+        return None
+    return db.execute(
+        select(ItemVersion.number, ItemVersion.published_at).where(
+            ItemVersion.tenant_id == tenant.id, ItemVersion.id == item.live_version_id
+        )
+    ).first()
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored time (SQLite returns them naive, in UTC) with its zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _faq_time(faqs: list[Any]) -> datetime | None:
+    """The newest answer's time as far as the page knows it (its day): the end of that day,
+    or now while the day lasts — never a time before an answer the page shows."""
+    days = [f.answered_on for f in faqs if f.answered_on]
+    if not days:
+        return None
+    end = datetime.combine(max(days) + timedelta(days=1), time(), tzinfo=clock.TZ)
+    return min(end, utcnow())
+
+
+def _rendered(request: Request[Any, Any, Any], page: Template) -> bytes:
+    """A page's bytes, rendered here (as Litestar would) so that its ETag can be computed."""
+    engine = request.app.template_engine
+    assert engine is not None and page.template_name is not None
+    template = engine.get_template(page.template_name)
+    return template.render(**page.create_template_context(request)).encode()
 
 
 class CatalogController(Controller):
@@ -141,14 +184,18 @@ class CatalogController(Controller):
         principal: Principal | None,
         msg: str = "",
         error: str = "",
-    ) -> Template:
+    ) -> Response[bytes]:
+        """The one-time guide. Its guide section is rendered once per live version and
+        language and kept (web/pages/_guide.py); the page around it — who is signed in,
+        whether the item can be applied for now, the answers, the change log — is assembled
+        on every view, and a repeat view of the same page is answered 304."""
         item = get_item_by_code(db, tenant, code)
         if not item.effective:
             raise NotFound(f"no item '{code}'")
         content = item.effective
         # 暂停办理 (its plugin is missing): the guide says so instead of failing
         suspended = suspension(db, tenant, item.code, content)
-        live = db.get(ItemVersion, (tenant.id, item.live_version_id))
+        live = _live(db, tenant, item)
         changes = list(
             db.scalars(
                 select(ItemChange)
@@ -156,7 +203,23 @@ class CatalogController(Controller):
                 .order_by(ItemChange.created_at.desc())
             )
         )
-        return render(
+        names = _filters(db, tenant)
+        process = None if suspended else resolve_definition(db, tenant, _process(content))
+        free, visits = fee_total(content) == 0, visits_needed(content)
+        guide = guide_of(
+            request,
+            db,
+            tenant,
+            item,
+            names=names,
+            process=process,
+            suspended=bool(suspended),
+            lang=lang_of(request),
+            free=free,
+            visits=visits,
+        )
+        faqs = public_faq(db, tenant, item.code)
+        page = render(
             request,
             db,
             tenant,
@@ -167,48 +230,89 @@ class CatalogController(Controller):
             changes=changes,
             overrides=overrides_of(db, item),
             field_labels=FIELD_LABELS,
-            free=fee_total(content) == 0,
+            free=free,
             suspended=suspended,
-            process=None if suspended else resolve_definition(db, tenant, _process(content)),
-            role_labels=STEP_ROLE_LABELS,
-            faqs=public_faq(db, tenant, item.code),
+            guide=guide,
+            faqs=faqs,
             online=applies_online(content),
-            visits=visits_needed(content),
-            source_of=material_source,
-            halls=[u for u in list_org_units(db) if u.kind is OrgUnitKind.service_centre],
+            visits=visits,
             item_code=item.code,
             is_favourite=is_favourite(
                 db, principal.id if principal and principal.is_account else None, item.code
             ),
             msg=msg,
             error=error,
-            **_filters(db, tenant),
+            **names,
+        )
+        body = _rendered(request, page)
+        # The page's own validator is its bytes: it covers every part that differs per
+        # visitor (name, CSRF token, language, elder mode, 暂停办理) without listing them.
+        times = [
+            item.updated_at,
+            live.published_at if live else None,
+            changes[0].created_at if changes else None,
+            guide.rendered_at or utcnow(),
+            _faq_time(faqs),
+            STARTED,
+        ]
+        return conditional(
+            request,
+            body,
+            media_type=MediaType.HTML,
+            etag=f'W/"{hashlib.sha256(body).hexdigest()[:32]}"',
+            last_modified=max(_aware(t) for t in times if t is not None),
+            # by date alone only for visitors signed out: their page holds nothing of theirs
+            # beyond the cookies it varies on
+            since_allowed=principal is None and not msg and not error,
+            headers={"Cache-Control": "private, no-cache", "Vary": "Cookie"},
         )
 
     @get("/items/{code:str}/checklist.pdf", name="catalog_checklist", sync_to_thread=True)
-    def checklist(self, tenant: Tenant, db: Session, code: str) -> Response[bytes]:
+    def checklist(
+        self, request: Request[Any, Any, Any], tenant: Tenant, db: Session, code: str
+    ) -> Response[bytes]:
+        """一次性告知单 as a PDF, made once per live version and kept; 304 for a repeat."""
         item = get_item_by_code(db, tenant, code)
         if not item.effective:
             raise NotFound(f"no item '{code}'")
         dept = directory(db, tenant)["departments"].get(item.department_code)
-        live = db.get(ItemVersion, (tenant.id, item.live_version_id))
+        live = _live(db, tenant, item)
         try:
             process = resolve_definition(db, tenant, _process(item.effective))
-            steps = [" / ".join(s.name for s in layer) for layer in process.layers()]
+            steps: list[str] | None = [
+                " / ".join(s.name for s in layer) for layer in process.layers()
+            ]
         except ProcessUnavailable:
-            steps = ["（暂停办理：办理流程暂不可用）"]
-        pdf = checklist_pdf(
-            tenant.display_name,
-            item.code,
-            item.effective,
-            dept.name if dept else item.department_code,
-            live.number if live else 1,
-            steps,
+            steps = None  # 暂停办理: said in this PDF, never kept
+        department = dept.name if dept else item.department_code
+        number = live.number if live else 1
+        kept = kept_checklist(
+            request,
+            db,
+            tenant,
+            item,
+            department=department,
+            version=number,
+            steps=steps,
+            render=lambda: checklist_pdf(
+                tenant.display_name,
+                item.code,
+                item.effective,
+                department,
+                number,
+                steps if steps is not None else ["（暂停办理：办理流程暂不可用）"],
+            ),
         )
-        return Response(
-            pdf,
+        return conditional(
+            request,
+            kept.body,
             media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{item.code}-checklist.pdf"'},
+            etag=f'"{kept.stamp[:32]}"',
+            last_modified=_aware(kept.rendered_at),
+            headers={
+                "Content-Disposition": f'inline; filename="{item.code}-checklist.pdf"',
+                "Cache-Control": "public, no-cache",
+            },
         )
 
     @get("/items/{code:str}/forms/{number:int}", name="catalog_form", sync_to_thread=True)

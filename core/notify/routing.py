@@ -20,6 +20,7 @@ time. A message over a limit is not an attempt: it waits for the next minute or 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -58,6 +59,7 @@ ALPHA = 0.3
 HALF_LIFE = 300.0
 DEMOTE_AT = 0.5
 
+log = logging.getLogger("govhall.notify")
 V = TypeVar("V")
 _lock = threading.Lock()
 _health: dict[tuple[uuid.UUID, str], tuple[float, float]] = {}  # → (rate, at)
@@ -145,7 +147,8 @@ class RecordedVendor:
         try:
             result = self.vendor.send(message)
         except Exception as exc:
-            self._failed(f"{_what_went_wrong(exc)}（{exc.__class__.__name__}: {exc}）")
+            log.warning("SMS vendor %s raised: %r", self.name, exc)  # its own words: the log
+            self._failed(_what_went_wrong(exc))
             raise
         if result.ok:
             self.hooks.record_success(self.plugin, "send_sms", vendor=self.name)
@@ -161,14 +164,17 @@ class RecordedVendor:
 
 
 def _what_went_wrong(exc: Exception) -> str:
-    """An exception of a vendor's ``send()`` in the county admin's words."""
+    """An exception of a vendor's ``send()`` in the county admin's words: a network failure
+    by its kind (the library's English stays in the log), anything else with its message
+    (a plugin's own error, often already in Chinese)."""
+    kind = exc.__class__.__name__
     if isinstance(exc, httpx.TimeoutException):
-        return "服务商响应超时"
+        return f"服务商响应超时（{kind}）"
     if isinstance(exc, (httpx.ConnectError, httpx.NetworkError)):
-        return "无法连接服务商"
+        return f"无法连接服务商（{kind}）"
     if isinstance(exc, httpx.HTTPError):
-        return "与服务商通信出错"
-    return "发送时出错"
+        return f"与服务商通信出错（{kind}）"
+    return f"发送时出错（{kind}: {exc}）"
 
 
 def sending_vendors(session: Session, tenant: Tenant) -> list[RecordedVendor]:

@@ -84,16 +84,8 @@ class PluginStates(dict[str, PluginState]):
 watch(TenantPlugin)
 
 #: hooks whose result is a single decision: asked with :meth:`TenantHooks.first`, in priority
-#: order, until one plugin answers (the others are not called)
-FIRST_RESULT = frozenset(
-    {
-        "create_shipment",
-        "track_shipment",
-        "create_payment",
-        "confirm_payment",
-        "department_of_client",
-    }
-)
+#: order, until one plugin answers (the others are not called); the specifications name them
+FIRST_RESULT = hookspecs.FIRST_RESULT
 
 
 class PluginManager:

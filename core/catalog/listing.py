@@ -134,9 +134,10 @@ def _search_page(
 ) -> ItemPage:
     """A search, read from the postings alone: each carries its item's code and listing
     columns (status, department, category, audience, levels), so the matches are one range
-    read of the search index per term, sorted by code here, and only the page's rows are
-    loaded. The sorted codes of a search are remembered for a moment (core/db/_memo.py): the
-    popular searches of a busy hour repeat, and any catalog write forgets them."""
+    read of the search index per term, counted and paged in code order there, and only the
+    page's rows are loaded. A search's count and page are remembered for a moment
+    (core/db/_memo.py): the popular searches of a busy hour repeat, and any catalog write
+    forgets them."""
     department, category, level, theme, audience, status = filters
     where: list[Any] = []
     if status:
@@ -151,12 +152,19 @@ def _search_page(
         where.append(ItemTerm.code.in_(_theme_codes(session, tenant, theme)))
     if audience in AUDIENCES:
         where.append(ItemTerm.audience.in_([audience, "person enterprise"]))
-    stmt = matching_codes(tenant.id, alternatives, tuple(where))
-    key = ("catalog-search", tenant.id, alternatives, *filters)
-    # Codes, not ids: a few thousand strings cost nothing, a few thousand UUIDs cost most of
-    # the request. Read in index order, sorted() finds them sorted already.
-    codes = remembered(session, key, lambda: tuple(sorted(set(session.scalars(stmt)))))
-    total, wanted = len(codes), codes[offset : offset + limit]
+    matches = matching_codes(tenant.id, alternatives, tuple(where))
+    in_order = matches.order_by(matches.selected_columns[0])
+
+    def load() -> tuple[int, tuple[str, ...]]:
+        # Counted and paged in the database: the index hands the codes over in order, and
+        # only the page's twenty cross into Python (a few thousand codes as rows cost more
+        # than the whole search).
+        total = session.scalar(select(func.count()).select_from(matches.subquery())) or 0
+        page = session.scalars(in_order.limit(limit).offset(offset)) if total > offset else ()
+        return total, tuple(page)
+
+    key = ("catalog-search", tenant.id, alternatives, *filters, limit, offset)
+    total, wanted = remembered(session, key, load)
     if not wanted:
         return ItemPage([], total)
     return ItemPage(_rows(session, tenant, Item.code.in_(wanted)), total)

@@ -4,11 +4,12 @@ changes with their public log, browsing and search, statistics."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.audit import AuditActor, record
@@ -42,6 +43,8 @@ __all__ = [
     "draft_from_full",
     "get_item",
     "get_item_by_code",
+    "item_changes",
+    "item_with_live",
     "overrides_of",
     "propagate",
     "publish_item",
@@ -144,11 +147,50 @@ def get_item(session: Session, tenant: Tenant, item_id: uuid.UUID) -> Item:
     return item
 
 
+#: statements read on every item page, built once (building one costs as much as running it)
+_BY_CODE = select(Item).where(Item.tenant_id == bindparam("tenant"), Item.code == bindparam("code"))
+_WITH_LIVE = (
+    select(Item, ItemVersion.number, ItemVersion.published_at)
+    .outerjoin(
+        ItemVersion,
+        and_(ItemVersion.tenant_id == Item.tenant_id, ItemVersion.id == Item.live_version_id),
+    )
+    .where(Item.tenant_id == bindparam("tenant"), Item.code == bindparam("code"))
+)
+_CHANGES = (
+    select(ItemChange)
+    .where(ItemChange.tenant_id == bindparam("tenant"), ItemChange.item_id == bindparam("item"))
+    .order_by(ItemChange.created_at.desc())
+)
+
+
 def get_item_by_code(session: Session, tenant: Tenant, code: str) -> Item:
-    item = session.scalar(select(Item).where(Item.tenant_id == tenant.id, Item.code == code))
+    item = session.scalar(_BY_CODE, {"tenant": tenant.id, "code": code})
     if item is None:
         raise ItemNotFound(f"没有编码为 {code} 的事项")
     return item
+
+
+@dataclass(frozen=True)
+class LiveVersion:
+    """What a page says of an item's live version besides its content (the item has that)."""
+
+    number: int
+    published_at: datetime | None
+
+
+def item_with_live(session: Session, tenant: Tenant, code: str) -> tuple[Item, LiveVersion | None]:
+    """The item ``code`` and its live version's number and publication, in one statement."""
+    row = session.execute(_WITH_LIVE, {"tenant": tenant.id, "code": code}).first()
+    if row is None:
+        raise ItemNotFound(f"没有编码为 {code} 的事项")
+    item, number, published_at = row
+    return item, (LiveVersion(number, published_at) if number is not None else None)
+
+
+def item_changes(session: Session, tenant: Tenant, item: Item) -> list[ItemChange]:
+    """The item's public change log, newest first."""
+    return list(session.scalars(_CHANGES, {"tenant": tenant.id, "item": item.id}))
 
 
 def versions_of(session: Session, item: Item) -> list[ItemVersion]:

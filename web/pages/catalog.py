@@ -18,7 +18,6 @@ from core.catalog import (
     DepartmentDuty,
     Item,
     ItemChange,
-    ItemVersion,
     Theme,
     catalog_stats,
     get_item_by_code,
@@ -37,7 +36,7 @@ from core.catalog.presentation import (
     fee_total,
     visits_needed,
 )
-from core.catalog.service import directory
+from core.catalog.service import directory, item_changes, item_with_live
 from core.consult import public_faq
 from core.db import utcnow
 from core.errors import NotFound
@@ -66,17 +65,6 @@ def _filters(db: Session, tenant: Tenant) -> dict[str, Any]:
 #: when this process started: a page's Last-Modified is never earlier (its code and plugins
 #: are those loaded then)
 STARTED = utcnow()
-
-
-def _live(db: Session, tenant: Tenant, item: Item) -> Any:
-    """The live version's number and publication time (not its content: the item has it)."""
-    if item.live_version_id is None:
-        return None
-    return db.execute(
-        select(ItemVersion.number, ItemVersion.published_at).where(
-            ItemVersion.tenant_id == tenant.id, ItemVersion.id == item.live_version_id
-        )
-    ).first()
 
 
 def _aware(moment: datetime) -> datetime:
@@ -189,20 +177,13 @@ class CatalogController(Controller):
         language and kept (web/pages/_guide.py); the page around it — who is signed in,
         whether the item can be applied for now, the answers, the change log — is assembled
         on every view, and a repeat view of the same page is answered 304."""
-        item = get_item_by_code(db, tenant, code)
+        item, live = item_with_live(db, tenant, code)
         if not item.effective:
             raise NotFound(f"no item '{code}'")
         content = item.effective
         # 暂停办理 (its plugin is missing): the guide says so instead of failing
         suspended = suspension(db, tenant, item.code, content)
-        live = _live(db, tenant, item)
-        changes = list(
-            db.scalars(
-                select(ItemChange)
-                .where(ItemChange.tenant_id == tenant.id, ItemChange.item_id == item.id)
-                .order_by(ItemChange.created_at.desc())
-            )
-        )
+        changes = item_changes(db, tenant, item)
         names = _filters(db, tenant)
         process = None if suspended else resolve_definition(db, tenant, _process(content))
         free, visits = fee_total(content) == 0, visits_needed(content)
@@ -272,11 +253,10 @@ class CatalogController(Controller):
         self, request: Request[Any, Any, Any], tenant: Tenant, db: Session, code: str
     ) -> Response[bytes]:
         """一次性告知单 as a PDF, made once per live version and kept; 304 for a repeat."""
-        item = get_item_by_code(db, tenant, code)
+        item, live = item_with_live(db, tenant, code)
         if not item.effective:
             raise NotFound(f"no item '{code}'")
         dept = directory(db, tenant)["departments"].get(item.department_code)
-        live = _live(db, tenant, item)
         try:
             process = resolve_definition(db, tenant, _process(item.effective))
             steps: list[str] | None = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, load_only
 
 from core.catalog.models import (
     DepartmentDuty,
@@ -152,13 +152,13 @@ def _search_page(
         where.append(ItemTerm.code.in_(_theme_codes(session, tenant, theme)))
     if audience in AUDIENCES:
         where.append(ItemTerm.audience.in_([audience, "person enterprise"]))
-    matches = matching_codes(tenant.id, alternatives, tuple(where))
-    in_order = matches.order_by(matches.selected_columns[0])
 
     def load() -> tuple[int, tuple[str, ...]]:
         # Counted and paged in the database: the index hands the codes over in order, and
         # only the page's twenty cross into Python (a few thousand codes as rows cost more
         # than the whole search).
+        matches = matching_codes(tenant.id, alternatives, tuple(where))
+        in_order = matches.order_by(matches.selected_columns[0])
         total = session.scalar(select(func.count()).select_from(matches.subquery())) or 0
         page = session.scalars(in_order.limit(limit).offset(offset)) if total > offset else ()
         return total, tuple(page)
@@ -178,8 +178,26 @@ def _theme_codes(session: Session, tenant: Tenant, theme: str) -> list[str]:
 def _rows(session: Session, tenant: Tenant, which: Any) -> list[Item]:
     """The page's own rows (twenty at most), by key, in code order. No ORDER BY in SQL: it
     would tempt the planner into walking the code index of the whole catalog to sort them."""
-    page = select(Item).where(Item.tenant_id == tenant.id, which).options(defer(Item.effective))
+    page = select(Item).where(Item.tenant_id == tenant.id, which).options(_LISTED)
     return sorted(session.scalars(page), key=lambda i: i.code)
+
+
+#: what a result list, a suggestion and the API's summary show of an item (the rest — its
+#: content above all — is loaded only if asked for)
+_LISTED = load_only(
+    Item.code,
+    Item.name,
+    Item.kind,
+    Item.category,
+    Item.department_code,
+    Item.status,
+    Item.legal_days,
+    Item.promised_days,
+    Item.levels,
+    Item.audience,
+    Item.standard_item_id,
+    Item.live_version_id,
+)
 
 
 @dataclass

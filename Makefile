@@ -78,3 +78,11 @@ screenshots: setup system-deps
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache
+
+# The production layout under faults (docs/operations.md, "Faults and retries"): two web
+# processes, two workers and a scheduler on PostgreSQL, Redis and S3 while a worker is killed,
+# Redis stopped and PostgreSQL restarted; prints what was lost, duplicated or orphaned.
+# GOVHALL_SOAK_APPLICATIONS=N sets its size. Not part of `make test`.
+.PHONY: soak
+soak: setup system-deps
+	$(BIN)/python -m tests.benchmarks.soak

@@ -60,7 +60,7 @@ log = logging.getLogger("govhall.catalog")
 GUIDE_HTML = "html"
 GUIDE_PDF = "pdf"
 #: bytes of kept guides held in each process's memory, the most recently used first
-MEMORY_BYTES = 16 * 1024 * 1024
+MEMORY_BYTES = 8 * 1024 * 1024
 #: how long a view waits for the database's write lock to keep a guide it rendered; when
 #: another transaction holds it longer (an import on SQLite), the guide is served unkept
 KEEP_WAIT_MS = 200

@@ -16,7 +16,12 @@ from tests.helpers import tenant
 
 
 def test_the_commit_effects_are_these_in_this_order() -> None:
-    assert commit_effects() == ["assignment_texts", "department_events", "outbox_dispatch"]
+    assert commit_effects() == [
+        "assignment_texts",
+        "department_events",
+        "outbox_dispatch",
+        "catalog_department_names",
+    ]
 
 
 def test_a_commit_without_the_effects_installed_fails_loudly(db: Database) -> None:

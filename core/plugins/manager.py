@@ -25,6 +25,7 @@ from core.plugins import health
 from core.plugins.forms import COMMON_LABELS
 from core.plugins.meta import PluginMeta
 from core.plugins.models import PluginError, TenantPlugin
+from core.plugins.query import lookup_for
 from core.plugins.secrets import SECRET_MASK, _at, _map, redact, secret_values
 from core.tenancy import Tenant
 
@@ -207,7 +208,7 @@ class PluginManager:
         else:
             parsed = meta.parse_config(row.config if row else {}) if enabled else None
         if enabled and meta.validate is not None:
-            problems = meta.validate(session, tenant, parsed)
+            problems = meta.validate(lookup_for(session, tenant), tenant, parsed)
             if problems:
                 raise InvalidInput("无法启用：" + "；".join(problems), field="config")
         was_enabled = row.enabled if row is not None else meta.default_enabled

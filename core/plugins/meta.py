@@ -37,8 +37,10 @@ class PluginMeta:
     core_compat: str = ">=0.1"
     config: type[msgspec.Struct] | None = None
     check: Callable[[Any], list[str]] | None = None
-    #: ``(session, tenant, config) -> problems``, run when a tenant turns the plugin on:
-    #: any problem refuses it (e.g. a bundle naming an item the county does not offer)
+    #: ``(lookup, tenant, config) -> problems``, run when a tenant turns the plugin on: any
+    #: problem refuses it (e.g. a bundle naming an item the county does not offer). ``lookup``
+    #: is a read-only :class:`core.plugins.Lookup` of the tenant (a raw session before 0.2:
+    #: ``lookup_for(lookup, tenant)`` accepts either)
     validate: Callable[[Any, Any, Any], list[str]] | None = None
     default_enabled: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)

@@ -2,8 +2,8 @@
 
 from core.audit import models as audit_models  # noqa: F401
 from core.calendar import models as calendar_models  # noqa: F401
-from core.cases import models as case_models  # noqa: F401
 from core.cases import idempotency as idempotency_models  # noqa: F401
+from core.cases import models as case_models  # noqa: F401
 from core.catalog import favourites as favourite_models  # noqa: F401
 from core.catalog import models as catalog_models  # noqa: F401
 from core.consult import models as consult_models  # noqa: F401

@@ -47,6 +47,7 @@ FIELD_LABELS: dict[str, str] = {
     "case_completed": "办结通知",
     "case_shipped": "寄出通知",
     "case_delivered": "送达通知",
+    "case_pickup": "改为窗口领取通知",
     "rating_request": "评价邀请",
     "rating_thanks": "评价致谢",
     "rating_thanks_low": "差评致歉",

@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "resume": "结束特殊程序",
     "extend": "延长时限",
     "deliver": "送达",
+    "to_pickup": "改为窗口领取",
     "signed": "快递签收",
     "pay": "登记缴费",
     "refund": "退费",
@@ -116,5 +117,15 @@ STEP_ACTIONS = {
     "decide",
 }
 #: chief_decide: a delegated chief representative's 即办 (core/cases/chief.py)
-CASE_ACTIONS = {"claim", "comment", "suspend", "resume", "extend", "pay", "deliver", "chief_decide"}
+CASE_ACTIONS = {
+    "claim",
+    "comment",
+    "suspend",
+    "resume",
+    "extend",
+    "pay",
+    "deliver",
+    "to_pickup",
+    "chief_decide",
+}
 ACTIONS = sorted(STEP_ACTIONS | CASE_ACTIONS)

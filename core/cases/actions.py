@@ -493,3 +493,20 @@ class _Ctx:
         case.state, case.delivered_at = CaseState.delivered, clock.now()
         self.event(before, None, method=case.delivery_method)
         notify(self.s, self.tenant, case, "case_delivered", method="窗口领取")
+
+    def do_to_pickup(self) -> None:
+        """改为窗口领取: a result not yet handed to the courier waits at the window instead
+        (the courier cannot be booked, or the applicant asked); the applicant is told."""
+        case, before = self.case, self.case.state.value
+        if case.state is not CaseState.completed:
+            raise _not_now(case, "to_pickup")
+        if not (self.principal.has_role(Role.issuer) or self.principal.has_role(Role.window_clerk)):
+            raise Forbidden("只有发证员或窗口人员可以改变送达方式")
+        if case.delivery_method != "courier":
+            raise Conflict("本办件已是窗口领取", field="action")
+        if case.tracking:
+            raise Conflict("结果已交寄，待快递签收，不能再改为窗口领取", field="action")
+        case.delivery_method = "pickup"
+        case.updated_at = clock.now()
+        self.event(before, None, method="pickup", previous="courier")
+        notify(self.s, self.tenant, case, "case_pickup")

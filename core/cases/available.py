@@ -171,6 +171,8 @@ def availability(
         and not (case.delivery_method == "courier" and case.tracking)
     ):
         acts.append(_action("deliver"))
+        if case.delivery_method == "courier":  # the courier cannot be booked, or is not wanted
+            acts.append(_action("to_pickup"))
     acts.append(_action("comment"))
     if not out.work:
         out.waiting = _waiting(case, tasks, _unit_names(session, tasks))

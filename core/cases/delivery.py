@@ -81,7 +81,11 @@ def ship(session: Session, tenant: Tenant, case: Case) -> dict[str, Any]:
             "events": [],
         }
     if hooks.implements("create_shipment"):
-        raise Conflict("快递下单未成功，请稍后重试（原因见系统管理的插件错误）", field="delivery")
+        raise Conflict(
+            "快递下单未成功：可稍后再试，或点“改为窗口领取”通知申请人到窗口领取"
+            "（原因见系统管理的插件状态）",
+            field="delivery",
+        )
     raise Conflict("本地区未启用快递寄递服务，请改为窗口领取", field="delivery")
 
 

@@ -49,6 +49,9 @@ DEFAULT_TEMPLATES: dict[str, str] = {
         "您申请的“{item}”（{number}）办理结果已交{carrier}寄出，运单号{tracking_number}。"
     ),
     "case_delivered": "您申请的“{item}”（{number}）结果已送达（{method}）。",
+    "case_pickup": (
+        "您申请的“{item}”（{number}）办理结果改为窗口领取，请携带有效身份证件到政务服务中心领取。"
+    ),
     "rating_request": (
         "您申请的“{item}”（{number}）已办结。请直接回复0至100之间的数字为本次服务评分"
         "（100为非常满意）。"

@@ -137,3 +137,50 @@ def test_the_courier_self_check_names_what_is_wrong(hechi: Desk, post: CourierPo
     assert any("合作方不存在" in p for p in check(partner_id="nobody"))
     post.stop()
     assert any("无法连接快递平台" in p for p in check())
+
+
+def test_a_courier_that_cannot_book_leaves_the_clerk_a_way_out(
+    hechi: Desk, post: CourierPost
+) -> None:
+    """送达 fails while the courier refuses the booking: the clerk reads what to do, switches
+    the case to 窗口领取, the applicant is told by SMS, and the result is handed over."""
+    from core.cases.available import available_actions
+
+    configure(hechi, post, secret="a-wrong-secret")  # the service refuses every order
+    number = _completed(hechi)
+    clerk = hechi.staff("hechi-clerk")
+    with pytest.raises(Conflict) as caught:
+        hechi.act(clerk, number, "deliver")
+    assert "改为窗口领取" in caught.value.detail
+    with hechi.session() as s:
+        case = hechi.case(number)
+        offered = [a.code for a in available_actions(s, hechi.tenant, case, clerk)]
+    assert "deliver" in offered and "to_pickup" in offered
+
+    switched = hechi.act(clerk, number, "to_pickup", reason="快递无法下单，申请人同意到窗口领取")
+    assert switched.delivery_method == "pickup" and switched.state.value == "completed"
+    with pytest.raises(Conflict):  # once is enough
+        hechi.act(clerk, number, "to_pickup")
+    delivered = hechi.act(clerk, number, "deliver")
+    assert delivered.state.value == "delivered" and not post.waybills
+    with hechi.session() as s:
+        told = s.scalars(
+            select(OutboxMessage.template).where(OutboxMessage.case_id == delivered.id)
+        ).all()
+        actions = s.scalars(select(CaseEvent.action).where(CaseEvent.case_id == delivered.id)).all()
+    assert "case_pickup" in told and "case_delivered" in told
+    assert [a for a in actions if a in ("to_pickup", "deliver")] == ["to_pickup", "deliver"]
+
+
+def test_a_result_already_with_the_courier_stays_with_it(hechi: Desk, post: CourierPost) -> None:
+    from core.cases.available import available_actions
+
+    configure(hechi, post)
+    number = _completed(hechi)
+    clerk = hechi.staff("hechi-clerk")
+    hechi.act(clerk, number, "deliver")
+    with hechi.session() as s:
+        offered = [a.code for a in available_actions(s, hechi.tenant, hechi.case(number), clerk)]
+    assert "to_pickup" not in offered and "deliver" not in offered
+    with pytest.raises(Conflict):
+        hechi.act(clerk, number, "to_pickup")

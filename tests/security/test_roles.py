@@ -75,6 +75,14 @@ class Stage:
     def completed(self) -> str:
         return self.act(self.at_issue(), "issuer", "issue")
 
+    def completed_by_courier(self) -> str:
+        number = self.desk.apply(
+            self.me, "HC-SC03", delivery="courier", address="广西河池市金城江区新建路 18 号"
+        )
+        for who, action in (("clerk", "accept"), ("reviewer", "review"), ("approver", "approve")):
+            self.act(number, who, action)
+        return self.act(number, "issuer", "issue")
+
     def suspended(self) -> str:
         return self.act(
             self.at_review(), "reviewer", "suspend", kind="hearing", days=5, reason="听证"
@@ -143,6 +151,7 @@ MATRIX = [
     _row("extend", Stage.at_review, {"approver"}, days=2, reason="情况复杂"),
     _row("pay", Stage.unpaid, {"clerk", "township"}, amount="100"),
     _row("deliver", Stage.completed, {"clerk", "township", "issuer"}),
+    _row("to_pickup", Stage.completed_by_courier, {"clerk", "township", "issuer"}),
     # 即办 by a delegated 首席代表 only: 河池 delegates nobody, so every role is refused
     # (a delegate deciding on the spot in Cili: tests/cases/test_available.py)
     _row("chief_decide", Stage.submitted, set()),

@@ -55,11 +55,17 @@ def start_online(
         "notify_url": f"{base}/api/v1/t/{tenant.slug}/payments/{{provider}}/notify",
         "return_url": f"{base}/t/{tenant.slug}/my/cases/{case.number}",
     }
-    answer = _hooks(session, tenant).first("create_payment", payment=payment)  # one order
+    hooks = _hooks(session, tenant)
+    answer = hooks.first("create_payment", payment=payment)  # one order
     url = str(answer.get("pay_url") or "") if isinstance(answer, dict) else ""
     # never send the applicant to a javascript: or data: address
     if url and urlsplit(url).scheme in ("https", "http"):
         return {"provider": str(answer.get("provider") or ""), "pay_url": url}
+    if hooks.implements("create_payment"):  # offered, but the provider failed just now
+        raise Conflict(
+            "网上缴费暂时无法使用，请稍后再试，或到窗口缴纳（本次未产生任何费用）",
+            field="payment",
+        )
     raise Conflict("本地区未开通网上缴费，请到窗口缴纳", field="payment")
 
 

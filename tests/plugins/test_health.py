@@ -310,6 +310,7 @@ def test_a_failing_courier_or_payment_plugin_is_recorded_and_never_quoted(
         headers=bearer(account_token(db, "hechi", "13800000001")),
     )
     assert started.status_code == 409
+    assert "暂时无法使用" in started.json()["detail"]  # not "本地区未开通" while it is on
     assert "sign" not in started.text and "签名" not in started.text
     assert re.search(r"[\u4e00-\u9fff]", started.json()["detail"])
     (error, *_) = _errors(hechi, "failing_payer")

@@ -69,7 +69,11 @@ test: setup system-deps node_modules/.installed lint
 test-fast: setup
 	$(BIN)/pytest -m "not postgres and not e2e and not redis and not packaging"
 
+# GOVHALL_BENCH_ONLY=catalog|import|cases|supervision|memory|load runs one part; the load run
+# (Locust, the bench extra) takes GOVHALL_BENCH_LOAD_CLIENTS=50,200,500 and
+# GOVHALL_BENCH_LOAD_SECONDS=60 (docs/performance.md, "Load").
 bench: setup system-deps
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python -m tests.benchmarks $(BACKENDS)
 
 # Desktop and phone pictures of the portal at two counties, for docs/screenshots/ and the README.

@@ -42,7 +42,7 @@ def main() -> int:
     logging.disable(logging.INFO)  # a log line per request would be measured too
     rows: list[tuple[str, str, float, float, str]] = []
     backends = sys.argv[1:] or ["sqlite", "postgres"]
-    # catalog | import | cases | supervision | memory; empty: all
+    # catalog | import | cases | supervision | memory | load; empty: all
     only = os.environ.get("GOVHALL_BENCH_ONLY", "")
     for backend in backends:
         if only in ("", "catalog"):
@@ -56,18 +56,22 @@ def main() -> int:
             rows += supervision_benchmarks(backend, rate)
     if only in ("", "memory"):
         rows += memory_benchmarks()
+    if only in ("", "load"):  # last: it points this process at its own PostgreSQL
+        from tests.benchmarks.load import load_benchmarks
+
+        rows += load_benchmarks()
     lines = [
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {platform.system()} {platform.release()}",
         "",
-        "Rates are per second and the ratio is value/baseline; memory is in MB and the ratio is"
-        " baseline/value — higher is better everywhere.",
+        "Rates are per second and the ratio is value/baseline; memory (MB) and latency (ms) have"
+        " the ratio baseline/value — higher is better everywhere.",
         "",
         "| figure | baseline | value | baseline value | ratio | aim |",
         "| --- | --- | ---: | ---: | ---: | --- |",
     ]
     for name, baseline, value, base, aim in rows:
-        if "(MB)" in name:  # less is better
+        if "(MB)" in name or "(ms)" in name:  # less is better
             figures = f"{value:,.1f} | {base:,.1f} | {base / value:.2f}"
         else:
             figures = f"{value:,.0f} | {base:,.0f} | {value / base:.2f}"

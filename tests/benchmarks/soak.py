@@ -21,11 +21,9 @@ is not zero or a request answered 500.
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -33,28 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("GOVHALL_VAR_DIR", tempfile.mkdtemp(prefix="govhall-soak-"))
-os.environ.setdefault("GOVHALL_ARGON2_PROFILE", "test")
-os.environ.setdefault(
-    "GOVHALL_DATA_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-)
-os.environ.setdefault("GOVHALL_SECRET_KEY", secrets.token_urlsafe(32))
-for _name, _value in (
-    ("AWS_ACCESS_KEY_ID", "soak"),
-    ("AWS_SECRET_ACCESS_KEY", "soak"),
-    ("AWS_DEFAULT_REGION", "us-east-1"),
-):
-    os.environ.setdefault(_name, _value)
+import httpx
 
-import httpx  # noqa: E402
+# importing _installation sets the environment the processes share
+from tests.benchmarks._installation import Installation
+from tests.servers import PostgresServer, wait_for
 
-from tests.benchmarks.memory import rss_mb  # noqa: E402
-from tests.fakes import CloudSms  # noqa: E402
-from tests.faults.test_processes import Process  # noqa: E402
-from tests.servers import PostgresServer, RedisServer, S3Server, free_port, wait_for  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-GOVHALL = str(Path(sys.executable).parent / "govhall")
 APPLICATIONS = int(os.environ.get("GOVHALL_SOAK_APPLICATIONS", "300"))
 SECONDS = float(os.environ.get("GOVHALL_SOAK_SECONDS", "100"))
 CLIENTS = 20
@@ -157,124 +139,6 @@ class Client(threading.Thread):
             due = self.started + app.seq * SECONDS * CLIENTS / max(APPLICATIONS, 1)
             time.sleep(max(0.0, due - time.monotonic()))
             self.apply(app, materials)
-
-
-class Installation:
-    """The servers, the database with the demo packs, and the govhall processes."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.pg, self.redis, self.s3 = PostgresServer(), RedisServer(), S3Server()
-        self.cloud = CloudSms()
-        self.bucket = "govhall-soak"
-        self.processes: list[Process] = []
-        self.workers: list[Process] = []
-        self.ports = [free_port(), free_port()]
-        self.env: dict[str, str] = {}
-        self.database: Any = None
-
-    def start(self) -> Installation:
-        import boto3
-
-        self.pg.start()
-        self.redis.start()
-        self.s3.start()
-        self.cloud.start()
-        boto3.client("s3", endpoint_url=self.s3.url).create_bucket(Bucket=self.bucket)
-        url = self.pg.create_database("govhall_soak")
-        self.env = {
-            **os.environ,
-            "GOVHALL_DATABASE_URL": url,
-            "GOVHALL_REDIS_URL": self.redis.url,
-            "GOVHALL_STORAGE_URL": f"s3://{self.bucket}",
-            "GOVHALL_S3_ENDPOINT_URL": self.s3.url,
-            "GOVHALL_VAR_DIR": str(self.tmp),
-            "GOVHALL_SCHEDULER_INTERVAL": "10",
-        }
-        os.environ.update(self.env)  # this process reads the same database and bucket
-        for args in (["db", "upgrade"], ["tenants", "apply", str(ROOT / "tenants")]):
-            setup = Process(args, self.env, self.tmp / "setup.log").start()
-            assert setup.proc is not None
-            if setup.proc.wait(600) != 0:
-                raise RuntimeError(f"govhall {args[0]} failed: see {self.tmp / 'setup.log'}")
-        from core.db import Database
-        from core.effects import install
-
-        install()
-        self.database = Database(url)
-        self._send_sms_through_the_cloud_fake()
-        for port in self.ports:
-            self._spawn(["serve", "--host", "127.0.0.1", "--port", str(port)], f"web-{port}")
-        for _ in range(2):
-            self.workers.append(self._spawn(["worker", "--threads", "2"], "worker"))
-        self._spawn(["scheduler"], "scheduler")
-        for port in self.ports:
-            wait_for(_healthy(f"http://127.0.0.1:{port}/healthz"), timeout=60, what="serve")
-        return self
-
-    def _spawn(self, args: list[str], name: str) -> Process:
-        process = Process(args, self.env, self.tmp / f"{name}-{len(self.processes)}.log").start()
-        self.processes.append(process)
-        return process
-
-    def _send_sms_through_the_cloud_fake(self) -> None:
-        from core.notify.sms import DEFAULT_TEMPLATES
-        from core.plugins import get_plugin_manager
-        from core.tenancy import get_tenant_by_slug, scope_for
-
-        with self.database.session(scope=None) as s:
-            hechi = get_tenant_by_slug(s, "hechi")
-        config = {
-            "endpoint": self.cloud.url,
-            "access_key_id": self.cloud.key,
-            "access_key_secret": self.cloud.secret,
-            "template_codes": {name: f"SMS_{i:04d}" for i, name in enumerate(DEFAULT_TEMPLATES)},
-            "timeout_seconds": 15,
-        }
-        manager = get_plugin_manager()
-        with self.database.session(scope=scope_for(hechi)) as s:
-            manager.set_enabled(s, hechi, "sms_console", False)
-            manager.set_enabled(s, hechi, "sms_cloud", True, config)
-            s.commit()
-
-    def citizens(self, count: int) -> list[str]:
-        """``count`` citizens of Guangxi with a token each."""
-        from core.identity import AccountKind
-        from core.identity.service import create_account
-        from core.tenancy import get_tenant_by_slug, scope_for
-        from tests.helpers import account_token
-
-        with self.database.session(scope=None) as s:
-            hechi = get_tenant_by_slug(s, "hechi")
-        phones = [f"1370000{n:04d}" for n in range(count)]
-        with self.database.session(scope=scope_for(hechi)) as s:
-            for n, phone in enumerate(phones):
-                create_account(
-                    s, hechi, kind=AccountKind.citizen, name=f"压测居民{n + 1:02d}", phone=phone
-                )
-            s.commit()
-        return [account_token(self.database, "hechi", phone) for phone in phones]
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.stop()
-        for server in (self.cloud, self.s3, self.redis, self.pg):
-            try:
-                server.stop()
-            except Exception as exc:  # keep stopping the others
-                print(f"could not stop {type(server).__name__}: {exc}", file=sys.stderr)
-        if self.database is not None:
-            self.database.dispose()
-
-
-def _healthy(url: str) -> Any:
-    def check() -> bool:
-        try:
-            return httpx.get(url, timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    return check
 
 
 class Faults(threading.Thread):
@@ -441,7 +305,7 @@ def main() -> int:
     try:
         hall.start()
         tokens = hall.citizens(CLIENTS)
-        urls = [f"http://127.0.0.1:{port}" for port in hall.ports]
+        urls = hall.urls
         plan = [Application(client=n % CLIENTS, seq=n // CLIENTS) for n in range(APPLICATIONS)]
         tally = Tally()
         clients = [
@@ -465,10 +329,7 @@ def main() -> int:
             print(f"warning: {exc}", file=sys.stderr)
         time.sleep(5)  # a web process's check of a failed upload's file, once it is answered
         found = _check(hall, plan)
-        memory = []
-        for web in hall.processes[:2]:  # the two web processes, started first
-            if web.proc is not None and web.proc.poll() is None:
-                memory.append(rss_mb(web.proc.pid))
+        memory = hall.web_memory()
     finally:
         hall.stop()
     return _report(tmp, plan, tally, faults.log, found, memory, load_seconds, started)

@@ -67,6 +67,8 @@ HOOK_LABELS: dict[str, str] = {
     "register_sms_vendors": "提供短信服务商",
     "send_sms": "发送短信",
     "sms_receipt": "短信状态报告",
+    "read_sms_receipts": "短信状态报告回调",
+    "read_sms_inbound": "短信回复回调",
     "extra_template_vars": "页面内容",
     "create_shipment": "快递下单",
     "track_shipment": "快递轨迹回调",

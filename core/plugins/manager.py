@@ -319,6 +319,8 @@ class TenantHooks:
         self.states = states
         #: the caller's session: failures are recorded once its transaction ends
         self.session = session
+        #: the plugin whose answer :meth:`first` returned last (None: nobody answered)
+        self.answered_by: str | None = None
         # off for this tenant: disabled, or not applying to it (absent from its states)
         self._disabled = [
             plugin
@@ -363,9 +365,11 @@ class TenantHooks:
         asked; later plugins are not called once one has answered (one booking, one order)."""
         if hook_name not in FIRST_RESULT:
             raise TypeError(f"{hook_name} is a collecting hook: use TenantHooks.call()")
+        self.answered_by = None
         for impl in self._impls(hook_name):
             value = self._one(impl, hook_name, kwargs)
             if value is not None and value != "" and value != {} and value != []:
+                self.answered_by = impl.plugin_name
                 return value
         return None
 

@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.notify.relay import apply_receipt, vendors_of
-from core.plugins import SmsInbound, SmsReceipt, TenantHooks, get_plugin_manager
-from core.plugins.manager import FIRST_RESULT
+from core.plugins import SmsInbound, SmsReceipt, get_plugin_manager
 from core.supervision.ratings import receive_sms
 from core.tenancy import Tenant
 from web.api.scoped import anyone
@@ -46,16 +45,6 @@ class ReceiptsAck(msgspec.Struct):
     ok: bool
     applied: int
     ignored: int
-
-
-def _ask(hooks: TenantHooks, hook: str, **kwargs: Any) -> Any:
-    """The one plugin answer of a callback hook, asked in priority order."""
-    if hook in FIRST_RESULT:
-        return hooks.first(hook, **kwargs)
-    # Until the manager takes its first-result set from core.plugins.hookspecs, it does not
-    # know the SMS callbacks as such: every SMS plugin is asked (each answers for its own
-    # vendor names only) and the first answer taken.
-    return next(iter(hooks.call(hook, **kwargs)), None)
 
 
 def _legacy(db: Session, tenant: Tenant, vendor: str, method: str, headers, body) -> Any:
@@ -92,12 +81,21 @@ def _read(
         "inbound": ("read_sms_inbound", "messages", "parse_inbound", SmsInbound),
     }[kind]
     hooks = get_plugin_manager().for_tenant(db, tenant)
-    answer = _ask(hooks, hook, vendor=vendor, headers=headers, body=body)
+    answer = hooks.first(hook, vendor=vendor, headers=headers, body=body)
     if answer is None:
         answer = _legacy(db, tenant, vendor, legacy, headers, body)
     if answer is None:
         raise NotFound("未知的短信服务商", field="vendor")
     if isinstance(answer, dict) and answer.get("error"):
+        # a vendor whose receipts stop verifying (a changed key) would otherwise go unseen:
+        # on 插件状态 under its own step, apart from the health of sending
+        if hooks.answered_by:
+            hooks.record_failure(
+                hooks.answered_by,
+                hook,
+                f"短信服务商回调验证失败：{str(answer['error'])[:200]}",
+                vendor=vendor,
+            )
         raise Forbidden("回调验证失败")
     items = answer if isinstance(answer, list) else (answer or {}).get(key) or []
     try:

@@ -95,6 +95,7 @@ def test_a_browser_gets_a_chinese_page_with_retry_after(app, outage) -> None:
         _unavailable(answer)
         assert answer.headers["content-type"].startswith("text/html")
         assert 'data-status="503"' in answer.text and "系统正在恢复" in answer.text
+        assert "服务暂时不可用" in answer.text and "不会重复办理" in answer.text
         assert "database" not in answer.text.lower() and "Traceback" not in answer.text
         outage.end()
         again = citizen.post("/t/hechi/items/HC-SC03/apply", data=form, follow_redirects=False)

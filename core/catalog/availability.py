@@ -13,7 +13,7 @@ from core.plugins.status import unavailable_codes
 from core.tenancy import Tenant
 from core.workflow import ProcessUnavailable, resolve_definition
 
-__all__ = ["SUSPENDED", "ItemSuspended", "check_available", "suspension"]
+__all__ = ["SUSPENDED", "ItemSuspended", "check_available", "suspended_items", "suspension"]
 
 #: what a citizen reads of an item suspended so (the pages word it through the catalog)
 SUSPENDED = "该事项暂停办理：办理它所需的系统功能暂时不可用。请稍后再试，或到办事窗口咨询。"
@@ -35,6 +35,16 @@ def suspension(session: Session, tenant: Tenant, code: str, content: dict[str, A
     except ProcessUnavailable:
         return SUSPENDED
     return ""
+
+
+def suspended_items(session: Session, tenant: Tenant) -> frozenset[str]:
+    """The codes of the items a missing or incompatible plugin put into the catalog: what a
+    result list marks 暂停办理 without resolving each item's process (the guide does that)."""
+    return frozenset(
+        key.removeprefix("item:")
+        for key in unavailable_codes(session, tenant)
+        if key.startswith("item:")
+    )
 
 
 def check_available(session: Session, tenant: Tenant, code: str, content: dict[str, Any]) -> None:

@@ -69,6 +69,9 @@ def test_its_items_are_suspended_in_chinese_not_missing(
     assert 'data-testid="suspended"' in guide.text and "暂停办理" in guide.text
     assert 'data-testid="apply"' not in guide.text
     assert "no process definition" not in guide.text
+    listed = client.get("/t/suning/items", params={"q": "最低生活保障"})
+    (row,) = [r for r in listed.text.split('class="list-group-item') if f"/items/{ITEM}" in r]
+    assert 'data-testid="suspended-badge"' in row  # the list says so before the guide does
     form = client.get(f"/t/suning/items/{ITEM}/apply", follow_redirects=False)
     assert form.status_code in (302, 303) and form.headers["location"].endswith(f"/items/{ITEM}")
 

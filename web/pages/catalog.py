@@ -24,7 +24,7 @@ from core.catalog import (
     list_items,
     overrides_of,
 )
-from core.catalog.availability import suspension
+from core.catalog.availability import suspended_items, suspension
 from core.catalog.favourites import is_favourite
 from core.catalog.forms import form_of
 from core.catalog.listing import AUDIENCES, province_stats
@@ -130,6 +130,7 @@ class CatalogController(Controller):
             tenant,
             name,
             result=result,
+            suspended=suspended_items(db, tenant),
             q=q or "",
             selected={
                 "department": department,

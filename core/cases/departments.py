@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.cases.actions import ActionIn, perform
-from core.cases.engine import tasks_of
+from core.cases.engine import noted_tenant, tasks_of
 from core.cases.models import Case, CaseEvent
 from core.cases.trail import NEW_EVENTS
 from core.db import CommitEffect
@@ -75,7 +75,7 @@ def _payload(tenant: Tenant, case: Case, ev: CaseEvent, unit: str) -> dict[str, 
 def _forwarding(session: Session, tenant_id: Any, cache: dict[Any, Tenant | None]) -> Tenant | None:
     """The tenant, if any plugin of it forwards case events (its state read, no hook run)."""
     if tenant_id not in cache:
-        tenant = get_tenant(session, tenant_id)
+        tenant = noted_tenant(session, tenant_id) or get_tenant(session, tenant_id)
         hooks = get_plugin_manager().for_tenant(session, tenant)
         cache[tenant_id] = tenant if hooks.implements("forward_case_event") else None
     return cache[tenant_id]

@@ -28,12 +28,16 @@ __all__ = [
     "finish",
     "may_work",
     "no_tasks_yet",
+    "note_tenant",
+    "noted_tenant",
     "open_step",
     "open_tasks",
     "periods",
     "recompute_deadlines",
     "reopen_before",
     "tasks_of",
+    "unit_by_code",
+    "unit_parents",
 ]
 
 #: session.info key: the (task, case) pairs opened in the current transaction, which the
@@ -42,6 +46,19 @@ OPENED_TASKS = "govhall.tasks.opened"
 
 
 watch(OrgUnit)
+
+
+def note_tenant(session: Session, tenant: Tenant) -> None:
+    """Keep the caller's tenant for the rest of the transaction: the effects at its commit
+    (texts to the staff whose step opened, events for department systems) need its settings
+    and plugins, and would otherwise read it again."""
+    tx_cache(session)[("tenant", tenant.id)] = tenant
+
+
+def noted_tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
+    """The tenant a service of this transaction noted, if any."""
+    tenant: Tenant | None = tx_cache(session).get(("tenant", tenant_id))
+    return tenant
 
 
 def definition_of(case: Case) -> ProcessDefinition:
@@ -95,6 +112,16 @@ def _units(session: Session) -> dict[uuid.UUID, Snapshot]:
         cache["units"] = load()
     units: dict[uuid.UUID, Snapshot] = cache["units"]
     return units
+
+
+def unit_parents(session: Session) -> dict[uuid.UUID, uuid.UUID | None]:
+    """Each org unit's parent, from the remembered units."""
+    return {u.id: u.parent_id for u in _units(session).values()}
+
+
+def unit_by_code(session: Session, code: str) -> Snapshot | None:
+    """The scope's org unit with ``code``, from the remembered units."""
+    return next((u for u in _units(session).values() if u.code == code), None)
 
 
 def calendar_of(session: Session, tenant: Tenant) -> WorkCalendar:
@@ -219,6 +246,7 @@ def recompute_deadlines(
     """Every deadline from the calendar and the dated suspension periods (NULL while one
     lasts): the open steps' and, once accepted, the case's promised and legal ones.
     ``suspended=[]`` when the caller knows there were none (a case just submitted)."""
+    note_tenant(session, tenant)
     calendar = calendar or calendar_of(session, tenant)
     if suspended is None:
         suspended = periods(session, case)

@@ -59,10 +59,10 @@ class Issuer:
 
 
 def issuer_of(session: Session, tenant: Tenant, department_code: str) -> Issuer:
-    unit = session.scalars(
-        select(OrgUnit).where(OrgUnit.tenant_id == tenant.id, OrgUnit.code == department_code)
-    ).first()
-    if unit is None:
+    from core.cases.engine import unit_by_code  # the remembered units: no statement, no flush
+
+    unit = unit_by_code(session, department_code)
+    if unit is None or unit.tenant_id != tenant.id:
         return Issuer(tenant.display_name)
     return Issuer(department_name(tenant, unit.name), unit.code, unit.seal_key)
 

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from core.cases.engine import OPENED_TASKS
 from core.cases.models import Case, CaseTask, TaskState
-from core.db import CommitEffect
+from core.db import CommitEffect, remembered, watch
 from core.notify.outbox import OutboxMessage
 from core.supervision.staff import holders, recipients, unit_parents
 from core.tenancy import Tenant
 
 __all__ = ["ASSIGNMENT_TEXTS", "announce"]
+
+watch(Tenant)
 
 #: steps nobody on the staff works
 UNSTAFFED = ("applicant",)
@@ -27,15 +29,14 @@ def announce(session: Session, opened: list[tuple[CaseTask, Case]]) -> int:
     live = [(t, c) for t, c in opened if t.state is TaskState.open and t.role not in UNSTAFFED]
     if not live:
         return 0
-    tenants: dict[Any, Tenant | None] = {}
+    tenants: dict[Any, bool] = {}
     staff = None
     parents: dict[Any, Any] = {}
     sent = 0
     for task, case in live:
         if case.tenant_id not in tenants:
-            tenants[case.tenant_id] = session.get(Tenant, case.tenant_id)
-        tenant = tenants[case.tenant_id]
-        if tenant is None or tenant.settings.get("sms_on_assignment", True) is False:
+            tenants[case.tenant_id] = _texts_on(session, case.tenant_id)
+        if not tenants[case.tenant_id]:
             continue
         if staff is None:
             staff = holders(session)
@@ -59,6 +60,18 @@ def announce(session: Session, opened: list[tuple[CaseTask, Case]]) -> int:
                 )
                 sent += 1
     return sent
+
+
+def _texts_on(session: Session, tenant_id: Any) -> bool:
+    """Whether the tenant texts its staff at assignment; remembered for a moment (a change
+    of the tenant's settings forgets it at once in its process)."""
+
+    def load() -> bool:
+        tenant = session.get(Tenant, tenant_id)
+        return tenant is not None and tenant.settings.get("sms_on_assignment", True) is not False
+
+    on: bool = remembered(session, ("sms-on-assignment", tenant_id), load)
+    return on
 
 
 def _announce_opened(session: Session) -> None:

@@ -1,5 +1,6 @@
 """Who hears of a case's step: the staff holding it (its role, in its unit or a unit under
-it) and the supervisors — read once per batch, texted through the outbox."""
+it) and the supervisors — remembered for a moment per tenant (``core/db/_memo.py``: a
+change of staff or roles forgets them at once in its process), texted through the outbox."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.cases import engine
 from core.cases.models import Case, CaseTask
+from core.db import Scope, remembered, scope_of, watch
 from core.identity import Role, Staff
 from core.identity.models import StaffRole
 from core.notify.outbox import enqueue_sms
-from core.tenancy import OrgUnit, Tenant
+from core.tenancy import Tenant
 
 __all__ = ["Holder", "holders", "holding", "recipients", "remind", "unit_parents"]
 
@@ -29,16 +32,28 @@ class Holder:
     unit: uuid.UUID | None
 
 
+watch(Staff, StaffRole)
+
+
 def holders(session: Session) -> list[Holder]:
-    """Every active staff member's roles with their phone (one query per sweep)."""
-    rows = session.execute(
-        select(Staff.id, Staff.name, Staff.phone, StaffRole.role, StaffRole.org_unit_id)
-        .join(
-            StaffRole, (StaffRole.staff_id == Staff.id) & (StaffRole.tenant_id == Staff.tenant_id)
-        )
-        .where(Staff.active.is_(True))
-    ).all()
-    return [Holder(r[0], r[1], r[2], Role(r[3]).value, r[4]) for r in rows]
+    """Every active staff member's roles with their phone: remembered for a moment in a
+    tenant's scope (every submission and action texts them), read anew on the platform."""
+
+    def load() -> list[Holder]:
+        rows = session.execute(
+            select(Staff.id, Staff.name, Staff.phone, StaffRole.role, StaffRole.org_unit_id)
+            .join(
+                StaffRole,
+                (StaffRole.staff_id == Staff.id) & (StaffRole.tenant_id == Staff.tenant_id),
+            )
+            .where(Staff.active.is_(True))
+        ).all()
+        return [Holder(r[0], r[1], r[2], Role(r[3]).value, r[4]) for r in rows]
+
+    scope = scope_of(session)
+    if isinstance(scope, Scope):
+        return remembered(session, ("staff-holders", scope.tenant_id), load)
+    return load()
 
 
 def recipients(
@@ -92,4 +107,4 @@ def remind(
 
 
 def unit_parents(session: Session) -> dict[uuid.UUID, uuid.UUID | None]:
-    return {u.id: u.parent_id for u in session.scalars(select(OrgUnit))}
+    return engine.unit_parents(session)

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from core.cases import clock
 from core.cases.models import Case, CaseEvent
+from core.db import new_id
 from core.identity import Principal
 
-__all__ = ["Actor", "ChainReport", "append_event", "verify_chain"]
+__all__ = ["Actor", "ChainReport", "append_event", "chained_event", "verify_chain"]
 
 GENESIS = "0" * 64
 #: session.info key: (event, case) pairs appended in the current transaction
@@ -93,6 +94,42 @@ def append_event(
     session.add(event)
     # department systems hear of it at commit (core.cases.departments)
     session.info.setdefault(NEW_EVENTS, []).append((event, case))
+    return event
+
+
+def chained_event(
+    tenant_id: Any,
+    case_id: Any,
+    seq: int,
+    prev_hash: str,
+    actor: Actor,
+    action: str,
+    *,
+    from_state: str,
+    to_state: str,
+    step: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """An event after a case's head (``seq``, ``prev_hash``), its hash taken, not added to
+    any session: a batch writes many in one statement and moves each case's head itself."""
+    event = CaseEvent(
+        tenant_id=tenant_id,
+        id=new_id(),
+        case_id=case_id,
+        seq=seq,
+        at=clock.now().astimezone(UTC),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        step=step,
+        reason="",
+        data=msgspec.to_builtins(data or {}),
+        prev_hash=prev_hash or GENESIS,
+    )
+    event.hash = _digest(event.prev_hash, event)
     return event
 
 

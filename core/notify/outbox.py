@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from core.db import Base, CommitEffect, EncryptedString, TenantOwned, new_id, utcnow
 from core.tenancy import Tenant
 
-__all__ = ["OUTBOX_DISPATCH", "OutboxMessage", "enqueue_sms", "set_dispatcher"]
+__all__ = ["OUTBOX_DISPATCH", "OutboxMessage", "enqueue_sms", "note_written", "set_dispatcher"]
 
 #: called after a commit with the ids of the outbox rows it wrote (the workers install one
 #: that sends each to the relay actor); failures are logged and left to the relay sweep
@@ -66,6 +66,12 @@ def enqueue_sms(
     )
     session.add(row)
     return row
+
+
+def note_written(session: Session, ids: list[uuid.UUID]) -> None:
+    """Outbox rows a batch wrote with one ``INSERT`` (not through the session): hand them
+    to the workers after the commit like the rest."""
+    session.info.setdefault(_PENDING, []).extend(ids)
 
 
 def set_dispatcher(dispatch: Callable[[list[uuid.UUID]], None] | None) -> None:

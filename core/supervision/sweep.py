@@ -15,22 +15,23 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, union_all
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from core.calendar import cached_calendar
 from core.cases import clock, engine
 from core.cases.actions import deem_approved
-from core.cases.models import Case, CaseState, CaseTask, TaskState
-from core.cases.trail import SYSTEM, append_event
+from core.cases.models import Case, CaseEvent, CaseState, CaseTask, TaskState
+from core.cases.trail import NEW_EVENTS, SYSTEM, chained_event
 from core.consult import Consultation
-from core.db import PLATFORM
+from core.db import PLATFORM, new_id
+from core.notify.outbox import OutboxMessage, note_written
 from core.supervision import questions
 from core.supervision.models import Card
-from core.supervision.staff import holders, remind
-from core.tenancy import OrgUnit, Tenant, scope_for
+from core.supervision.staff import holders, recipients, unit_parents
+from core.tenancy import Tenant, scope_for
 from core.tenancy import active_tenants as list_active
 
 __all__ = [
@@ -111,29 +112,61 @@ def tenants_with_due(session: Session, tenants: list[Tenant], today: date) -> se
     return set(session.scalars(union_all(*probes)))
 
 
-def _due(session: Session, tenant: Tenant, today: date, limit: date) -> list[CaseTask]:
+_TASK_COLUMNS = (
+    CaseTask.id,
+    CaseTask.case_id,
+    CaseTask.step,
+    CaseTask.name,
+    CaseTask.role,
+    CaseTask.org_unit_id,
+    CaseTask.due_on,
+    CaseTask.claimed_by,
+    CaseTask.claimed_name,
+)
+_CASE_COLUMNS = (
+    Case.tenant_id,
+    Case.id,
+    Case.state,
+    Case.event_count,
+    Case.last_hash,
+    Case.number,
+    Case.item_code,
+    Case.item_name,
+    Case.department_code,
+    Case.due_on,
+    Case.definition,
+)
+
+
+def _due(session: Session, tenant: Tenant, today: date, limit: date) -> list[Any]:
+    """The batch's due steps, only the columns a card and a reminder need."""
     stmt = (
-        select(CaseTask)
+        select(*_TASK_COLUMNS)
         .where(_due_condition(tenant, today, limit))
         .order_by(CaseTask.due_on)
         .limit(BATCH)
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.scalars(stmt))
+    return list(session.execute(stmt))
 
 
-def _cases(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Case]:
-    stmt = select(Case).where(Case.id.in_(ids))
+def _cases(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """Their cases' heads (locked: the trail is appended to), not the whole rows."""
+    stmt = select(*_CASE_COLUMNS).where(Case.id.in_(ids))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    return {c.id: c for c in session.scalars(stmt.execution_options(populate_existing=True))}
+    return {c.id: c for c in session.execute(stmt)}
 
 
 def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) -> SweepResult:
     """One batch of the tenant's due steps (the caller commits and calls again while the
-    result flipped a full batch)."""
+    result flipped a full batch). Written set-wise: one statement per colour for the steps'
+    cards, one for the card register, one for the trail events (each case's hash chain
+    computed here, in order, from the locked head), one for the reminders and one batched
+    update of the cases' heads; 视为准予 then goes through the service layer."""
     today = today or clock.today()
+    engine.note_tenant(session, tenant)
     limit = _limit(session, tenant, today)
     result = SweepResult()
     tasks = _due(session, tenant, today, limit)
@@ -141,7 +174,14 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
         return result
     cases = _cases(session, {t.case_id for t in tasks})
     staff = holders(session)
-    parents = {u.id: u.parent_id for u in session.scalars(select(OrgUnit))}
+    parents = unit_parents(session)
+    now = clock.now()
+    flipped: dict[str, list[uuid.UUID]] = {"yellow": [], "red": []}
+    cards: list[dict[str, Any]] = []
+    events: list[CaseEvent] = []
+    heads: dict[uuid.UUID, tuple[int, str]] = {}
+    texts: list[dict[str, Any]] = []
+    deem: list[tuple[uuid.UUID, uuid.UUID]] = []
     for task in tasks:
         case = cases.get(task.case_id)
         if case is None:  # someone is acting on it right now
@@ -150,52 +190,124 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
         if case.state not in (CaseState.submitted, CaseState.in_progress):
             continue
         colour = "red" if task.due_on is not None and task.due_on < today else "yellow"
-        task.card = colour
-        session.add(
-            Card(
-                tenant_id=tenant.id,
-                case_id=case.id,
-                task_id=task.id,
-                org_unit_id=task.org_unit_id,
-                department_code=case.department_code,
-                item_code=case.item_code,
-                staff_id=task.claimed_by,
-                staff_name=task.claimed_name,
-                at=clock.now(),
-                step_name=task.name,
-                colour=colour,
-                source="sweep",
-                reason="环节即将到期" if colour == "yellow" else "环节已超过办理时限",
-                issued_by="电子监察系统",
-                due_on=task.due_on,
-            )
+        flipped[colour].append(task.id)
+        cards.append(
+            {
+                "tenant_id": tenant.id,
+                "id": new_id(),
+                "case_id": case.id,
+                "task_id": task.id,
+                "org_unit_id": task.org_unit_id,
+                "department_code": case.department_code,
+                "item_code": case.item_code,
+                "staff_id": task.claimed_by,
+                "staff_name": task.claimed_name,
+                "at": now,
+                "step_name": task.name,
+                "colour": colour,
+                "source": "sweep",
+                "reason": "环节即将到期" if colour == "yellow" else "环节已超过办理时限",
+                "issued_by": "电子监察系统",
+                "due_on": task.due_on,
+            }
         )
-        append_event(
-            session,
-            case,
+        count, last = heads.get(case.id, (case.event_count, case.last_hash))
+        event = chained_event(
+            tenant.id,
+            case.id,
+            count + 1,
+            last,
             SYSTEM,
             f"{colour}_card",
             from_state=case.state.value,
+            to_state=case.state.value,
             step=task.step,
             data={"due_on": task.due_on.isoformat() if task.due_on else None},
         )
+        heads[case.id] = (event.seq, event.hash)
+        events.append(event)
         params = {
             "number": case.number,
             "item": case.item_name,
             "step": task.name,
             "due_on": f"{task.due_on:%m月%d日}" if task.due_on else "",
         }
-        remind(session, tenant, case, task, f"card_{colour}", params, staff=staff, parents=parents)
+        for h in recipients(cast(CaseTask, task), staff, parents):
+            if h.phone:
+                texts.append(
+                    {
+                        "tenant_id": tenant.id,
+                        "id": new_id(),
+                        "template": f"card_{colour}",
+                        "phone": h.phone,
+                        "params": params,
+                        "case_id": case.id,
+                    }
+                )
         if colour == "yellow":
             result.yellow += 1
             continue
         result.red += 1
-        definition = engine.definition_of(case)
-        if definition.deemed_approval and "approve" in definition.step(task.step).actions:
-            deem_approved(session, tenant, case, task)
+        if (case.definition or {}).get("deemed_approval"):
+            deem.append((case.id, task.id))
+    if not cards:
+        return result
+    _write(session, tenant, flipped, cards, events, heads, texts, cases)
+    for case_id, task_id in deem:
+        case_row = session.get(Case, (tenant.id, case_id), populate_existing=True)
+        task_row = session.get(CaseTask, (tenant.id, task_id), populate_existing=True)
+        assert case_row is not None and task_row is not None
+        definition = engine.definition_of(case_row)
+        if "approve" in definition.step(task_row.step).actions:
+            deem_approved(session, tenant, case_row, task_row)
             result.deemed += 1
     session.flush()
     return result
+
+
+def _write(
+    session: Session,
+    tenant: Tenant,
+    flipped: dict[str, list[uuid.UUID]],
+    cards: list[dict[str, Any]],
+    events: list[CaseEvent],
+    heads: dict[uuid.UUID, tuple[int, str]],
+    texts: list[dict[str, Any]],
+    cases: dict[uuid.UUID, Any],
+) -> None:
+    """The batch's rows, a statement per table (SQLAlchemy's insertmanyvalues makes each list
+    one multi-row ``INSERT``); the cases' heads in one executemany, which psycopg pipelines."""
+    for colour, ids in flipped.items():
+        if ids:
+            session.execute(
+                update(CaseTask)
+                .where(CaseTask.tenant_id == tenant.id, CaseTask.id.in_(ids))
+                .values(card=colour)
+                .execution_options(synchronize_session=False)
+            )
+    session.execute(insert(Card), cards)
+    columns = [c.key for c in CaseEvent.__table__.columns]
+    session.execute(insert(CaseEvent), [{k: getattr(e, k) for k in columns} for e in events])
+    if texts:
+        session.execute(insert(OutboxMessage), texts)
+        note_written(session, [t["id"] for t in texts])
+    table = cast(Table, Case.__table__)
+    session.connection().execute(
+        update(table)
+        .where(table.c.tenant_id == bindparam("t"), table.c.id == bindparam("c"))
+        .values(
+            event_count=bindparam("n"),
+            last_hash=bindparam("h"),
+            version=table.c.version + 1,
+            updated_at=bindparam("at"),
+        ),
+        [
+            {"t": tenant.id, "c": case_id, "n": n, "h": h, "at": clock.now()}
+            for case_id, (n, h) in heads.items()
+        ],
+    )
+    # department systems hear of the cards at commit, like any event (core.cases.departments)
+    session.info.setdefault(NEW_EVENTS, []).extend((e, cases[e.case_id]) for e in events)
 
 
 def active_tenants(database: Any) -> list[Tenant]:

@@ -165,11 +165,13 @@ def _timed(call: Callable[[], object], seconds: float) -> float:
 def supervision_benchmarks(
     backend: str, rate: Callable[[Callable[[], object]], float]
 ) -> list[Row]:
+    from core.effects import install
     from core.supervision.dashboard import Filters, report
     from core.supervision.facts import roll_up
     from core.supervision.models import DashboardDay, DashboardMark
     from core.supervision.sweep import run_sweep
 
+    install()  # the commit effects: texts at assignment, events for department systems
     reset_settings()
     reset_storage(LocalStorage(os.path.join(os.environ["GOVHALL_VAR_DIR"], "objects")))
     database, server = _database(backend)

@@ -6,12 +6,15 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 import boto3
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from core.storage.base import ObjectInfo, StorageError, note_put
 
 CHUNK = 64 * 1024
+#: uploads in the request's own thread, in parts of 8 MB above 8 MB
+TRANSFER = TransferConfig(use_threads=False)
 
 
 class S3Storage:
@@ -31,9 +34,15 @@ class S3Storage:
     def put(self, key: str, data: BinaryIO, content_type: str) -> ObjectInfo:
         note_put(key)
         try:
-            # upload_fileobj streams in parts; the object appears only when complete.
+            # upload_fileobj streams in parts; the object appears only when complete. In the
+            # calling thread: a pool of ten threads per upload left a web process's memory
+            # growing with every upload (docs/performance.md, "Memory")
             self.client.upload_fileobj(
-                data, self.bucket, key, ExtraArgs={"ContentType": content_type}
+                data,
+                self.bucket,
+                key,
+                ExtraArgs={"ContentType": content_type},
+                Config=TRANSFER,
             )
             head = self.client.head_object(Bucket=self.bucket, Key=key)
         except (BotoCoreError, ClientError) as exc:

@@ -42,15 +42,29 @@ GOVHALL = str(Path(sys.executable).parent / "govhall")
 class Installation:
     """The servers, the database with the demo packs, and the govhall processes."""
 
-    def __init__(self, tmp: Path, database: str = "govhall_soak") -> None:
+    def __init__(
+        self, tmp: Path, database: str = "govhall_soak", web_env: dict[str, str] | None = None
+    ) -> None:
         self.tmp = tmp
+        #: set for the web processes only (PYTHONTRACEMALLOC=1 to see what grows)
+        self.web_env = web_env or {}
         self.pg, self.redis, self.s3 = PostgresServer(), RedisServer(), S3Server()
         self.cloud = CloudSms()
         self.bucket = "govhall-soak"
         self.database_name = database
         self.processes: list[Process] = []
         self.workers: list[Process] = []
-        self.ports = [free_port(), free_port()]
+        self.ports: list[int] = []
+        # each server picked a free port when made, none bound yet: no two may pick the same
+        taken = {self.pg.port, self.redis.port}
+        while self.s3.port in taken or len(taken) < 2:
+            self.s3, self.redis = S3Server(), RedisServer()
+            taken = {self.pg.port, self.redis.port}
+        taken.add(self.s3.port)
+        while len(self.ports) < 2:
+            if (port := free_port()) not in taken:
+                self.ports.append(port)
+                taken.add(port)
         self.env: dict[str, str] = {}
         self.database: Any = None
 
@@ -94,7 +108,8 @@ class Installation:
         self.database = Database(url)
         self._send_sms_through_the_cloud_fake()
         for port in self.ports:
-            self._spawn(["serve", "--host", "127.0.0.1", "--port", str(port)], f"web-{port}")
+            serve = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+            self._spawn(serve, f"web-{port}", self.web_env)
         for _ in range(2):
             self.workers.append(self._spawn(["worker", "--threads", "2"], "worker"))
         self._spawn(["scheduler"], "scheduler")
@@ -102,8 +117,9 @@ class Installation:
             wait_for(_healthy(f"{url}/healthz"), timeout=60, what="serve")
         return self
 
-    def _spawn(self, args: list[str], name: str) -> Process:
-        process = Process(args, self.env, self.tmp / f"{name}-{len(self.processes)}.log").start()
+    def _spawn(self, args: list[str], name: str, env: dict[str, str] | None = None) -> Process:
+        log = self.tmp / f"{name}-{len(self.processes)}.log"
+        process = Process(args, {**self.env, **(env or {})}, log).start()
         self.processes.append(process)
         return process
 

@@ -155,6 +155,14 @@ def _multipart(index: int) -> tuple[bytes, str]:
 
 def run(clients: int, seconds: float) -> dict[str, Any]:
     env = Environment(user_classes=[Citizen, Clerk])
+    per_host: dict[str, int] = dict.fromkeys(HOSTS, 0)
+
+    def count(url: str | None = None, **_: Any) -> None:
+        for host in HOSTS:
+            if url and url.startswith(host):
+                per_host[host] += 1
+
+    env.events.request.add_listener(count)  # every request, ramp-up included
     runner = env.create_local_runner()
     runner.start(clients, spawn_rate=max(clients / 10, 1))
     while runner.user_count < clients:
@@ -186,6 +194,7 @@ def run(clients: int, seconds: float) -> dict[str, Any]:
         "p95": total.get_response_time_percentile(0.95),
         "p99": total.get_response_time_percentile(0.99),
         "names": names,
+        "per_host": [per_host[host] for host in HOSTS],
         "errors": errors,
     }
     runner.quit()

@@ -57,7 +57,9 @@ def run_load() -> tuple[list[dict[str, Any]], str]:
 
     tmp = Path(os.environ["GOVHALL_VAR_DIR"]) / "load"
     tmp.mkdir(parents=True, exist_ok=True)
-    hall = Installation(tmp, database="govhall_load")
+    # GOVHALL_BENCH_TRACEMALLOC=1: each web process logs what grew most every 30 s
+    traced = {"PYTHONTRACEMALLOC": "1"} if os.environ.get("GOVHALL_BENCH_TRACEMALLOC") else {}
+    hall = Installation(tmp, database="govhall_load", web_env=traced)
     results: list[dict[str, Any]] = []
     saved = dict(os.environ)  # the installation points this process at itself
     try:
@@ -69,10 +71,12 @@ def run_load() -> tuple[list[dict[str, Any]], str]:
             "item": ITEM,
             "materials": 2,
         }
+        served = [0] * len(hall.urls)  # requests each web process has answered so far
         for clients in CLIENTS:
             result = _drive(hall, plan, clients)
             result["memory"] = hall.web_memory()
-            result["served"] = [_served(log) for log in _web_logs(hall)]
+            served = [a + b for a, b in zip(served, result["per_host"], strict=True)]
+            result["served"] = served
             results.append(result)
             print(_summary(result), flush=True)
             time.sleep(5)  # the workers catch up on SMS before the next run
@@ -83,18 +87,6 @@ def run_load() -> tuple[list[dict[str, Any]], str]:
     text = _table(results)
     (tmp.parent / "load.md").write_text(text + "\n", encoding="utf-8")
     return results, text
-
-
-def _web_logs(hall: Installation) -> list[Path]:
-    return [web.log for web in hall.webs]
-
-
-def _served(log: Path) -> int:
-    """Requests a web process has answered: uvicorn's access lines in its log."""
-    try:
-        return sum(1 for line in log.open("rb") if b'HTTP/1.1" ' in line)
-    except OSError:
-        return 0
 
 
 def _summary(r: dict[str, Any]) -> str:

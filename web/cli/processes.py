@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import threading
+import time
+import tracemalloc
 
 import click
 
@@ -32,11 +36,55 @@ def serve(host: str, port: int, demo: bool) -> None:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
         os.environ["GOVHALL_BASE_URL"] = f"http://{shown}:{port}"
         reset_settings()
+    _limit_malloc_arenas()
     if broker_module.is_in_process():
         _start_in_process_workers()
     if demo:
         _print_demo(host, port)
+    if tracemalloc.is_tracing():  # PYTHONTRACEMALLOC=1: what grows, for finding a leak
+        threading.Thread(target=_log_growth, name="tracemalloc", daemon=True).start()
     uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+#: glibc's malloc arenas a web process may use: by default up to eight per core, one taken by
+#: each new thread (the request threads, boto3's, psycopg's), each keeping its freed memory;
+#: two hold the process flat under load (docs/performance.md, "Memory")
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
+
+
+def _limit_malloc_arenas() -> None:
+    """``MALLOC_ARENA_MAX=2`` for this process, unless the environment sets it (glibc reads
+    the variable only at start, so ``mallopt`` sets it now, before the server's threads)."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        if libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS) != 1:
+            log.warning("could not limit malloc arenas")
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to limit
+        pass
+
+
+def _log_growth(interval: float = 30.0, top: int = 15) -> None:
+    """Every ``interval`` seconds, the lines whose allocations grew most since the last look."""
+    last = tracemalloc.take_snapshot()
+    while True:
+        time.sleep(interval)
+        now = tracemalloc.take_snapshot()
+        current, _peak = tracemalloc.get_traced_memory()
+        lines = [f"tracemalloc: {current / 1_048_576:.1f} MB traced; grew most since last:"]
+        lines += [f"  {diff}" for diff in now.compare_to(last, "lineno")[:top]]
+        held: dict[str, int] = {}
+        for stat in now.statistics("filename"):
+            path = stat.traceback[0].filename
+            package = path.split("site-packages/")[-1].split("/")[0] if "site-" in path else path
+            held[package] = held.get(package, 0) + stat.size
+        lines.append("held most, by package (MB):")
+        for package, size in sorted(held.items(), key=lambda kv: -kv[1])[:top]:
+            lines.append(f"  {size / 1_048_576:7.1f}  {package}")
+        log.warning("\n".join(lines))
+        last = now
 
 
 def _start_in_process_workers() -> None:

@@ -3,6 +3,8 @@ default, any S3-compatible service through boto3 in production. Keys are per ten
 
 from __future__ import annotations
 
+import threading
+
 from core.config import get_settings
 from core.storage.base import (
     ObjectInfo,
@@ -26,23 +28,32 @@ __all__ = [
 ]
 
 _storage: Storage | None = None
+_making = threading.Lock()
 
 
 def get_storage() -> Storage:
-    """The process's storage, picked once from ``GOVHALL_STORAGE_URL``."""
+    """The process's storage, picked once from ``GOVHALL_STORAGE_URL``. Made under a lock: the
+    first requests of a web process arrive together, and each thread making its own boto3
+    client (12 MB of models each) left the process 50 MB larger for good."""
     global _storage
-    if _storage is None:
-        url = get_settings().resolved_storage_url
-        if url.startswith("file://"):
-            _storage = LocalStorage(url.removeprefix("file://"))
-        elif url.startswith("s3://"):
-            # boto3 is heavy: loaded only by installations that store in S3
-            from core.storage.s3 import S3Storage
+    if _storage is not None:
+        return _storage
+    with _making:
+        if _storage is None:
+            _storage = _make()
+        return _storage
 
-            _storage = S3Storage(url.removeprefix("s3://"), get_settings().s3_endpoint_url or None)
-        else:
-            raise ValueError(f"GOVHALL_STORAGE_URL must be file://DIR or s3://BUCKET, not {url}")
-    return _storage
+
+def _make() -> Storage:
+    url = get_settings().resolved_storage_url
+    if url.startswith("file://"):
+        return LocalStorage(url.removeprefix("file://"))
+    if url.startswith("s3://"):
+        # boto3 is heavy: loaded only by installations that store in S3
+        from core.storage.s3 import S3Storage
+
+        return S3Storage(url.removeprefix("s3://"), get_settings().s3_endpoint_url or None)
+    raise ValueError(f"GOVHALL_STORAGE_URL must be file://DIR or s3://BUCKET, not {url}")
 
 
 def reset_storage(storage: Storage | None = None) -> None:

@@ -42,3 +42,40 @@ def test_an_upload_starts_no_thread(s3_server: S3Server, monkeypatch) -> None:
         threading.setprofile(None)
     assert storage.read(key) == data
     assert started == []
+
+
+def test_the_first_requests_arriving_together_make_one_s3_client(
+    s3_server: S3Server, monkeypatch
+) -> None:
+    """A web process's first requests come together; each making its own boto3 client
+    (12 MB of models each) left the process 50 MB larger for good."""
+    from core import storage as storage_module
+    from core.config import reset_settings
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("GOVHALL_STORAGE_URL", "s3://govhall-first-requests")
+    monkeypatch.setenv("GOVHALL_S3_ENDPOINT_URL", s3_server.url)
+    before = storage_module._storage
+    reset_settings()
+    storage_module.reset_storage(None)
+    made: list[object] = []
+    start = threading.Barrier(8)
+
+    def first_request() -> None:
+        start.wait()
+        made.append(storage_module.get_storage())
+
+    try:
+        threads = [threading.Thread(target=first_request) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        storage_module.reset_storage(before)
+        monkeypatch.undo()
+        reset_settings()
+    assert len(made) == 8
+    assert len({id(storage) for storage in made}) == 1

@@ -251,12 +251,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             ),
         ],
         dependencies={
-            # Both run on the event loop: the tenant comes from a short-lived cache and the
-            # principal from the session cookie plus one primary-key read, and a thread hop
-            # per dependency costs more than either (see docs/performance.md).
+            # The tenant comes from a short-lived cache, on the event loop (a thread hop costs
+            # more, see docs/performance.md); the principal is read on the loop only for a
+            # visitor nobody names, else in a thread — a database read on the loop stalled
+            # the whole process while the connection pool was exhausted (docs/performance.md,
+            # "Load").
             "tenant": Provide(provide_tenant, sync_to_thread=False),
             "db": Provide(provide_db),
-            "principal": Provide(provide_principal, sync_to_thread=False),
+            "principal": Provide(provide_principal),
         },
         middleware=[session_config.middleware],
         csrf_config=csrf,

@@ -6,6 +6,7 @@ import time
 from collections.abc import Generator
 from typing import Any
 
+import anyio
 from litestar import Request
 from litestar.datastructures import State
 
@@ -122,12 +123,35 @@ def provide_db(tenant: Tenant, state: State) -> Generator[Any, None, None]:
         yield session
 
 
-def provide_principal(request: Request[Any, Any, Any], db: Any, tenant: Tenant) -> Principal | None:
+def _names_someone(request: Request[Any, Any, Any]) -> bool:
+    """Whether the request carries a bearer token or a session naming a person: only then
+    is the database asked who it is."""
     if request.url.path.startswith("/api/"):
-        principal = api_principal(request, db, tenant)
+        return bool(request.headers.get("authorization", "").strip())
+    session = request.scope.get("session")
+    return isinstance(session, dict) and bool(session.get("kind") and session.get("sub"))
+
+
+def _principal_of(request: Request[Any, Any, Any], db: Any, tenant: Tenant) -> Principal | None:
+    if request.url.path.startswith("/api/"):
+        return api_principal(request, db, tenant)
+    return page_principal(request, db, tenant)
+
+
+async def provide_principal(
+    request: Request[Any, Any, Any], db: Any, tenant: Tenant
+) -> Principal | None:
+    """Who is asking. A visitor nobody names is answered on the event loop; anyone else is
+    read from the database in a worker thread — waiting there for a pooled connection (up to
+    the pool's timeout when every one is busy) holds up that request only, never the whole
+    process, as it did when this read ran on the loop."""
+    principal = (
+        await anyio.to_thread.run_sync(_principal_of, request, db, tenant)
+        if _names_someone(request)
+        else None
+    )
+    if request.url.path.startswith("/api/"):
         check_scope(request, principal)
-    else:
-        principal = page_principal(request, db, tenant)
     request.scope.setdefault("state", {})["principal"] = principal
     # the audit log records where an administrative change came from
     db.info[ORIGIN_KEY] = request.client.host if request.client else ""

@@ -75,3 +75,10 @@ def test_the_scheduler_paces_deadlines_and_the_outbox_by_the_setting(monkeypatch
     assert paced[sweep_deadlines.actor_name] == 15.0
     assert paced[relay_pending.actor_name] == 15.0
     assert max(paced.values()) == 3600.0  # the hourly purge keeps its own pace
+
+
+def test_a_vendor_naming_our_sms_templates_reads_in_the_admin_words() -> None:
+    from web.templating import plain_codes
+
+    said = plain_codes("模板 case_received 未配置模板编码（otp 正常；my_otp_code 不是模板）")
+    assert said == "模板 “收件通知” 未配置模板编码（“登录验证码” 正常；my_otp_code 不是模板）"

@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from authlib.oauth2 import OAuth2Error
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
 from core.db import PLATFORM, Database
-from core.identity import oidc
 from core.identity.scopes import SCOPE_LABELS
 from core.tenancy import scope_for
 from web.auth import page_principal, session_auth_time
 from web.params import Form
 from web.templating import page
+
+if TYPE_CHECKING:
+    from core.identity import oidc
+
+# Authlib and core.identity.oidc (with joserfc, about 3.5 MB of modules in a web process) are
+# imported by the handlers that use them, on the process's first OpenID Connect request
+# (docs/performance.md, "Memory under load").
 
 _AUTHORIZE_PARAMS = (
     "response_type",
@@ -70,6 +75,8 @@ def _must_sign_in_again(params: dict[str, str], auth_time: int | None) -> bool:
 def _oauth_request(
     request: Request[Any, Any, Any], form: dict[str, str] | None = None
 ) -> oidc.GovhallRequest:
+    from core.identity import oidc
+
     return oidc.GovhallRequest(
         method=request.method,
         uri=str(request.url),
@@ -82,6 +89,10 @@ def _oauth_request(
 def _authorize(
     request: Request[Any, Any, Any], state: State, form: dict[str, str] | None, decision: str | None
 ) -> Response[Any] | Template | Redirect:
+    from authlib.oauth2 import OAuth2Error
+
+    from core.identity import oidc
+
     database: Database = state.database
     with database.session(scope=PLATFORM) as session:
         server = oidc.build_server(session)
@@ -165,11 +176,15 @@ class OidcController(Controller):
     )
     async def discovery(self) -> dict[str, Any]:
         """OpenID Connect discovery document."""
+        from core.identity import oidc
+
         return oidc.discovery_document()
 
     @get("/oauth/jwks", name="oidc_jwks", tags=["openid"])
     async def jwks(self) -> dict[str, Any]:
         """The public keys that verify ID tokens."""
+        from core.identity import oidc
+
         return oidc.jwks()
 
     @get("/oauth/authorize", name="oidc_authorize", sync_to_thread=True, include_in_schema=False)
@@ -191,6 +206,8 @@ class OidcController(Controller):
     @post("/oauth/token", name="oidc_token", sync_to_thread=True, tags=["openid"], status_code=200)
     def token(self, request: Request[Any, Any, Any], state: State, data: Form) -> Response[Any]:
         """Token endpoint: authorization_code (PKCE) and client_credentials grants."""
+        from core.identity import oidc
+
         database: Database = state.database
         with database.session(scope=PLATFORM) as session:
             server = oidc.build_server(session)
@@ -203,6 +220,8 @@ class OidcController(Controller):
     @get("/oauth/userinfo", name="oidc_userinfo", sync_to_thread=True, tags=["openid"])
     def userinfo(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
         """Claims about the user behind an access token with the ``openid`` scope."""
+        from core.identity import oidc
+
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         database: Database = state.database
         info = None

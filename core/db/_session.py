@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine.interfaces import DBAPIConnection, ExecutionContext
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from core.config import get_settings
 from core.db._effects import install_effect_dispatch
@@ -28,11 +30,171 @@ __all__ = [
 
 
 class GovhallSession(Session):
-    """A session that knows its tenant scope (see :mod:`core.db._scope`)."""
+    """A session that knows its tenant scope (see :mod:`core.db._scope`).
+
+    On PostgreSQL (psycopg) a flush sends its statements in pipeline mode: the writes whose
+    answer nothing waits for (an ``INSERT`` without ``RETURNING``) go out together, and the
+    flush waits for them once, before it counts as done; an ``UPDATE`` or ``DELETE`` is still
+    waited for on its own, as SQLAlchemy checks the rows it matched (a versioned case changed
+    meanwhile must stay a 409)."""
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        if not (self._new or self._deleted or self.identity_map._modified):
+            super().flush(objects)  # nothing to write
+            return
+        connection = self.connection()
+        if not _pipelines(connection):
+            super().flush(objects)
+            return
+        _open_pipeline(connection, _FLUSH)
+        self.info[_PIPED] = connection
+        try:
+            super().flush(objects)
+        finally:
+            self.info.pop(_PIPED, None)
+            # still open only when the flush failed before its end: its error is the one
+            _close_pipeline(connection.info, quietly=True)
+
+
+# -- PostgreSQL round trips: psycopg's pipeline mode ----------------------------------------
+#
+# Two places wait for the database less often, the same code for web, CLI and workers:
+# - a transaction's row-level security settings (``_set_pg_scope``) are sent in a pipeline
+#   and answered together with the transaction's first statement (``_BEGIN``);
+# - a flush queues its inserts and waits for them once, at its end (``_FLUSH``).
+# A statement whose answer is needed now (rows, a row count) syncs the pipeline; a commit,
+# a rollback or the connection's return to the pool closes it first.
+
+#: Connection.info key: the open pipeline, ``[context manager, pipeline, mode]``
+_PIPE = "govhall.pipeline"
+#: session.info key: the connection whose pipeline the current flush opened
+_PIPED = "govhall.piped"
+_BEGIN, _FLUSH = "begin", "flush"
+#: execution option: the statement's answer is not waited for (the scope settings)
+_AHEAD = "govhall_ahead"
+
+
+def _pipelines(connection: Connection) -> bool:
+    """Whether ``connection`` is psycopg's with pipeline mode available."""
+    if connection.dialect.driver != "psycopg":
+        return False
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
+
+
+def _open_pipeline(connection: Connection, mode: str) -> None:
+    held = connection.info.get(_PIPE)
+    if held is not None:
+        held[2] = mode  # the settings' pipeline, not yet answered: the flush carries them
+        return
+    manager: AbstractContextManager[Any] = connection.connection.driver_connection.pipeline()  # type: ignore[union-attr]
+    pipeline = manager.__enter__()
+    connection.info[_PIPE] = [manager, pipeline, mode]
+
+
+def _close_pipeline(info: dict[Any, Any], *, quietly: bool = False) -> None:
+    """Leave pipeline mode, waiting for every answer still due (the first error raises)."""
+    held = info.pop(_PIPE, None)
+    if held is None:
+        return
+    try:
+        held[0].__exit__(None, None, None)
+    except Exception:
+        if not quietly:
+            raise
+
+
+def _wrapped(connection: Connection, error: Exception) -> Exception:
+    """A driver error raised outside a statement, as SQLAlchemy raises it from one (so an
+    IntegrityError is still a 409 and a lost connection is noticed)."""
+    import psycopg
+
+    if not isinstance(error, psycopg.Error):
+        return error
+    invalidated = connection.dialect.is_disconnect(error, connection.connection, None)  # type: ignore[arg-type]
+    if invalidated:
+        connection.invalidate(error)
+    wrapped = sa_exc.DBAPIError.instance(
+        None, None, error, psycopg.Error, connection_invalidated=invalidated
+    )
+    return wrapped
+
+
+def _after_execute(
+    connection: Connection,
+    cursor: Any,
+    statement: str,
+    parameters: Any,
+    context: ExecutionContext,
+    executemany: bool,
+) -> None:
+    held = connection.info.get(_PIPE)
+    if held is None or context.execution_options.get(_AHEAD):
+        return
+    if held[2] == _BEGIN:
+        _close_pipeline(connection.info)  # the settings and this statement, one round trip
+        return
+    compiled = context.compiled
+    returning = compiled is not None and bool(getattr(compiled, "effective_returning", None))
+    if not context.isinsert or returning:
+        held[1].sync()  # rows or a row count to read: wait for it (and what went before)
+
+
+def _before_execute(
+    connection: Connection,
+    cursor: Any,
+    statement: str,
+    parameters: Any,
+    context: ExecutionContext,
+    executemany: bool,
+) -> tuple[str, Any]:
+    held = connection.info.get(_PIPE)
+    if held is not None and held[2] == _BEGIN and getattr(context, "is_server_side", False):
+        _close_pipeline(connection.info)  # a server-side cursor cannot run in a pipeline
+    return statement, parameters
+
+
+def _before_end(connection: Connection) -> None:
+    """Commit: every answer first (an error still raises as a statement's would)."""
+    try:
+        _close_pipeline(connection.info)
+    except Exception as error:
+        raise _wrapped(connection, error) from error
+
+
+def _before_rollback(connection: Connection) -> None:
+    _close_pipeline(connection.info, quietly=True)
+
+
+def _on_reset(dbapi_connection: Any, record: ConnectionPoolEntry, state: Any) -> None:
+    _close_pipeline(record.info, quietly=True)  # never back in the pool in pipeline mode
+
+
+def _install_pipelines(engine: Engine) -> None:
+    event.listen(engine, "before_cursor_execute", _before_execute, retval=True)
+    event.listen(engine, "after_cursor_execute", _after_execute)
+    event.listen(engine, "commit", _before_end)
+    event.listen(engine, "rollback", _before_rollback)
+    event.listen(engine, "reset", _on_reset)
+
+
+def _flushed(session: Session, _context: object) -> None:
+    """The flush's queued writes answered, before the flush counts as done (a failed insert
+    fails the flush, and its transaction is rolled back as usual)."""
+    connection = session.info.get(_PIPED)
+    if connection is None:
+        return
+    try:
+        _close_pipeline(connection.info)
+    except Exception as error:
+        raise _wrapped(connection, error) from error
 
 
 install_scope_filter(GovhallSession)
 install_memo(GovhallSession)
+# first: the other after-flush work sees the flush's writes answered
+event.listen(GovhallSession, "after_flush", _flushed, insert=True)
 install_effect_dispatch(GovhallSession)  # runs what core.effects registers
 
 
@@ -60,6 +222,9 @@ def _set_pg_scope(
         return
     scope = session.info.get("scope")
     if isinstance(scope, Scope):
+        ahead = _pipelines(connection)
+        if ahead:  # answered with the transaction's first statement: one round trip less
+            _open_pipeline(connection, _BEGIN)
         connection.exec_driver_sql(
             "SELECT set_config('govhall.scope', %(s)s, true),"
             " set_config('govhall.tenant_id', %(t)s, true),"
@@ -70,6 +235,7 @@ def _set_pg_scope(
                 "t": str(scope.tenant_id),
                 "p": str(scope.province_id),
             },
+            execution_options={_AHEAD: True} if ahead else None,
         )
     elif scope is PLATFORM:
         connection.exec_driver_sql("SELECT set_config('govhall.platform', 'on', true)")
@@ -135,6 +301,8 @@ def _engine(url: str, **engine_kwargs: Any) -> Engine:
     engine = create_engine(url, **engine_kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif engine.dialect.driver == "psycopg":
+        _install_pipelines(engine)
     return engine
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.cases.models import Case, CaseState
+from core.db import tx_cache
 from core.errors import NotFound
 from core.identity import Principal, Role
 
@@ -49,4 +50,6 @@ def get_case(session: Session, number: str, principal: Principal, *, lock: bool 
     case = session.scalars(stmt).first()
     if case is None or not can_see(principal, case):
         raise NotFound("办件不存在", field="number")
+    if lock:  # the rest of the transaction may trust what it reads of the case (engine.py)
+        tx_cache(session)[("locked", case.id)] = True
     return case

@@ -30,7 +30,7 @@ from core.cases.bundles import settle
 from core.cases.chief import on_the_spot
 from core.cases.delivery import ship
 from core.cases.documents import issue_notice
-from core.cases.duties import blocked_by_duties
+from core.cases.duties import DECIDING, blocked_by_duties
 from core.cases.forms import fields_of
 from core.cases.licenses import issue_license
 from core.cases.materials import current_materials
@@ -102,7 +102,10 @@ def perform(
     if payload.action not in STEP_ACTIONS | CASE_ACTIONS:
         raise InvalidInput(f"未知的操作 {payload.action}", field="action")
     actor = Actor.of(principal)
-    if payload.action in blocked_by_duties(session, tenant, case, principal):
+    # only a decision can be barred: other actions need not read who reviewed the case
+    if payload.action in DECIDING and payload.action in blocked_by_duties(
+        session, tenant, case, principal
+    ):
         raise Forbidden(
             "审核和批准须由不同人员办理：您已审核过本办件，请由其他审批人员作出决定",
             field="action",

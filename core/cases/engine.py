@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import event, exists, select
 from sqlalchemy.orm import Session
 
 from core.calendar import Period, WorkCalendar, cached_calendar
@@ -72,13 +72,21 @@ def tasks_of(session: Session, case: Case) -> list[CaseTask]:
     cache = tx_cache(session)
     tasks = cache.get(("tasks", case.id))
     if tasks is None:
-        tasks = list(
-            session.scalars(
-                select(CaseTask)
-                .where(CaseTask.case_id == case.id)
-                .order_by(CaseTask.started_at, CaseTask.id)
-            )
+        query = (
+            select(CaseTask)
+            .where(CaseTask.case_id == case.id)
+            .order_by(CaseTask.started_at, CaseTask.id)
         )
+        if cache.get(("locked", case.id)):
+            # a change: whether the case was ever suspended comes with its tasks, and its
+            # deadlines need not read the suspensions when it never was (see periods)
+            ever = exists().where(CaseSuspension.case_id == case.id).label("suspended")
+            rows = session.execute(query.add_columns(ever)).all()
+            tasks = [row[0] for row in rows]
+            if rows:
+                cache[("suspended", case.id)] = bool(rows[0][1])
+        else:
+            tasks = list(session.scalars(query))
         cache[("tasks", case.id)] = tasks
     return tasks
 
@@ -93,8 +101,21 @@ def open_tasks(session: Session, case: Case) -> list[CaseTask]:
 
 
 def periods(session: Session, case: Case) -> list[Period]:
+    """The case's suspension periods; none to read when its tasks were read with the
+    knowledge that it was never suspended (under its lock) and none was added since."""
+    if tx_cache(session).get(("suspended", case.id)) is False and not any(
+        isinstance(o, CaseSuspension) and o.case_id == case.id for o in session.new
+    ):
+        return []
     rows = session.scalars(select(CaseSuspension).where(CaseSuspension.case_id == case.id))
     return [Period(r.start_on, r.end_on) for r in rows]
+
+
+@event.listens_for(Session, "transient_to_pending")
+def _suspension_added(session: Session, instance: object) -> None:
+    """A suspension added in the transaction: its case was suspended after all."""
+    if isinstance(instance, CaseSuspension):
+        tx_cache(session).pop(("suspended", instance.case_id), None)
 
 
 def _units(session: Session) -> dict[uuid.UUID, Snapshot]:

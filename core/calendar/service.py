@@ -61,7 +61,10 @@ class WorkCalendar:
         if day in self.overrides:
             return self.overrides[day]
         if day.year in national_years():
-            return bool(chinese_calendar.is_workday(day))
+            # chinese_calendar.is_workday, without its scan of every holiday on each call
+            return day in _NATIONAL.workdays or (
+                day.weekday() < 5 and day not in _NATIONAL.holidays
+            )
         return day.weekday() < 5  # beyond the data: weekends only (and a warning to the admin)
 
     def add_working_days(self, start: date, days: int, suspended: Iterable[Period] = ()) -> date:

@@ -65,6 +65,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR blocks
     trusted_proxies: str = ""
     scheduler_interval: float = 60.0
+    #: requests a web process works on at once; more are refused at once with 503 and
+    #: Retry-After (web/shedding.py); 0: no limit
+    max_concurrent_requests: int = 64
+    #: threads a web process runs its handlers in (each database pool holds twice as many
+    #: connections, see core/db/_session.py)
+    web_threads: int = 16
     #: "default" (RFC 9106 low-memory) or "test": argon2's cheapest parameters, for test suites.
     argon2_profile: str = "default"
     default_lang: str = "zh"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Router
+from litestar.concurrency import set_asyncio_executor
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -64,6 +66,7 @@ from web.pages.seals_admin import SealsAdminPages
 from web.pages.staff import StaffController
 from web.pages.supervision import SupervisionPages
 from web.pages.workbench import WorkbenchPages
+from web.shedding import Admission
 from web.templating import template_config
 
 __all__ = ["create_app"]
@@ -174,6 +177,18 @@ def _check_tenant_plugins(database: Database) -> None:
         log.exception("could not check the counties' plugins")
 
 
+_executors: dict[int, ThreadPoolExecutor] = {}
+
+
+def _request_threads(threads: int) -> None:
+    """The threads page and API handlers run in: ``GOVHALL_WEB_THREADS`` of them (asyncio's
+    default would be the cores plus four), one pool per process however many apps a test
+    makes. The database pool holds twice as many connections (core/db/_session.py)."""
+    if threads not in _executors:
+        _executors[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="web")
+    set_asyncio_executor(_executors[threads])
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Any:
     """The ASGI application: Litestar behind tenant routing by host name."""
     settings = settings or get_settings()
@@ -191,6 +206,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         log.error("%s", key_problem)
     get_plugin_manager()  # loads entry points and runs check_pending(): a bad plugin fails here
     _check_tenant_plugins(database)
+    _request_threads(settings.web_threads)
     hosts = HostMap(database)
     secure = settings.base_url.startswith("https://")
 
@@ -252,11 +268,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ],
         dependencies={
             # The tenant comes from a short-lived cache, on the event loop (a thread hop costs
-            # more, see docs/performance.md); the principal is read on the loop only for a
+            # more, see docs/performance.md; a miss reads it in a thread); the principal is
+            # read on the loop only for a
             # visitor nobody names, else in a thread — a database read on the loop stalled
             # the whole process while the connection pool was exhausted (docs/performance.md,
             # "Load").
-            "tenant": Provide(provide_tenant, sync_to_thread=False),
+            "tenant": Provide(provide_tenant),
             "db": Provide(provide_db),
             "principal": Provide(provide_principal),
         },
@@ -279,4 +296,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         before_send=[_security_headers(secure)],
         debug=False,
     )
-    return HostRouting(app, hosts)
+    # outermost: a request refused for load costs no routing, session or database work
+    return Admission(HostRouting(app, hosts), settings.max_concurrent_requests)

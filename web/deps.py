@@ -31,14 +31,21 @@ _TENANT_TTL = 2.0
 _tenant_cache: dict[tuple[int, str], tuple[float, Tenant]] = {}
 
 
+def _cached(database: Database, slug: str) -> Tenant | None:
+    hit = _tenant_cache.get((id(database), slug))
+    if hit is not None and time.monotonic() - hit[0] < _TENANT_TTL:
+        return hit[1]
+    return None
+
+
 def _lookup(database: Database, slug: str) -> Tenant:
     """Tenants change rarely and are read on every request: keep them for a couple of
     seconds (a suspension takes effect within that)."""
     key = (id(database), slug)
-    hit = _tenant_cache.get(key)
+    cached = _cached(database, slug)
+    if cached is not None:
+        return cached
     now = time.monotonic()
-    if hit is not None and now - hit[0] < _TENANT_TTL:
-        return hit[1]
     with database.session(scope=None) as session:
         tenant = get_tenant_by_slug(session, slug)
     if len(_tenant_cache) > 10_000:
@@ -62,8 +69,13 @@ def tenant_of_path(request: Request[Any, Any, Any]) -> Tenant | None:
     if not path.startswith("/t/"):
         return None
     slug = path[3:].split("/", 1)[0]
+    database = request.app.state.database
+    # An error page is made on the event loop: the tenant as last read, however old, rather
+    # than a database read there (one waiting for a pooled connection stalls the process);
+    # read only for a tenant this process has never seen.
+    known = _tenant_cache.get((id(database), slug))
     try:
-        tenant = _lookup(request.app.state.database, slug)
+        tenant = known[1] if known is not None else _lookup(database, slug)
     except Exception:  # an error page must not fail over its layout
         return None
     return tenant if tenant.status is TenantStatus.active else None
@@ -101,15 +113,23 @@ def _may_see_onboarding(
     return False
 
 
-def provide_tenant(slug: str, state: State, request: Request[Any, Any, Any]) -> Tenant:
+async def provide_tenant(slug: str, state: State, request: Request[Any, Any, Any]) -> Tenant:
     """The tenant named in the path; unknown → 404, suspended → 403 page; one still being
-    onboarded is a 404 to everyone but its staff and those above it."""
+    onboarded is a 404 to everyone but its staff and those above it.
+
+    Answered on the event loop from the cache; a miss (every couple of seconds) reads the
+    database in a worker thread. Read on the loop, a miss while every pooled connection was
+    taken blocked the loop in the pool's wait — and the connections are given back by the
+    requests' clean-up, which runs on the loop: the whole process stood still until the
+    pool's timeout (the load bench at 500 clients, docs/performance.md)."""
     database: Database = state.database
-    tenant = _lookup(database, slug)
+    tenant = _cached(database, slug)
+    if tenant is None:
+        tenant = await anyio.to_thread.run_sync(_lookup, database, slug)
     if tenant.status is TenantStatus.suspended:
         raise TenantSuspended(f"{tenant.name}的网上办事大厅已暂停服务")
-    if tenant.status is TenantStatus.onboarding and not _may_see_onboarding(
-        request, database, tenant
+    if tenant.status is TenantStatus.onboarding and not await anyio.to_thread.run_sync(
+        _may_see_onboarding, request, database, tenant
     ):
         raise TenantNotFound("没有这个地区的网上办事大厅，请从平台首页选择")
     request.scope.setdefault("state", {})["tenant"] = tenant

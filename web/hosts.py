@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any, cast
 
+import anyio
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import select
 
@@ -31,7 +32,9 @@ _PLATFORM_PREFIXES = (
 
 
 class HostMap:
-    """host → slug, refreshed at most every ``ttl`` seconds."""
+    """host → slug, refreshed at most every ``ttl`` seconds — in a worker thread, never on the
+    event loop: a read there that waited for a pooled connection stopped the whole process,
+    including the clean-up that gives connections back (docs/performance.md, "Load")."""
 
     def __init__(self, database: Database, ttl: float = 30.0) -> None:
         self.database = database
@@ -39,15 +42,24 @@ class HostMap:
         self._map: dict[str, str] = {}
         self._loaded = 0.0
         self._lock = threading.Lock()
+        self._refreshing = False
 
-    def slug_for(self, host: str) -> str | None:
-        if time.monotonic() - self._loaded > self.ttl:
+    async def slug_for(self, host: str) -> str | None:
+        if time.monotonic() - self._loaded > self.ttl and not self._refreshing:
+            # one refresh at a time; the requests meanwhile use the map as it was
+            self._refreshing = True
             try:
-                self.refresh()
-            except Exception as exc:  # the database out of reach: serve the map we have
-                self._loaded = time.monotonic() - self.ttl + 5.0  # and ask again in 5 s
-                log.warning("tenant domains not refreshed: %s", str(exc)[:200])
+                await anyio.to_thread.run_sync(self._refresh_or_keep)
+            finally:
+                self._refreshing = False
         return self._map.get(host.split(":", 1)[0].lower())
+
+    def _refresh_or_keep(self) -> None:
+        try:
+            self.refresh()
+        except Exception as exc:  # the database out of reach: serve the map we have
+            self._loaded = time.monotonic() - self.ttl + 5.0  # and ask again in 5 s
+            log.warning("tenant domains not refreshed: %s", str(exc)[:200])
 
     def refresh(self) -> None:
         with self._lock, self.database.session(scope=None) as session:
@@ -79,7 +91,7 @@ class HostRouting:
                     host = value.decode("latin-1")
                     break
             path: str = scope["path"]
-            slug = self.hosts.slug_for(host) if host else None
+            slug = await self.hosts.slug_for(host) if host else None
             if slug and not path.startswith(_PLATFORM_PREFIXES):
                 if path.startswith("/api/v1/") and not path.startswith("/api/v1/t/"):
                     new = f"/api/v1/t/{slug}/" + path.removeprefix("/api/v1/")

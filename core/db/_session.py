@@ -417,7 +417,18 @@ def get_database() -> Database:
     global _database
     if _database is None:
         settings = get_settings()
-        _database = Database(settings.resolved_database_url, settings.platform_database_url)
+        # Twice as many connections as a web process has request threads: a request holding
+        # one may open a second (a plugin hook's own lookup, keeping a guide), and were every
+        # thread to hold one while waiting for another, the pool would wait on itself until its
+        # timeout (docs/performance.md, "Load"). SQLite takes no pool arguments.
+        pool = (
+            {}
+            if settings.resolved_database_url.startswith("sqlite")
+            else {"pool_size": 10, "max_overflow": max(10, 2 * settings.web_threads - 10)}
+        )
+        _database = Database(
+            settings.resolved_database_url, settings.platform_database_url, **pool
+        )
     return _database
 
 

@@ -52,3 +52,39 @@ def test_a_request_waiting_for_the_pool_does_not_stall_the_process(
             assert answered_in < POOL_TIMEOUT / 2, answered_in
     finally:
         small.dispose()
+
+
+def test_a_tenant_read_waiting_for_the_pool_does_not_stall_the_process(
+    db: Database, backend: str
+) -> None:
+    """The tenant is kept for two seconds; reading it again (a miss) while every connection
+    is taken used to block the event loop in the pool's wait, and with it the clean-up that
+    gives connections back: the process stood still until the pool's timeout."""
+    if backend != "postgres":
+        pytest.skip("PostgreSQL only: a pool of connections")
+    from web.app import create_app
+    from web.deps import forget_tenants
+
+    small = Database(db.url, pool_size=1, max_overflow=0, pool_timeout=POOL_TIMEOUT)
+    try:
+        app = create_app(get_settings(), small)
+        with TestClient(app=app, base_url="http://testserver.local") as client:
+            assert client.get("/t/hechi/").status_code == 200
+            held = small.engine.connect()  # the pool's only connection, busy elsewhere
+            held.exec_driver_sql("select 1")
+            forget_tenants()  # the next page must read its tenant from the database
+            waiting = threading.Thread(target=client.get, args=("/t/hechi/items",))
+            try:
+                waiting.start()
+                time.sleep(0.5)  # its tenant read is now waiting for the pool
+                started = time.monotonic()
+                asset = client.get("/static/vendor/htmx.min.js")
+                answered_in = time.monotonic() - started
+            finally:
+                held.close()
+                waiting.join(POOL_TIMEOUT + 5)
+            assert asset.status_code == 200
+            assert answered_in < POOL_TIMEOUT / 2, answered_in
+            assert client.get("/t/hechi/items").status_code == 200
+    finally:
+        small.dispose()

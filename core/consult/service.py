@@ -23,11 +23,16 @@ from core.cases import clock
 from core.cases.models import Case, CaseState
 from core.catalog import Item, ItemStatus, get_item_by_code
 from core.consult.models import Consultation
+from core.db import watch
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal, Role
 from core.identity.models import Account
 from core.notify.outbox import enqueue_sms
 from core.tenancy import OrgUnit, Tenant
+
+#: an item's public answers are on its guide page, which a signed-out visitor may be given
+#: from the memo (web/pages/catalog.py): a change to them forgets it
+watch(Consultation)
 
 __all__ = [
     "ANSWERING_ROLES",

@@ -46,6 +46,7 @@ from core.storage import get_storage
 from core.tenancy import Tenant
 from core.workflow import ProcessUnavailable, resolve_definition
 from web.pages._guide import conditional, guide_of, kept_checklist
+from web.pages._kept import kept_page
 from web.pages.portal import render
 from web.templating import lang_of
 
@@ -107,6 +108,41 @@ class CatalogController(Controller):
         theme: str | None = None,
         audience: str | None = None,
         page: int = 1,
+        principal: Principal | None = None,
+    ) -> Response[bytes]:
+        """办事事项: the search and the filters (the results alone for htmx). A signed-out
+        visitor's view is kept for a few seconds (web/pages/_kept.py): a search many run at
+        once is rendered once."""
+        body, _ = kept_page(
+            request,
+            db,
+            tenant,
+            principal,
+            "items-page",
+            lambda: (
+                _rendered(
+                    request,
+                    self._items(
+                        request, tenant, db, q, department, category, level, theme, audience, page
+                    ),
+                ),
+                None,
+            ),
+        )
+        return Response(body, media_type=MediaType.HTML)
+
+    def _items(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        q: str | None,
+        department: str | None,
+        category: str | None,
+        level: str | None,
+        theme: str | None,
+        audience: str | None,
+        page: int,
     ) -> Template:
         page = max(1, page)
         result = list_items(
@@ -177,7 +213,41 @@ class CatalogController(Controller):
         """The one-time guide. Its guide section is rendered once per live version and
         language and kept (web/pages/_guide.py); the page around it — who is signed in,
         whether the item can be applied for now, the answers, the change log — is assembled
-        on every view, and a repeat view of the same page is answered 304."""
+        for a view, and a repeat view of the same page is answered 304. A signed-out
+        visitor's page is the same for everyone but its CSRF token, so it is kept for the
+        memo's seconds (:func:`_kept_page`) and a popular guide is rendered once, not once
+        per visitor."""
+        body, last_modified = kept_page(
+            request,
+            db,
+            tenant,
+            principal,
+            "item-page",
+            lambda: self._page(request, tenant, db, code, principal, msg, error),
+        )
+        return conditional(
+            request,
+            body,
+            media_type=MediaType.HTML,
+            etag=f'W/"{hashlib.sha256(body).hexdigest()[:32]}"',
+            last_modified=last_modified,
+            # by date alone only for visitors signed out: their page holds nothing of theirs
+            # beyond the cookies it varies on
+            since_allowed=principal is None and not msg and not error,
+            headers={"Cache-Control": "private, no-cache", "Vary": "Cookie"},
+        )
+
+    def _page(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        db: Session,
+        code: str,
+        principal: Principal | None,
+        msg: str,
+        error: str,
+    ) -> tuple[bytes, datetime]:
+        """The item page's bytes and the newest time among what it shows."""
         item, live = item_with_live(db, tenant, code)
         if not item.effective:
             raise NotFound(f"no item '{code}'")
@@ -227,8 +297,8 @@ class CatalogController(Controller):
             **names,
         )
         body = _rendered(request, page)
-        # The page's own validator is its bytes: it covers every part that differs per
-        # visitor (name, CSRF token, language, elder mode, 暂停办理) without listing them.
+        # The page's own validator is its bytes (the ETag): it covers every part that differs
+        # per visitor (name, CSRF token, language, elder mode, 暂停办理) without listing them.
         times = [
             item.updated_at,
             live.published_at if live else None,
@@ -237,17 +307,7 @@ class CatalogController(Controller):
             _faq_time(faqs),
             STARTED,
         ]
-        return conditional(
-            request,
-            body,
-            media_type=MediaType.HTML,
-            etag=f'W/"{hashlib.sha256(body).hexdigest()[:32]}"',
-            last_modified=max(_aware(t) for t in times if t is not None),
-            # by date alone only for visitors signed out: their page holds nothing of theirs
-            # beyond the cookies it varies on
-            since_allowed=principal is None and not msg and not error,
-            headers={"Cache-Control": "private, no-cache", "Vary": "Cookie"},
-        )
+        return body, max(_aware(t) for t in times if t is not None)
 
     @get("/items/{code:str}/checklist.pdf", name="catalog_checklist", sync_to_thread=True)
     def checklist(

@@ -8,9 +8,12 @@ load")."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gzip
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -49,42 +52,149 @@ class SlimModels:
     (botocore decodes into ``OrderedDict``, about half as large again), with the endpoints
     table cut to S3's entries and the S3 model cut to :data:`OPERATIONS` and the shapes they
     reach, without documentation. What is cut is never read by an S3 client making those
-    requests: the endpoints of other services, the other operations."""
+    requests: the endpoints of other services, the other operations.
+
+    Those two files are walked value by value (:class:`JsonWalk`), never decoded whole:
+    decoding botocore's 1.2 MB endpoints file whole and dropping most of it left the process
+    2 MB larger for good, the freed objects scattered over memory it kept."""
 
     def exists(self, file_path: str) -> bool:
         return any(os.path.isfile(file_path + ext) for ext in (".json", ".json.gz"))
 
     def load_file(self, file_path: str) -> Any:
-        data = _read_json(file_path)
-        if data is None:
+        text = _read_text(file_path)
+        if text is None:
             return None
         parts = file_path.replace(os.sep, "/").split("/")
-        if parts[-1] == "endpoints" and isinstance(data, dict):
-            for partition in data.get("partitions", []):
-                services = partition.get("services", {})
-                partition["services"] = {k: v for k, v in services.items() if k == "s3"}
-        elif len(parts) > 2 and parts[-3] == "s3" and parts[-1] == "service-2":
-            data = slim_s3_model(data)
-        return data
+        if parts[-1] == "endpoints":
+            return slim_endpoints(text)
+        if len(parts) > 2 and parts[-3] == "s3" and parts[-1] == "service-2":
+            return slim_s3_model(text)
+        return json.loads(text)
 
 
-def _read_json(file_path: str) -> Any:
+def _read_text(file_path: str) -> str | None:
     if os.path.isfile(file_path + ".json"):
         with open(file_path + ".json", "rb") as plain:
-            return json.loads(plain.read().decode("utf-8"))
+            return plain.read().decode("utf-8")
     if os.path.isfile(file_path + ".json.gz"):
         with gzip.open(file_path + ".json.gz", "rb") as packed:
-            return json.loads(packed.read().decode("utf-8"))
+            return packed.read().decode("utf-8")
     return None
 
 
-def slim_s3_model(model: dict[str, Any]) -> dict[str, Any]:
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class JsonWalk:
+    """One JSON document, decoded only where asked: :meth:`members` goes through an object's
+    members, and for each the caller decodes its value (:meth:`value`), drops it
+    (:meth:`skip`, which decodes that value alone) or walks into it (:meth:`members`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def _space(self) -> None:
+        match = _SPACE.match(self.text, self.pos)
+        assert match is not None  # matches the empty string at worst
+        self.pos = match.end()
+
+    def _expect(self, char: str) -> None:
+        self._space()
+        if self.text[self.pos : self.pos + 1] != char:
+            raise ValueError(f"expected {char!r} at {self.pos} in a botocore data file")
+        self.pos += 1
+
+    def value(self) -> Any:
+        self._space()
+        value, self.pos = _DECODER.raw_decode(self.text, self.pos)
+        return value
+
+    def skip(self) -> None:
+        self.value()
+
+    def members(self) -> Iterator[str]:
+        """Each member's name; the caller moves past its value before asking for the next."""
+        self._expect("{")
+        self._space()
+        if self.text[self.pos : self.pos + 1] == "}":
+            self.pos += 1
+            return
+        while True:
+            key = self.value()
+            self._expect(":")
+            yield key
+            self._space()
+            self.pos += 1
+            if self.text[self.pos - 1] == "}":
+                return
+            if self.text[self.pos - 1] != ",":
+                raise ValueError(f"expected ',' at {self.pos - 1} in a botocore data file")
+
+    def elements(self) -> Iterator[None]:
+        """Each element of an array; the caller moves past it before asking for the next."""
+        self._expect("[")
+        self._space()
+        if self.text[self.pos : self.pos + 1] == "]":
+            self.pos += 1
+            return
+        while True:
+            yield None
+            self._space()
+            self.pos += 1
+            if self.text[self.pos - 1] == "]":
+                return
+            if self.text[self.pos - 1] != ",":
+                raise ValueError(f"expected ',' at {self.pos - 1} in a botocore data file")
+
+
+def slim_endpoints(text: str) -> dict[str, Any]:
+    """botocore's ``endpoints.json`` with each partition's services cut to S3's entry."""
+    walk, table = JsonWalk(text), {}
+    for key in walk.members():
+        if key != "partitions":
+            table[key] = walk.value()
+            continue
+        partitions = table["partitions"] = []
+        for _ in walk.elements():
+            partition: dict[str, Any] = {}
+            for name in walk.members():
+                if name != "services":
+                    partition[name] = walk.value()
+                    continue
+                services = partition["services"] = {}
+                for service in walk.members():
+                    if service == "s3":
+                        services[service] = walk.value()
+                    else:
+                        walk.skip()
+            partitions.append(partition)
+    return table
+
+
+def slim_s3_model(text: str) -> dict[str, Any]:
     """The S3 service model with only :data:`OPERATIONS`, the shapes they reach, and no
-    documentation (read by botocore only to write docstrings)."""
-    operations = {
-        name: _undocumented(op) for name, op in model["operations"].items() if name in OPERATIONS
-    }
-    shapes = model["shapes"]
+    documentation (read by botocore only to write docstrings). Walked twice: first for the
+    operations and which shapes each shape names, then for the shapes reached."""
+    walk, model = JsonWalk(text), {}
+    operations: dict[str, Any] = {}
+    names: dict[str, list[str]] = {}
+    for key in walk.members():
+        if key == "operations":
+            for name in walk.members():
+                if name in OPERATIONS:
+                    operations[name] = _undocumented(walk.value())
+                else:
+                    walk.skip()
+        elif key == "shapes":
+            for name in walk.members():
+                names[name] = _shapes_named(walk.value())
+        elif key == "documentation":
+            walk.skip()
+        else:
+            model[key] = walk.value()
     wanted: list[str] = []
     for op in operations.values():
         wanted += [op[part]["shape"] for part in ("input", "output") if part in op]
@@ -92,16 +202,28 @@ def slim_s3_model(model: dict[str, Any]) -> dict[str, Any]:
     kept: set[str] = set()
     while wanted:
         name = wanted.pop()
-        if name in kept:
+        if name not in kept:
+            kept.add(name)
+            wanted += names[name]
+    walk = JsonWalk(text)
+    shapes: dict[str, Any] = {}
+    for key in walk.members():
+        if key != "shapes":
+            walk.skip()
             continue
-        kept.add(name)
-        shape = shapes[name]
-        wanted += [member["shape"] for member in shape.get("members", {}).values()]
-        wanted += [shape[part]["shape"] for part in ("member", "key", "value") if part in shape]
-    slim = {k: v for k, v in model.items() if k not in {"operations", "shapes", "documentation"}}
-    slim["operations"] = operations
-    slim["shapes"] = {name: _undocumented(shape) for name, shape in shapes.items() if name in kept}
-    return slim
+        for name in walk.members():
+            if name in kept:
+                shapes[name] = _undocumented(walk.value())
+            else:
+                walk.skip()
+    model["operations"] = operations
+    model["shapes"] = shapes
+    return model
+
+
+def _shapes_named(shape: dict[str, Any]) -> list[str]:
+    named = [member["shape"] for member in shape.get("members", {}).values()]
+    return named + [shape[part]["shape"] for part in ("member", "key", "value") if part in shape]
 
 
 def _undocumented(spec: dict[str, Any]) -> dict[str, Any]:
@@ -112,6 +234,14 @@ def _undocumented(spec: dict[str, Any]) -> dict[str, Any]:
             for name, member in out["members"].items()
         }
     return out
+
+
+def _return_freed_memory() -> None:
+    """The data files' text (1 to 3 MB each, read and decoded) is freed once the client is
+    made, but glibc keeps blocks that large in the process once its threshold for mapping them
+    apart has risen with the first one freed: 2.5 MB here until asked to give them back."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its malloc decides
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _session() -> boto3.session.Session:
@@ -137,6 +267,7 @@ class S3Storage:
                 s3={"addressing_style": "path"},
             ),
         )
+        _return_freed_memory()
 
     def put(self, key: str, data: BinaryIO, content_type: str) -> ObjectInfo:
         note_put(key)

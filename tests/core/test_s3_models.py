@@ -7,16 +7,20 @@ own endpoints as a stock boto3 client does."""
 from __future__ import annotations
 
 import gc
+import gzip
 import io
+import json
 import tracemalloc
 import uuid
+from pathlib import Path
 
 import boto3
+import botocore
 import pytest
 from botocore.config import Config
 
 from core.storage import tenant_key
-from core.storage.s3 import OPERATIONS, S3Storage
+from core.storage.s3 import OPERATIONS, S3Storage, slim_endpoints, slim_s3_model
 from tests.servers import S3Server
 
 
@@ -57,6 +61,31 @@ def test_the_client_keeps_only_s3s_endpoints_and_the_operations_it_sends(aws_env
     table = client._loader.load_data("endpoints")
     assert {p["partition"] for p in table["partitions"]} >= {"aws", "aws-cn", "aws-us-gov"}
     assert {name for p in table["partitions"] for name in p["services"]} == {"s3"}
+
+
+def test_the_files_walked_value_by_value_read_as_decoded_whole() -> None:
+    """The endpoints table and the S3 model are read one value at a time (decoding them whole
+    and dropping most left 2 MB behind): what is kept is what whole decoding gives."""
+    data = Path(botocore.__file__).parent / "data"
+    text = (data / "endpoints.json").read_text(encoding="utf-8")
+    whole = json.loads(text)
+    for partition in whole["partitions"]:
+        partition["services"] = {k: v for k, v in partition["services"].items() if k == "s3"}
+    assert slim_endpoints(text) == whole
+    [model_file] = (data / "s3").glob("*/service-2.json*")
+    raw = model_file.read_bytes()
+    text = (gzip.decompress(raw) if model_file.suffix == ".gz" else raw).decode("utf-8")
+    whole = json.loads(text)
+    slim = slim_s3_model(text)
+    assert set(slim["operations"]) == OPERATIONS
+    assert slim["metadata"] == whole["metadata"]
+    for name, shape in slim["shapes"].items():
+        assert {k: v for k, v in shape.items() if k not in {"documentation", "members"}} == {
+            k: v for k, v in whole["shapes"][name].items() if k not in {"documentation", "members"}
+        }
+        for member, spec in shape.get("members", {}).items():
+            assert spec["shape"] == whole["shapes"][name]["members"][member]["shape"]
+    assert "PutObjectOutput" in slim["shapes"] and "Bucket" not in slim["shapes"]
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-central-1", "ap-southeast-1", "cn-north-1"])

@@ -89,10 +89,16 @@ def run_load() -> tuple[list[dict[str, Any]], str]:
     return results, text
 
 
+def _refused(r: dict[str, Any]) -> int:
+    """The errors that were a web process refusing at once for load (503 busy, web/shedding.py)."""
+    return sum(n for what, n in r["errors"].items() if "code=503" in what)
+
+
 def _summary(r: dict[str, Any]) -> str:
     return (
         f"load {r['clients']} clients: {r['rps']:.1f} requests/s, p50 {r['p50']} ms, "
-        f"p95 {r['p95']} ms, p99 {r['p99']} ms, {r['failures']} errors of {r['requests']}; "
+        f"p95 {r['p95']} ms, p99 {r['p99']} ms, {r['failures']} errors of {r['requests']} "
+        f"({_refused(r)} refused with 503); "
         f"web memory {', '.join(f'{m:.0f}' for m in r['memory'])} MB"
     )
 
@@ -113,7 +119,7 @@ def _table(results: list[dict[str, Any]]) -> str:
         )
         lines.append(
             f"| {r['clients']} | {r['rps']:.1f} | {r['p50']} | {r['p95']} | {r['p99']} "
-            f"| {r['failures']} / {r['requests']:,} | {memory} |"
+            f"| {r['failures']} / {r['requests']:,} ({_refused(r):,} refused, 503) | {memory} |"
         )
     for r in results:
         lines += [

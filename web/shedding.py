@@ -39,10 +39,11 @@ _PAGE = """<!doctype html>
 padding:3rem 1.25rem;color:#1f2937;background:#f5f7fa}main{max-width:32rem;margin:0 auto;
 background:#fff;border-radius:.5rem;padding:2rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
 h1{font-size:1.375rem;margin:0 0 1rem}p{line-height:1.7;margin:.5rem 0}
+p[lang=en]{color:#4b5563;font-size:.9rem}
 </style></head>
 <body><main><h1>请稍后再试</h1>
-<p>现在办事的人较多，系统正在为排在前面的群众办理。请稍等几秒后重试：刷新本页，
-或返回上一页再次提交（已填写的内容仍在上一页）。</p>
+<p>现在办事的人较多，系统正在为排在前面的群众办理。请稍等几秒后重试：\
+刷新本页，或返回上一页再次提交（已填写的内容仍在上一页）。</p>
 <p lang="en">The service is busy. Please try again in a few seconds: reload this page, or go
 back and submit again.</p></main></body></html>
 """.encode()

@@ -15,10 +15,25 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from functools import cache
+from typing import Any
+from typing import cast as typed
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, union_all, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from core.calendar import cached_calendar
 from core.cases import clock, engine
@@ -232,7 +247,7 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
             "step": task.name,
             "due_on": f"{task.due_on:%m月%d日}" if task.due_on else "",
         }
-        for h in recipients(cast(CaseTask, task), staff, parents):
+        for h in recipients(typed(CaseTask, task), staff, parents):
             if h.phone:
                 texts.append(
                     {
@@ -252,7 +267,7 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
             deem.append((case.id, task.id))
     if not cards:
         return result
-    _write(session, tenant, flipped, cards, events, heads, texts, cases)
+    _write(session, tenant, flipped, cards, events, texts, cases)
     for case_id, task_id in deem:
         case_row = session.get(Case, (tenant.id, case_id), populate_existing=True)
         task_row = session.get(CaseTask, (tenant.id, task_id), populate_existing=True)
@@ -271,12 +286,15 @@ def _write(
     flipped: dict[str, list[uuid.UUID]],
     cards: list[dict[str, Any]],
     events: list[CaseEvent],
-    heads: dict[uuid.UUID, tuple[int, str]],
     texts: list[dict[str, Any]],
     cases: dict[uuid.UUID, Any],
 ) -> None:
-    """The batch's rows, a statement per table (SQLAlchemy's insertmanyvalues makes each list
-    one multi-row ``INSERT``); the cases' heads in one executemany, which psycopg pipelines."""
+    """The batch's rows, a statement per table. The inserts ask for the new ids back, which
+    makes SQLAlchemy render each list as multi-row ``INSERT … VALUES (…), (…)`` pages
+    (insertmanyvalues); a plain executemany would send one ``INSERT`` per row, and on
+    PostgreSQL each statement evaluates the row-level security policy's scope functions
+    again. The cases' heads are moved by one ``UPDATE`` that reads each head back from the
+    events just written."""
     for colour, ids in flipped.items():
         if ids:
             session.execute(
@@ -285,29 +303,77 @@ def _write(
                 .values(card=colour)
                 .execution_options(synchronize_session=False)
             )
-    session.execute(insert(Card), cards)
+    _insert_many(session, typed(Table, Card.__table__), cards)
     columns = [c.key for c in CaseEvent.__table__.columns]
-    session.execute(insert(CaseEvent), [{k: getattr(e, k) for k in columns} for e in events])
+    _insert_many(
+        session,
+        typed(Table, CaseEvent.__table__),
+        [{k: getattr(e, k) for k in columns} for e in events],
+    )
     if texts:
-        session.execute(insert(OutboxMessage), texts)
+        _insert_many(session, typed(Table, OutboxMessage.__table__), texts)
         note_written(session, [t["id"] for t in texts])
-    table = cast(Table, Case.__table__)
+    table = typed(Table, Case.__table__)
+    trail = typed(Table, CaseEvent.__table__)
+    mine = and_(trail.c.tenant_id == table.c.tenant_id, trail.c.case_id == table.c.id)
     session.connection().execute(
         update(table)
-        .where(table.c.tenant_id == bindparam("t"), table.c.id == bindparam("c"))
+        .where(table.c.tenant_id == tenant.id, table.c.id.in_({e.case_id for e in events}))
         .values(
-            event_count=bindparam("n"),
-            last_hash=bindparam("h"),
+            event_count=select(func.max(trail.c.seq)).where(mine).scalar_subquery(),
+            last_hash=select(trail.c.hash)
+            .where(mine)
+            .order_by(trail.c.seq.desc())
+            .limit(1)
+            .scalar_subquery(),
             version=table.c.version + 1,
-            updated_at=bindparam("at"),
-        ),
-        [
-            {"t": tenant.id, "c": case_id, "n": n, "h": h, "at": clock.now()}
-            for case_id, (n, h) in heads.items()
-        ],
+            updated_at=clock.now(),
+        )
     )
     # department systems hear of the cards at commit, like any event (core.cases.departments)
     session.info.setdefault(NEW_EVENTS, []).extend((e, cases[e.case_id]) for e in events)
+
+
+def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (each with the same keys) in one statement. On PostgreSQL the columns
+    travel as one array each, unnested by an ``INSERT … SELECT``: a single short statement
+    whatever the batch size, the row-level security policy evaluated once (an executemany
+    sends, and the policy checks, one ``INSERT`` per row; a multi-row ``VALUES`` of a
+    thousand rows costs more to render and parse than to insert). The values go through the
+    columns' own types (an encrypted phone is encrypted, JSON serialised) as they would in
+    any insert; a column left out takes its default."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    given = rows[0].keys()
+    columns = [c for c in table.columns if c.key in given or c.default is not None]
+    params: dict[str, list[Any]] = {}
+    for column in columns:
+        default = column.default
+        if column.key in given:
+            params[column.key] = [r[column.key] for r in rows]
+        elif isinstance(default, ScalarElementColumnDefault):
+            params[column.key] = [default.arg] * len(rows)
+        elif isinstance(default, CallableColumnDefault):
+            # (these tables' are utcnow and new_id: no execution context needed)
+            params[column.key] = [default.arg(typed(Any, None)) for _ in rows]
+        else:  # a default SQLAlchemy evaluates in SQL: none of these tables has one
+            raise TypeError(f"{table.name}.{column.key}: give a value")
+    connection.execute(_unnest_insert(table, tuple(c.key for c in columns)), params)
+
+
+@cache
+def _unnest_insert(table: Table, keys: tuple[str, ...]) -> Any:
+    """``INSERT INTO t (…) SELECT … FROM unnest(CAST(:a AS type[]), …) AS u(…)`` for these
+    columns (built once: the compiled statement is cached like any other)."""
+    arrays = [
+        cast(bindparam(k, type_=ARRAY(table.c[k].type)), ARRAY(table.c[k].type)) for k in keys
+    ]
+    source = func.unnest(*arrays).table_valued(*keys).render_derived()
+    return insert(table).from_select(list(keys), select(*source.c))
 
 
 def active_tenants(database: Any) -> list[Tenant]:

@@ -14,24 +14,24 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 from typing import cast as typed
 
+import msgspec
 from sqlalchemy import (
     Table,
+    TypeDecorator,
     and_,
-    bindparam,
-    cast,
     func,
     insert,
     or_,
     select,
+    text,
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
@@ -39,13 +39,14 @@ from core.calendar import cached_calendar
 from core.cases import clock, engine
 from core.cases.actions import deem_approved
 from core.cases.models import Case, CaseEvent, CaseState, CaseTask, TaskState
-from core.cases.trail import NEW_EVENTS, SYSTEM, chained_event
+from core.cases.trail import GENESIS, NEW_EVENTS, SYSTEM
+from core.cases.trail import _digest as digest
 from core.consult import Consultation
 from core.db import PLATFORM, new_id
 from core.notify.outbox import OutboxMessage, note_written
 from core.supervision import questions
 from core.supervision.models import Card
-from core.supervision.staff import holders, recipients, unit_parents
+from core.supervision.staff import Holder, holders, recipients, unit_parents
 from core.tenancy import Tenant, scope_for
 from core.tenancy import active_tenants as list_active
 
@@ -75,6 +76,33 @@ class SweepResult:
         self.deemed += other.deemed
         self.skipped += other.skipped
         return self
+
+
+@dataclass(slots=True)
+class _Event:
+    """A trail event of the batch: the columns of ``case_events``, hashed by the trail's own
+    digest (what :func:`core.cases.trail.verify_chain` checks) without the cost of an ORM
+    object; the departments' systems read the same attributes from it at commit."""
+
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    case_id: uuid.UUID
+    seq: int
+    at: datetime
+    actor_kind: str
+    actor_id: str
+    actor_name: str
+    action: str
+    from_state: str
+    to_state: str
+    step: str
+    reason: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str = ""
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def yellow_days(tenant: Tenant) -> int:
@@ -149,7 +177,8 @@ _CASE_COLUMNS = (
     Case.item_name,
     Case.department_code,
     Case.due_on,
-    Case.definition,
+    # not the whole process definition (a JSON document per case): only the switch
+    Case.definition["deemed_approval"].label("deemed_approval"),
 )
 
 
@@ -191,9 +220,11 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
     staff = holders(session)
     parents = unit_parents(session)
     now = clock.now()
+    at = now.astimezone(UTC)  # the trail's events are hashed over UTC microseconds
+    reach: dict[tuple[str, uuid.UUID | None], list[Holder]] = {}
     flipped: dict[str, list[uuid.UUID]] = {"yellow": [], "red": []}
     cards: list[dict[str, Any]] = []
-    events: list[CaseEvent] = []
+    events: list[_Event] = []
     heads: dict[uuid.UUID, tuple[int, str]] = {}
     texts: list[dict[str, Any]] = []
     deem: list[tuple[uuid.UUID, uuid.UUID]] = []
@@ -226,19 +257,25 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
                 "due_on": task.due_on,
             }
         )
-        count, last = heads.get(case.id, (case.event_count, case.last_hash))
-        event = chained_event(
-            tenant.id,
-            case.id,
-            count + 1,
-            last,
-            SYSTEM,
-            f"{colour}_card",
+        count, last = heads.get(case.id, (case.event_count, case.last_hash or GENESIS))
+        event = _Event(
+            tenant_id=tenant.id,
+            id=new_id(),
+            case_id=case.id,
+            seq=count + 1,
+            at=at,
+            actor_kind=SYSTEM.kind,
+            actor_id=SYSTEM.id,
+            actor_name=SYSTEM.name,
+            action=f"{colour}_card",
             from_state=case.state.value,
             to_state=case.state.value,
             step=task.step,
+            reason="",
             data={"due_on": task.due_on.isoformat() if task.due_on else None},
+            prev_hash=last,
         )
+        event.hash = digest(last, typed(CaseEvent, event))
         heads[case.id] = (event.seq, event.hash)
         events.append(event)
         params = {
@@ -247,23 +284,25 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
             "step": task.name,
             "due_on": f"{task.due_on:%m月%d日}" if task.due_on else "",
         }
-        for h in recipients(typed(CaseTask, task), staff, parents):
-            if h.phone:
-                texts.append(
-                    {
-                        "tenant_id": tenant.id,
-                        "id": new_id(),
-                        "template": f"card_{colour}",
-                        "phone": h.phone,
-                        "params": params,
-                        "case_id": case.id,
-                    }
-                )
+        key = (task.role, task.org_unit_id)
+        if key not in reach:  # the same few roles and units recur all through a batch
+            reach[key] = [h for h in recipients(typed(CaseTask, task), staff, parents) if h.phone]
+        texts.extend(
+            {
+                "tenant_id": tenant.id,
+                "id": new_id(),
+                "template": f"card_{colour}",
+                "phone": h.phone,
+                "params": params,
+                "case_id": case.id,
+            }
+            for h in reach[key]
+        )
         if colour == "yellow":
             result.yellow += 1
             continue
         result.red += 1
-        if (case.definition or {}).get("deemed_approval"):
+        if case.deemed_approval:
             deem.append((case.id, task.id))
     if not cards:
         return result
@@ -285,7 +324,7 @@ def _write(
     tenant: Tenant,
     flipped: dict[str, list[uuid.UUID]],
     cards: list[dict[str, Any]],
-    events: list[CaseEvent],
+    events: list[_Event],
     texts: list[dict[str, Any]],
     cases: dict[uuid.UUID, Any],
 ) -> None:
@@ -304,12 +343,7 @@ def _write(
                 .execution_options(synchronize_session=False)
             )
     _insert_many(session, typed(Table, Card.__table__), cards)
-    columns = [c.key for c in CaseEvent.__table__.columns]
-    _insert_many(
-        session,
-        typed(Table, CaseEvent.__table__),
-        [{k: getattr(e, k) for k in columns} for e in events],
-    )
+    _insert_many(session, typed(Table, CaseEvent.__table__), [e.row() for e in events])
     if texts:
         _insert_many(session, typed(Table, OutboxMessage.__table__), texts)
         note_written(session, [t["id"] for t in texts])
@@ -335,45 +369,58 @@ def _write(
 
 
 def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (each with the same keys) in one statement. On PostgreSQL the columns
-    travel as one array each, unnested by an ``INSERT … SELECT``: a single short statement
-    whatever the batch size, the row-level security policy evaluated once (an executemany
-    sends, and the policy checks, one ``INSERT`` per row; a multi-row ``VALUES`` of a
-    thousand rows costs more to render and parse than to insert). The values go through the
-    columns' own types (an encrypted phone is encrypted, JSON serialised) as they would in
-    any insert; a column left out takes its default."""
+    """Insert ``rows`` (each with the same keys) in one statement. On PostgreSQL the batch
+    travels as one JSON document that ``json_populate_recordset`` turns back into rows of
+    the table: a single short statement whatever the batch size, the row-level security
+    policy evaluated once (an executemany sends, and the policy checks, one ``INSERT`` per
+    row; a multi-row ``VALUES`` of a thousand rows costs more to render and parse than to
+    insert; arrays per column cost more to quote in Python than the rows to insert). Each
+    value goes through its column's own type first (a phone is encrypted, a time made UTC)
+    as in any insert; a column left out takes its default."""
     if not rows:
         return
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
         connection.execute(insert(table), rows)
         return
     given = rows[0].keys()
-    columns = [c for c in table.columns if c.key in given or c.default is not None]
-    params: dict[str, list[Any]] = {}
-    for column in columns:
+    values: dict[str, list[Any]] = {}  # by column name: the JSON's keys are the row type's
+    for column in table.columns:
         default = column.default
         if column.key in given:
-            params[column.key] = [r[column.key] for r in rows]
+            values[column.name] = [r[column.key] for r in rows]
         elif isinstance(default, ScalarElementColumnDefault):
-            params[column.key] = [default.arg] * len(rows)
+            values[column.name] = [default.arg] * len(rows)
         elif isinstance(default, CallableColumnDefault):
             # (these tables' are utcnow and new_id: no execution context needed)
-            params[column.key] = [default.arg(typed(Any, None)) for _ in rows]
+            values[column.name] = [default.arg(typed(Any, None)) for _ in rows]
+        elif default is None:
+            continue
         else:  # a default SQLAlchemy evaluates in SQL: none of these tables has one
             raise TypeError(f"{table.name}.{column.key}: give a value")
-    connection.execute(_unnest_insert(table, tuple(c.key for c in columns)), params)
+        kind = column.type
+        if isinstance(kind, TypeDecorator):
+            values[column.name] = [kind.process_bind_param(v, dialect) for v in values[column.name]]
+    names = tuple(values)
+    document = _encoder.encode(
+        [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
+    )
+    connection.execute(_recordset_insert(table, names), {"rows": document.decode()})
+
+
+_encoder = msgspec.json.Encoder()
 
 
 @cache
-def _unnest_insert(table: Table, keys: tuple[str, ...]) -> Any:
-    """``INSERT INTO t (…) SELECT … FROM unnest(CAST(:a AS type[]), …) AS u(…)`` for these
-    columns (built once: the compiled statement is cached like any other)."""
-    arrays = [
-        cast(bindparam(k, type_=ARRAY(table.c[k].type)), ARRAY(table.c[k].type)) for k in keys
-    ]
-    source = func.unnest(*arrays).table_valued(*keys).render_derived()
-    return insert(table).from_select(list(keys), select(*source.c))
+def _recordset_insert(table: Table, names: tuple[str, ...]) -> Any:
+    """``INSERT INTO t (…) SELECT … FROM json_populate_recordset(NULL::t, :rows)`` for
+    these columns (built once)."""
+    columns = ", ".join(names)
+    return text(
+        f"INSERT INTO {table.name} ({columns}) SELECT {columns} "
+        f"FROM json_populate_recordset(NULL::{table.name}, CAST(:rows AS json))"
+    )
 
 
 def active_tenants(database: Any) -> list[Tenant]:

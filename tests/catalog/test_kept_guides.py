@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, update
 from core.catalog import Item, adopt_item, create_item, get_item_by_code, publish_item, save_draft
 from core.catalog.guides import forget_memory
 from core.catalog.models import ItemGuide
-from core.db import Database
+from core.db import Database, forget_remembered
 from core.tenancy import OrgUnit, Tenant, scope_for
 from core.tenancy.units import update_unit
 from tests.helpers import csrf_token, tenant
@@ -85,6 +85,7 @@ def test_the_guide_is_kept_and_a_view_assembles_the_kept_one(
         )
         s.commit()
     forget_memory()
+    forget_remembered()  # and the whole page a signed-out visitor got, kept two seconds
     again = client.get(PAGE)
     assert "（取自保存的告知）" in again.text and "持有效身份证件。" not in again.text
     assert [k.rendered_at for k in _kept(db, hechi, CODE)] == [kept.rendered_at]

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.cases.actions import ActionIn, perform
-from core.cases.engine import noted_tenant, tasks_of
+from core.cases.engine import noted_tenant, tasks_of, tenant_hooks
 from core.cases.models import Case, CaseEvent
 from core.cases.trail import NEW_EVENTS
 from core.db import CommitEffect
@@ -76,7 +76,7 @@ def _forwarding(session: Session, tenant_id: Any, cache: dict[Any, Tenant | None
     """The tenant, if any plugin of it forwards case events (its state read, no hook run)."""
     if tenant_id not in cache:
         tenant = noted_tenant(session, tenant_id) or get_tenant(session, tenant_id)
-        hooks = get_plugin_manager().for_tenant(session, tenant)
+        hooks = tenant_hooks(session, tenant)
         cache[tenant_id] = tenant if hooks.implements("forward_case_event") else None
     return cache[tenant_id]
 

@@ -18,6 +18,7 @@ from core.cases.models import Case, CaseSuspension, CaseTask, TaskState
 from core.db import MEMO_SECONDS, Scope, Snapshot, remembered, scope_of, snapshot, tx_cache, watch
 from core.errors import Conflict, Forbidden
 from core.identity import Principal, Role
+from core.plugins import TenantHooks, get_plugin_manager
 from core.tenancy import OrgUnit, OrgUnitKind, Tenant
 from core.workflow import ProcessDefinition, Step
 
@@ -34,6 +35,7 @@ __all__ = [
     "open_tasks",
     "periods",
     "recompute_deadlines",
+    "tenant_hooks",
     "reopen_before",
     "tasks_of",
     "unit_by_code",
@@ -59,6 +61,16 @@ def noted_tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
     """The tenant a service of this transaction noted, if any."""
     tenant: Tenant | None = tx_cache(session).get(("tenant", tenant_id))
     return tenant
+
+
+def tenant_hooks(session: Session, tenant: Tenant) -> TenantHooks:
+    """The tenant's plugin hooks, made once per transaction: a submission asks for the
+    county's form rules and, at its commit, whether a plugin forwards case events."""
+    cache = tx_cache(session)
+    hooks: TenantHooks | None = cache.get(("hooks", tenant.id))
+    if hooks is None:
+        hooks = cache[("hooks", tenant.id)] = get_plugin_manager().for_tenant(session, tenant)
+    return hooks
 
 
 def definition_of(case: Case) -> ProcessDefinition:

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.cases.engine import tenant_hooks
 from core.errors import InvalidInput
-from core.plugins import get_plugin_manager
 from core.tenancy import Tenant
 
 __all__ = ["check_form"]
@@ -16,7 +16,7 @@ __all__ = ["check_form"]
 
 def check_form(session: Session, tenant: Tenant, item: str, form: dict[str, Any]) -> None:
     """The county's form rules for ``item``; problems are one 422 naming every field."""
-    hooks = get_plugin_manager().for_tenant(session, tenant)
+    hooks = tenant_hooks(session, tenant)
     problems = [
         p
         for group in hooks.call("validate_form", item=item, form=form)

@@ -14,8 +14,7 @@ from core.cases.access import get_case, is_filer
 from core.cases.delivery import check_address
 from core.cases.documents import issue_notice
 from core.cases.form_rules import check_form
-from core.cases.materials import current_materials
-from core.cases.models import Case, CaseEvent, CaseState, License
+from core.cases.models import Case, CaseEvent, CaseMaterial, CaseState, License
 from core.cases.trail import Actor, append_event
 from core.db import platform_scope
 from core.errors import Conflict, Forbidden, InvalidInput
@@ -45,7 +44,14 @@ def fields_of(case: Case) -> list[FormField]:
 
 
 def _materials_missing(session: Session, case: Case) -> dict[str, str]:
-    have = {m.spec_index for m in current_materials(session, case) if m.status == "current"}
+    # the indexes alone: a submission need not load every material's row
+    have = set(
+        session.scalars(
+            select(CaseMaterial.spec_index).where(
+                CaseMaterial.case_id == case.id, CaseMaterial.status == "current"
+            )
+        )
+    )
     return {
         f"materials[{i}]": f"请上传「{spec.get('name', '')}」"
         for i, spec in enumerate(case.content.get("materials") or [])

@@ -71,10 +71,12 @@ def test_no_plugin_hook_runs_inside_a_commit(db: Database) -> None:
         assert Listener.calls == []  # the commit only queued the event
         with hechi.session() as s:
             rows = s.scalars(
-                select(OutboxMessage.id).where(
+                select(OutboxMessage.id)
+                .where(
                     OutboxMessage.case_id == hechi.case(number).id,
                     OutboxMessage.channel == "event",
                 )
+                .order_by(OutboxMessage.created_at)  # as written (a table's own order is none)
             ).all()
         assert len(rows) == 5  # created, three materials uploaded, submitted
         for row in rows:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     and_,
+    case,
     func,
     insert,
     or_,
@@ -68,13 +69,11 @@ class SweepResult:
     yellow: int = 0
     red: int = 0
     deemed: int = 0
-    skipped: int = 0  # locked by someone acting right now: next sweep
 
     def __iadd__(self, other: SweepResult) -> SweepResult:
         self.yellow += other.yellow
         self.red += other.red
         self.deemed += other.deemed
-        self.skipped += other.skipped
         return self
 
 
@@ -103,6 +102,19 @@ class _Event:
 
     def row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(slots=True)
+class _Case:
+    """What the departments' systems are told of a carded step's case (at commit)."""
+
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    number: str
+    item_code: str
+    item_name: str
+    department_code: str
+    due_on: date | None
 
 
 def yellow_days(tenant: Tenant) -> int:
@@ -155,7 +167,8 @@ def tenants_with_due(session: Session, tenants: list[Tenant], today: date) -> se
     return set(session.scalars(union_all(*probes)))
 
 
-_TASK_COLUMNS = (
+_COLUMNS = (
+    # the step's
     CaseTask.id,
     CaseTask.case_id,
     CaseTask.step,
@@ -165,10 +178,7 @@ _TASK_COLUMNS = (
     CaseTask.due_on,
     CaseTask.claimed_by,
     CaseTask.claimed_name,
-)
-_CASE_COLUMNS = (
-    Case.tenant_id,
-    Case.id,
+    # its case's head and what a card and a reminder say of it
     Case.state,
     Case.event_count,
     Case.last_hash,
@@ -176,39 +186,39 @@ _CASE_COLUMNS = (
     Case.item_code,
     Case.item_name,
     Case.department_code,
-    Case.due_on,
+    Case.due_on.label("case_due_on"),
     # not the whole process definition (a JSON document per case): only the switch
     Case.definition["deemed_approval"].label("deemed_approval"),
 )
 
 
 def _due(session: Session, tenant: Tenant, today: date, limit: date) -> list[Any]:
-    """The batch's due steps, only the columns a card and a reminder need."""
+    """The batch's due steps of cases being worked, with their cases' heads, in one
+    statement. On PostgreSQL both rows are locked (``FOR UPDATE SKIP LOCKED``): the step
+    gets its card, the case's trail is appended to; a step or case someone is acting on
+    right now is left for the next sweep."""
     stmt = (
-        select(*_TASK_COLUMNS)
-        .where(_due_condition(tenant, today, limit))
+        select(*_COLUMNS)
+        .join(Case, (Case.tenant_id == CaseTask.tenant_id) & (Case.id == CaseTask.case_id))
+        .where(
+            _due_condition(tenant, today, limit),
+            Case.state.in_((CaseState.submitted, CaseState.in_progress)),
+        )
         .order_by(CaseTask.due_on)
         .limit(BATCH)
     )
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
+        stmt = stmt.with_for_update(skip_locked=True, of=(CaseTask, Case))
     return list(session.execute(stmt))
-
-
-def _cases(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """Their cases' heads (locked: the trail is appended to), not the whole rows."""
-    stmt = select(*_CASE_COLUMNS).where(Case.id.in_(ids))
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return {c.id: c for c in session.execute(stmt)}
 
 
 def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) -> SweepResult:
     """One batch of the tenant's due steps (the caller commits and calls again while the
-    result flipped a full batch). Written set-wise: one statement per colour for the steps'
-    cards, one for the card register, one for the trail events (each case's hash chain
-    computed here, in order, from the locked head), one for the reminders and one batched
-    update of the cases' heads; 视为准予 then goes through the service layer."""
+    result flipped a full batch). Read with their cases' heads in one statement and written
+    set-wise: one statement for the steps' cards, one for the card register, one for the
+    trail events (each case's hash chain computed here, in order, from the locked head), one
+    for the reminders and one for the cases' heads; 视为准予 then goes through the service
+    layer."""
     today = today or clock.today()
     engine.note_tenant(session, tenant)
     limit = _limit(session, tenant, today)
@@ -216,36 +226,41 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
     tasks = _due(session, tenant, today, limit)
     if not tasks:
         return result
-    cases = _cases(session, {t.case_id for t in tasks})
     staff = holders(session)
     parents = unit_parents(session)
     now = clock.now()
     at = now.astimezone(UTC)  # the trail's events are hashed over UTC microseconds
     reach: dict[tuple[str, uuid.UUID | None], list[Holder]] = {}
-    flipped: dict[str, list[uuid.UUID]] = {"yellow": [], "red": []}
+    flipped: list[uuid.UUID] = []
+    cases: dict[uuid.UUID, _Case] = {}
     cards: list[dict[str, Any]] = []
     events: list[_Event] = []
     heads: dict[uuid.UUID, tuple[int, str]] = {}
     texts: list[dict[str, Any]] = []
     deem: list[tuple[uuid.UUID, uuid.UUID]] = []
     for task in tasks:
-        case = cases.get(task.case_id)
-        if case is None:  # someone is acting on it right now
-            result.skipped += 1
-            continue
-        if case.state not in (CaseState.submitted, CaseState.in_progress):
-            continue
+        # (the row carries its case's columns too)
+        if task.case_id not in cases:
+            cases[task.case_id] = _Case(
+                tenant.id,
+                task.case_id,
+                task.number,
+                task.item_code,
+                task.item_name,
+                task.department_code,
+                task.case_due_on,
+            )
         colour = "red" if task.due_on is not None and task.due_on < today else "yellow"
-        flipped[colour].append(task.id)
+        flipped.append(task.id)
         cards.append(
             {
                 "tenant_id": tenant.id,
                 "id": new_id(),
-                "case_id": case.id,
+                "case_id": task.case_id,
                 "task_id": task.id,
                 "org_unit_id": task.org_unit_id,
-                "department_code": case.department_code,
-                "item_code": case.item_code,
+                "department_code": task.department_code,
+                "item_code": task.item_code,
                 "staff_id": task.claimed_by,
                 "staff_name": task.claimed_name,
                 "at": now,
@@ -257,30 +272,30 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
                 "due_on": task.due_on,
             }
         )
-        count, last = heads.get(case.id, (case.event_count, case.last_hash or GENESIS))
+        count, last = heads.get(task.case_id, (task.event_count, task.last_hash or GENESIS))
         event = _Event(
             tenant_id=tenant.id,
             id=new_id(),
-            case_id=case.id,
+            case_id=task.case_id,
             seq=count + 1,
             at=at,
             actor_kind=SYSTEM.kind,
             actor_id=SYSTEM.id,
             actor_name=SYSTEM.name,
             action=f"{colour}_card",
-            from_state=case.state.value,
-            to_state=case.state.value,
+            from_state=task.state.value,
+            to_state=task.state.value,
             step=task.step,
             reason="",
             data={"due_on": task.due_on.isoformat() if task.due_on else None},
             prev_hash=last,
         )
         event.hash = digest(last, typed(CaseEvent, event))
-        heads[case.id] = (event.seq, event.hash)
+        heads[task.case_id] = (event.seq, event.hash)
         events.append(event)
         params = {
-            "number": case.number,
-            "item": case.item_name,
+            "number": task.number,
+            "item": task.item_name,
             "step": task.name,
             "due_on": f"{task.due_on:%m月%d日}" if task.due_on else "",
         }
@@ -294,7 +309,7 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
                 "template": f"card_{colour}",
                 "phone": h.phone,
                 "params": params,
-                "case_id": case.id,
+                "case_id": task.case_id,
             }
             for h in reach[key]
         )
@@ -302,11 +317,9 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
             result.yellow += 1
             continue
         result.red += 1
-        if case.deemed_approval:
-            deem.append((case.id, task.id))
-    if not cards:
-        return result
-    _write(session, tenant, flipped, cards, events, texts, cases)
+        if task.deemed_approval:
+            deem.append((task.case_id, task.id))
+    _write(session, tenant, today, flipped, cards, events, texts, cases)
     for case_id, task_id in deem:
         case_row = session.get(Case, (tenant.id, case_id), populate_existing=True)
         task_row = session.get(CaseTask, (tenant.id, task_id), populate_existing=True)
@@ -322,11 +335,12 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
 def _write(
     session: Session,
     tenant: Tenant,
-    flipped: dict[str, list[uuid.UUID]],
+    today: date,
+    flipped: list[uuid.UUID],
     cards: list[dict[str, Any]],
     events: list[_Event],
     texts: list[dict[str, Any]],
-    cases: dict[uuid.UUID, Any],
+    cases: dict[uuid.UUID, _Case],
 ) -> None:
     """The batch's rows, a statement per table. The inserts ask for the new ids back, which
     makes SQLAlchemy render each list as multi-row ``INSERT … VALUES (…), (…)`` pages
@@ -334,14 +348,12 @@ def _write(
     PostgreSQL each statement evaluates the row-level security policy's scope functions
     again. The cases' heads are moved by one ``UPDATE`` that reads each head back from the
     events just written."""
-    for colour, ids in flipped.items():
-        if ids:
-            session.execute(
-                update(CaseTask)
-                .where(CaseTask.tenant_id == tenant.id, CaseTask.id.in_(ids))
-                .values(card=colour)
-                .execution_options(synchronize_session=False)
-            )
+    session.execute(
+        update(CaseTask)
+        .where(CaseTask.tenant_id == tenant.id, CaseTask.id.in_(flipped))
+        .values(card=case((CaseTask.due_on < today, "red"), else_="yellow"))
+        .execution_options(synchronize_session=False)
+    )
     _insert_many(session, typed(Table, Card.__table__), cards)
     _insert_many(session, typed(Table, CaseEvent.__table__), [e.row() for e in events])
     if texts:
@@ -451,9 +463,6 @@ def run_sweep(database: Any, today: date | None = None) -> SweepResult:
                 result.yellow, result.red = result.yellow + yellow, result.red + red
                 session.commit()
             total += result
-            if (
-                result.yellow + result.red == 0
-                or result.yellow + result.red + result.skipped < BATCH
-            ):
+            if result.yellow + result.red < BATCH:  # a batch short of full: all done
                 break
     return total

@@ -1,0 +1,3 @@
+"""The case tests' desk (a tenant seen through fresh sessions) and pinned clock."""
+
+from tests.cases.conftest import _clock_runs, hechi  # noqa: F401

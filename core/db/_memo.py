@@ -48,7 +48,12 @@ _stores: weakref.WeakKeyDictionary[
 #: Entries kept per namespace (the first element of a key) before that namespace is emptied.
 #: Kept pages (web/pages/_kept.py) are 30–60 KB each: some 50 of each kind, the popular
 #: guides and searches of the last seconds, hold a process's memory to a few MB.
-LIMITS: dict[Hashable, int] = {"catalog-search": 256, "item-page": 48, "items-page": 48}
+LIMITS: dict[Hashable, int] = {
+    "catalog-search": 256,
+    "api-items": 128,
+    "item-page": 48,
+    "items-page": 48,
+}
 DEFAULT_LIMIT = 10_000
 
 

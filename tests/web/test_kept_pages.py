@@ -127,3 +127,34 @@ def test_a_new_public_answer_is_on_the_next_view(app: Any, db: Database) -> None
                 s.execute(delete(Consultation).where(Consultation.number == number))
                 s.commit()
             forget_remembered()
+
+
+def test_a_published_item_is_found_at_once_by_the_page_and_the_api(app: Any, db: Database) -> None:
+    from core.catalog import Item, create_item
+
+    hechi = Desk(db, "hechi")
+    forget_remembered()
+    content = {
+        "name": "犬只登记证办理",
+        "kind": "public_service",
+        "category": "ggfw",
+        "department": "HC-RSJ",
+        "legal_days": 10,
+        "promised_days": 5,
+    }
+    with TestClient(app=app, base_url="http://testserver.local") as visitor:
+        api, page = "/api/v1/t/hechi/items", "/t/hechi/items"
+        assert visitor.get(api, params={"q": "犬只"}).json()["total"] == 0  # now remembered
+        assert "犬只登记证办理" not in visitor.get(page, params={"q": "犬只"}).text  # and kept
+        with hechi.session() as s:
+            create_item(s, hechi.tenant, code="HC-TEST01", content=content, publish=True)
+            s.commit()
+        try:
+            found = visitor.get(api, params={"q": "犬只"}).json()
+            assert [i["code"] for i in found["items"]] == ["HC-TEST01"]
+            assert "犬只登记证办理" in visitor.get(page, params={"q": "犬只"}).text
+        finally:
+            with hechi.session() as s:
+                s.execute(delete(Item).where(Item.code == "HC-TEST01"))
+                s.commit()
+            forget_remembered()

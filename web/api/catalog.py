@@ -31,6 +31,7 @@ from core.catalog import (
 )
 from core.catalog.adoption import adopt_standard
 from core.catalog.listing import province_stats
+from core.db import remembered
 from core.errors import NotFound
 from core.forms import json_schema, parse_form
 from core.identity import Principal, Role
@@ -211,19 +212,28 @@ class CatalogApi(Controller):
             from core.errors import InvalidInput
 
             raise InvalidInput(f"没有「{status}」这种状态", field="status")
-        page = list_items(
-            db,
-            tenant,
-            q=q,
-            department=department,
-            category=category,
-            level=level,
-            theme=theme,
-            status=None if status == "all" else status,
-            limit=max(1, min(limit, 200)),
-            offset=max(0, offset),
-        )
-        return ItemListOut(total=page.total, items=[_summary(i) for i in page.items])
+        limit, offset = max(1, min(limit, 200)), max(0, offset)
+
+        def load() -> ItemListOut:
+            page = list_items(
+                db,
+                tenant,
+                q=q,
+                department=department,
+                category=category,
+                level=level,
+                theme=theme,
+                status=None if status == "all" else status,
+                limit=limit,
+                offset=offset,
+            )
+            return ItemListOut(total=page.total, items=[_summary(i) for i in page.items])
+
+        # the same for every caller (published items only): the answer itself is remembered
+        # for the memo's seconds, as the search's codes already were (core/db/_memo.py); a
+        # catalog change forgets it
+        key = ("api-items", tenant.id, q, department, category, level, theme, status)
+        return remembered(db, (*key, limit, offset), load)
 
     @get(
         "/items/{code:str}",

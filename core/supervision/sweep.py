@@ -342,12 +342,11 @@ def _write(
     texts: list[dict[str, Any]],
     cases: dict[uuid.UUID, _Case],
 ) -> None:
-    """The batch's rows, a statement per table. The inserts ask for the new ids back, which
-    makes SQLAlchemy render each list as multi-row ``INSERT … VALUES (…), (…)`` pages
-    (insertmanyvalues); a plain executemany would send one ``INSERT`` per row, and on
-    PostgreSQL each statement evaluates the row-level security policy's scope functions
-    again. The cases' heads are moved by one ``UPDATE`` that reads each head back from the
-    events just written."""
+    """The batch's rows, a statement per table: the steps' cards (their colour decided in
+    SQL as it was here: red once past the limit), the card register, the trail events and
+    the reminders (:func:`_insert_many`), and the cases' heads, moved by one ``UPDATE`` that
+    reads each head back from the events just written (the cases are locked: nobody else
+    appends to their trails meanwhile)."""
     session.execute(
         update(CaseTask)
         .where(CaseTask.tenant_id == tenant.id, CaseTask.id.in_(flipped))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -37,6 +38,48 @@ from tests.servers import PostgresServer, RedisServer, S3Server, free_port, wait
 
 ROOT = Path(__file__).resolve().parents[2]
 GOVHALL = str(Path(sys.executable).parent / "govhall")
+#: where the govhall processes come from: "wheel" (default) — the project built as a wheel and
+#: installed alone in a fresh virtual environment, as a deployment installs it (without the
+#: test and benchmark packages, some of which the web process would load: pydantic, gevent);
+#: "venv" — this checkout's own environment (quicker to start; PYTHONTRACEMALLOC and friends)
+FROM = os.environ.get("GOVHALL_BENCH_FROM", "wheel")
+
+
+def production_govhall(tmp: Path) -> str:
+    """``govhall`` from the wheel of the tracked files, installed in a fresh venv under
+    ``tmp`` (about a minute: the build, then pip from the package index)."""
+    import subprocess
+
+    from tests.packaging.test_wheel import _clean_checkout, _outside_env
+
+    source = tmp / "wheel-source"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    _clean_checkout(source)
+    env = _outside_env(tmp / "wheel-var")
+    dist = tmp / "dist"
+    log = (tmp / "wheel.log").open("ab")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        check=True,
+        timeout=600,
+    )
+    (wheel,) = sorted(dist.glob("govhall-*.whl"), key=lambda w: w.stat().st_mtime)[-1:]
+    base = Path(getattr(sys, "_base_executable", sys.executable))
+    venv = tmp / "venv"
+    subprocess.run([str(base), "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        check=True,
+        timeout=900,
+    )
+    return str(venv / "bin" / "govhall")
 
 
 class Installation:
@@ -67,6 +110,7 @@ class Installation:
                 taken.add(port)
         self.env: dict[str, str] = {}
         self.database: Any = None
+        self.command = GOVHALL
 
     @property
     def webs(self) -> list[Process]:
@@ -80,6 +124,9 @@ class Installation:
     def start(self) -> Installation:
         import boto3
 
+        if FROM == "wheel":
+            self.command = production_govhall(self.tmp)
+            print(f"govhall processes from the wheel: {self.command}", flush=True)
         self.pg.start()
         self.redis.start()
         self.s3.start()
@@ -97,7 +144,7 @@ class Installation:
         }
         os.environ.update(self.env)  # this process reads the same database and bucket
         for args in (["db", "upgrade"], ["tenants", "apply", str(ROOT / "tenants")]):
-            setup = Process(args, self.env, self.tmp / "setup.log").start()
+            setup = Process(args, self.env, self.tmp / "setup.log", self.command).start()
             assert setup.proc is not None
             if setup.proc.wait(600) != 0:
                 raise RuntimeError(f"govhall {args[0]} failed: see {self.tmp / 'setup.log'}")
@@ -119,7 +166,7 @@ class Installation:
 
     def _spawn(self, args: list[str], name: str, env: dict[str, str] | None = None) -> Process:
         log = self.tmp / f"{name}-{len(self.processes)}.log"
-        process = Process(args, {**self.env, **(env or {})}, log).start()
+        process = Process(args, {**self.env, **(env or {})}, log, self.command).start()
         self.processes.append(process)
         return process
 

@@ -42,14 +42,16 @@ GOVHALL = str(Path(sys.executable).parent / "govhall")
 class Process:
     """One `govhall …` command in its own process, its output in a log file."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.args, self.env, self.log = args, env, log
+    def __init__(
+        self, args: list[str], env: dict[str, str], log: Path, command: str = GOVHALL
+    ) -> None:
+        self.args, self.env, self.log, self.command = args, env, log, command
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Process:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [GOVHALL, *self.args], env=self.env, stdout=out, stderr=subprocess.STDOUT
+                [self.command, *self.args], env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
         return self
 

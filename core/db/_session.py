@@ -426,9 +426,7 @@ def get_database() -> Database:
             if settings.resolved_database_url.startswith("sqlite")
             else {"pool_size": 10, "max_overflow": max(10, 2 * settings.web_threads - 10)}
         )
-        _database = Database(
-            settings.resolved_database_url, settings.platform_database_url, **pool
-        )
+        _database = Database(settings.resolved_database_url, settings.platform_database_url, **pool)
     return _database
 
 

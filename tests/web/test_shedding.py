@@ -11,15 +11,13 @@ from typing import Any
 
 import msgspec
 import pytest
-from litestar.testing import TestClient
 
 from core.config import get_settings
 from core.db import Database
 from tests.helpers import csrf_token
+from tests.web.test_pool_exhausted import POOL_TIMEOUT, one_connection
 
 pytestmark = pytest.mark.postgres
-
-POOL_TIMEOUT = 8.0
 
 
 def test_past_the_limit_requests_are_refused_at_once_and_taken_again_after(
@@ -27,44 +25,37 @@ def test_past_the_limit_requests_are_refused_at_once_and_taken_again_after(
 ) -> None:
     if backend != "postgres":
         pytest.skip("PostgreSQL only: a request held waiting for a pooled connection")
-    from web.app import create_app
-
-    small = Database(db.url, pool_size=1, max_overflow=0, pool_timeout=POOL_TIMEOUT)
     settings = msgspec.structs.replace(get_settings(), max_concurrent_requests=1)
-    try:
-        app = create_app(settings, small)
-        with TestClient(app=app, base_url="http://testserver.local") as client:
-            token = csrf_token(client, "/t/hechi/staff/login")
-            signed = client.post(
-                "/t/hechi/staff/login",
-                data={"username": "hechi-clerk", "password": "Demo-2026", "_csrf_token": token},
-            )
-            assert signed.status_code in (200, 302, 303)
-            held = small.engine.connect()  # the pool's only connection, busy elsewhere
-            held.exec_driver_sql("select 1")
-            waiting = threading.Thread(target=client.get, args=("/t/hechi/workbench",))
-            try:
-                waiting.start()
-                time.sleep(0.5)  # the one request this process takes is waiting for the pool
-                started = time.monotonic()
-                page = client.get("/t/hechi/items", headers={"accept": "text/html"})
-                api = client.get("/api/v1/t/hechi/items")
-                refused_in = time.monotonic() - started
-                asset = client.get("/static/vendor/htmx.min.js")
-            finally:
-                held.close()
-                waiting.join(POOL_TIMEOUT + 5)
-            assert refused_in < 1.0, refused_in  # refused at once, not after a wait
-            assert page.status_code == 503 and page.headers["retry-after"] == "3"
-            assert "请稍后再试" in page.text and "办事的人较多" in page.text
-            assert page.headers["content-type"].startswith("text/html")
-            assert api.status_code == 503 and api.headers["retry-after"] == "3"
-            assert api.json() == {"error": "busy", "detail": "办事的人较多，请稍等几秒后再试"}
-            assert asset.status_code == 200  # static files are never refused
-            # the held request has ended: the next one is served
-            assert client.get("/t/hechi/items").status_code == 200
-    finally:
-        small.dispose()
+    with one_connection(db, settings) as (client, small):
+        token = csrf_token(client, "/t/hechi/staff/login")
+        signed = client.post(
+            "/t/hechi/staff/login",
+            data={"username": "hechi-clerk", "password": "Demo-2026", "_csrf_token": token},
+        )
+        assert signed.status_code in (200, 302, 303)
+        held = small.engine.connect()  # the pool's only connection, busy elsewhere
+        held.exec_driver_sql("select 1")
+        waiting = threading.Thread(target=client.get, args=("/t/hechi/workbench",))
+        try:
+            waiting.start()
+            time.sleep(0.5)  # the one request this process takes is waiting for the pool
+            started = time.monotonic()
+            page = client.get("/t/hechi/items", headers={"accept": "text/html"})
+            api = client.get("/api/v1/t/hechi/items")
+            refused_in = time.monotonic() - started
+            asset = client.get("/static/vendor/htmx.min.js")
+        finally:
+            held.close()
+            waiting.join(POOL_TIMEOUT + 5)
+        assert refused_in < 1.0, refused_in  # refused at once, not after a wait
+        assert page.status_code == 503 and page.headers["retry-after"] == "3"
+        assert "请稍后再试" in page.text and "办事的人较多" in page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert api.status_code == 503 and api.headers["retry-after"] == "3"
+        assert api.json() == {"error": "busy", "detail": "办事的人较多，请稍等几秒后再试"}
+        assert asset.status_code == 200  # static files are never refused
+        # the held request has ended: the next one is served
+        assert client.get("/t/hechi/items").status_code == 200
 
 
 def test_no_limit_when_set_to_zero() -> None:

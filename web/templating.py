@@ -46,6 +46,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 def _configure(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     env.add_extension("jinja2.ext.i18n")
+    # Templates ship with the code and change only with a restart: no file's modification time
+    # is checked on every render (about 3% of a search page's time did that).
+    env.auto_reload = False
     env.policies["ext.i18n.trimmed"] = True
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["ROLE_LABELS"] = {r.value: label for r, label in ROLE_LABELS.items()}

@@ -125,7 +125,18 @@ def _application_counts(
 
 
 def hot_items(session: Session, tenant: Tenant, limit: int = HOT_LISTED) -> list[ItemFact]:
-    """The items most applied for in the last :data:`HOT_DAYS` days; none without cases."""
+    """The items most applied for in the last :data:`HOT_DAYS` days; none without cases.
+    Remembered like the home page's figures: every search that finds nothing shows them."""
+    kept = remembered(
+        session,
+        ("portal-hot", tenant.id, limit),
+        lambda: tuple(_hot_items(session, tenant, limit)),
+        ttl=HOME_SECONDS,
+    )
+    return list(kept)
+
+
+def _hot_items(session: Session, tenant: Tenant, limit: int) -> list[ItemFact]:
     counts = _application_counts(session, tenant, limit)
     names = dict(
         session.execute(

@@ -58,13 +58,15 @@ from web.pages.console import ConsoleController
 from web.pages.consult import ConsultPages
 from web.pages.divisions import DivisionPages
 from web.pages.my import MyPages
-from web.pages.people_admin import EnterCountyPages, PeopleAdminPages, StaffSetupPages
+from web.pages.people_admin import EnterCountyPages, PeopleAdminPages
 from web.pages.platform import favicon, healthz, platform_home, set_elder_mode, set_language
 from web.pages.plugins_admin import PluginAdminPages
 from web.pages.portal import PortalController
 from web.pages.seals_admin import SealsAdminPages
 from web.pages.staff import StaffController
+from web.pages.staff_setup import StaffSetupPages
 from web.pages.supervision import SupervisionPages
+from web.pages.units_admin import UnitAdminPages
 from web.pages.workbench import WorkbenchPages
 from web.shedding import Admission
 from web.templating import template_config
@@ -243,6 +245,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             SealsAdminPages,
             ChiefAdminPages,
             PeopleAdminPages,
+            UnitAdminPages,
             EnterCountyPages,
             StaffSetupPages,
             AuditAdminPages,

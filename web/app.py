@@ -31,6 +31,8 @@ from core.plugins.status import record_loaded, startup_report
 from web import oidc
 from web.api.audit import AuditApi
 from web.api.bundles import BundlesApi
+from web.api.case_materials import CaseMaterialsApi
+from web.api.case_public import CasePublicApi
 from web.api.cases import CasesApi
 from web.api.catalog import CatalogApi
 from web.api.consult import ConsultApi
@@ -140,6 +142,8 @@ def _json_api(settings: Settings) -> Router:
             TenantApi,
             CatalogApi,
             CasesApi,
+            CaseMaterialsApi,
+            CasePublicApi,
             SupervisionApi,
             ConsultApi,
             DashboardApi,

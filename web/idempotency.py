@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import msgspec
 from litestar import MediaType, Request
 from litestar.response import Redirect, Response
 from litestar.serialization import encode_json
@@ -26,6 +27,7 @@ __all__ = [
     "FIELD",
     "HEADER",
     "answer_once",
+    "fingerprint_of",
     "hidden_input",
     "new_key",
     "page_once",
@@ -156,3 +158,9 @@ def page_once(handler: Callable[..., T]) -> Callable[..., T | Response[Any]]:
         return response
 
     return wrapper
+
+
+def fingerprint_of(request: Request[Any, Any, Any], data: Any = None) -> str:
+    """What an API request asked, for its ``Idempotency-Key``: method, path and JSON body."""
+    body = msgspec.json.encode(data, order="sorted") if data is not None else b""
+    return idempotency.fingerprint(request.method, request.url.path, body)

@@ -1,18 +1,15 @@
-"""API: cases — apply, materials (streamed multipart upload, reuse, short-lived links),
-submit, correct, withdraw, rate, staff actions, the trail and its verification, notices,
-e-licenses; and the public progress query and verification by code."""
+"""API: cases — apply, submit, correct, withdraw, rate, staff actions, the trail and its
+verification, notices and e-licenses. A case's materials are in :mod:`web.api.case_materials`,
+what anyone may ask without signing in in :mod:`web.api.case_public`."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Annotated, Any
 
-import anyio
 import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter, QueryParameter
-from litestar.response import Response, Stream
+from litestar.response import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,16 +19,15 @@ from core.cases import (
     forms,
     idempotency,
     licenses,
-    materials,
     queries,
     service,
     trail,
 )
 from core.cases.access import get_case, is_filer
 from core.cases.documents import notice_pdf
-from core.cases.models import CaseEvent, CaseMaterial, License
+from core.cases.models import CaseEvent, License
 from core.catalog import get_item_by_code
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, NotFound
 from core.forms import parse_form, require_valid
 from core.identity import Principal
 from core.storage import get_storage
@@ -44,41 +40,24 @@ from web.api.case_schemas import (
     EventOut,
     FormIn,
     FormOut,
-    KeyOut,
     LicenseOut,
-    LinkOut,
-    MaterialOut,
-    ProgressOut,
-    ProgressStep,
     RateIn,
     ReasonIn,
-    ReuseIn,
-    VerifyOut,
     case_out,
     event_out,
     license_out,
-    mask_name,
-    material_out,
     summary_out,
     with_actions,
 )
-from web.api.scoped import anyone, needs
+from web.api.scoped import needs
 from web.auth import require
-from web.clients import client_address
-from web.idempotency import answer_once, replay, request_key
-from web.uploads import receive_upload, store_upload
+from web.idempotency import answer_once, fingerprint_of, request_key
 
 _NUMBER = Parameter(description="办件编号, e.g. 451200-20261122-00001")
 _RETRY = (
     " Send ``Idempotency-Key`` to retry safely: the same key answers the first answer again"
     " (for a day), the same key with another request is a 422."
 )
-
-
-def _asked(request: Request[Any, Any, Any], data: Any = None) -> str:
-    """What the request asked, for its ``Idempotency-Key``: method, path and body."""
-    body = msgspec.json.encode(data, order="sorted") if data is not None else b""
-    return idempotency.fingerprint(request.method, request.url.path, body)
 
 
 def _pdf(data: bytes, name: str) -> Response[bytes]:
@@ -116,7 +95,7 @@ class CasesApi(Controller):
         checked first."""
         who = require(principal)
         key = request_key(request)
-        asked = _asked(request, data)
+        asked = fingerprint_of(request, data)
         if key is not None:
             first = idempotency.recall(db, who, key, asked)
             if first is not None:  # the first answer, as a repeat: 200
@@ -277,7 +256,7 @@ class CasesApi(Controller):
                 return None
             return with_actions(db, tenant, case, who, case_out(db, case, who))
 
-        key, asked = request_key(request), _asked(request, data)
+        key, asked = request_key(request), fingerprint_of(request, data)
         return answer_once(db, tenant, who, key, asked, done, retried=retried)
 
     @post(
@@ -417,143 +396,6 @@ class CasesApi(Controller):
     ) -> trail.ChainReport:
         return trail.verify_chain(db, get_case(db, number, require(principal)))
 
-    # -- materials --------------------------------------------------------------------------
-
-    @post(
-        "/cases/{number:str}/materials",
-        summary="Upload a material (multipart: index, file)",
-        status_code=201,
-        # not the API's JSON limit: the stream is counted against GOVHALL_MAX_UPLOAD_BYTES
-        # as it arrives (core.cases.materials), and refused with 413 past it
-        request_max_body_size=None,
-        **needs("cases:write"),
-    )
-    async def upload(
-        self,
-        request: Request[Any, Any, Any],
-        db: Session,
-        tenant: Tenant,
-        principal: Principal | None,
-        number: str,
-        index: int | None = None,
-    ) -> Response[MaterialOut]:
-        """Streamed: the file is checked by its first bytes, counted, hashed and encrypted as
-        it arrives; nothing is stored unless it is complete and allowed (415, 413), and an
-        object whose row is not committed is deleted. With ``Idempotency-Key``, the same
-        file sent again for the same material answers the first upload (nothing stored
-        twice); the key with another file or material is a 422."""
-        who = require(principal)
-        key = request_key(request)  # a bad key is refused before the file is read
-        case = await anyio.to_thread.run_sync(get_case, db, number, who)  # 404 before reading
-        if index is not None:
-            materials.check_upload_allowed(case, who, index)
-        incoming, fields = await receive_upload(request)
-        try:
-            if index is None:
-                try:
-                    index = int(fields.get("index", ""))
-                except ValueError:
-                    raise InvalidInput("请指定材料序号 index", field="index") from None
-            at = index
-            asked = idempotency.fingerprint(
-                request.method, request.url.path, str(at), incoming.sha256, str(incoming.size)
-            )
-
-            def store() -> Response[MaterialOut]:
-                if key is not None:
-                    first = idempotency.recall(db, who, key, asked)
-                    if first is not None:
-                        return replay(first)
-                kept: list[MaterialOut] = []
-
-                def remember(row: CaseMaterial) -> None:
-                    kept.append(material_out(row))
-                    if key is not None:
-                        body = msgspec.json.encode(kept[0])
-                        answer = idempotency.Answer(201, "application/json", body, {})
-                        idempotency.remember(db, tenant, who, key, asked, answer)
-
-                try:
-                    store_upload(db, tenant, who, number, at, incoming, before_commit=remember)
-                except Conflict:
-                    first = idempotency.recall(db, who, key, asked) if key else None
-                    if first is None:
-                        raise
-                    return replay(first)  # the same key sent twice at once: the one that won
-                return Response(kept[0], status_code=201)
-
-            return await anyio.to_thread.run_sync(store)
-        finally:
-            incoming.discard()
-
-    @post(
-        "/cases/{number:str}/materials/reuse",
-        summary="Use an e-license or an earlier material instead of an upload",
-        sync_to_thread=True,
-        status_code=201,
-        **needs("cases:write"),
-    )
-    def reuse(
-        self,
-        request: Request[Any, Any, Any],
-        db: Session,
-        tenant: Tenant,
-        principal: Principal | None,
-        number: str,
-        data: ReuseIn,
-    ) -> Response[MaterialOut]:
-        who = require(principal)
-
-        def work() -> MaterialOut:
-            row = materials.reuse_material(
-                db,
-                tenant,
-                who,
-                number,
-                data.index,
-                license_code=data.license_code,
-                material_id=data.material_id,
-            )
-            return material_out(row)
-
-        key, asked = request_key(request), _asked(request, data)
-        return answer_once(db, tenant, who, key, asked, work, status=201)
-
-    @get(
-        "/cases/{number:str}/materials/{material_id:uuid}/link",
-        summary="A link to the material valid for five minutes",
-        sync_to_thread=True,
-        **needs("cases:read"),
-    )
-    def link(
-        self,
-        db: Session,
-        tenant: Tenant,
-        principal: Principal | None,
-        number: str,
-        material_id: uuid.UUID,
-    ) -> LinkOut:
-        case = get_case(db, number, require(principal))
-        row = db.get(CaseMaterial, (tenant.id, material_id))
-        if row is None or row.case_id != case.id or not row.storage_key:
-            raise NotFound("材料不存在", field="material_id")
-        return LinkOut(url=materials.material_link(tenant, row), expires_in=materials.LINK_SECONDS)
-
-    @get(
-        "/files/{token:str}",
-        summary="Download through a short-lived link",
-        sync_to_thread=True,
-        **anyone(),
-    )
-    def file(self, db: Session, tenant: Tenant, token: str) -> Stream:
-        row = materials.resolve_link(db, tenant, token)
-        chunks: Iterator[bytes] = materials.open_material(row)
-        return Stream(
-            chunks,
-            media_type=row.content_type or "application/octet-stream",
-            headers={"content-disposition": "attachment", "cache-control": "no-store"},
-        )
-
     # -- notices and e-licenses --------------------------------------------------------------
 
     @get(
@@ -596,108 +438,3 @@ class CasesApi(Controller):
         if row is None or not (who.is_staff or (who.is_account and row.holder_id == who.id)):
             raise NotFound("证照不存在", field="code")
         return _pdf(get_storage().read(row.storage_key), f"{row.number}.pdf")
-
-    # -- public -----------------------------------------------------------------------------
-
-    @get(
-        "/license-keys",
-        summary="Public keys that sign this tenant's e-licenses (Ed25519)",
-        sync_to_thread=True,
-        **anyone(),
-    )
-    def keys(self, db: Session) -> list[KeyOut]:
-        return [
-            KeyOut(
-                key_id=k.key_id,
-                algorithm="Ed25519",
-                public_key=k.public_key,
-                active=k.active,
-                created_at=k.created_at,
-                retired_at=k.retired_at,
-            )
-            for k in licenses.public_keys(db)
-        ]
-
-    @get(
-        "/verify/{code:str}",
-        summary="Verify a notice or e-license by its code (public)",
-        sync_to_thread=True,
-        **anyone(),
-    )
-    def verify_code(self, db: Session, tenant: Tenant, code: str) -> VerifyOut:
-        return verify_out(db, tenant, code)
-
-    @get(
-        "/progress",
-        summary="Public progress query by case number and query code",
-        sync_to_thread=True,
-        **anyone(),
-    )
-    def progress(
-        self,
-        request: Request[Any, Any, Any],
-        db: Session,
-        tenant: Tenant,
-        number: str,
-        code: str,
-    ) -> ProgressOut:
-        try:
-            case = queries.throttled_progress(db, tenant.id, number, code, client_address(request))
-        except NotFound:
-            db.commit()
-            raise
-        return progress_out(db, case)
-
-
-def progress_out(db: Session, case: Any) -> ProgressOut:
-    from core.cases.actions import STATE_LABELS
-    from core.cases.engine import tasks_of
-
-    return ProgressOut(
-        number=case.number,
-        item_name=case.item_name,
-        state=case.state.value,
-        state_label=STATE_LABELS[case.state.value],
-        submitted_at=case.submitted_at,
-        due_on=case.due_on,
-        steps=[
-            ProgressStep(
-                name=t.name, state=t.state.value, started_on=t.started_on, finished_at=t.finished_at
-            )
-            for t in tasks_of(db, case)
-        ],
-    )
-
-
-def verify_out(db: Session, tenant: Tenant, code: str) -> VerifyOut:
-    found = queries.find_by_code(db, code)
-    case = found["case"]
-    if found["kind"] == "notice":
-        n = found["notice"]
-        return VerifyOut(
-            valid=True,
-            kind="notice",
-            title=n.title,
-            issuer=tenant.display_name,
-            code=n.code,
-            message=found["message"],
-            case_number=case.number,
-            issued_at=n.issued_at.isoformat(),
-            holder=mask_name(case.applicant_name),
-            sha256=n.sha256,
-            department=found["department"],
-        )
-    lic = found["license"]
-    return VerifyOut(
-        valid=found["valid"],
-        kind="license",
-        title=lic.title,
-        issuer=tenant.display_name,
-        code=lic.code,
-        message=found["message"],
-        case_number=case.number if case else "",
-        issued_at=lic.issued_on.isoformat(),
-        holder=mask_name(lic.holder_name),
-        number=lic.number,
-        department=found["department"],
-    )

@@ -23,8 +23,8 @@ from core.forms import FormInvalid, lines
 from core.identity import Principal, Role
 from core.supervision import ratings
 from core.tenancy import Tenant
+from web.api.case_public import verify_out
 from web.api.case_schemas import case_out
-from web.api.cases import verify_out
 from web.auth import require
 from web.clients import client_address
 from web.flash import with_flash
@@ -270,7 +270,7 @@ class CasePages(Controller):
         result, error, steps = None, "", []
         if number or code:
             try:
-                from web.api.cases import progress_out
+                from web.api.case_public import progress_out
 
                 case = queries.throttled_progress(
                     db, tenant.id, number, code, client_address(request)

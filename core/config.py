@@ -62,6 +62,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     otp_resend_seconds: int = 60
     #: code requests from one client address (all phones) within the lock window before it is locked
     otp_per_address: int = 30
+    #: let requests to county-configured addresses (SMS gateways, webhooks, couriers) reach
+    #: loopback and private addresses: development and test suites only, refused in production
+    outbound_allow_private: bool = False
     #: proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR blocks
     trusted_proxies: str = ""
     scheduler_interval: float = 60.0
@@ -114,6 +117,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 problems.append(f"GOVHALL_OIDC_KEY_FILE {self.oidc_key_file} does not exist")
             if self.argon2_profile == "test":
                 problems.append("GOVHALL_ARGON2_PROFILE=test hashes passwords too cheaply")
+            if self.outbound_allow_private:
+                problems.append(
+                    "GOVHALL_OUTBOUND_ALLOW_PRIVATE lets county-configured addresses reach "
+                    "this server's own network (development and tests only)"
+                )
         if self.argon2_profile not in ("default", "test"):
             problems.append(
                 f"GOVHALL_ARGON2_PROFILE: {self.argon2_profile!r} is neither default nor test"

@@ -22,6 +22,8 @@ os.environ.update(
     {
         "GOVHALL_VAR_DIR": str(_VAR),
         "GOVHALL_ARGON2_PROFILE": "test",
+        # the fake vendors listen on loopback (tests/fakes.py); tests/security turns it off
+        "GOVHALL_OUTBOUND_ALLOW_PRIVATE": "1",
         "GOVHALL_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "GOVHALL_SECRET_KEY": secrets.token_urlsafe(32),
         "AUTHLIB_INSECURE_TRANSPORT": "1",

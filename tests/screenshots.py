@@ -23,6 +23,7 @@ os.environ.update(
     {
         "GOVHALL_VAR_DIR": str(VAR),
         "GOVHALL_ARGON2_PROFILE": "test",
+        "GOVHALL_OUTBOUND_ALLOW_PRIVATE": "1",
         "GOVHALL_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "GOVHALL_SECRET_KEY": secrets.token_urlsafe(32),
     }

@@ -16,8 +16,10 @@ import in ``plugins/`` and ``tests/sample_vendor``):
 - definitions: :class:`ItemDefinition`, :class:`ProcessDefinition`,
   :class:`BundleDefinition`, :class:`FormFieldDefinition` and their parts;
 - reading and running: :class:`Lookup` (with :class:`OrgUnitView`, :class:`ItemView`,
-  :class:`CaseView`), :func:`lookup_for`, :func:`open_lookup`, :func:`pooled_client`,
-  :func:`var_dir`, and :class:`Tenant` for annotations (read its attributes, never change it).
+  :class:`CaseView`), :func:`lookup_for`, :func:`open_lookup`, :func:`pooled_client` (which
+  reaches public addresses only), :func:`url_problem` (the same check on a configured
+  address, for a self-check), :func:`var_dir`, and :class:`Tenant` for annotations (read its
+  attributes, never change it).
 
 Everything else here (the manager) is for the core. docs/plugins.md is the guide.
 """
@@ -34,6 +36,7 @@ from core.plugins.manager import (  # noqa: E402
     set_plugin_manager,
 )
 from core.plugins.meta import PluginConfig, PluginMeta  # noqa: E402
+from core.plugins.outbound import url_problem  # noqa: E402
 from core.plugins.query import (  # noqa: E402
     CaseView,
     ItemView,
@@ -133,5 +136,6 @@ __all__ = [
     "open_lookup",
     "pooled_client",
     "set_plugin_manager",
+    "url_problem",
     "var_dir",
 ]

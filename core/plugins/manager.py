@@ -25,6 +25,7 @@ from core.plugins import health
 from core.plugins.forms import COMMON_LABELS
 from core.plugins.meta import PluginMeta
 from core.plugins.models import PluginError, TenantPlugin
+from core.plugins.outbound import address_fields, url_problem
 from core.plugins.query import lookup_for
 from core.plugins.secrets import SECRET_MASK, _at, _map, redact, secret_values
 from core.tenancy import Tenant
@@ -207,6 +208,8 @@ class PluginManager:
             parsed = meta.parse_config(config)
         else:
             parsed = meta.parse_config(row.config if row else {}) if enabled else None
+        if config is not None or enabled:
+            _refuse_internal_addresses(config if config is not None else row.config if row else {})
         if enabled and meta.validate is not None:
             problems = meta.validate(lookup_for(session, tenant), tenant, parsed)
             if problems:
@@ -438,6 +441,22 @@ def on_toggle(listener: ToggleListener) -> None:
 def _announce(session: Session, tenant: Tenant, name: str, enabled: bool) -> None:
     for listener in _toggle_listeners:
         listener(session, tenant, name, enabled)
+
+
+def _refuse_internal_addresses(config: dict[str, Any]) -> None:
+    """A county's config may not point requests at this server or its network: each address
+    field (``url``, ``endpoint``, ``…_url``, at any depth) is checked (core/plugins/outbound.py)."""
+    for path, url in address_fields(config):
+        problem = url_problem(url)
+        if problem is not None:
+            where = str(path[-1])
+            if len(path) > 1:
+                where = (
+                    f"{path[0]} 第 {int(path[1]) + 1} 项的 {where}"
+                    if (len(path) > 2 and isinstance(path[1], int))
+                    else ".".join(str(p) for p in path)
+                )
+            raise InvalidInput(f"{where}：{problem}", field=str(path[0]))
 
 
 def _config_change(

@@ -1,5 +1,6 @@
 """What the running installation offers a plugin besides hooks: its data directory, a pooled
-HTTP client, and the SMS templates the core sends."""
+HTTP client (for vendors' addresses only: see :mod:`core.plugins.outbound`), and the SMS
+templates the core sends."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from types import MappingProxyType
 import httpx
 
 from core.config import get_settings
+from core.plugins.outbound import guarded_transport
 
 __all__ = ["SMS_TEMPLATES", "provide_sms_templates", "pooled_client", "var_dir"]
 
@@ -25,10 +27,22 @@ _clients: dict[float, httpx.Client] = {}
 
 def pooled_client(timeout: float) -> httpx.Client:
     """A thread-safe HTTP client shared by every caller asking for the same ``timeout``: a
-    vendor object may be made for every message, its connections must not be."""
+    vendor object may be made for every message, its connections must not be.
+
+    Its connections reach public addresses only (loopback, private, link-local and reserved
+    ones are refused when the connection is made, whatever the name resolves to; see
+    :mod:`core.plugins.outbound`), it follows no redirect and uses no environment proxy."""
     client = _clients.get(timeout)
     if client is None:
-        client = _clients.setdefault(timeout, httpx.Client(timeout=timeout))
+        client = _clients.setdefault(
+            timeout,
+            httpx.Client(
+                timeout=timeout,
+                transport=guarded_transport(),
+                follow_redirects=False,
+                trust_env=False,
+            ),
+        )
     return client
 
 

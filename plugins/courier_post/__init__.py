@@ -28,7 +28,15 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import msgspec
 
-from core.plugins import Booking, PluginMeta, Secret, Shipment, hookimpl
+from core.plugins import (
+    Booking,
+    PluginMeta,
+    Secret,
+    Shipment,
+    hookimpl,
+    pooled_client,
+    url_problem,
+)
 
 CARRIER = "post"
 OP_STATUS = {
@@ -58,7 +66,7 @@ def digest(payload: str, secret: str) -> str:
 
 def _call(config: Config, method: str, payload: dict[str, Any]) -> dict[str, Any]:
     text = json.dumps(payload, ensure_ascii=False)
-    response = httpx.post(
+    response = pooled_client(config.timeout_seconds).post(
         config.endpoint.rstrip("/") + "/api/gateway",
         data={
             "method": method,
@@ -67,7 +75,6 @@ def _call(config: Config, method: str, payload: dict[str, Any]) -> dict[str, Any
             "logistics_interface": text,
             "data_digest": digest(text, config.secret),
         },
-        timeout=config.timeout_seconds,
     )
     try:
         answer: dict[str, Any] = response.json()
@@ -81,6 +88,8 @@ def _check(config: Config | None) -> list[str]:
         return ["未配置接口地址（endpoint）"]
     if urlsplit(config.endpoint).scheme not in ("http", "https"):
         return ["接口地址应以 http:// 或 https:// 开头"]
+    if problem := url_problem(config.endpoint):
+        return ["接口" + problem]
     if not config.partner_id or not config.secret:
         return ["未配置合作方编号或密钥"]
     problems = [] if config.sender_address else ["未配置寄件地址"]

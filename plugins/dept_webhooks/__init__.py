@@ -19,6 +19,7 @@ from core.plugins import (
     WebhookTarget,
     hookimpl,
     lookup_for,
+    url_problem,
 )
 
 
@@ -42,6 +43,8 @@ def _check(config: Config | None) -> list[str]:
     for d in config.departments if config else []:
         if urlsplit(d.url).scheme not in ("http", "https"):
             problems.append(f"{d.code}: 地址应以 http:// 或 https:// 开头")
+        elif problem := url_problem(d.url):
+            problems.append(f"{d.code}: {problem}")
         if len(d.secret) < 16:
             problems.append(f"{d.code}: 签名密钥至少 16 个字符")
     return problems

@@ -46,6 +46,7 @@ from core.plugins import (
     SmsReceiptsAnswer,
     hookimpl,
     pooled_client,
+    url_problem,
 )
 
 #: a callback older (or newer) than this is a replay
@@ -97,6 +98,8 @@ def _problems(config: Config | None) -> list[str]:
     problems = []
     if urlsplit(config.endpoint).scheme not in ("http", "https"):
         problems.append("接口地址应以 http:// 或 https:// 开头")
+    elif problem := url_problem(config.endpoint):
+        problems.append("接口" + problem)
     if not config.access_key_id or not config.access_key_secret:
         problems.append("未配置 AccessKey")
     missing = sorted(t for t in SMS_TEMPLATES if t not in config.template_codes)
@@ -107,14 +110,13 @@ def _problems(config: Config | None) -> list[str]:
 
 def _check(config: Config | None) -> list[str]:
     problems = _problems(config)
-    if config is None or any("endpoint" in p or "http" in p for p in problems):
+    if config is None or any("endpoint" in p or "地址" in p for p in problems):
         return problems
     path = "/v1/account"
     try:
-        response = httpx.get(
+        response = pooled_client(config.timeout_seconds).get(
             config.endpoint.rstrip("/") + path,
             headers=signed_headers(config, "GET", path, b""),
-            timeout=config.timeout_seconds,
         )
     except httpx.HTTPError as exc:
         return [*problems, f"无法连接短信平台：{exc.__class__.__name__}: {exc}"]

@@ -15,7 +15,15 @@ from urllib.parse import urlsplit
 import httpx
 import msgspec
 
-from core.plugins import PluginMeta, SecretMap, SendResult, SmsMessage, hookimpl, pooled_client
+from core.plugins import (
+    PluginMeta,
+    SecretMap,
+    SendResult,
+    SmsMessage,
+    hookimpl,
+    pooled_client,
+    url_problem,
+)
 
 
 class Config(msgspec.Struct, kw_only=True):
@@ -44,11 +52,14 @@ def _check(config: Config | None) -> list[str]:
         return ["未配置网关地址（url）"]
     if urlsplit(config.url).scheme not in ("http", "https"):
         return ["网关地址应以 http:// 或 https:// 开头"]
+    problem = url_problem(config.url)
+    if problem:
+        return ["网关" + problem]
     missing = [f for f in ("phone", "text") if f not in config.fields]
     if missing:
         return ["字段映射缺少：" + "、".join(missing)]
     try:  # reachable at all? (any HTTP answer will do: the gateway may refuse a bare GET)
-        httpx.get(config.url, timeout=config.timeout_seconds)
+        pooled_client(config.timeout_seconds).get(config.url)
     except httpx.HTTPError as exc:
         return [f"无法连接短信网关：{exc.__class__.__name__}: {exc}"]
     return []

@@ -17,6 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("GOVHALL_VAR_DIR", tempfile.mkdtemp(prefix="govhall-bench-"))
 os.environ.setdefault("GOVHALL_ARGON2_PROFILE", "test")
+os.environ.setdefault("GOVHALL_OUTBOUND_ALLOW_PRIVATE", "1")  # vendors' fakes on loopback
 
 from tests.benchmarks.cases import case_benchmarks
 from tests.benchmarks.catalog import catalog_benchmarks

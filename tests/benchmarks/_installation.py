@@ -19,6 +19,7 @@ from typing import Any
 
 os.environ.setdefault("GOVHALL_VAR_DIR", tempfile.mkdtemp(prefix="govhall-hall-"))
 os.environ.setdefault("GOVHALL_ARGON2_PROFILE", "test")
+os.environ.setdefault("GOVHALL_OUTBOUND_ALLOW_PRIVATE", "1")  # vendors' fakes on loopback
 os.environ.setdefault(
     "GOVHALL_DATA_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 )

@@ -92,7 +92,10 @@ def _without_bad_query(request: Request[Any, Any, Any], keys: set[str]) -> Redir
     """The same page without the query parameters it could not read (``?page=abc``: page 1),
     as a relative address so that a tenant's own domain keeps its own path."""
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in keys]
-    last = request.url.path.rsplit("/", 1)[1] or "./"
+    # the path as asked: routing drops a trailing slash from scope["path"], and "catalog"
+    # relative to ".../catalog/" would be ".../catalog/catalog"
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    last = raw.decode("utf-8", "replace").split("?", 1)[0].rsplit("/", 1)[1] or "./"
     return Redirect(last + ("?" + urlencode(kept) if kept else ""), status_code=303)
 
 

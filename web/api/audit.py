@@ -15,6 +15,7 @@ from core.tenancy import Tenant, TenantKind
 from web.api.scoped import needs
 from web.auth import require_staff
 from web.pages.audit import AuditView, audit_filter, scope_tenants, verify_all, views
+from web.paging import clamp_window
 
 __all__ = ["AuditApi"]
 
@@ -125,7 +126,7 @@ class AuditApi(Controller):
     ) -> AuditListOut:
         tenants = _scope(db, tenant, principal)
         f, _ = audit_filter(request.query_params, tenants)
-        limit, offset = max(1, min(limit, 500)), max(0, offset)
+        limit, offset = clamp_window(limit, offset, most=500)
         page = entries(db, tenant.province_id, f, limit=limit, offset=offset)
         slugs = {t.id: t.slug for t in tenants}
         return AuditListOut(

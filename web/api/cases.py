@@ -52,6 +52,7 @@ from web.api.case_schemas import (
 from web.api.scoped import needs
 from web.auth import require
 from web.idempotency import answer_once, fingerprint_of, request_key
+from web.paging import clamp_window
 
 _NUMBER = Parameter(description="办件编号, e.g. 451200-20261122-00001")
 _RETRY = (
@@ -149,12 +150,13 @@ class CasesApi(Controller):
         limit: int = 20,
         offset: int = 0,
     ) -> CaseListOut:
+        limit, offset = clamp_window(limit, offset, most=200)
         page = queries.list_cases(
             db,
             require(principal),
             state=case_state,
-            limit=max(1, min(limit, 200)),
-            offset=max(0, offset),
+            limit=limit,
+            offset=offset,
         )
         return CaseListOut(total=page.total, cases=[summary_out(c) for c in page.cases])
 
@@ -189,7 +191,7 @@ class CasesApi(Controller):
         return FormOut(
             number=case.number,
             values=dict(case.form or {}),
-            prefill=forms.prefill(db, tenant, case),
+            prefill=forms.prefill(db, tenant, case, who),
             missing=[{"field": k, "detail": v} for k, v in missing.items()],
         )
 

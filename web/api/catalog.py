@@ -38,6 +38,7 @@ from core.identity import Principal, Role
 from core.tenancy import Tenant
 from web.api.scoped import anyone, needs
 from web.auth import require_staff
+from web.paging import clamp_window
 
 
 class ItemSummary(msgspec.Struct):
@@ -212,7 +213,7 @@ class CatalogApi(Controller):
             from core.errors import InvalidInput
 
             raise InvalidInput(f"没有「{status}」这种状态", field="status")
-        limit, offset = max(1, min(limit, 200)), max(0, offset)
+        limit, offset = clamp_window(limit, offset, most=200)
 
         def load() -> ItemListOut:
             page = list_items(

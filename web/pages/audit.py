@@ -33,6 +33,7 @@ from core.identity import Principal, Role
 from core.tenancy import Tenant, TenantKind
 from web.auth import require_staff
 from web.pages.portal import render
+from web.paging import page_number
 
 __all__ = [
     "AuditAdminPages",
@@ -186,10 +187,7 @@ def _page(
     console: bool,
 ) -> Template:
     f, form = audit_filter(request.query_params, tenants)
-    try:
-        number = max(1, int(request.query_params.get("page") or 1))
-    except ValueError:
-        number = 1
+    number = page_number(request.query_params.get("page"))
     page = entries(db, tenant.province_id, f, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     checked = None
     if request.query_params.get("verify"):

@@ -48,6 +48,7 @@ from core.workflow import ProcessUnavailable, resolve_definition
 from web.pages._guide import conditional, guide_of, kept_checklist
 from web.pages._kept import kept_page
 from web.pages.portal import render
+from web.paging import page_number
 from web.templating import lang_of
 
 PAGE_SIZE = 20
@@ -144,7 +145,7 @@ class CatalogController(Controller):
         audience: str | None,
         page: int,
     ) -> Template:
-        page = max(1, page)
+        page = page_number(page)
         result = list_items(
             db,
             tenant,

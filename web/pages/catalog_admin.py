@@ -48,6 +48,7 @@ from core.tenancy import Tenant
 from web.auth import require_staff
 from web.formdata import view_of
 from web.pages.portal import render
+from web.paging import page_number
 from web.params import Form, Upload
 
 FIELDS = [field for _, field in COLUMNS]
@@ -182,7 +183,7 @@ class CatalogAdminController(Controller):
             category=category,
             status=status,
             drafts=bool(drafts),
-            page=max(1, page),
+            page=page_number(page),
         )
         return _index(request, db, tenant, None, filters)
 

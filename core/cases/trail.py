@@ -21,7 +21,14 @@ from core.cases.models import Case, CaseEvent
 from core.db import new_id
 from core.identity import Principal
 
-__all__ = ["Actor", "ChainReport", "append_event", "chained_event", "verify_chain"]
+__all__ = [
+    "Actor",
+    "ChainReport",
+    "append_event",
+    "chained_event",
+    "digest",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
 #: session.info key: (event, case) pairs appended in the current transaction
@@ -42,7 +49,9 @@ class Actor:
 SYSTEM = Actor("system", "", "系统")
 
 
-def _digest(prev: str, event: CaseEvent) -> str:
+def digest(prev: str, event: CaseEvent) -> str:
+    """The event's hash: sha256 of the previous hash and the event's canonical JSON (what
+    :func:`verify_chain` checks; the sweep hashes its batch's events with it too)."""
     body = {
         "case": str(event.case_id),
         "seq": event.seq,
@@ -89,7 +98,7 @@ def append_event(
         data=msgspec.to_builtins(data or {}),
         prev_hash=case.last_hash or GENESIS,
     )
-    event.hash = _digest(event.prev_hash, event)
+    event.hash = digest(event.prev_hash, event)
     case.event_count, case.last_hash = event.seq, event.hash
     session.add(event)
     # department systems hear of it at commit (core.cases.departments)
@@ -129,7 +138,7 @@ def chained_event(
         data=msgspec.to_builtins(data or {}),
         prev_hash=prev_hash or GENESIS,
     )
-    event.hash = _digest(event.prev_hash, event)
+    event.hash = digest(event.prev_hash, event)
     return event
 
 
@@ -152,7 +161,7 @@ def verify_chain(session: Session, case: Case) -> ChainReport:
             return _broken(case, len(events), expected, "an event is missing")
         if event.prev_hash != prev:
             return _broken(case, len(events), expected, "the link to the previous event differs")
-        if _digest(prev, event) != event.hash:
+        if digest(prev, event) != event.hash:
             return _broken(
                 case, len(events), expected, "the event was changed after it was written"
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -21,6 +22,7 @@ from typing import cast as typed
 
 import msgspec
 from sqlalchemy import (
+    Connection,
     Table,
     TypeDecorator,
     and_,
@@ -29,10 +31,10 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     union_all,
     update,
 )
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
@@ -40,8 +42,7 @@ from core.calendar import cached_calendar
 from core.cases import clock, engine
 from core.cases.actions import deem_approved
 from core.cases.models import Case, CaseEvent, CaseState, CaseTask, TaskState
-from core.cases.trail import GENESIS, NEW_EVENTS, SYSTEM
-from core.cases.trail import _digest as digest
+from core.cases.trail import GENESIS, NEW_EVENTS, SYSTEM, digest
 from core.consult import Consultation
 from core.db import PLATFORM, new_id
 from core.notify.outbox import OutboxMessage, note_written
@@ -101,7 +102,13 @@ class _Event:
     hash: str = ""
 
     def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        """Its own columns (those every event of the batch shares go once: :data:`_SHARED`)."""
+        return {name: getattr(self, name) for name in _OWN}
+
+
+#: the columns of a batch's events that are the same in all of them
+_SHARED = ("tenant_id", "at", "actor_kind", "actor_id", "actor_name", "reason")
+_OWN = tuple(name for name in _Event.__slots__ if name not in _SHARED)
 
 
 @dataclass(slots=True)
@@ -217,8 +224,9 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
     result flipped a full batch). Read with their cases' heads in one statement and written
     set-wise: one statement for the steps' cards, one for the card register, one for the
     trail events (each case's hash chain computed here, in order, from the locked head), one
-    for the reminders and one for the cases' heads; 视为准予 then goes through the service
-    layer."""
+    for the cases' heads and one for the reminders; 视为准予 then goes through the service
+    layer. On PostgreSQL the five go out in one pipeline (:class:`_Batch`), each as soon as
+    it is built: the server writes one table while the next one's rows are made here."""
     today = today or clock.today()
     engine.note_tenant(session, tenant)
     limit = _limit(session, tenant, today)
@@ -226,20 +234,36 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
     tasks = _due(session, tenant, today, limit)
     if not tasks:
         return result
-    staff = holders(session)
+    staff = holders(session)  # (read before the pipeline: their rows are waited for)
     parents = unit_parents(session)
     now = clock.now()
     at = now.astimezone(UTC)  # the trail's events are hashed over UTC microseconds
-    reach: dict[tuple[str, uuid.UUID | None], list[Holder]] = {}
-    flipped: list[uuid.UUID] = []
+    colours = ["red" if t.due_on is not None and t.due_on < today else "yellow" for t in tasks]
+    with _Batch(session, tenant) as batch:
+        batch.card_steps([t.id for t in tasks], today)
+        batch.insert(
+            _table(Card),
+            _cards(tasks, colours),
+            tenant_id=tenant.id,
+            at=now,
+            source="sweep",
+            issued_by="电子监察系统",
+        )
+        events = _events(tenant, tasks, colours, at)
+        first = events[0]
+        batch.insert(
+            _table(CaseEvent),
+            [e.row() for e in events],
+            **{name: getattr(first, name) for name in _SHARED},
+        )
+        batch.move_heads(events, now)
+        texts = _texts(tasks, colours, holders=staff, parents=parents)
+        batch.insert(_table(OutboxMessage), texts, tenant_id=tenant.id)
+    if texts:
+        note_written(session, [t["id"] for t in texts])
+    # department systems hear of the cards at commit, like any event (core.cases.departments)
     cases: dict[uuid.UUID, _Case] = {}
-    cards: list[dict[str, Any]] = []
-    events: list[_Event] = []
-    heads: dict[uuid.UUID, tuple[int, str]] = {}
-    texts: list[dict[str, Any]] = []
-    deem: list[tuple[uuid.UUID, uuid.UUID]] = []
     for task in tasks:
-        # (the row carries its case's columns too)
         if task.case_id not in cases:
             cases[task.case_id] = _Case(
                 tenant.id,
@@ -250,28 +274,50 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
                 task.department_code,
                 task.case_due_on,
             )
-        colour = "red" if task.due_on is not None and task.due_on < today else "yellow"
-        flipped.append(task.id)
-        cards.append(
-            {
-                "tenant_id": tenant.id,
-                "id": new_id(),
-                "case_id": task.case_id,
-                "task_id": task.id,
-                "org_unit_id": task.org_unit_id,
-                "department_code": task.department_code,
-                "item_code": task.item_code,
-                "staff_id": task.claimed_by,
-                "staff_name": task.claimed_name,
-                "at": now,
-                "step_name": task.name,
-                "colour": colour,
-                "source": "sweep",
-                "reason": "环节即将到期" if colour == "yellow" else "环节已超过办理时限",
-                "issued_by": "电子监察系统",
-                "due_on": task.due_on,
-            }
-        )
+    session.info.setdefault(NEW_EVENTS, []).extend((e, cases[e.case_id]) for e in events)
+    result.red = colours.count("red")
+    result.yellow = len(colours) - result.red
+    for task, colour in zip(tasks, colours, strict=True):
+        if colour != "red" or not task.deemed_approval:
+            continue
+        case_row = session.get(Case, (tenant.id, task.case_id), populate_existing=True)
+        task_row = session.get(CaseTask, (tenant.id, task.id), populate_existing=True)
+        assert case_row is not None and task_row is not None
+        definition = engine.definition_of(case_row)
+        if "approve" in definition.step(task_row.step).actions:
+            deem_approved(session, tenant, case_row, task_row)
+            result.deemed += 1
+    session.flush()
+    return result
+
+
+def _cards(tasks: list[Any], colours: list[str]) -> list[dict[str, Any]]:
+    """The card register's rows, one a step (without what they share: the tenant, the time,
+    the source and issuer)."""
+    return [
+        {
+            "id": new_id(),
+            "case_id": task.case_id,
+            "task_id": task.id,
+            "org_unit_id": task.org_unit_id,
+            "department_code": task.department_code,
+            "item_code": task.item_code,
+            "staff_id": task.claimed_by,
+            "staff_name": task.claimed_name,
+            "step_name": task.name,
+            "colour": colour,
+            "reason": "环节即将到期" if colour == "yellow" else "环节已超过办理时限",
+            "due_on": task.due_on,
+        }
+        for task, colour in zip(tasks, colours, strict=True)
+    ]
+
+
+def _events(tenant: Tenant, tasks: list[Any], colours: list[str], at: datetime) -> list[_Event]:
+    """A trail event a step, each case's chain carried on from its locked head in order."""
+    heads: dict[uuid.UUID, tuple[int, str]] = {}
+    events: list[_Event] = []
+    for task, colour in zip(tasks, colours, strict=True):
         count, last = heads.get(task.case_id, (task.event_count, task.last_hash or GENESIS))
         event = _Event(
             tenant_id=tenant.id,
@@ -293,6 +339,21 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
         event.hash = digest(last, typed(CaseEvent, event))
         heads[task.case_id] = (event.seq, event.hash)
         events.append(event)
+    return events
+
+
+def _texts(
+    tasks: list[Any],
+    colours: list[str],
+    *,
+    holders: list[Holder],
+    parents: dict[uuid.UUID, uuid.UUID | None],
+) -> list[dict[str, Any]]:
+    """The reminders (outbox rows, without their tenant): one to each holder of each step and
+    to the supervisors."""
+    reach: dict[tuple[str, uuid.UUID | None], list[Holder]] = {}
+    texts: list[dict[str, Any]] = []
+    for task, colour in zip(tasks, colours, strict=True):
         params = {
             "number": task.number,
             "item": task.item_name,
@@ -301,10 +362,9 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
         }
         key = (task.role, task.org_unit_id)
         if key not in reach:  # the same few roles and units recur all through a batch
-            reach[key] = [h for h in recipients(typed(CaseTask, task), staff, parents) if h.phone]
+            reach[key] = [h for h in recipients(typed(CaseTask, task), holders, parents) if h.phone]
         texts.extend(
             {
-                "tenant_id": tenant.id,
                 "id": new_id(),
                 "template": f"card_{colour}",
                 "phone": h.phone,
@@ -313,124 +373,208 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
             }
             for h in reach[key]
         )
-        if colour == "yellow":
-            result.yellow += 1
-            continue
-        result.red += 1
-        if task.deemed_approval:
-            deem.append((task.case_id, task.id))
-    _write(session, tenant, today, flipped, cards, events, texts, cases)
-    for case_id, task_id in deem:
-        case_row = session.get(Case, (tenant.id, case_id), populate_existing=True)
-        task_row = session.get(CaseTask, (tenant.id, task_id), populate_existing=True)
-        assert case_row is not None and task_row is not None
-        definition = engine.definition_of(case_row)
-        if "approve" in definition.step(task_row.step).actions:
-            deem_approved(session, tenant, case_row, task_row)
-            result.deemed += 1
-    session.flush()
-    return result
+    return texts
 
 
-def _write(
-    session: Session,
-    tenant: Tenant,
-    today: date,
-    flipped: list[uuid.UUID],
-    cards: list[dict[str, Any]],
-    events: list[_Event],
-    texts: list[dict[str, Any]],
-    cases: dict[uuid.UUID, _Case],
-) -> None:
-    """The batch's rows, a statement per table: the steps' cards (their colour decided in
-    SQL as it was here: red once past the limit), the card register, the trail events and
-    the reminders (:func:`_insert_many`), and the cases' heads, moved by one ``UPDATE`` that
-    reads each head back from the events just written (the cases are locked: nobody else
-    appends to their trails meanwhile)."""
-    session.execute(
-        update(CaseTask)
-        .where(CaseTask.tenant_id == tenant.id, CaseTask.id.in_(flipped))
-        .values(card=case((CaseTask.due_on < today, "red"), else_="yellow"))
-        .execution_options(synchronize_session=False)
-    )
-    _insert_many(session, typed(Table, Card.__table__), cards)
-    _insert_many(session, typed(Table, CaseEvent.__table__), [e.row() for e in events])
-    if texts:
-        _insert_many(session, typed(Table, OutboxMessage.__table__), texts)
-        note_written(session, [t["id"] for t in texts])
-    table = typed(Table, Case.__table__)
-    trail = typed(Table, CaseEvent.__table__)
-    mine = and_(trail.c.tenant_id == table.c.tenant_id, trail.c.case_id == table.c.id)
-    session.connection().execute(
-        update(table)
-        .where(table.c.tenant_id == tenant.id, table.c.id.in_({e.case_id for e in events}))
-        .values(
-            event_count=select(func.max(trail.c.seq)).where(mine).scalar_subquery(),
-            last_hash=select(trail.c.hash)
-            .where(mine)
-            .order_by(trail.c.seq.desc())
-            .limit(1)
-            .scalar_subquery(),
-            version=table.c.version + 1,
-            updated_at=clock.now(),
+def _table(model: Any) -> Table:
+    return typed(Table, model.__table__)
+
+
+class _Batch:
+    """The batch's writes, a statement per table.
+
+    On PostgreSQL (psycopg) they are sent in pipeline mode on the session's own connection:
+    each statement leaves as soon as it is built and nothing waits for its answer until the
+    batch ends (``__exit__``, where a failed statement raises as SQLAlchemy raises a driver's
+    error: the caller's transaction is rolled back as usual). The rows go as one JSON
+    document per table into ``INSERT … SELECT … FROM json_populate_recordset``
+    (:func:`_recordset`), and the cases' heads are moved to the values computed here.
+    Elsewhere (SQLite) the same writes go through SQLAlchemy one after another, the heads read
+    back from the events just written."""
+
+    def __init__(self, session: Session, tenant: Tenant) -> None:
+        self.connection = session.connection()
+        self.tenant = tenant
+        self.piped = _pipelines(self.connection)
+        self._pipeline: AbstractContextManager[Any] | None = None
+        self._cursor: Any = None
+
+    def __enter__(self) -> _Batch:
+        if self.piped:
+            driver = self.connection.connection.driver_connection
+            assert driver is not None
+            pipeline: AbstractContextManager[Any] = driver.pipeline()
+            pipeline.__enter__()
+            self._pipeline = pipeline
+            self._cursor = driver.cursor()
+        return self
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if self._pipeline is None:
+            return
+        import psycopg
+
+        pipeline, self._pipeline = self._pipeline, None
+        try:
+            try:
+                pipeline.__exit__(kind, error, trace)  # every answer: the first error raises
+            finally:
+                self._cursor.close()
+        except psycopg.Error as failed:
+            if error is None:
+                raise self._wrapped(failed) from failed
+        # (a statement's error may also come back while a later one is sent)
+        if isinstance(error, psycopg.Error):
+            raise self._wrapped(error) from error
+
+    def _wrapped(self, error: Exception) -> StatementError:
+        """The driver's error as SQLAlchemy raises it from a statement (an
+        ``IntegrityError`` stays one; a lost connection is not handed out again)."""
+        import psycopg
+
+        connection = self.connection
+        lost = connection.dialect.is_disconnect(error, connection.connection, None)  # type: ignore[arg-type]
+        if lost:
+            connection.invalidate(error)
+        return DBAPIError.instance(None, None, error, psycopg.Error, connection_invalidated=lost)
+
+    def _send(self, sql: str, params: tuple[Any, ...]) -> None:
+        self._cursor.execute(sql, params)
+
+    def card_steps(self, ids: list[uuid.UUID], today: date) -> None:
+        """The steps' cards: red once past the limit, as the colours were decided here."""
+        if self.piped:
+            self._send(_CARD_STEPS, (today, self.tenant.id, ids))
+            return
+        self.connection.execute(
+            update(CaseTask)
+            .where(CaseTask.tenant_id == self.tenant.id, CaseTask.id.in_(ids))
+            .values(card=case((CaseTask.due_on < today, "red"), else_="yellow"))
         )
-    )
-    # department systems hear of the cards at commit, like any event (core.cases.departments)
-    session.info.setdefault(NEW_EVENTS, []).extend((e, cases[e.case_id]) for e in events)
+
+    def insert(self, table: Table, rows: list[dict[str, Any]], **same: Any) -> None:
+        """``rows`` (each with the same keys), and the values they all share, in one
+        statement."""
+        if not rows:
+            return
+        if self.piped:
+            one, each = _recordset(table, rows, same, self.connection.dialect)
+            self._send(_recordset_insert(table, tuple(rows[0]), tuple(same)), (one, each))
+            return
+        self.connection.execute(insert(table), [same | r for r in rows])
+
+    def move_heads(self, events: list[_Event], now: datetime) -> None:
+        """Each case's head onto its last event of the batch (the cases are locked: nobody
+        else appends to their trails meanwhile)."""
+        last = {e.case_id: e for e in events}  # (in order: a case's last event wins)
+        if self.piped:
+            ids = list(last)
+            counts = [e.seq for e in last.values()]
+            hashes = [e.hash for e in last.values()]
+            self._send(_MOVE_HEADS, (now, ids, counts, hashes, self.tenant.id))
+            return
+        table, trail = _table(Case), _table(CaseEvent)
+        mine = and_(trail.c.tenant_id == table.c.tenant_id, trail.c.case_id == table.c.id)
+        self.connection.execute(
+            update(table)
+            .where(table.c.tenant_id == self.tenant.id, table.c.id.in_(last))
+            .values(
+                event_count=select(func.max(trail.c.seq)).where(mine).scalar_subquery(),
+                last_hash=select(trail.c.hash)
+                .where(mine)
+                .order_by(trail.c.seq.desc())
+                .limit(1)
+                .scalar_subquery(),
+                version=table.c.version + 1,
+                updated_at=now,
+            )
+        )
 
 
-def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (each with the same keys) in one statement. On PostgreSQL the batch
-    travels as one JSON document that ``json_populate_recordset`` turns back into rows of
-    the table: a single short statement whatever the batch size, the row-level security
+_CARD_STEPS = (
+    "UPDATE case_tasks SET card = CASE WHEN due_on < %s THEN 'red' ELSE 'yellow' END "
+    "WHERE tenant_id = %s AND id = ANY(%s)"
+)
+_MOVE_HEADS = (
+    "UPDATE cases SET event_count = head.seq, last_hash = head.hash, "
+    "version = cases.version + 1, updated_at = %s "
+    "FROM unnest(%s::uuid[], %s::integer[], %s::text[]) AS head(id, seq, hash) "
+    "WHERE cases.tenant_id = %s AND cases.id = head.id"
+)
+
+
+def _pipelines(connection: Connection) -> bool:
+    """Whether ``connection`` is psycopg's with pipeline mode available."""
+    if connection.dialect.driver != "psycopg":
+        return False
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
+
+
+def _recordset(
+    table: Table, rows: list[dict[str, Any]], same: dict[str, Any], dialect: Any
+) -> tuple[str, str]:
+    """The JSON documents :func:`_recordset_insert` reads: the values the batch's rows share
+    (``same`` and the columns' defaults) once, as one record, and each row's own values as a
+    record set. A single short statement whatever the batch size, the row-level security
     policy evaluated once (an executemany sends, and the policy checks, one ``INSERT`` per
     row; a multi-row ``VALUES`` of a thousand rows costs more to render and parse than to
     insert; arrays per column cost more to quote in Python than the rows to insert). Each
     value goes through its column's own type first (a phone is encrypted, a time made UTC)
-    as in any insert; a column left out takes its default."""
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
-        return
+    as in any insert; a column left out takes its default (computed once for the batch, as
+    SQL's ``now()`` would be; none of these tables leaves its key to a default)."""
     given = rows[0].keys()
+    shared: dict[str, Any] = {}
     values: dict[str, list[Any]] = {}  # by column name: the JSON's keys are the row type's
     for column in table.columns:
         default = column.default
+        kind = column.type
+        bind = kind.process_bind_param if isinstance(kind, TypeDecorator) else None
         if column.key in given:
-            values[column.name] = [r[column.key] for r in rows]
+            each = [r[column.key] for r in rows]
+            values[column.name] = [bind(v, dialect) for v in each] if bind else each
+            continue
+        if column.key in same:
+            value = same[column.key]
         elif isinstance(default, ScalarElementColumnDefault):
-            values[column.name] = [default.arg] * len(rows)
-        elif isinstance(default, CallableColumnDefault):
-            # (these tables' are utcnow and new_id: no execution context needed)
-            values[column.name] = [default.arg(typed(Any, None)) for _ in rows]
+            value = default.arg
+        elif isinstance(default, CallableColumnDefault) and not column.primary_key:
+            # (these tables' are utcnow: no execution context needed)
+            value = default.arg(typed(Any, None))
         elif default is None:
             continue
-        else:  # a default SQLAlchemy evaluates in SQL: none of these tables has one
+        else:  # a key, or a default SQLAlchemy evaluates in SQL: none of these tables has one
             raise TypeError(f"{table.name}.{column.key}: give a value")
-        kind = column.type
-        if isinstance(kind, TypeDecorator):
-            values[column.name] = [kind.process_bind_param(v, dialect) for v in values[column.name]]
+        shared[column.name] = bind(value, dialect) if bind else value
     names = tuple(values)
-    document = _encoder.encode(
-        [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
-    )
-    connection.execute(_recordset_insert(table, names), {"rows": document.decode()})
+    each_row = [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
+    return _encoder.encode(shared).decode(), _encoder.encode(each_row).decode()
 
 
 _encoder = msgspec.json.Encoder()
 
 
 @cache
-def _recordset_insert(table: Table, names: tuple[str, ...]) -> Any:
-    """``INSERT INTO t (…) SELECT … FROM json_populate_recordset(NULL::t, :rows)`` for
-    these columns (built once)."""
-    columns = ", ".join(names)
-    return text(
-        f"INSERT INTO {table.name} ({columns}) SELECT {columns} "
-        f"FROM json_populate_recordset(NULL::{table.name}, CAST(:rows AS json))"
+def _recordset_insert(table: Table, given: tuple[str, ...], same: tuple[str, ...]) -> str:
+    """``INSERT INTO t (…) SELECT one.…, each.… FROM json_populate_record(NULL::t, %s)
+    AS one, json_populate_recordset(NULL::t, %s) AS each`` for the columns
+    :func:`_recordset` writes (built once)."""
+    names, picks = [], []
+    for c in table.columns:
+        if c.key in given:
+            names.append(c.name)
+            picks.append(f"each_row.{c.name}")
+        elif c.key in same or (
+            isinstance(c.default, ScalarElementColumnDefault | CallableColumnDefault)
+            and not c.primary_key
+        ):
+            names.append(c.name)
+            picks.append(f"one.{c.name}")
+    return (
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(picks)} "
+        f"FROM json_populate_record(NULL::{table.name}, %s::json) AS one, "
+        f"json_populate_recordset(NULL::{table.name}, %s::json) AS each_row"
     )
 
 

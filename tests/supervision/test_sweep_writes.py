@@ -1,16 +1,19 @@
 """What the deadline sweep writes set-wise (a statement per table; on PostgreSQL each
 table's rows travel as one JSON document) reads back as the ORM would have written it: every
 case's trail verifies with the sweep's events in it, the case's head is the last of them,
-the reminders' phones decrypt and their other columns take the model's defaults — and two
-sweeps at once never card a step twice."""
+the reminders' phones decrypt and their other columns take the model's defaults; a write that
+fails fails the whole batch; and two sweeps at once never card a step twice."""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.cases.models import Case, CaseEvent, CaseTask, TaskState
 from core.cases.trail import verify_chain
@@ -127,6 +130,47 @@ def test_two_sweeps_at_once_card_each_step_once(hechi: Desk, backend: str) -> No
     with hechi.session() as s:
         cards = s.scalar(select(func.count()).select_from(Card).where(Card.case_id.in_(ids)))
         assert cards == 3
+        for case_id in ids:
+            case = s.get(Case, (hechi.tenant.id, case_id))
+            assert case is not None and verify_chain(s, case).intact
+
+
+def test_a_failed_write_fails_the_batch_and_leaves_nothing_written(
+    hechi: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the batch's statements go out in one pipeline and their answers are
+    waited for at its end: a statement that fails there still raises as SQLAlchemy raises a
+    driver's error (an ``IntegrityError``), the transaction is rolled back with every table's
+    rows, and the next sweep, on a connection out of pipeline mode, cards the steps."""
+    at("2026-11-02")
+    numbers = [hechi.apply(hechi.citizen(ZHANG), "HC-SB04") for _ in range(2)]
+    at("2026-12-20")
+    cards = sweep._cards
+
+    def a_card_for_no_case(tasks: list[Any], colours: list[str]) -> list[dict[str, Any]]:
+        rows = cards(tasks, colours)
+        rows[-1]["case_id"] = uuid.uuid4()  # the register's key on cases refuses it
+        return rows
+
+    monkeypatch.setattr(sweep, "_cards", a_card_for_no_case)
+    with pytest.raises(IntegrityError):
+        run_sweep(hechi.db)
+    ids = [hechi.case(n).id for n in numbers]
+    with hechi.session() as s:
+        assert s.scalar(select(func.count()).select_from(Card).where(Card.case_id.in_(ids))) == 0
+        assert not any(s.scalars(select(CaseTask.card).where(CaseTask.case_id.in_(ids))))
+        for case_id in ids:
+            case = s.get(Case, (hechi.tenant.id, case_id))
+            assert case is not None and verify_chain(s, case).intact
+            assert not s.scalars(
+                select(CaseEvent.id).where(
+                    CaseEvent.case_id == case_id, CaseEvent.action.like("%_card")
+                )
+            ).all()
+    monkeypatch.setattr(sweep, "_cards", cards)
+    assert run_sweep(hechi.db).red >= 2
+    with hechi.session() as s:
+        assert s.scalar(select(func.count()).select_from(Card).where(Card.case_id.in_(ids))) == 2
         for case_id in ids:
             case = s.get(Case, (hechi.tenant.id, case_id))
             assert case is not None and verify_chain(s, case).intact

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.audit.log import action_label
 from core.audit.models import AuditEntry
+from core.spreadsheet import safe_row
 
 __all__ = [
     "CHANGED",
@@ -255,7 +256,9 @@ def csv_bytes(
     tenant_names: Mapping[uuid.UUID, str],
     actor_line: Any = None,
 ) -> bytes:
-    """The entries as CSV in UTF-8 with a byte-order mark, so Excel opens the Chinese right.
+    """The entries as CSV in UTF-8 with a byte-order mark, so Excel opens the Chinese right;
+    a cell a spreadsheet would run as a formula (an announcement titled ``=HYPERLINK(…)``) gets
+    a ``'`` in front (core/spreadsheet.py).
 
     ``actor_line(entry)`` says who in words (省级管理员 · 广西); the name alone by default.
     """
@@ -264,16 +267,18 @@ def csv_bytes(
     writer.writerow(CSV_HEADER)
     for e in rows:
         writer.writerow(
-            [
-                local_time(e.at),
-                tenant_names.get(e.tenant_id, ""),
-                actor_line(e) if actor_line else e.actor_name,
-                e.origin,
-                action_label(e.action),
-                e.target_label or e.target_id,
-                "\n".join(describe(e)),
-                e.reason,
-                e.seq,
-            ]
+            safe_row(
+                [
+                    local_time(e.at),
+                    tenant_names.get(e.tenant_id, ""),
+                    actor_line(e) if actor_line else e.actor_name,
+                    e.origin,
+                    action_label(e.action),
+                    e.target_label or e.target_id,
+                    "\n".join(describe(e)),
+                    e.reason,
+                    e.seq,
+                ]
+            )
         )
     return "\ufeff".encode() + out.getvalue().encode("utf-8")

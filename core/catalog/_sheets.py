@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from core.errors import InvalidInput
+from core.spreadsheet import unquoted
 
 __all__ = ["Grid", "Unreadable", "read_csv", "read_xlsx"]
 
@@ -49,7 +50,7 @@ def read_csv(data: bytes) -> Grid:
     number = 0
     try:
         for number, record in enumerate(reader, start=1):
-            rows.append((number, record))
+            rows.append((number, [unquoted(cell) for cell in record]))  # our own export's '
     except csv.Error:
         raise InvalidInput(
             f"CSV 文件第 {number + 1} 行无法读取（引号不成对或含有非法字符）", field="file"

@@ -25,6 +25,7 @@ from core.catalog.models import Item, ItemStatus
 from core.catalog.service import categories, get_item, propagate
 from core.catalog.template import COLUMNS, HEADER_OF, HEADERS, REQUIRED, HeaderRow, find_header
 from core.errors import GovhallError, InvalidInput
+from core.spreadsheet import safe_row
 from core.tenancy import Tenant
 
 __all__ = [
@@ -310,15 +311,21 @@ def export_rows(session: Session, tenant: Tenant) -> Iterator[list[str]]:
 
 def write_csv(rows: Iterable[list[str]], out: BinaryIO) -> None:
     text = io.StringIO()
-    csv.writer(text).writerows(rows)
+    csv.writer(text).writerows(safe_row(row) for row in rows)  # never a formula (core/spreadsheet)
     out.write(b"\xef\xbb\xbf" + text.getvalue().encode("utf-8"))  # BOM: Excel reads UTF-8
 
 
 def write_xlsx(rows: Iterable[list[str]], out: BinaryIO) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("事项")
     for row in rows:
-        sheet.append(row)
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"  # text as typed: openpyxl makes "=…" a formula
+            cells.append(cell)
+        sheet.append(cells)
     book.save(out)

@@ -52,7 +52,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     allow_http: bool = False
     max_json_bytes: int = 1_048_576
     max_upload_bytes: int = 20 * 1_048_576
+    #: failed sign-ins for one account from one client address before that address is locked
+    #: for it; the owner, from elsewhere, is not
     login_max_failures: int = 5
+    #: failed sign-ins for one account from all addresses together before it is locked for
+    #: everyone (a guess spread over many addresses still stops)
+    login_account_max_failures: int = 50
     login_lock_minutes: int = 15
     session_max_age: int = 8 * 3600
     #: SMS one-time codes: lifetime and how many may be requested per phone per hour.
@@ -128,6 +133,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if self.default_lang not in ("zh", "en"):
             problems.append(f"GOVHALL_DEFAULT_LANG: {self.default_lang!r} is not zh or en")
+        if self.login_max_failures < 1 or self.login_account_max_failures < 1:
+            problems.append(
+                "GOVHALL_LOGIN_MAX_FAILURES and GOVHALL_LOGIN_ACCOUNT_MAX_FAILURES must be "
+                "at least 1"
+            )
         if self.scheduler_interval <= 0:
             problems.append("GOVHALL_SCHEDULER_INTERVAL must be a positive number of seconds")
         for part in self.trusted_proxies.split(","):

@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.config import get_settings
 from core.db import blind_index, utcnow
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, Throttled
 from core.forms.checks import CheckFailed, normalize_id_number
 from core.forms.display import mask
+from core.identity import throttle
 from core.identity.errors import BadCredentials
 from core.identity.models import Account, AccountKind
 from core.identity.principal import Principal
@@ -137,39 +140,58 @@ def confirm_real_name(session: Session, account: Account, name: str, id_number: 
     return account
 
 
-def _new_phone(session: Session, account: Account, phone: str) -> str:
+def _new_phone(account: Account, phone: str) -> str:
     number = normalize_phone(phone)
     if number == account.phone:
         raise InvalidInput("新手机号与当前手机号相同", field="phone")
-    other = find_account_by_phone(session, account.province_id, number)
-    if other is not None and other.id != account.id:
-        raise InvalidInput(
-            "该手机号已被另一个账户使用，不能换绑；请先在那个账户中换用其他号码", field="phone"
-        )
     return number
 
 
 def request_phone_change(
     session: Session, tenant: Tenant, account: Account, phone: str, *, address: str | None = None
 ) -> str:
-    """Send a code to the *new* number (throttled like sign-in codes); the normalised new
-    number is returned. A number another account uses is refused before anything is sent."""
-    number = _new_phone(session, account, phone)
+    """Send a code to the *new* number (throttled like sign-in codes, and at most
+    ``otp_per_hour`` a hour for one account, whichever numbers); the normalised new number is
+    returned. The answer is the same whether or not another account uses the number — that
+    is told only once the code sent to it is confirmed (:func:`change_phone`), so the form
+    cannot be used to find out whose number is registered."""
+    number = _new_phone(account, phone)
+    settings = get_settings()
+    by_account = f"otp-change:{account.id}"
+    if throttle.wait_of(session, by_account):
+        raise Throttled(
+            "验证码发送过于频繁，请稍后再试", retry_after=throttle.wait_of(session, by_account)
+        )
     request_sign_in_code(session, tenant, number, address=address)
+    throttle.record_failure(
+        session, by_account, limit=settings.otp_per_hour, window=timedelta(hours=1)
+    )
     return number
 
 
 def change_phone(
-    session: Session, tenant: Tenant, account: Account, phone: str, code: str
+    session: Session,
+    tenant: Tenant,
+    account: Account,
+    phone: str,
+    code: str,
+    *,
+    address: str | None = None,
 ) -> uuid.UUID:
     """Move the account to the new number once its code is right; every other session of
     the account ends (the caller commits, also after a wrong code, so failures count, and
-    signs the current browser in again)."""
-    number = _new_phone(session, account, phone)
+    signs the current browser in again). A number another account uses is refused only
+    after its code is confirmed: whoever has that phone in hand may know it is registered."""
+    number = _new_phone(account, phone)
     try:
-        check_sms_code(session, tenant, number, code)
+        check_sms_code(session, tenant, number, code, address=address)
     except BadCredentials:
         raise InvalidInput("验证码不正确或已过期，请重新获取", field="code") from None
+    other = find_account_by_phone(session, account.province_id, number)
+    if other is not None and other.id != account.id:
+        raise InvalidInput(
+            "该手机号已被另一个账户使用，不能换绑；请先在那个账户中换用其他号码", field="phone"
+        )
     account.phone, account.phone_index = number, blind_index(number)
     end_sessions(account)
     session.flush()

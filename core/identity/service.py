@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import re
 import secrets
 import unicodedata
@@ -12,7 +11,7 @@ import uuid
 from datetime import timedelta
 
 import pyotp
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
@@ -175,15 +174,23 @@ def staff_principal(session: Session, tenant: Tenant, staff: Staff) -> Principal
 
 
 def sign_in_staff(
-    session: Session, tenant: Tenant, username: str, password: str, totp: str = ""
+    session: Session,
+    tenant: Tenant,
+    username: str,
+    password: str,
+    totp: str = "",
+    *,
+    address: str | None = None,
 ) -> Staff:
-    """Password (and TOTP when the staff member has it); failures count toward lock-out.
+    """Password (and TOTP when the staff member has it); failures count toward lock-out of
+    the username from the client ``address`` (and, many more, from everywhere: see
+    :mod:`core.identity.throttle`).
 
     The caller commits, so that a failure's count persists even though this raises.
     """
     username = normalize_username(username)
     key = f"staff:{tenant.id}:{username}"
-    throttle.check_not_locked(session, key)
+    throttle.check_attempt(session, address, key)
     staff = session.scalar(
         select(Staff).where(Staff.tenant_id == tenant.id, Staff.username == username)
     )
@@ -191,9 +198,9 @@ def sign_in_staff(
     if ok and staff is not None and staff.totp_secret:
         ok = pyotp.TOTP(staff.totp_secret).verify((totp or "").strip(), valid_window=1)
     if not ok or staff is None or not staff.active:
-        throttle.record_failure(session, key)
+        throttle.record_failed_attempt(session, address, key)
         raise BadCredentials()
-    throttle.record_success(session, key)
+    throttle.record_good_attempt(session, address, key)
     return staff
 
 
@@ -263,22 +270,24 @@ def account_principal(account: Account) -> Principal:
 
 
 def sign_in_account_with_password(
-    session: Session, tenant: Tenant, phone: str, password: str
+    session: Session, tenant: Tenant, phone: str, password: str, *, address: str | None = None
 ) -> Account:
+    """A citizen's password; failures lock the number (and its account) for the client
+    ``address``, and for everyone only after many more (:mod:`core.identity.throttle`)."""
     keys = account_throttle_keys(tenant.province_id, phone)
-    throttle.check_not_locked(session, *keys)
+    throttle.check_attempt(session, address, *keys)
     try:
         account = find_account_by_phone(session, tenant.province_id, normalize_phone(phone))
     except InvalidInput:
         account = None
     if account is not None:
         keys.append(_account_key(account))
-        throttle.check_not_locked(session, *keys)
+        throttle.check_attempt(session, address, *keys)
     ok = verify_password(account.password_hash if account else None, password or "")
     if not ok or account is None or not account.active:
-        throttle.record_failure(session, *keys)
+        throttle.record_failed_attempt(session, address, *keys)
         raise BadCredentials()
-    throttle.record_success(session, *keys)
+    throttle.record_good_attempt(session, address, *keys)
     return account
 
 
@@ -287,20 +296,10 @@ def _code_hash(code: str, phone_index: str) -> str:
     return hmac.new(key, f"{phone_index}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _resend_wait(session: Session, tenant: Tenant, index: str) -> int:
-    interval = get_settings().otp_resend_seconds
-    if interval <= 0:
-        return 0
-    last = session.scalar(
-        select(OneTimeCode.created_at)
-        .where(OneTimeCode.province_id == tenant.province_id, OneTimeCode.phone_index == index)
-        .order_by(OneTimeCode.created_at.desc())
-        .limit(1)
-    )
-    if last is None:
-        return 0
-    elapsed = (utcnow() - last).total_seconds()
-    return max(0, math.ceil(interval - elapsed)) if elapsed >= 0 else interval
+def _resend_key(index: str) -> str:
+    """The resend cooldown of one number, across every province of the installation (one
+    phone is one person's, whichever portal asks)."""
+    return f"otp-wait:{index}"
 
 
 def sign_in_code_wait(session: Session, tenant: Tenant, phone: str) -> int:
@@ -310,7 +309,7 @@ def sign_in_code_wait(session: Session, tenant: Tenant, phone: str) -> int:
         index = blind_index(normalize_phone(phone))
     except InvalidInput:
         return 0
-    return _resend_wait(session, tenant, index)
+    return throttle.wait_of(session, _resend_key(index))
 
 
 def request_sign_in_code(
@@ -322,35 +321,30 @@ def request_sign_in_code(
     :class:`ResendTooSoon`, saying how many seconds are left); at most ``otp_per_hour``
     codes per phone per hour, and ``otp_per_address`` requests
     from one client address (``address``, when the caller knows it) in the lock window:
-    429 beyond either, so nobody can text a thousand numbers at the tenant's expense.
+    429 beyond either, so nobody can text a thousand numbers at the tenant's expense. The
+    cooldown and the hourly cap count the phone's codes of every province together.
     """
     settings = get_settings()
     phone = normalize_phone(phone)
     index = blind_index(phone)
-    # Both keys span every province of the installation: a number or an address does not
+    # The keys span every province of the installation: a number or an address does not
     # get a fresh allowance by asking at another province's portal.
     by_phone, by_address = f"otp-phone:{index}", f"otp-req:{address}"
     if address:
         throttle.check_not_locked(session, by_address)
-    wait = _resend_wait(session, tenant, index)
+    wait = throttle.wait_of(session, _resend_key(index))
     if wait:
         raise ResendTooSoon(wait)
+    if throttle.wait_of(session, by_phone):
+        raise Throttled(
+            "验证码发送过于频繁，请稍后再试", retry_after=throttle.wait_of(session, by_phone)
+        )
     if address:
         throttle.record_failure(session, by_address, limit=settings.otp_per_address)
-    since = utcnow() - timedelta(hours=1)
-    recent = session.scalar(
-        select(func.count())
-        .select_from(OneTimeCode)
-        .where(
-            OneTimeCode.province_id == tenant.province_id,
-            OneTimeCode.phone_index == index,
-            OneTimeCode.created_at >= since,
-        )
+    throttle.record_failure(
+        session, by_phone, limit=settings.otp_per_hour, window=timedelta(hours=1)
     )
-    if (recent or 0) >= settings.otp_per_hour:
-        raise Throttled("验证码发送过于频繁，请稍后再试", retry_after=3600)
-    throttle.check_not_locked(session, by_phone)
-    throttle.record_failure(session, by_phone, limit=settings.otp_per_hour)
+    throttle.hold(session, _resend_key(index), settings.otp_resend_seconds)
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = OneTimeCode(
         province_id=tenant.province_id,
@@ -367,17 +361,20 @@ def request_sign_in_code(
     return str(row.id)
 
 
-def check_sms_code(session: Session, tenant: Tenant, phone: str, code: str) -> str:
+def check_sms_code(
+    session: Session, tenant: Tenant, phone: str, code: str, *, address: str | None = None
+) -> str:
     """Use up the latest SMS code sent to ``phone``: the normalised number when ``code`` is
     it, :class:`BadCredentials` otherwise (five tries a code; failures count toward the
-    phone's lock-out). The caller commits, also after a failure."""
+    phone's lock-out for the client ``address``, and for everyone after many more). The
+    caller commits, also after a failure."""
     try:
         phone = normalize_phone(phone)
     except InvalidInput:
         raise BadCredentials() from None
     index = blind_index(phone)
     key = f"otp:{tenant.province_id}:{index}"
-    throttle.check_not_locked(session, key)
+    throttle.check_attempt(session, address, key)
     row = session.scalar(
         select(OneTimeCode)
         .where(
@@ -393,16 +390,18 @@ def check_sms_code(session: Session, tenant: Tenant, phone: str, code: str) -> s
     if row is None or row.attempts >= 5 or not hmac.compare_digest(row.code_hash, candidate):
         if row is not None:
             row.attempts += 1
-        throttle.record_failure(session, key)
+        throttle.record_failed_attempt(session, address, key)
         raise BadCredentials()
     row.used = True
-    throttle.record_success(session, key)
+    throttle.record_good_attempt(session, address, key)
     return phone
 
 
-def sign_in_account_with_code(session: Session, tenant: Tenant, phone: str, code: str) -> Account:
+def sign_in_account_with_code(
+    session: Session, tenant: Tenant, phone: str, code: str, *, address: str | None = None
+) -> Account:
     """Check an SMS code; a first sign-in creates the citizen's account (实名信息 later)."""
-    phone = check_sms_code(session, tenant, phone, code)
+    phone = check_sms_code(session, tenant, phone, code, address=address)
     index = blind_index(phone)
     account = find_account_by_phone(session, tenant.province_id, phone)
     if account is None:

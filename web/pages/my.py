@@ -403,7 +403,9 @@ class MyPages(Controller):
         account = get_account(db, require_account(principal))
         phone = data.get("phone", "")
         try:
-            change_phone(db, tenant, account, phone, data.get("code", ""))
+            change_phone(
+                db, tenant, account, phone, data.get("code", ""), address=client_address(request)
+            )
             db.commit()
         except GovhallError as exc:
             db.commit()  # a wrong code counts toward the lock-out

@@ -205,7 +205,11 @@ class PortalController(Controller):
     ) -> Template | Redirect:
         try:
             account = sign_in_account_with_password(
-                db, tenant, data.get("phone", ""), data.get("password", "")
+                db,
+                tenant,
+                data.get("phone", ""),
+                data.get("password", ""),
+                address=client_address(request),
             )
         except GovhallError as exc:
             db.commit()  # keep the failure count
@@ -267,7 +271,11 @@ class PortalController(Controller):
     ) -> Template | Redirect:
         try:
             account = sign_in_account_with_code(
-                db, tenant, data.get("phone", ""), data.get("code", "")
+                db,
+                tenant,
+                data.get("phone", ""),
+                data.get("code", ""),
+                address=client_address(request),
             )
         except GovhallError as exc:
             db.commit()
@@ -305,7 +313,12 @@ class PortalController(Controller):
     ) -> Template | Redirect:
         try:
             staff = sign_in_staff(
-                db, tenant, data.get("username", ""), data.get("password", ""), data.get("totp", "")
+                db,
+                tenant,
+                data.get("username", ""),
+                data.get("password", ""),
+                data.get("totp", ""),
+                address=client_address(request),
             )
         except GovhallError as exc:
             db.commit()

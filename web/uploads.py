@@ -20,9 +20,13 @@ from core.db import Database
 from core.errors import InvalidInput
 from core.identity import Principal
 from core.storage import recording_puts
+from core.storage.pdf_scripts import MESSAGE as PDF_SCRIPTS
+from core.storage.pdf_scripts import PdfScripts
 from core.tenancy import Tenant
 
 __all__ = ["receive_upload", "store_upload"]
+
+PDF = "application/pdf"
 
 
 async def receive_upload(
@@ -36,6 +40,7 @@ async def receive_upload(
     fields: dict[str, str] = {}
     incoming: materials.IncomingFile | None = None
     target: Any = None
+    scripts = PdfScripts()
     try:
         with PushMultipartParser(options["boundary"], max_segment_count=8) as parser:
             async for chunk in _chunks(request):
@@ -46,11 +51,13 @@ async def receive_upload(
                                 raise InvalidInput("一次只能上传一个文件", field="file")
                             incoming = materials.IncomingFile(part.filename)
                             target = incoming
+                            scripts = PdfScripts()
                         else:
                             target = [part.name, bytearray()]
                     elif part:
                         if isinstance(target, materials.IncomingFile):
                             target.write(bytes(part))
+                            _look_into(target, scripts, bytes(part))
                         elif target is not None:
                             target[1] += part
                             if len(target[1]) > 1000:
@@ -70,7 +77,19 @@ async def receive_upload(
     if incoming is None:
         raise InvalidInput("请选择要上传的文件", field="file")
     incoming.finish()
+    if incoming.content_type == PDF and scripts.finish() is not None:
+        incoming.discard()
+        raise InvalidInput(PDF_SCRIPTS, field="file")
     return incoming, fields
+
+
+def _look_into(incoming: materials.IncomingFile, scripts: PdfScripts, chunk: bytes) -> None:
+    """A PDF is read for script as it arrives (core/storage/pdf_scripts.py): one that would
+    run something when a member of staff opens it is refused at once."""
+    if incoming.content_type not in (None, PDF):
+        return
+    if scripts.feed(chunk) is not None and incoming.content_type == PDF:
+        raise InvalidInput(PDF_SCRIPTS, field="file")
 
 
 async def _chunks(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:

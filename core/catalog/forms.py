@@ -11,6 +11,7 @@ from core.catalog.models import Item
 from core.catalog.service import draft_from_full, save_draft
 from core.errors import InvalidInput, NotFound
 from core.storage import get_storage, tenant_key
+from core.storage.pdf_scripts import check_pdf
 from core.tenancy import Tenant
 
 __all__ = ["FORM_TYPES", "attach_form", "form_of", "sniff_form"]
@@ -43,6 +44,8 @@ def sniff_form(data: bytes, filename: str) -> str:
     }
     if not data.startswith(signatures[ext]):
         raise InvalidInput(f"文件内容不是 .{ext} 格式", field="file")
+    if ext == "pdf":
+        check_pdf(data)  # served to anyone: never one that runs script when opened
     return ext
 
 

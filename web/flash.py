@@ -1,6 +1,11 @@
 """Messages carried by a redirect (``?msg=`` / ``?error=``), signed: a page shows one only when
 our own redirect put it there, so nobody can make a county's page say, in its green banner,
-what a crafted link says ("您的申请已通过，请转账…")."""
+what a crafted link says ("您的申请已通过，请转账…").
+
+A signature vouches for the words, whoever reads them: so a message is the code's own text
+(with at most a count or a fixed word in it), never what someone typed — no form field, query
+value, object name or error text that repeats the input ("未知的操作 <text>" let a clerk have
+any sentence signed and shown as an official banner to whoever opened the link)."""
 
 from __future__ import annotations
 

@@ -26,3 +26,35 @@ def test_our_own_redirects_message_is_shown(client) -> None:
     signed = with_flash("/t/hechi/items/HC-SC03", msg="已收藏")
     page = client.get(signed.replace(quote("已收藏"), quote(PHISH)))
     assert "转账" not in page.text
+
+
+def _sign_in(client, slug: str, username: str) -> str:
+    from tests.helpers import csrf_token
+
+    token = csrf_token(client, f"/t/{slug}/staff/login")
+    signed = client.post(
+        f"/t/{slug}/staff/login",
+        data={"username": username, "password": "Demo-2026", "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert signed.status_code in (302, 303), signed.text[:300]
+    return token
+
+
+def test_what_an_admin_types_is_not_signed_into_a_banner(client) -> None:
+    """A unit named like a phishing sentence is created, but the redirect's signed message
+    does not repeat its name (the unit list shows it as what it is: a unit's name)."""
+    import random
+
+    token = _sign_in(client, "suning", "suning-admin")
+    name = f"请立即致电 400-000-{random.randrange(10000):04d} 核验账号"
+    code = f"F{random.randrange(10**6)}"
+    created = client.post(
+        "/t/suning/admin/units",
+        data={"code": code, "name": name, "kind": "service_centre", "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert created.status_code in (302, 303), created.text[:500]
+    location = created.headers["location"]
+    assert quote("致电") not in location and "致电" not in location
+    assert "msg=" in location

@@ -199,9 +199,9 @@ class ConsoleController(Controller):
                 session.commit()
             except GovhallError as exc:
                 session.rollback()
-                return Redirect(with_flash(back, error=f"{target.name}：{exc.detail}"))
+                return Redirect(with_flash(back, error=exc.detail))
         forget_tenants()
-        return Redirect(with_flash(back, msg=f"{target.name}已{verb}"))
+        return Redirect(with_flash(back, msg=f"该地区已{verb}"))  # never typed text
 
     # -- the wizard -------------------------------------------------------------------------
 
@@ -284,7 +284,7 @@ class ConsoleController(Controller):
         return Redirect(
             with_flash(
                 f"/t/{tenant.slug}/console/onboard/{county.slug}/branding",
-                msg=f"已创建{county.name}（筹备中），请继续设置门户外观",
+                msg="地区已创建（筹备中），请继续设置门户外观",
             )
         )
 
@@ -578,11 +578,11 @@ class ConsoleController(Controller):
                 session.rollback()
                 return self._copy(request, db, tenant, target, exc.detail, 422)
         msg = (
-            f"已从{source.name}复制：机构 {report.units} 个，插件 {len(report.plugins)} 个，"
+            f"已从所选地区复制：机构 {report.units} 个，插件 {len(report.plugins)} 个，"
             f"事项 {report.items} 项"
         )
         if report.items_problem:
-            msg += "；事项未复制（" + report.items_problem + "）"
+            msg += "；事项未复制，请到县级管理的事项认领页面认领"
         if report.plugins_need_secrets:
             msg += "；" + "、".join(report.plugins_need_secrets) + " 需要县里自己填写密钥后启用"
         if target.status is not TenantStatus.onboarding:

@@ -103,7 +103,7 @@ class UnitAdminPages(Controller):
             db.rollback()
             return self._unit_form(request, db, tenant, me, form=data, exc=exc)
         url = f"/t/{tenant.slug}/admin/units#unit-{quote(unit.code)}"
-        return Redirect(with_flash(url, msg=f"已新增机构：{unit.name}"))
+        return Redirect(with_flash(url, msg="已新增机构"))  # never typed text: web/flash.py
 
     def _unit_page(
         self,
@@ -227,4 +227,4 @@ class UnitAdminPages(Controller):
             db.rollback()
             return self._unit_page(request, db, tenant, me, code, exc=exc, about="close")
         url = f"/t/{tenant.slug}/admin/units#unit-{quote(code)}"
-        return Redirect(with_flash(url, msg=f"已撤销机构：{unit.name}"))
+        return Redirect(with_flash(url, msg="已撤销机构"))

@@ -95,13 +95,12 @@ def test_a_vendor_plugin_on_core_plugins_alone_sends_gets_receipts_and_replies(
     url = "/api/v1/t/hechi/sms/sample/receipts"
     report = [{"ref": str(row.id), "ok": True}, {"ref": "not-ours", "ok": True}]
     assert client.post(url, **_signed(report, token="伪造")).status_code == 403
-    with hechi.session() as s:  # in sight on 插件状态: a changed key would look like this
-        (refused,) = [
+    with hechi.session() as s:  # anyone can send one: no failure of the vendor's
+        assert not [
             e
             for e in get_plugin_manager().recent_errors(s, hechi.tenant)
             if e.plugin == "sample_vendor" and e.hook == "read_sms_receipts"
         ]
-    assert refused.message.startswith("短信服务商回调验证失败") and TOKEN not in refused.message
     answer = client.post(url, **_signed(report))
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"ok": True, "applied": 1, "ignored": 1}

@@ -87,15 +87,18 @@ def _read(
     if answer is None:
         raise NotFound("未知的短信服务商", field="vendor")
     if isinstance(answer, dict) and answer.get("error"):
-        # a vendor whose receipts stop verifying (a changed key) would otherwise go unseen:
-        # on 插件状态 under its own step, apart from the health of sending
-        if hooks.answered_by:
-            hooks.record_failure(
-                hooks.answered_by,
-                hook,
-                f"短信服务商回调验证失败：{str(answer['error'])[:200]}",
-                vendor=vendor,
-            )
+        # Anyone can send a callback without the token or signature: a refused one says
+        # nothing about the vendor, so it is no plugin failure (it turned the plugin 异常 and
+        # raised the admin's banner for whoever posted twice). It is logged apart, as a refused
+        # request; a vendor whose key changed shows as receipts and replies that stop arriving.
+        log.warning(
+            "refused SMS %s callback for %s/%s (%s): %s",
+            kind,
+            tenant.slug,
+            vendor,
+            hooks.answered_by or "no plugin",
+            str(answer["error"])[:200],
+        )
         raise Forbidden("回调验证失败")
     items = answer if isinstance(answer, list) else (answer or {}).get(key) or []
     try:

@@ -204,7 +204,8 @@ class CaseSuspension(TenantOwned, Base):
     """A dated period in which the clock stands still (special procedure)."""
 
     __tablename__ = "case_suspensions"
-    __table_args__ = (_case_fk(),)
+    #: by case: a change asks whether its case was ever suspended (core/cases/engine.py)
+    __table_args__ = (_case_fk(), Index("ix_case_suspensions_case", "tenant_id", "case_id"))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     case_id: Mapped[uuid.UUID] = mapped_column()

@@ -15,13 +15,14 @@ $(VENV)/.installed: pyproject.toml tests/sample_vendor/pyproject.toml
 	touch $@
 
 # npm packages (package.json): the accessibility test's axe-core, and the sources of `make vendor`.
+# No install scripts: none is needed, and swagger-ui-dist's @scarf/scarf would report the install.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The front-end libraries the pages load (htmx, ECharts, Bootstrap, Bootstrap Icons) are
-# committed, minified, in web/static/vendor/ with their licences, so a checkout, `pip install .`
-# and the wheel serve them with no npm. After changing a version in package.json, `make vendor`
+# The front-end libraries the pages load (htmx, ECharts, Bootstrap, Bootstrap Icons, and Swagger
+# UI for the API's /schema) are committed, minified, in web/static/vendor/ with their licences,
+# so a checkout, `pip install .` and the wheel serve them with no npm and no CDN. After changing a version in package.json, `make vendor`
 # copies the new files in; commit them (tests/packaging checks they are the pinned versions).
 vendor: node_modules/.installed
 	rm -rf web/static/vendor
@@ -32,6 +33,10 @@ vendor: node_modules/.installed
 	for p in htmx.org echarts bootstrap bootstrap-icons; do cp node_modules/$$p/LICENSE web/static/vendor/licenses/$$p.txt; done
 	cp node_modules/echarts/NOTICE web/static/vendor/licenses/echarts-NOTICE.txt
 	cp node_modules/echarts/licenses/LICENSE-d3 web/static/vendor/licenses/echarts-d3.txt
+	mkdir -p web/static/vendor/swagger-ui
+	for f in swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-ui.css; do sed '/^\/\/# sourceMappingURL=/d; s|/\*# sourceMappingURL=[^*]*\*/||' node_modules/swagger-ui-dist/$$f > web/static/vendor/swagger-ui/$$f; done
+	cp node_modules/swagger-ui-dist/LICENSE web/static/vendor/licenses/swagger-ui-dist.txt
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt web/static/vendor/licenses/swagger-ui-dist-bundled.txt
 
 setup: $(VENV)/.installed
 

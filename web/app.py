@@ -16,7 +16,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
 from litestar.static_files import create_static_files_router
 
@@ -70,6 +69,7 @@ from web.pages.staff_setup import StaffSetupPages
 from web.pages.supervision import SupervisionPages
 from web.pages.units_admin import UnitAdminPages
 from web.pages.workbench import WorkbenchPages
+from web.schema_ui import LocalSwagger
 from web.shedding import Admission
 from web.templating import template_config
 
@@ -122,8 +122,7 @@ def _security_headers(https: bool) -> Any:
             is_html = any(
                 k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers
             )
-            swagger = scope.get("path", "").startswith("/schema")  # Swagger UI uses its CDN
-            if is_html and not swagger and b"content-security-policy" not in names:
+            if is_html and b"content-security-policy" not in names:
                 headers.append((b"content-security-policy", PAGE_CSP))
             headers.extend((name, value) for name, value in always if name not in names)
             message["headers"] = headers
@@ -295,7 +294,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             '`{"error": CODE, "detail": TEXT}`. Each operation lists the token scope it needs '
             "under `security`; a token without it gets 403 `insufficient_scope`.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[LocalSwagger()],  # from our origin, under the pages' CSP
             components=Components(security_schemes={SCHEME: _oauth_scheme(settings)}),
         ),
         state=State({"database": database, "settings": settings, "hosts": hosts}),

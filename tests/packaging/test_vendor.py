@@ -21,6 +21,7 @@ PINNED = {
     "bootstrap.min.css": ("bootstrap", "Bootstrap  v{} "),
     "bootstrap.bundle.min.js": ("bootstrap", "Bootstrap v{} "),
     "bootstrap-icons/bootstrap-icons.min.css": ("bootstrap-icons", "Bootstrap Icons v{} "),
+    "swagger-ui/swagger-ui-bundle.js": ("swagger-ui-dist", '"{}"'),
 }
 
 

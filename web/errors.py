@@ -7,7 +7,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.response import Redirect
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -15,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from core.errors import GovhallError, NotAuthenticated
 from core.identity.errors import InsufficientScope
 from core.storage import StorageError
+from core.validation import JSON_NOT_VALID, explain
 from web.deps import tenant_of_path
 from web.templating import page, upload_limit_mb
 
@@ -48,32 +54,9 @@ _PLAIN = {
     503: "服务暂时不可用，请稍后再试",
 }
 
-#: msgspec's words for a value of the wrong shape, in Chinese
-_SHAPES = (
-    ("Expected `int", "应为整数"),
-    ("Expected `float", "应为数字"),
-    ("Expected `bool", "应为 true 或 false"),
-    ("Expected `str", "应为文字"),
-    ("Expected `array", "应为列表"),
-    ("Expected `object", "应为对象"),
-    ("Invalid enum value", "不是允许的取值"),
-    ("Invalid UUID", "不是有效的编号"),
-    ("Invalid RFC3339", "不是有效的日期时间"),
-    ("Invalid ISO8601", "不是有效的日期"),
-    ("Missing required", "缺少必填项"),
-    ("Object missing required field", "缺少必填项"),
-)
-
 
 def too_large_detail() -> str:
     return f"文件不能超过 {upload_limit_mb()} MB，请压缩或分成几份后重新上传"
-
-
-def _plain_shape(message: str) -> str:
-    for english, chinese in _SHAPES:
-        if english in message:
-            return chinese
-    return "格式不正确"
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -175,6 +158,23 @@ def govhall_error(request: Request[Any, Any, Any], exc: GovhallError) -> Respons
     )
 
 
+def _problem(problem: dict[str, Any], cause: BaseException | None) -> tuple[str, str | None]:
+    """The first problem in Chinese, with the path into the body where msgspec names one
+    (``departments[0].code: 缺少必填项``): the problem's own message lacks the path, the
+    validation error it came from has it (``- at `$.data.departments[0]```)."""
+    key = str(problem.get("key") or "")
+    message = str(problem.get("message") or "")
+    if cause is not None and str(cause).startswith(message):
+        message = str(cause)
+    if str(problem.get("source")) in ("body", "ParamType.BODY"):
+        path, words = explain(message, strip=".data")  # the handler's body parameter
+        field = path or (key if key != "data" else "") or None
+    else:
+        path, words = explain(message, strip=f".{key}" if key else "")
+        field = key or path or None
+    return (f"{field}: {words}" if field else words), field
+
+
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """The framework's refusals (no such route, a method the route lacks, a body too large,
     a parameter of the wrong type) in Chinese: the English it words them in stays in the log."""
@@ -198,10 +198,10 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         ):
             return _without_bad_query(request, query)
         if problems:
-            field = problems[0].get("key") or None
-            shape = _plain_shape(str(problems[0].get("message") or ""))
-            detail = f"{field}: {shape}" if field else shape
+            detail, field = _problem(problems[0], exc.__cause__)
         status = 400 if "JSON" in (exc.detail or "") else status
+    elif status == 400 and isinstance(exc.__cause__, SerializationException):
+        detail = JSON_NOT_VALID  # "JSON is malformed: …", "Input data was truncated"
     if status >= 400 and exc.detail and exc.detail != detail:
         log.info("%s %s refused (%s): %s", request.method, request.url.path, status, exc.detail)
     return _respond(

@@ -40,14 +40,39 @@ _AUTHORIZE_PARAMS = (
 )
 
 
+#: OAuth's error codes (RFC 6749 §4.1.2.1, §5.2; OpenID Connect Core §3.1.2.6) in words a person
+#: reads: the sign-in page shows them, and a JSON refusal carries them as ``detail`` beside the
+#: code and the library's ``error_description`` (which the RFC keeps to ASCII)
+OAUTH_WORDS = {
+    "invalid_client": "这个应用未在本平台登记，或应用标识、应用密钥不正确",
+    "invalid_request": "登录请求的参数不正确（如回调地址未登记），请联系该应用的开发单位",
+    "unauthorized_client": "这个应用无权以这种方式请求登录或令牌",
+    "access_denied": "已拒绝授权",
+    "unsupported_response_type": "这个应用请求的登录方式本平台不支持，请联系该应用的开发单位",
+    "unsupported_grant_type": "不支持这种获取令牌的方式",
+    "invalid_grant": "授权码无效、已使用或已过期，请重新登录",
+    "invalid_scope": "这个应用请求的权限范围不正确或未获准",
+    "invalid_token": "访问令牌无效或已过期",
+    "login_required": "需要先登录",
+    "consent_required": "需要您先同意授权",
+    "server_error": "服务器内部错误，请稍后再试",
+    "temporarily_unavailable": "服务暂时不可用，请稍后再试",
+}
+
+
+def oauth_words(error: str) -> str:
+    return OAUTH_WORDS.get(error, "登录请求无法处理，请联系该应用的开发单位")
+
+
 def _to_response(status: int, body: Any, headers: list[tuple[str, str]] | None) -> Response[Any]:
     hdrs = dict(headers or [])
+    if isinstance(body, str) and body.startswith("{"):
+        body = json.loads(body)
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        body = {**body, "detail": oauth_words(body["error"])}
     if isinstance(body, dict | list):
         hdrs.pop("Content-Type", None)
         return Response(body, status_code=status, headers=hdrs)
-    if isinstance(body, str) and body.startswith("{"):
-        hdrs.pop("Content-Type", None)
-        return Response(json.loads(body), status_code=status, headers=hdrs)
     return Response(body or "", status_code=status, headers=hdrs)
 
 
@@ -117,7 +142,7 @@ def _authorize(
                 status_code=400,
                 status=400,
                 code=exc.error,
-                detail=exc.description or exc.error,
+                detail=oauth_words(exc.error),  # the library's English stays out of the page
             )
         client: oidc.ClientModel = grant.client
         tenant = client.tenant
@@ -230,7 +255,7 @@ class OidcController(Controller):
                 info = oidc.userinfo_for_token(session, value.strip())
         if info is None:
             return Response(
-                {"error": "invalid_token", "detail": "access token invalid or expired"},
+                {"error": "invalid_token", "detail": oauth_words("invalid_token")},
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )

@@ -26,6 +26,7 @@ from core.notify.relay import apply_receipt, vendors_of
 from core.plugins import SmsInbound, SmsReceipt, get_plugin_manager
 from core.supervision.ratings import receive_sms
 from core.tenancy import Tenant
+from core.validation import JSON_NOT_VALID, plain
 from web.api.scoped import anyone
 
 __all__ = ["SmsWebhooks"]
@@ -62,8 +63,10 @@ def _legacy(db: Session, tenant: Tenant, vendor: str, method: str, headers, body
     log.warning("SMS vendor %s reads its webhook with the deprecated %s", vendor, method)
     try:
         parsed = parser(headers, body)
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
-        raise InvalidInput(f"无法解析：{exc}", field="body") from exc
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"无法解析：{plain(str(exc))}", field="body") from exc
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise InvalidInput(JSON_NOT_VALID, field="body") from exc
     return {"error": "回调验证失败"} if parsed is None else list(parsed)
 
 
@@ -75,7 +78,7 @@ def _read(
         try:
             json.loads(body)
         except ValueError as exc:
-            raise InvalidInput(f"无法解析：{exc}", field="body") from exc
+            raise InvalidInput(JSON_NOT_VALID, field="body") from exc
     hook, key, legacy, struct = {
         "receipts": ("read_sms_receipts", "receipts", "parse_receipts", SmsReceipt),
         "inbound": ("read_sms_inbound", "messages", "parse_inbound", SmsInbound),
@@ -104,7 +107,7 @@ def _read(
     try:
         return [i if isinstance(i, struct) else msgspec.convert(i, struct) for i in items]
     except msgspec.ValidationError as exc:
-        raise InvalidInput(f"无法解析：{exc}", field="body") from exc
+        raise InvalidInput(f"无法解析：{plain(str(exc))}", field="body") from exc
 
 
 class SmsWebhooks(Controller):

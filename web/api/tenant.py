@@ -82,7 +82,7 @@ def unit_out(unit: OrgUnit) -> OrgUnitOut:
 def _unit(db: Session, tenant: Tenant, unit_id: uuid.UUID) -> OrgUnit:
     unit = db.get(OrgUnit, (tenant.id, unit_id))
     if unit is None:
-        raise NotFound("no such org unit")
+        raise NotFound("没有这个机构")
     return unit
 
 

@@ -44,6 +44,7 @@ from core.cases.models import (
     TaskState,
 )
 from core.cases.trail import SYSTEM, Actor, append_event
+from core.db import flush_with_effects
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.identity import Principal, Role
 from core.tenancy import Tenant
@@ -98,7 +99,7 @@ def perform(
     """Run one action (the caller commits; see ``core.cases.service.commit``)."""
     if not principal.is_staff:
         raise Forbidden("仅限工作人员")
-    case = get_case(session, number, principal, lock=True)
+    case = get_case(session, number, principal, lock=True, with_tasks=True)
     if payload.action not in STEP_ACTIONS | CASE_ACTIONS:
         raise InvalidInput(f"未知的操作 {payload.action}", field="action")
     actor = Actor.of(principal)
@@ -119,7 +120,8 @@ def perform(
             getattr(ctx, "do_" + payload.action)()
         if case.parent_id or case.bundle_code:  # joint approval: the parent may be done now
             settle(session, tenant, case)
-        session.flush()
+        # one flush: the texts to the staff whose step opened go with the step, not at commit
+        flush_with_effects(session)
     except (StaleDataError, IntegrityError) as exc:
         # someone else changed the case since it was read: one of two wins, the other 409s
         session.rollback()

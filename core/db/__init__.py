@@ -9,7 +9,14 @@ from core.db._effects import (
 )
 from core.db._memo import MEMO_SECONDS, Snapshot, forget_remembered, remembered, snapshot, watch
 from core.db._scope import PLATFORM, Scope, TenantScopeError, scope_of
-from core.db._session import Database, get_database, platform_scope, reset_database, tx_cache
+from core.db._session import (
+    Database,
+    flush_with_effects,
+    get_database,
+    platform_scope,
+    reset_database,
+    tx_cache,
+)
 from core.db._types import (
     EncryptedJSON,
     EncryptedString,
@@ -38,6 +45,7 @@ __all__ = [
     "blind_index",
     "clear_commit_effects",
     "commit_effects",
+    "flush_with_effects",
     "forget_remembered",
     "get_database",
     "new_id",

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+from sqlalchemy.orm.interfaces import ORMOption
 
 from core.db._base import ProvinceOwned, TenantOwned
 
@@ -65,8 +67,15 @@ def _filter_by_scope(state: ORMExecuteState) -> None:
         return
     if scope is PLATFORM:
         return
+    state.statement = state.statement.options(*_criteria(scope))
+
+
+@lru_cache(maxsize=4096)
+def _criteria(scope: Scope) -> tuple[ORMOption, ...]:
+    """The scope's two loader criteria, made once per scope rather than for every query
+    (each is an option object with its lambda analysed; the same for every statement)."""
     tenant_id, province_id = scope.tenant_id, scope.province_id
-    state.statement = state.statement.options(
+    return (
         with_loader_criteria(
             TenantOwned,
             lambda cls: cls.tenant_id == tenant_id,

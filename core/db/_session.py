@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from core.config import get_settings
-from core.db._effects import install_effect_dispatch
+from core.db._effects import _before_commit, install_effect_dispatch
 from core.db._memo import install_memo
 from core.db._scope import PLATFORM, Scope, _Platform, install_scope_filter
 from core.db.rls import sign_scope
@@ -22,6 +22,7 @@ from core.db.rls import sign_scope
 __all__ = [
     "Database",
     "GovhallSession",
+    "flush_with_effects",
     "get_database",
     "platform_scope",
     "reset_database",
@@ -196,6 +197,15 @@ install_memo(GovhallSession)
 # first: the other after-flush work sees the flush's writes answered
 event.listen(GovhallSession, "after_flush", _flushed, insert=True)
 install_effect_dispatch(GovhallSession)  # runs what core.effects registers
+
+
+def flush_with_effects(session: Session) -> None:
+    """Flush, with the rows the commit's effects would add for what the transaction has done
+    so far (the texts to the staff whose step opened, the events queued for department
+    systems): they go out with this flush instead of a second one at commit. The effects run
+    again at commit for whatever is done after this (collected since, so nothing twice)."""
+    _before_commit(session)
+    session.flush()
 
 
 def tx_cache(session: Session) -> dict[Any, Any]:

@@ -8,6 +8,7 @@ from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
+from core.config import get_settings
 from core.db import Database
 from core.tenancy import TenantKind, TenantStatus, list_tenants
 from web.i18n import LANGUAGES
@@ -47,12 +48,19 @@ def _local(next: str) -> str:
     return next if ok else "/"
 
 
+def _preference() -> dict[str, Any]:
+    """A preference cookie kept for a year; Secure where the site is https, like the session's
+    and the CSRF token's (web/app.py)."""
+    https = get_settings().base_url.startswith("https://")
+    return {"max_age": 365 * 86400, "samesite": "lax", "httponly": True, "secure": https}
+
+
 @get("/elder/{mode:str}", name="set_elder_mode", include_in_schema=False)
 async def set_elder_mode(mode: str, next: str = "/") -> Redirect:
     """长辈版: larger type and stronger contrast, kept in a cookie for a year."""
     response = Redirect(_local(next))
     if mode == "on":
-        response.set_cookie("elder", "1", max_age=365 * 86400, samesite="lax", httponly=True)
+        response.set_cookie("elder", "1", **_preference())
     else:
         response.delete_cookie("elder")
     return response
@@ -63,5 +71,5 @@ async def set_language(lang: str, next: str = "/") -> Redirect:
     if lang not in LANGUAGES:
         lang = "zh"
     response = Redirect(_local(next))
-    response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    response.set_cookie("lang", lang, **_preference())
     return response

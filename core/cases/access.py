@@ -1,12 +1,17 @@
 """Who may see a case: the applicant, the agent or clerk who filed it, and — once it is
-submitted — the tenant's staff who work or watch cases. Anyone else gets the same 404 as for
-a case that does not exist."""
+submitted — the staff who need to: the county's administrators and supervisors, anyone
+holding a working role tenant-wide, and otherwise only staff of the case's department, of the
+unit it came in through (a township centre, a village station), or of a unit that works or
+worked one of its steps (the service centre's windows accept every department's cases).
+Anyone else gets the same 404 as for a case that does not exist."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import Select, and_, bindparam, exists, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from core.cases.models import Case, CaseState, CaseSuspension, CaseTask
@@ -14,7 +19,7 @@ from core.db import tx_cache
 from core.errors import NotFound
 from core.identity import Principal, Role
 
-__all__ = ["CASE_ROLES", "can_see", "get_case", "is_filer"]
+__all__ = ["CASE_ROLES", "Reach", "can_see", "get_case", "is_filer", "reach_of", "visible_to"]
 
 #: staff roles that see every case of their tenant
 CASE_ROLES = (
@@ -34,13 +39,104 @@ def is_filer(principal: Principal, case: Case) -> bool:
     return principal.is_staff and case.agent_id is not None and principal.id == case.agent_id
 
 
-def can_see(principal: Principal, case: Case) -> bool:
-    """A draft is the applicant's own until submitted: staff see it only if they filed it."""
+#: staff roles that see every case of their tenant, wherever they are held
+SEEING_ALL = (Role.supervisor, Role.tenant_admin)
+#: staff roles that work cases: they see the cases of their units and departments
+WORKING = (Role.window_clerk, Role.reviewer, Role.approver, Role.issuer)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which submitted cases a member of staff may see (``everything``, or by unit)."""
+
+    everything: bool
+    #: units where they hold a working role, and the units those sit in (a window's centre)
+    units: frozenset[uuid.UUID] = frozenset()
+    #: the departments those units belong to (a role in a section counts for its department)
+    departments: frozenset[str] = frozenset()
+    #: working roles held, for steps routed to no unit
+    roles: frozenset[str] = frozenset()
+
+
+_NOTHING = Reach(everything=False)
+
+
+def reach_of(session: Session, principal: Principal) -> Reach:
+    if not principal.is_staff:
+        return _NOTHING
+    if any(principal.has_role(r) for r in SEEING_ALL):
+        return Reach(everything=True)
+    held = [(role, unit) for role, unit in principal.roles if role in WORKING]
+    if any(unit is None for _, unit in held):
+        return Reach(everything=True)
+    if not held:
+        return _NOTHING
+    from core.cases.engine import org_units  # the engine routes steps by the same units
+
+    units = org_units(session)
+    mine: set[uuid.UUID] = set()
+    departments: set[str] = set()
+    for _, unit_id in held:
+        mine.add(unit_id)  # type: ignore[arg-type]  # None was handled above
+        unit = units.get(unit_id)  # type: ignore[arg-type]
+        if unit is not None and unit.parent_id is not None:
+            mine.add(unit.parent_id)
+        while unit is not None:
+            if unit.kind.value == "department":
+                departments.add(unit.code)
+                break
+            unit = units.get(unit.parent_id) if unit.parent_id else None
+    return Reach(
+        everything=False,
+        units=frozenset(mine),
+        departments=frozenset(departments),
+        roles=frozenset(role.value for role, _ in held),
+    )
+
+
+def visible_to(session: Session, principal: Principal) -> ColumnElement[bool] | None:
+    """The submitted cases ``principal`` (staff) may see, as a condition on ``Case`` (None:
+    every one); their own filings are the caller's to add."""
+    reach = reach_of(session, principal)
+    if reach.everything:
+        return None
+    if not reach.units:
+        return false()
+    worked = (
+        exists()
+        .where(
+            CaseTask.tenant_id == Case.tenant_id,
+            CaseTask.case_id == Case.id,
+            or_(
+                CaseTask.org_unit_id.in_(reach.units),
+                and_(CaseTask.org_unit_id.is_(None), CaseTask.role.in_(reach.roles)),
+            ),
+        )
+        .correlate(Case)
+    )
+    return or_(
+        Case.department_code.in_(reach.departments),
+        Case.origin_unit_id.in_(reach.units),
+        worked,
+    )
+
+
+def can_see(session: Session, principal: Principal, case: Case) -> bool:
+    """A draft is the applicant's own until submitted: staff see it only if they filed it;
+    a submitted case, staff see as :func:`reach_of` says."""
     if is_filer(principal, case):
         return True
-    if case.state is CaseState.draft:
+    if case.state is CaseState.draft or not principal.is_staff:
         return False
-    return principal.is_staff and any(principal.has_role(r) for r in CASE_ROLES)
+    reach = reach_of(session, principal)
+    if reach.everything:
+        return True
+    if case.department_code in reach.departments or case.origin_unit_id in reach.units:
+        return True
+    condition = visible_to(session, principal)
+    assert condition is not None
+    found = session.scalar(select(exists().where(Case.id == case.id, condition)))
+    return bool(found)
 
 
 def get_case(
@@ -63,7 +159,7 @@ def get_case(
             # deadlock between their other writes) and the later one sees the fresh state.
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
         case = session.scalars(stmt).first()
-    if case is None or not can_see(principal, case):
+    if case is None or not can_see(session, principal, case):
         raise NotFound("办件不存在", field="number")
     if lock:  # the rest of the transaction may trust what it reads of the case (engine.py)
         tx_cache(session)[("locked", case.id)] = True

@@ -17,6 +17,7 @@ from core.calendar import calendar_for
 from core.cases import clock, engine, fees
 from core.cases.access import get_case
 from core.cases.action_types import (
+    ACTION_LABELS,
     ACTIONS,
     CASE_ACTIONS,
     REMEDY,
@@ -62,9 +63,8 @@ __all__ = [
 
 def _not_now(case: Case, action: str) -> Conflict:
     label = STATE_LABELS.get(case.state.value, case.state.value)
-    return Conflict(
-        f"办件当前状态为“{label}”（{case.state.value}），不能执行 {action}", field="state"
-    )
+    doing = ACTION_LABELS.get(action, "执行这项操作")
+    return Conflict(f"办件当前状态为“{label}”，现在不能{doing}", field="state")
 
 
 def _need_reason(payload: ActionIn) -> str:
@@ -101,7 +101,7 @@ def perform(
         raise Forbidden("仅限工作人员")
     case = get_case(session, number, principal, lock=True, with_tasks=True)
     if payload.action not in STEP_ACTIONS | CASE_ACTIONS:
-        raise InvalidInput(f"未知的操作 {payload.action}", field="action")
+        raise InvalidInput("没有这个操作", field="action")  # never echo what was sent
     actor = Actor.of(principal)
     # only a decision can be barred: other actions need not read who reviewed the case
     if payload.action in DECIDING and payload.action in blocked_by_duties(

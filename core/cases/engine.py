@@ -130,7 +130,7 @@ def _suspension_added(session: Session, instance: object) -> None:
         tx_cache(session).pop(("suspended", instance.case_id), None)
 
 
-def _units(session: Session) -> dict[uuid.UUID, Snapshot]:
+def org_units(session: Session) -> dict[uuid.UUID, Snapshot]:
     """The scope's org units, remembered for a moment (core/db/_memo.py): every submission
     and action routes its next step by them."""
     scope = scope_of(session)
@@ -149,12 +149,12 @@ def _units(session: Session) -> dict[uuid.UUID, Snapshot]:
 
 def unit_parents(session: Session) -> dict[uuid.UUID, uuid.UUID | None]:
     """Each org unit's parent, from the remembered units."""
-    return {u.id: u.parent_id for u in _units(session).values()}
+    return {u.id: u.parent_id for u in org_units(session).values()}
 
 
 def unit_by_code(session: Session, code: str) -> Snapshot | None:
     """The scope's org unit with ``code``, from the remembered units."""
-    return next((u for u in _units(session).values() if u.code == code), None)
+    return next((u for u in org_units(session).values() if u.code == code), None)
 
 
 def calendar_of(session: Session, tenant: Tenant) -> WorkCalendar:
@@ -171,7 +171,7 @@ def _unit_for(session: Session, case: Case, step: Step) -> uuid.UUID | None:
 def _unit_id_for(session: Session, case: Case, step: Step) -> Any:
     """Which org unit works the step: the agent's village station, its township centre, the
     service centre's windows for acceptance, the responsible department for the rest."""
-    units = _units(session)
+    units = org_units(session)
     origin = units.get(case.origin_unit_id) if case.origin_unit_id else None
     if step.level == "village":
         return origin.id if origin else None
@@ -320,7 +320,7 @@ def may_work(session: Session, principal: Principal, task: CaseTask) -> bool:
             continue
         if unit is None or task.org_unit_id is None or unit == task.org_unit_id:
             return True
-        units = units or _units(session)
+        units = units or org_units(session)
         if units.get(unit) is not None and units[unit].parent_id == task.org_unit_id:
             return True
     return False

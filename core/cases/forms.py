@@ -256,8 +256,13 @@ def prefill_for(
     return out
 
 
-def prefill(session: Session, tenant: Tenant, case: Case) -> dict[str, Any]:
-    """:func:`prefill_for` a case's applicant and item."""
+def prefill(session: Session, tenant: Tenant, case: Case, viewer: Principal) -> dict[str, Any]:
+    """:func:`prefill_for` a case's applicant and item — for the applicant's own eyes only. An
+    agent or a clerk filing for someone types what the person shows them: what the platform
+    knows of that person (full ID number, earlier forms, e-licenses) is not theirs to read
+    because they typed a phone number."""
+    if not (viewer.is_account and viewer.id == case.applicant_id):
+        return {}
     return prefill_for(
         session,
         tenant,

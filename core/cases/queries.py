@@ -9,11 +9,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.cases import engine
-from core.cases.access import CASE_ROLES
+from core.cases.access import CASE_ROLES, visible_to
 from core.cases.licenses import verify_license
 from core.cases.models import Case, CaseState, CaseTask, License, Notice, TaskState
 from core.cases.seals import issuer_of
@@ -43,8 +43,12 @@ def list_cases(
     if principal.is_account:
         stmt = stmt.where(Case.applicant_id == principal.id)
     elif principal.is_staff and any(principal.has_role(r) for r in CASE_ROLES):
-        # the tenant's cases, less other people's unsubmitted drafts
-        stmt = stmt.where((Case.state != CaseState.draft) | (Case.agent_id == principal.id))
+        # the submitted cases they may see (core.cases.access), and what they filed themselves
+        submitted = Case.state != CaseState.draft
+        reach = visible_to(session, principal)
+        if reach is not None:
+            submitted = and_(submitted, reach)
+        stmt = stmt.where(submitted | (Case.agent_id == principal.id))
     elif principal.is_staff:
         stmt = stmt.where(Case.agent_id == principal.id)
     else:
@@ -92,8 +96,9 @@ def progress(session: Session, number: str, code: str) -> Case:
     return case
 
 
-#: wrong guesses before one case number is locked, and before one address is: many citizens
-#: may share an address behind a carrier's NAT or a village station, so it gets more
+#: wrong guesses before one case number is locked for one address, and before one address is
+#: locked for every number: many citizens may share an address behind a carrier's NAT or a
+#: village station, so it gets more
 PROGRESS_CASE_LIMIT = 5
 PROGRESS_ADDRESS_LIMIT = 20
 
@@ -105,11 +110,14 @@ def throttled_progress(
     a wrong guess counts against both (the caller commits, so the count survives the 404)."""
     by_case = f"progress:{tenant_id}:n:{number.strip().upper()[:40]}"
     by_address = f"progress:{tenant_id}:a:{address[:48]}"
-    throttle.check_not_locked(session, by_case, by_address)
+    # the case number is locked for the guessing address (its owner, elsewhere, still looks
+    # it up), and for everyone only after login_account_max_failures from all addresses
+    throttle.check_attempt(session, address, by_case)
+    throttle.check_not_locked(session, by_address)
     try:
         return progress(session, number, code)
     except NotFound:
-        throttle.record_failure(session, by_case, limit=PROGRESS_CASE_LIMIT)
+        throttle.record_failed_attempt(session, address, by_case, limit=PROGRESS_CASE_LIMIT)
         throttle.record_failure(session, by_address, limit=PROGRESS_ADDRESS_LIMIT)
         raise
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.calendar import WorkCalendar
 from core.cases import queries
+from core.cases.access import visible_to
 from core.cases.models import Case, CaseState, CaseTask
 from core.identity import Principal, Role
 from core.tenancy import OrgUnit, OrgUnitKind
@@ -99,9 +100,11 @@ def departments(session: Session) -> list[tuple[str, str]]:
 def _deliverable(session: Session, principal: Principal) -> list[Case]:
     if not (principal.has_role(Role.issuer) or principal.has_role(Role.window_clerk)):
         return []
-    rows = session.scalars(
-        select(Case).where(Case.state == CaseState.completed).order_by(Case.completed_at).limit(500)
-    )
+    stmt = select(Case).where(Case.state == CaseState.completed)
+    reach = visible_to(session, principal)  # a department's results, not every department's
+    if reach is not None:
+        stmt = stmt.where(reach)
+    rows = session.scalars(stmt.order_by(Case.completed_at).limit(500))
     return [c for c in rows if not (c.delivery_method == "courier" and c.tracking)]
 
 

@@ -88,7 +88,8 @@ def test_apply_correct_once_accept_review_approve_issue_and_verify(client, db: D
     # the wrong role is refused; an action the state does not allow is a conflict
     assert _act(client, reviewer, number, "accept").status_code == 403
     early = _act(client, approver, number, "approve")
-    assert early.status_code == 409 and "submitted" in early.json()["detail"]
+    assert early.status_code == 409
+    assert early.json()["detail"] == "办件当前状态为“待受理”，现在不能批准"
 
     # one correction notice listing two materials
     corrected = _act(

@@ -208,3 +208,27 @@ def test_staff_reveal_personal_values_on_the_trail_and_see_a_correction(
     printed = _pdf_text(client, citizen, number, applications[-1]["code"])
     assert "补正后" in printed and "新建路 18 号" in printed
     assert HER_ID not in printed and "4501" in printed  # the ID number partly masked
+
+
+def test_a_clerk_filing_for_someone_is_not_shown_what_we_know_of_them(hechi: Desk) -> None:
+    """Typing a citizen's phone at the counter must not fill in their full name, ID number
+    or earlier forms: the clerk types what the person shows them. The citizen's own view of
+    the same draft is prefilled."""
+    from core.cases.forms import prefill
+    from core.cases.models import Case
+    from core.cases.service import Applicant, Consent
+
+    clerk = hechi.staff("hechi-clerk")
+    number = hechi.apply(
+        clerk,
+        ITEM,
+        submit=False,
+        applicant=Applicant(phone=CITIZEN),
+        consent=Consent(method="signed_form"),
+    )
+    with hechi.session() as s:
+        case = s.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        assert prefill(s, hechi.tenant, case, clerk) == {}
+        hers = prefill(s, hechi.tenant, case, hechi.citizen(CITIZEN))
+    assert hers["applicant_id_number"] == HER_ID

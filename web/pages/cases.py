@@ -115,7 +115,7 @@ class CasePages(Controller):
         )
         values = dict(case.form or {})
         if editable:
-            values = {**forms.prefill(db, tenant, case), **values}
+            values = {**forms.prefill(db, tenant, case, who), **values}
         return render(
             request,
             db,

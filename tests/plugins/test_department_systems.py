@@ -135,7 +135,7 @@ def test_events_go_out_signed_and_decisions_come_back(
     url = "/api/v1/t/hechi/departments/decisions"
     theirs = {"Authorization": f"Bearer {_token(client, others, others_secret)}"}
     wrong_department = client.post(url, json={"case": number, "action": "review"}, headers=theirs)
-    assert wrong_department.status_code == 403
+    assert wrong_department.status_code == 404  # another department's case: not theirs to see
     mine = {"Authorization": f"Bearer {_token(client, ours, ours_secret)}"}
     bad = client.post(url, json={"case": number, "action": "withdraw"}, headers=mine)
     assert bad.status_code == 422 and bad.json()["field"] == "action"

@@ -70,6 +70,8 @@ class SweepResult:
     yellow: int = 0
     red: int = 0
     deemed: int = 0
+    #: (a batch) more steps are due than it flipped
+    more: bool = False
 
     def __iadd__(self, other: SweepResult) -> SweepResult:
         self.yellow += other.yellow
@@ -200,28 +202,44 @@ _COLUMNS = (
 
 
 def _due(session: Session, tenant: Tenant, today: date, limit: date) -> list[Any]:
-    """The batch's due steps of cases being worked, with their cases' heads, in one
-    statement. On PostgreSQL both rows are locked (``FOR UPDATE SKIP LOCKED``): the step
-    gets its card, the case's trail is appended to; a step or case someone is acting on
-    right now is left for the next sweep."""
-    stmt = (
-        select(*_COLUMNS)
-        .join(Case, (Case.tenant_id == CaseTask.tenant_id) & (Case.id == CaseTask.case_id))
-        .where(
-            _due_condition(tenant, today, limit),
-            Case.state.in_((CaseState.submitted, CaseState.in_progress)),
+    """The batch's due steps of cases being worked, with their cases' heads: first yellow
+    steps past their limit, then steps without a card nearing it, each in order of their
+    limits. Each kind is one range of ``ix_case_tasks_sweep`` read in ``due_on`` order, so a
+    read stops at the batch however many steps are due (the two conditions in one statement
+    joined every due step to its case before sorting them: each batch read the whole
+    backlog). On PostgreSQL both rows are locked (``FOR UPDATE SKIP LOCKED``): the step gets
+    its card, the case's trail is appended to; a step or case someone is acting on right now
+    is left for the next sweep."""
+    rows: list[Any] = []  # (one more than a batch: whether another batch is needed)
+    for kind in (
+        and_(CaseTask.card == "yellow", CaseTask.due_on < today),
+        and_(CaseTask.card.is_(None), CaseTask.due_on <= limit),
+    ):
+        stmt = (
+            select(*_COLUMNS)
+            .join(Case, (Case.tenant_id == CaseTask.tenant_id) & (Case.id == CaseTask.case_id))
+            .where(
+                CaseTask.tenant_id == tenant.id,
+                CaseTask.state == TaskState.open,
+                kind,
+                Case.state.in_((CaseState.submitted, CaseState.in_progress)),
+            )
+            # (the card is the same in every row of a kind: ordering by it too lets the index
+            # give the order — for IS NULL PostgreSQL would sort)
+            .order_by(CaseTask.card, CaseTask.due_on)
+            .limit(BATCH + 1 - len(rows))
         )
-        .order_by(CaseTask.due_on)
-        .limit(BATCH)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=(CaseTask, Case))
-    return list(session.execute(stmt))
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=(CaseTask, Case))
+        rows.extend(session.execute(stmt))
+        if len(rows) > BATCH:
+            break
+    return rows
 
 
 def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) -> SweepResult:
     """One batch of the tenant's due steps (the caller commits and calls again while the
-    result flipped a full batch). Read with their cases' heads in one statement and written
+    result says there are ``more``). Read with their cases' heads (:func:`_due`) and written
     set-wise: one statement for the steps' cards, one for the card register, one for the
     trail events (each case's hash chain computed here, in order, from the locked head), one
     for the cases' heads and one for the reminders; 视为准予 then goes through the service
@@ -234,6 +252,8 @@ def sweep_tenant(session: Session, tenant: Tenant, today: date | None = None) ->
     tasks = _due(session, tenant, today, limit)
     if not tasks:
         return result
+    # the one past the batch stays locked until the commit, and is flipped by the next batch
+    result.more, tasks = len(tasks) > BATCH, tasks[:BATCH]
     staff = holders(session)  # (read before the pipeline: their rows are waited for)
     parents = unit_parents(session)
     now = clock.now()
@@ -587,8 +607,9 @@ def active_tenants(database: Any) -> list[Tenant]:
 
 
 def run_sweep(database: Any, today: date | None = None) -> SweepResult:
-    """Sweep every tenant with anything due, a committed batch at a time. Finding which
-    tenants those are takes one session and two statements, so an idle minute is cheap."""
+    """Sweep every tenant with anything due, a committed batch at a time (a batch reads one
+    step more than it flips, so the last one is not an empty batch). Finding which tenants
+    those are takes one session and two statements, so an idle minute is cheap."""
     today = today or clock.today()
     with database.session(scope=PLATFORM) as session:
         tenants = list_active(session)
@@ -606,6 +627,7 @@ def run_sweep(database: Any, today: date | None = None) -> SweepResult:
                 result.yellow, result.red = result.yellow + yellow, result.red + red
                 session.commit()
             total += result
-            if result.yellow + result.red < BATCH:  # a batch short of full: all done
+            # all done: no step past the batch, and the questions' batch short of full
+            if not result.more and yellow + red < questions.BATCH:
                 break
     return total

@@ -174,3 +174,29 @@ def test_a_failed_write_fails_the_batch_and_leaves_nothing_written(
         for case_id in ids:
             case = s.get(Case, (hechi.tenant.id, case_id))
             assert case is not None and verify_chain(s, case).intact
+
+
+def test_a_batch_reads_one_step_more_so_the_run_ends_without_an_empty_batch(
+    hechi: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four steps turning red in batches of two: two batches, the first locking one step past
+    its two to know that more are due, and no third batch that finds nothing."""
+    monkeypatch.setattr(sweep, "BATCH", 2)
+    at("2026-11-02")
+    numbers = [hechi.apply(hechi.citizen(ZHANG), "HC-SB04") for _ in range(4)]
+    due = _open_task(hechi, numbers[0]).due_on
+    assert due is not None
+    at(due.isoformat())
+    assert run_sweep(hechi.db).yellow == 4
+    at("2026-12-20")
+    batches: list[tuple[int, int]] = []
+    one_batch = sweep.sweep_tenant
+
+    def counted(*args: Any, **kwargs: Any) -> sweep.SweepResult:
+        result = one_batch(*args, **kwargs)
+        batches.append((result.red, result.more))
+        return result
+
+    monkeypatch.setattr(sweep, "sweep_tenant", counted)
+    assert run_sweep(hechi.db).red == 4
+    assert batches == [(2, True), (2, False)]

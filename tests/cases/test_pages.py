@@ -94,6 +94,15 @@ def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(ap
         notice = re.search(r"/t/hechi/workbench/cases/[^/]+/notices/([A-Z0-9]{12})", accepted.text)
         pdf = clerk.get(notice.group(0))
         assert pdf.headers["content-type"].startswith("application/pdf")
+        # accepted, it has left the clerk's queue; its number still finds it
+        looked_up = clerk.get("/t/hechi/workbench/queue", params={"item": number})
+        assert 'data-testid="case-elsewhere"' in looked_up.text and "办理中" in looked_up.text
+        assert f'href="/t/hechi/workbench/cases/{number}"' in looked_up.text
+
+    with TestClient(app=app, base_url="http://testserver.local") as township:
+        _staff_login(township, "hechi-township")  # not a case of the township's
+        looked_up = township.get("/t/hechi/workbench/queue", params={"item": number})
+        assert "case-elsewhere" not in looked_up.text and "暂无待办" in looked_up.text
 
     with TestClient(app=app, base_url="http://testserver.local") as anyone:
         found = anyone.get(f"/t/hechi/progress?number={number}&code={query}")

@@ -4,6 +4,7 @@ actions ``core.cases.available`` offers the person now."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -59,6 +60,21 @@ def _filter(query: Any) -> QueueFilter:
     )
 
 
+_CASE_NUMBER = re.compile(r"\d{6}-\d{8}-\d{5}")
+
+
+def _outside_the_queue(db: Session, me: Principal, wanted: QueueFilter) -> Any:
+    """A case asked for by its number that is not waiting on this person (done with, at
+    another step, or finished), when they may see it: a citizen on the phone names it."""
+    number = wanted.item.strip()
+    if not _CASE_NUMBER.fullmatch(number):
+        return None
+    try:
+        return get_case(db, number, me)
+    except NotFound:
+        return None
+
+
 class WorkbenchPages(Controller):
     path = "/t/{slug:str}/workbench"
     include_in_schema = False
@@ -84,6 +100,7 @@ class WorkbenchPages(Controller):
             wanted=wanted,
             queues=QUEUES,
             labels=STATE_LABELS,
+            elsewhere=_outside_the_queue(db, me, wanted) if not result.total else None,
         )
 
     @get("/cases/{number:str}", name="workbench_case", sync_to_thread=True)

@@ -104,7 +104,8 @@ def applies_online(content: dict[str, Any]) -> bool:
 def material_source(material: dict[str, Any]) -> str:
     """Where a material comes from, in plain words (来源)."""
     if material.get("license_type"):
-        return "可调用电子证照，无需另行提交"
+        # only an e-license the applicant holds stands in (core.cases.materials): say so
+        return "持有电子证照的可直接调用，否则请上传"
     if material.get("template_key"):
         return "下载表格填写"
     return "申请人自备"

@@ -58,3 +58,20 @@ def test_what_an_admin_types_is_not_signed_into_a_banner(client) -> None:
     location = created.headers["location"]
     assert quote("致电") not in location and "致电" not in location
     assert "msg=" in location
+
+
+def test_an_unknown_action_a_clerk_posts_is_not_signed_into_a_banner(client, db) -> None:
+    """The probe's case: 未知的操作 <whatever was posted> came back signed."""
+    from tests.cases.conftest import Desk
+
+    hechi = Desk(db, "hechi")
+    number = hechi.apply(hechi.citizen("13800000008"), "HC-SC03")
+    token = _sign_in(client, "hechi", "hechi-clerk")
+    acted = client.post(
+        f"/t/hechi/workbench/cases/{number}/act",
+        data={"action": PHISH, "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert acted.status_code in (302, 303, 422), acted.text[:300]
+    said = acted.headers.get("location", "") + acted.text
+    assert "转账" not in said and quote("转账") not in said

@@ -10,7 +10,10 @@ that runs the registered effects; a commit with none registered is a wiring mist
 fails loudly instead of silently dropping messages.
 
 Effects run inside SQLAlchemy's commit: they may read and add rows, never call plugin hooks
-(a plugin's own database work would wait on this very transaction).
+(a plugin's own database work would wait on this very transaction). A caller that flushes
+with :func:`core.db.flush_with_effects` (a staff action) runs the ``before_commit`` effects
+early, for what the transaction has done so far, so their rows go out with that flush; at
+commit they run again only for what was collected since.
 """
 
 from __future__ import annotations

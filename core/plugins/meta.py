@@ -13,6 +13,7 @@ from packaging.version import Version
 import core
 from core.errors import InvalidInput
 from core.plugins.secrets import full_schema, redact
+from core.validation import plain
 
 __all__ = ["PluginConfig", "PluginMeta"]
 
@@ -93,7 +94,8 @@ class PluginMeta:
         try:
             return msgspec.convert(raw or {}, self.config, strict=False)
         except msgspec.ValidationError as exc:
-            raise InvalidInput(f"{self.name} 的配置不正确：{exc}", field="config") from exc
+            wrong = plain(str(exc))  # in Chinese, with the path to the field
+            raise InvalidInput(f"“{self.title}”的配置不正确：{wrong}", field="config") from exc
 
     def dump_config(self, config: Any) -> dict[str, Any]:
         return msgspec.to_builtins(config) if config is not None else {}

@@ -35,6 +35,7 @@ from core.cases.models import Case
 from core.catalog.models import Item
 from core.db import platform_scope
 from core.errors import InvalidInput
+from core.spreadsheet import safe_cell
 from core.supervision.facts import COUNTS, FactKey, day_window, live_facts, rolled_through
 from core.supervision.models import Card, DashboardDay
 from core.supervision.ratings import LOW_SCORE
@@ -399,21 +400,8 @@ def to_csv(report: Report) -> bytes:
     writer.writerow([DIMENSIONS.get(report.by, "名称"), *[h for _, h in CSV_HEADER[1:]]])
     for r in [*report.rows, report.total]:
         d = r.as_dict()
-        writer.writerow([_safe(str(d[k])) for k, _ in CSV_HEADER])
+        writer.writerow([safe_cell(str(d[k])) for k, _ in CSV_HEADER])
     return ("\ufeff" + out.getvalue()).encode()
-
-
-def _safe(cell: str) -> str:
-    """Neutralise spreadsheet formulas (a staff or item name starting with =, +, - or @)."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") and not _number(cell) else cell
-
-
-def _number(cell: str) -> bool:
-    try:
-        Decimal(cell)
-    except ArithmeticError:
-        return False
-    return True
 
 
 def province_report(session: Session, province: Tenant, f: Filters) -> Report:

@@ -93,3 +93,13 @@ def test_an_oauth_json_refusal_keeps_its_code_and_says_it_in_chinese(client) -> 
     )
     info = client.get("/oauth/userinfo", headers={"authorization": "Bearer nope"})
     assert info.status_code == 401 and info.json()["detail"] == "访问令牌无效或已过期"
+
+
+def test_a_plugin_configuration_of_the_wrong_shape_is_refused_in_chinese() -> None:
+    from core.errors import InvalidInput
+    from plugins.dept_webhooks import meta
+
+    with pytest.raises(InvalidInput) as refused:
+        meta.parse_config({"departments": [{"url": "https://example.org/hook"}]})
+    assert "departments[0].code: 缺少必填项" in refused.value.detail
+    assert not LATIN.search(refused.value.detail.replace("departments", "").replace("code", ""))

@@ -39,7 +39,7 @@ def _staff_login(server: LiveServer, password: str, address: str) -> int:
         token = csrf_token(http, "/t/cili/staff/login")
         return http.post(
             "/t/cili/staff/login",
-            data={"username": "cili-supervisor", "password": password, "_csrf_token": token},
+            data={"username": "cili-issuer", "password": password, "_csrf_token": token},
         ).status_code
 
 

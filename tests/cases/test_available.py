@@ -312,3 +312,29 @@ def test_the_api_carries_available_actions(hechi: Desk, db, client) -> None:
     assert [a["action"] for a in body["available_actions"]] == ["comment"]
     # who has it, and where: a clerk placed in a department would not see it in their queue
     assert body["waiting"] == "此件正在受理环节，由河池市政务服务中心的窗口受理员办理"
+
+
+def test_a_review_on_the_page_needs_an_opinion(hechi: Desk, client) -> None:
+    """审核意见 is the record of why: the page refuses 审核通过 with an empty box, says what to
+    write, and takes it with one (the API leaves the opinion to the calling system)."""
+    number = hechi.apply(hechi.citizen("13800000008"), ITEM)
+    hechi.act(hechi.staff("hechi-clerk"), number, "accept")
+    _login(client, "hechi-reviewer")
+    url = f"/t/hechi/workbench/cases/{number}"
+    token = csrf_token(client, url)
+    empty = client.post(
+        f"{url}/act", data={"action": "review", "reason": " ", "_csrf_token": token}
+    )
+    assert "请填写审核意见" in empty.text
+    assert hechi.case(number).state.value == "in_progress"
+    with hechi.session() as s:
+        assert [
+            t.step for t in open_tasks(s, s.scalar(select(Case).where(Case.number == number)))
+        ] == ["review"]
+    signed = client.post(
+        f"{url}/act", data={"action": "review", "reason": "同意。", "_csrf_token": token}
+    )
+    assert "已办理" in signed.text
+    with hechi.session() as s:
+        steps = [t.step for t in open_tasks(s, s.scalar(select(Case).where(Case.number == number)))]
+    assert steps != ["review"]

@@ -60,6 +60,17 @@ def _filter(query: Any) -> QueueFilter:
     )
 
 
+#: the decisions a person signs with an opinion on the case's page (审核意见, 审批意见): the
+#: record of who decided and why. The API leaves it to the calling system.
+SIGNED_OPINIONS = {"review": "审核意见", "approve": "审批意见", "chief_decide": "办理意见"}
+
+
+def _signed_opinion(payload: Any) -> None:
+    label = SIGNED_OPINIONS.get(payload.action)
+    if label and not payload.reason.strip():
+        raise InvalidInput(f"请填写{label}，如：同意。材料齐全，符合法定条件。", field="reason")
+
+
 _CASE_NUMBER = re.compile(r"\d{6}-\d{8}-\d{5}")
 
 
@@ -242,6 +253,7 @@ class WorkbenchPages(Controller):
         url = f"/t/{tenant.slug}/workbench/cases/{number}"
         try:
             payload = _payload(data)
+            _signed_opinion(payload)
             perform(db, tenant, me, number, payload)
             service.commit(db)
         except GovhallError as exc:

@@ -112,3 +112,29 @@ def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(ap
         checked = anyone.get(f"/t/hechi/verify/{notice.group(1)}")
         assert "真实有效" in checked.text
         assert "不是本平台出具" in anyone.get("/t/hechi/verify/ABCDEFGHJKLM").text
+
+
+def test_a_citizen_is_told_where_to_collect_the_result_and_sees_it_collected(app, db) -> None:
+    """窗口领取: once decided, the citizen's page says where, when and with what to collect
+    the result; once the clerk hands it over, the case reads 已领取, not 已送达."""
+    from tests.cases.conftest import Desk
+
+    hechi = Desk(db, "hechi")
+    number = hechi.apply(hechi.citizen(ZHANG), "HC-SC03")
+    for who, action in (
+        ("hechi-clerk", "accept"),
+        ("hechi-reviewer", "review"),
+        ("hechi-approver", "approve"),
+        ("hechi-issuer", "issue"),
+    ):
+        hechi.act(hechi.staff(who), number, action)
+    with TestClient(app=app, base_url="http://testserver.local") as citizen:
+        _citizen_login(citizen)
+        page = citizen.get(f"/t/hechi/my/cases/{number}").text
+        pickup = page.split('data-testid="pickup"')[1].split("</div>\n</div>")[0]
+        assert "河池市政务服务中心" in pickup and "河池市行政中心一楼" in pickup
+        assert "身份证原件" in pickup and "周一至周五" in pickup
+        hechi.act(hechi.staff("hechi-clerk"), number, "deliver")
+        page = citizen.get(f"/t/hechi/my/cases/{number}").text
+        assert 'data-testid="pickup"' not in page
+        assert re.search(r'data-testid="case-state">\s*已领取', page)

@@ -20,8 +20,7 @@ from core.db import Database
 from core.errors import InvalidInput
 from core.identity import Principal
 from core.storage import recording_puts
-from core.storage.pdf_scripts import MESSAGE as PDF_SCRIPTS
-from core.storage.pdf_scripts import PdfScripts
+from core.storage.pdf_scripts import PdfScripts, message_for
 from core.tenancy import Tenant
 
 __all__ = ["receive_upload", "store_upload"]
@@ -77,9 +76,9 @@ async def receive_upload(
     if incoming is None:
         raise InvalidInput("请选择要上传的文件", field="file")
     incoming.finish()
-    if incoming.content_type == PDF and scripts.finish() is not None:
+    if incoming.content_type == PDF and (found := scripts.finish()) is not None:
         incoming.discard()
-        raise InvalidInput(PDF_SCRIPTS, field="file")
+        raise InvalidInput(message_for(found), field="file")
     return incoming, fields
 
 
@@ -88,8 +87,9 @@ def _look_into(incoming: materials.IncomingFile, scripts: PdfScripts, chunk: byt
     run something when a member of staff opens it is refused at once."""
     if incoming.content_type not in (None, PDF):
         return
-    if scripts.feed(chunk) is not None and incoming.content_type == PDF:
-        raise InvalidInput(PDF_SCRIPTS, field="file")
+    found = scripts.feed(chunk)
+    if found is not None and incoming.content_type == PDF:
+        raise InvalidInput(message_for(found), field="file")
 
 
 async def _chunks(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:

@@ -8,8 +8,15 @@ it arrives, chunk by chunk (an upload is never held whole): names in the file's 
 in the text of its streams once inflated (``/FlateDecode``, where object streams hide their
 dictionaries). A name written with ``#xx`` escapes (``/J#61vaScript``) is read as the name it
 spells. Streams that inflate to binary (images, fonts) are skipped, so their bytes cannot look
-like a name by chance. Not covered: other stream filters (LZW, ASCII85 and ASCIIHex), and an
-encrypted PDF's strings and streams — a PDF that hides script that way is not caught here.
+like a name by chance.
+
+What cannot be read is refused too, where it could hide a name: an object stream (``/ObjStm``,
+which holds whole dictionaries) compressed by any filter but ``/FlateDecode`` (LZW, ASCII85,
+ASCIIHex …), and any object stream of an encrypted PDF (``/Encrypt``), with
+:data:`UNREADABLE`. An encrypted PDF without object streams keeps its dictionaries in the open
+(only strings and stream contents are encrypted), so a script in it is still seen, and a
+protected statement that is otherwise ordinary passes. Not covered: a script's own text in an
+encrypted or LZW stream that no dictionary points to as script — a viewer does not run it.
 """
 
 from __future__ import annotations
@@ -19,12 +26,23 @@ import zlib
 
 from core.errors import InvalidInput
 
-__all__ = ["MESSAGE", "PdfScripts", "check_pdf", "pdf_scripts"]
+__all__ = ["MESSAGE", "UNREADABLE", "PdfScripts", "check_pdf", "message_for", "pdf_scripts"]
 
 MESSAGE = (
     "PDF 文件含有脚本或自动执行的操作（如 JavaScript），为安全起见不能上传；"
     "请用“打印为 PDF”或扫描另存为普通 PDF 后重新上传"
 )
+UNREADABLE = (
+    "PDF 文件已加密或使用了无法检查的压缩方式，为安全起见不能上传；"
+    "请用“打印为 PDF”另存为普通 PDF 后重新上传"
+)
+#: what ``found`` says when the file could not be read for script (:data:`UNREADABLE`)
+_OBJECT_STREAM = "/ObjStm"
+_ENCRYPTED = "/Encrypt"
+#: the one filter an object stream may use and still be read
+_READABLE_FILTERS = frozenset({b"FlateDecode", b"Fl"})
+#: how far before a stream's keyword its dictionary is looked for
+_DICT_BACK = 1024
 
 #: the names of actions a viewer runs by itself
 ACTIVE = frozenset({b"JavaScript", b"JS", b"AA", b"Launch"})
@@ -39,17 +57,42 @@ _SAMPLE = 1024
 #: at most this much is inflated per file: a "zip bomb" is refused, not unpacked
 MAX_INFLATED = 256 * 1_048_576
 _STEP = 1_048_576
+#: filter names not ending in ``Decode``: the abbreviations (inline images' spelling, which
+#: some readers accept anywhere) and ``Crypt``
+_ABBREVIATED = frozenset({b"AHx", b"A85", b"LZW", b"Fl", b"RL", b"CCF", b"DCT", b"Crypt"})
 
 
-def _active_names(text: bytes, below: int) -> str | None:
-    """The first active name in ``text`` that starts before ``below``."""
+def message_for(found: str) -> str:
+    """What to tell the person whose PDF was refused for ``found``."""
+    return UNREADABLE if found in (_OBJECT_STREAM, _ENCRYPTED) else MESSAGE
+
+
+def _names(text: bytes) -> list[bytes]:
+    return [
+        _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), match.group(1))
+        for match in _NAME.finditer(text + b" ")
+    ]
+
+
+def _active_names(text: bytes, below: int, seen: set[bytes] | None = None) -> str | None:
+    """The first active name in ``text`` that starts before ``below`` (an ``/Encrypt`` seen
+    on the way is added to ``seen``)."""
     for match in _NAME.finditer(text):
         if match.start() >= below:
             break
         name = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), match.group(1))
         if name in ACTIVE:
             return "/" + name.decode("latin-1")
+        if name == b"Encrypt" and seen is not None:
+            seen.add(name)
     return None
+
+
+def _stream_dictionary(before: bytes) -> list[bytes]:
+    """The names of the dictionary that a ``stream`` keyword follows (from its object's
+    ``obj``, or as far back as is kept)."""
+    start = before.rfind(b"obj", max(0, len(before) - _DICT_BACK))
+    return _names(before[start + 3 if start >= 0 else max(0, len(before) - _DICT_BACK) :])
 
 
 def _zlib_header(data: bytes) -> bool:
@@ -89,10 +132,17 @@ class PdfScripts:
         self._sample = b""
         self._inflated = 0
         self._checked = False
+        #: names seen that matter only together (``Encrypt``; ``ObjStm``, when one was read)
+        self._seen: set[bytes] = set()
+        #: the syntax read last before what is pending (where a stream's dictionary is)
+        self._recent = b""
 
     def feed(self, chunk: bytes, final: bool = False) -> str | None:
         if self.found is None:
             self._run(self._pending + chunk, final)
+            if final and self.found is None and self._seen >= {b"Encrypt", b"ObjStm"}:
+                # an encrypted object stream was read as noise: what it holds is unknown
+                self.found = _ENCRYPTED
         return self.found
 
     def finish(self) -> str | None:
@@ -115,13 +165,30 @@ class PdfScripts:
         below = len(data) if final else max(0, len(data) - _KEEP)
         marker = _STREAM.search(data, 0)
         if marker is not None and marker.start() < below and (final or marker.end() <= len(data)):
-            self.found = _active_names(data[: marker.start()] + b" ", marker.start())
-            self._mode, self._sample = "body", b""
+            before = data[: marker.start()]
+            self.found = _active_names(before + b" ", marker.start(), self._seen)
+            if self.found is None:
+                self.found = self._object_stream(_stream_dictionary(self._recent + before))
+            self._mode, self._sample, self._recent = "body", b"", b""
             return data[marker.end() :]
-        self.found = _active_names(data + (b" " if final else b""), below)
+        self.found = _active_names(data + (b" " if final else b""), below, self._seen)
         # a few bytes before too, so that "end" is still there before a "stream" split off
         self._pending = b"" if final else data[max(0, below - 8) :]
+        self._recent = (self._recent + data[: max(0, below - 8)])[-_DICT_BACK:]
         return None
+
+    def _object_stream(self, dictionary: list[bytes]) -> str | None:
+        """An object stream its filters leave unreadable here is refused; one that can be
+        read is remembered (it matters if the file turns out to be encrypted)."""
+        if b"ObjStm" not in dictionary:
+            return None
+        self._seen.add(b"ObjStm")
+        at = dictionary.index(b"Filter") if b"Filter" in dictionary else len(dictionary)
+        # the filter names follow /Filter (one name, or an array of them); the dictionary's
+        # other keys are not filters
+        filters = [n for n in dictionary[at + 1 :] if n and n[:1].isupper()]
+        filters = [n for n in filters if n.endswith(b"Decode") or n in _ABBREVIATED]
+        return _OBJECT_STREAM if set(filters) - _READABLE_FILTERS else None
 
     def _body(self, data: bytes, final: bool) -> bytes | None:
         """A stream's first bytes: inflated if they are zlib, else read as they are if text."""
@@ -194,5 +261,6 @@ def pdf_scripts(data: bytes) -> str | None:
 
 def check_pdf(data: bytes) -> None:
     """Refuse (422) a PDF that would run something when opened."""
-    if pdf_scripts(data) is not None:
-        raise InvalidInput(MESSAGE, field="file")
+    found = pdf_scripts(data)
+    if found is not None:
+        raise InvalidInput(message_for(found), field="file")

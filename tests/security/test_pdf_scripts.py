@@ -14,7 +14,7 @@ import pytest
 
 from core.catalog.forms import sniff_form
 from core.errors import InvalidInput
-from core.storage.pdf_scripts import MESSAGE, PdfScripts, pdf_scripts
+from core.storage.pdf_scripts import MESSAGE, UNREADABLE, PdfScripts, message_for, pdf_scripts
 from tests.security.test_uploads import _file, _post, _stored, draft  # noqa: F401
 
 HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
@@ -78,3 +78,71 @@ def test_a_form_template_with_script_is_refused() -> None:
     assert refused.value.detail == MESSAGE
     assert sniff_form(PLAIN, "申请表.pdf") == "pdf"
     assert sniff_form(io.BytesIO(b"PK\x03\x04/JS ").read(), "申请表.docx") == "docx"
+
+
+def _object_stream(filters: bytes, body: bytes) -> bytes:
+    return (
+        HEAD
+        + b"5 0 obj\n<</Type/ObjStm/N 1/First 4"
+        + filters
+        + b"/Length "
+        + str(len(body)).encode()
+        + b">>\nstream\r\n"
+        + body
+        + b"\r\nendstream\nendobj\n%%EOF\n"
+    )
+
+
+#: object streams whose dictionaries this scan cannot read: refused as unreadable
+UNREADABLE_PDFS = {
+    "lzw": _object_stream(b"/Filter/LZWDecode", b"\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01"),
+    "ascii85 over flate": _object_stream(
+        b"/Filter[/ASCII85Decode/FlateDecode]",
+        b"Gar8O5u,!C&4KP>*9/S6@1#dOr]i5~>",
+    ),
+    "abbreviated": _object_stream(b"/Filter/A85", b'87cURD]i,"Ebo80~>'),
+    "crypt filter": _object_stream(b"/Filter/Crypt", random.Random(3).randbytes(64)),
+    # an encrypted file: its object stream reads as noise, so what it holds is unknown
+    "encrypted": _object_stream(b"/Filter/FlateDecode", random.Random(5).randbytes(300))
+    + b"trailer\n<</Root 1 0 R/Encrypt 9 0 R>>\n",
+}
+
+
+@pytest.mark.parametrize("name", UNREADABLE_PDFS)
+def test_an_object_stream_that_cannot_be_read_is_refused_as_unreadable(name: str) -> None:
+    data = UNREADABLE_PDFS[name]
+    for size in (len(data), 7, 100):
+        scan = PdfScripts()
+        for at in range(0, len(data), size):
+            scan.feed(data[at : at + size])
+        found = scan.finish()
+        assert found is not None, size
+        assert message_for(found) == UNREADABLE
+    with pytest.raises(InvalidInput) as refused:
+        sniff_form(data, "申请表.pdf")
+    assert "已加密或使用了无法检查的压缩方式" in refused.value.detail
+
+
+def test_a_protected_pdf_without_object_streams_passes_and_its_script_is_still_seen() -> None:
+    # only strings and streams are encrypted: the dictionaries, and any /JS in them, are not
+    protected = PLAIN.replace(b"%%EOF\n", b"trailer\n<</Root 1 0 R/Encrypt 9 0 R>>\n%%EOF\n")
+    assert pdf_scripts(protected) is None
+    assert pdf_scripts(OPEN_JS + b"trailer\n<</Encrypt 9 0 R>>\n") == "/JavaScript"
+    # a readable object stream with its predictor parameters passes
+    readable = _object_stream(
+        b"/Filter/FlateDecode/DecodeParms<</Predictor 12/Columns 4>>",
+        zlib.compress(b"6 0 <</Type/Page/Parent 2 0 R>>"),
+    )
+    assert pdf_scripts(readable) is None
+
+
+def test_an_unreadable_material_is_refused_with_its_own_message(
+    client,
+    db,
+    draft: dict[str, Any],  # noqa: F811
+) -> None:
+    before = _stored(db)
+    refused = _post(client, draft, **_file("申请书.pdf", UNREADABLE_PDFS["lzw"]))
+    assert refused.status_code == 422, refused.text
+    assert refused.json() == {"error": "invalid_input", "detail": UNREADABLE, "field": "file"}
+    assert _stored(db) == before

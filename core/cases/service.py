@@ -35,7 +35,12 @@ from core.db import new_id
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.forms import FormInvalid, parse_form, require_valid
 from core.identity import Account, AccountKind, Principal, Role
-from core.identity.service import create_account, find_account_by_phone, normalize_phone
+from core.identity.service import (
+    create_account,
+    find_account_by_phone,
+    normalize_phone,
+    validate_id_number,
+)
 from core.tenancy import Tenant
 from core.workflow import resolve_definition
 
@@ -76,21 +81,36 @@ def commit(session: Session) -> None:
 
 def _on_behalf(
     session: Session, tenant: Tenant, principal: Principal, applicant: Applicant
-) -> Account:
+) -> tuple[Account, str]:
+    """The account a clerk or agent applies for, and the applicant's name as the case keeps
+    it: the one typed (from the ID card in front of them). The platform never tells whoever
+    types a phone number whose it is: an account found by the phone lends the case nothing
+    but its link, and one whose owner has confirmed their name and ID number must match
+    what was typed — else 422, which says only that it does not."""
     phone = normalize_phone(applicant.phone)
+    name = applicant.name.strip()
+    if not name:
+        raise InvalidInput("请填写申请人姓名（与身份证一致）", field="applicant.name")
     account = find_account_by_phone(session, tenant.province_id, phone)
-    if account is not None:
-        return account
-    if not applicant.name.strip():
-        raise InvalidInput("新申请人需填写姓名", field="applicant.name")
-    return create_account(
-        session,
-        tenant,
-        kind=AccountKind.citizen,
-        name=applicant.name.strip(),
-        phone=phone,
-        id_number=applicant.id_number,
-    )
+    if account is None:
+        return create_account(
+            session,
+            tenant,
+            kind=AccountKind.citizen,
+            name=name,
+            phone=phone,
+            id_number=applicant.id_number,
+        ), name
+    typed_id = validate_id_number(applicant.id_number) if applicant.id_number else None
+    if account.id_number and (
+        name != account.name or (typed_id is not None and typed_id != account.id_number)
+    ):
+        raise InvalidInput(
+            "该手机号已由申请人本人实名登记，与填写的姓名或身份证号不一致。"
+            "请核对申请人的身份证，或使用申请人本人的手机号",
+            field="applicant.name",
+        )
+    return account, name
 
 
 def _agent_unit(principal: Principal) -> uuid.UUID | None:
@@ -116,6 +136,7 @@ def create_case(
         if applicant is not None:
             raise InvalidInput("群众账户只能为本人申请", field="applicant")
         account = session.get(Account, (tenant.province_id, principal.id))
+        applicant_name = account.name if account is not None else ""
         channel, agent = "online", None
     elif principal.is_staff and (
         principal.has_role(Role.agent) or principal.has_role(Role.window_clerk)
@@ -124,7 +145,7 @@ def create_case(
             raise InvalidInput("请填写申请人", field="applicant")
         if consent is None or consent.method not in ("signed_form", "sms_code", "in_person"):
             raise InvalidInput("代办须记录申请人的授权方式", field="consent.method")
-        account = _on_behalf(session, tenant, principal, applicant)
+        account, applicant_name = _on_behalf(session, tenant, principal, applicant)
         channel = "agent" if principal.has_role(Role.agent) else "counter"
         agent = principal
     else:
@@ -176,7 +197,7 @@ def create_case(
         department_code=item.department_code,
         applicant_id=account.id,
         applicant_kind=account.kind.value,
-        applicant_name=account.name,
+        applicant_name=applicant_name,
         applicant_phone=account.phone,
         channel=channel,
         agent_id=agent.id if agent else None,

@@ -10,6 +10,7 @@ import io
 from typing import Any
 
 import pypdf
+import pytest
 from sqlalchemy import select
 
 from core.cases.forms import prefill_for
@@ -223,7 +224,7 @@ def test_a_clerk_filing_for_someone_is_not_shown_what_we_know_of_them(hechi: Des
         clerk,
         ITEM,
         submit=False,
-        applicant=Applicant(phone=CITIZEN),
+        applicant=Applicant(phone=CITIZEN, name="李娜"),
         consent=Consent(method="signed_form"),
     )
     with hechi.session() as s:
@@ -232,3 +233,60 @@ def test_a_clerk_filing_for_someone_is_not_shown_what_we_know_of_them(hechi: Des
         assert prefill(s, hechi.tenant, case, clerk) == {}
         hers = prefill(s, hechi.tenant, case, hechi.citizen(CITIZEN))
     assert hers["applicant_id_number"] == HER_ID
+
+
+def test_typing_a_phone_at_the_counter_never_tells_whose_it_is(hechi: Desk) -> None:
+    """The applicant's name on a counter or agent case is the one typed from the ID card;
+    a phone whose owner confirmed their name and ID number takes only a matching name and
+    ID number, and a mismatch says so without the registered name. A phone whose owner
+    never confirmed theirs links the case and leaves the account as it was."""
+    from core.cases.models import Case
+    from core.cases.service import Applicant, Consent, create_case
+    from core.db import blind_index, new_id
+    from core.errors import InvalidInput
+    from core.identity import Account, AccountKind
+    from core.identity.service import find_account_by_phone
+
+    clerk = hechi.staff("hechi-clerk")
+    consent = Consent(method="in_person")
+
+    def file(applicant: Applicant) -> Case:
+        with hechi.session() as s:
+            case, _ = create_case(
+                s, hechi.tenant, clerk, ITEM, applicant=applicant, consent=consent
+            )
+            s.commit()
+            return case
+
+    for wrong in (
+        Applicant(phone=CITIZEN, name="王五"),
+        Applicant(phone=CITIZEN, name="李娜", id_number="11010519491231002X"),
+        Applicant(phone=CITIZEN),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            file(wrong)
+        assert refused.value.field == "applicant.name"
+        assert "李娜" not in refused.value.detail and "李" not in refused.value.detail
+    assert file(Applicant(phone=CITIZEN, name="李娜", id_number=HER_ID)).applicant_name == "李娜"
+
+    # signed in once by SMS, never confirmed: the account is named after its phone, as the
+    # first sign-in names it
+    fresh = "13900007731"
+    with hechi.session() as s:
+        s.add(
+            Account(
+                province_id=hechi.tenant.province_id,
+                id=new_id(),
+                kind=AccountKind.citizen,
+                name="用户7731",
+                phone=fresh,
+                phone_index=blind_index(fresh),
+            )
+        )
+        s.commit()
+    case = file(Applicant(phone=fresh, name="张伟"))
+    assert case.applicant_name == "张伟"
+    with hechi.session() as s:
+        account = find_account_by_phone(s, hechi.tenant.province_id, fresh)
+        assert isinstance(account, Account) and account.id == case.applicant_id
+        assert account.name == "用户7731"  # what the clerk typed is the case's, not the account's

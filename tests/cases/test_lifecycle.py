@@ -182,7 +182,7 @@ def test_fees_block_the_certificate_until_paid_and_are_refunded_on_denial(hechi:
     clerk, issuer = hechi.staff("hechi-clerk"), hechi.staff("hechi-issuer")
     reviewer, approver = hechi.staff("hechi-reviewer"), hechi.staff("hechi-approver")
     counter: dict[str, Any] = {
-        "applicant": Applicant(phone=LI),
+        "applicant": Applicant(phone=LI, name="李娜"),
         "consent": Consent(method="in_person"),
     }
     number = hechi.apply(clerk, "HC-ZR01", **counter)  # 100 yuan, at the counter only

@@ -103,7 +103,7 @@ class Stage:
         number = self.desk.apply(
             self.p["clerk"],
             "HC-ZR01",  # 100 yuan, filed at the counter for the citizen
-            applicant=Applicant(phone=APPLICANT),
+            applicant=Applicant(phone=APPLICANT, name="张伟"),
             consent=Consent(method="in_person"),
         )
         return self.act(number, "clerk", "accept")

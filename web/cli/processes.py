@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 import tracemalloc
+from pathlib import Path
 
 import click
 
@@ -22,7 +23,14 @@ from web.cli._base import _fail, _tenant, log, main  # noqa: F401
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址。")
 @click.option("--port", default=8000, show_default=True, help="监听的端口。")
-@click.option("--demo", is_flag=True, help="启动前列出演示门户和演示账号。")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help=(
+        "开发演示：升级数据库，尚无地区时载入演示租户包（源码目录的 tenants/），"
+        "并列出演示门户和账号。"
+    ),
+)
 def serve(host: str, port: int, demo: bool) -> None:
     """运行网站（未配置 Redis 时，后台任务和定时任务在同一进程内运行）。"""
     import uvicorn
@@ -40,6 +48,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     if broker_module.is_in_process():
         _start_in_process_workers()
     if demo:
+        _prepare_demo()
         _print_demo(host, port)
     if tracemalloc.is_tracing():  # PYTHONTRACEMALLOC=1: what grows, for finding a leak
         threading.Thread(target=_log_growth, name="tracemalloc", daemon=True).start()
@@ -100,11 +109,40 @@ def _start_in_process_workers() -> None:
     log.info("in-process broker, worker and scheduler started")
 
 
+#: the demo tenant packs, in a source checkout (an installed wheel has none)
+DEMO_PACKS = Path(__file__).resolve().parents[2] / "tenants"
+
+
+def _prepare_demo() -> None:
+    """``serve --demo`` on a fresh database: migrated, and the demo tenants loaded when there
+    is no county yet (an installation that has its own is left as it is)."""
+    from core.db import PLATFORM
+    from core.db.migrate import upgrade
+    from core.packs import apply_packs, load_packs
+    from core.tenancy import TenantKind, list_tenants
+
+    if get_settings().is_production:
+        _fail("--demo 仅用于开发和演示，生产环境（GOVHALL_ENV=production）不可使用")
+    upgrade(get_settings().resolved_database_url)
+    with get_database().session(scope=None) as session:
+        if any(t.kind is not TenantKind.province for t in list_tenants(session)):
+            return
+    if not (DEMO_PACKS / "guangxi").is_dir():
+        click.echo(f"未找到演示租户包（{DEMO_PACKS}）：请用 govhall tenants apply <目录> 载入地区")
+        return
+    click.echo(f"数据库中还没有地区：载入演示租户包 {DEMO_PACKS} …")
+    with get_database().session(scope=PLATFORM) as session:
+        report = apply_packs(session, load_packs(DEMO_PACKS))
+        session.commit()
+    click.echo(f"已载入演示地区：{'、'.join(report.created)}")
+
+
 def _print_demo(host: str, port: int) -> None:
     from core.tenancy import TenantKind, list_tenants
 
     with get_database().session(scope=None) as session:
         rows = [t for t in list_tenants(session) if t.kind is not TenantKind.province]
+    outbox = Path(get_settings().var_dir) / "sms-outbox.jsonl"
     base = f"http://{host}:{port}"
     click.echo("\n govhall 演示\n")
     click.echo(f"  平台首页  {base}/")
@@ -114,7 +152,7 @@ def _print_demo(host: str, port: int) -> None:
     click.echo("  工作人员    /t/<地区>/staff/login：<地区>-admin -clerk -reviewer -approver")
     click.echo("              -issuer -supervisor -agent -township（如 hechi-clerk）")
     click.echo("  省级管理员  /t/<省>/staff/login：guangxi-admin、anhui-admin 等")
-    click.echo("  群众        /t/<地区>/login：短信验证码（写在日志和 var/sms-outbox.jsonl 中），")
+    click.echo(f"  群众        /t/<地区>/login：短信验证码（写在日志和 {outbox} 中），")
     click.echo("              或 tenants/<省>/people.toml 中的手机号和密码\n")
 
 

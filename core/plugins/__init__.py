@@ -47,6 +47,7 @@ from core.plugins.query import (  # noqa: E402
 )
 from core.plugins.runtime import SMS_TEMPLATES, pooled_client, var_dir  # noqa: E402
 from core.plugins.secrets import SECRET_MASK, Secret, SecretMap  # noqa: E402
+from core.plugins.testing import registered, sample_tenant, undeclared_secrets  # noqa: E402
 from core.plugins.types import (  # noqa: E402
     Booking,
     BundleDefinition,
@@ -135,7 +136,10 @@ __all__ = [
     "lookup_for",
     "open_lookup",
     "pooled_client",
+    "registered",
+    "sample_tenant",
     "set_plugin_manager",
+    "undeclared_secrets",
     "url_problem",
     "var_dir",
 ]

@@ -99,12 +99,37 @@ class PluginManager:
         self._metas: dict[str, PluginMeta] = {}
         #: the entry points of our group on disk when this manager loaded them
         self._entry_points_seen: set[str] = set()
+        #: installed plugins that could not be loaded: name → why (one line)
+        self.broken: dict[str, str] = {}
         if load_entrypoints:
             self._entry_points_seen = entry_point_names()
-            self.pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-            for plugin in self.pm.get_plugins():
-                self._remember(plugin, self.pm.get_name(plugin))
+            self._load_entry_points()
         self.pm.check_pending()
+
+    def _load_entry_points(self) -> None:
+        """Every plugin installed in our entry-point group, each on its own: one whose package
+        fails to import, declares no meta or implements a hook wrongly is logged with its
+        traceback and listed in :attr:`broken` (a county that enabled it sees it 缺失, its
+        items 暂停办理), and the installation runs on without it."""
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+            if self.pm.get_plugin(ep.name) is not None or self.pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+                self.pm.register(plugin, name=ep.name)
+                self.pm.check_pending()  # a hook no specification declares: this plugin's
+            except Exception as exc:  # a vendor's package: anything at all
+                if self.pm.get_plugin(ep.name) is not None:
+                    self.pm.unregister(name=ep.name)
+                log.exception("plugin %s (%s) could not be loaded", ep.name, ep.value)
+                self.broken[ep.name] = f"{type(exc).__name__}: {exc}"[:300]
+                continue
+            try:
+                self._remember(plugin, ep.name)
+            except TypeError as exc:
+                self.pm.unregister(name=ep.name)
+                log.error("plugin %s (%s) refused: %s", ep.name, ep.value, exc)
+                self.broken[ep.name] = str(exc)
 
     def _remember(self, plugin: object, name: str | None) -> None:
         meta = getattr(plugin, "meta", None)

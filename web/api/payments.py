@@ -115,6 +115,6 @@ class PaymentsApi(Controller):
         def record() -> TrackingAck:
             touched = apply_tracking(db, tenant, carrier, headers, body)
             service.commit(db)
-            return TrackingAck(success=True, cases=touched)
+            return TrackingAck(success=True, cases=list(dict.fromkeys(touched)))
 
         return await anyio.to_thread.run_sync(record)

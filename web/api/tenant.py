@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, patch, post, put
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.audit import ORIGIN_KEY
+from core.audit import ORIGIN_KEY, local_time
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.identity import Principal, Role, Staff, StaffRole
 from core.identity.sessions import end_access, set_active, set_password
@@ -107,7 +107,7 @@ def _plugins_out(db: Session, tenant: Tenant) -> list[PluginOut]:
             config=state.meta.redact(state.raw_config),
             config_schema=state.meta.config_schema(),
             recent_errors=[
-                f"{e.created_at:%Y-%m-%d %H:%M} {e.hook}: {e.message}"
+                f"{local_time(e.created_at)[:16]} {e.hook}: {e.message}"  # Beijing time
                 for e in errors
                 if e.plugin == name
             ][:5],

@@ -55,14 +55,19 @@ def plugins_list(as_json: bool, slug: str | None) -> None:
         for name, meta in manager.metas.items()
         if states is None or name in states  # another county's own plugin is not listed
     ]
+    broken = [{"name": name, "error": why} for name, why in sorted(manager.broken.items())]
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(data + broken, ensure_ascii=False, indent=2))
         return
     for row in data:
         state = ""
         if "enabled" in row:
             state = " [启用]" if row["enabled"] else " [未启用]"
+        if row["applies_to"]:
+            state += f"（仅适用于：{'、'.join(row['applies_to'])}）"
         click.echo(f"{row['name']:<20} {row['version']:<8} {row['title']}{state}")
+    for row in broken:
+        click.echo(f"{row['name']:<20} {'-':<8} 无法加载：{row['error']}（详见日志）")
 
 
 def _set_plugin(slug: str, name: str, enabled: bool, config: str | None) -> None:

@@ -53,8 +53,8 @@ DEFAULT_TEMPLATES: dict[str, str] = {
         "您申请的“{item}”（{number}）办理结果改为窗口领取，请携带有效身份证件到政务服务中心领取。"
     ),
     "rating_request": (
-        "您申请的“{item}”（{number}）已办结。请直接回复0至100之间的数字为本次服务评分"
-        "（100为非常满意）。"
+        "您申请的“{item}”（{number}）已办结。请直接回复0至100的数字为本次服务评分："
+        "100非常满意，80满意，60基本满意，30不满意，0非常不满意。"
     ),
     "rating_thanks": "感谢您为“{item}”（{number}）评分{score}分，我们会继续改进服务。",
     "rating_thanks_low": (

@@ -40,12 +40,18 @@ COLOURS = ("green", "yellow", "red", "grey")
 PAGE_SIZE = 20
 
 
-def card_colour(due_on: date | None, today: date, calendar: WorkCalendar) -> str:
-    """green: in time; yellow: due within one working day; red: overdue; grey: no clock."""
+def card_colour(
+    due_on: date | None, today: date, calendar: WorkCalendar, started_on: date | None = None
+) -> str:
+    """green: in time; yellow: due within one working day; red: overdue; grey: no clock.
+    A step is never yellow on the day it opened (``started_on``): a one-day step would be
+    "nearing its limit" the moment it arrives — the sweep cards it the next day too."""
     if due_on is None:
         return "grey"
     if due_on < today:
         return "red"
+    if started_on is not None and started_on >= today:
+        return "green"
     return "yellow" if calendar.working_days_between(today, due_on) <= 1 else "green"
 
 
@@ -118,7 +124,13 @@ def staff_queue(
     page_size: int = PAGE_SIZE,
 ) -> QueuePage:
     rows = [
-        QueueRow(case, task, task.role, card_colour(task.due_on, today, calendar), task.due_on)
+        QueueRow(
+            case,
+            task,
+            task.role,
+            card_colour(task.due_on, today, calendar, task.started_on),
+            task.due_on,
+        )
         for task, case in queries.work_queue(session, principal, limit=500)
     ]
     rows += [

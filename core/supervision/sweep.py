@@ -140,7 +140,7 @@ def _due_condition(tenant: Tenant, today: date, limit: date) -> Any:
         CaseTask.tenant_id == tenant.id,
         CaseTask.state == TaskState.open,
         or_(
-            and_(CaseTask.card.is_(None), CaseTask.due_on <= limit),
+            and_(CaseTask.card.is_(None), CaseTask.due_on <= limit, CaseTask.started_on < today),
             and_(CaseTask.card == "yellow", CaseTask.due_on < today),
         ),
     )
@@ -213,7 +213,9 @@ def _due(session: Session, tenant: Tenant, today: date, limit: date) -> list[Any
     rows: list[Any] = []  # (one more than a batch: whether another batch is needed)
     for kind in (
         and_(CaseTask.card == "yellow", CaseTask.due_on < today),
-        and_(CaseTask.card.is_(None), CaseTask.due_on <= limit),
+        # never on the day a step opened (a one-day step is "near its limit" at once); one
+        # opened today whose limit is today already is carded red tomorrow
+        and_(CaseTask.card.is_(None), CaseTask.due_on <= limit, CaseTask.started_on < today),
     ):
         stmt = (
             select(*_COLUMNS)

@@ -321,3 +321,34 @@ def test_staff_hear_of_each_step_assigned_to_them_unless_the_county_turns_it_off
             row = s.get(Tenant, hechi.tenant.id)
             row.settings = {k: v for k, v in row.settings.items() if k != "sms_on_assignment"}
             s.commit()
+
+
+def test_a_one_day_step_is_not_yellow_on_the_day_it_opens(hechi: Desk) -> None:
+    """A step due the next working day is within the yellow threshold the moment it opens:
+    no card, no 催办 text and no yellow light that day — on the workbench too — and yellow on
+    its last day as any other step."""
+    from core.cases.queue import card_colour
+
+    at("2026-11-02", 9)  # a Monday
+    number = hechi.apply(hechi.citizen(ZHANG), "HC-SB04")
+    task = _open_task(hechi, number)
+    assert task.started_on.isoformat() == "2026-11-02"
+    with hechi.session() as s:  # a one-day step: due on Tuesday
+        s.get(CaseTask, (task.tenant_id, task.id)).due_on = task.started_on + timedelta(days=1)
+        s.commit()
+        calendar = calendar_for(s, hechi.tenant)
+    task = _open_task(hechi, number)
+
+    run_sweep(hechi.db)
+    assert _open_task(hechi, number).card is None
+    assert _card_sms(hechi, number) == []
+    today = task.started_on
+    assert card_colour(task.due_on, today, calendar, task.started_on) == "green"
+    assert card_colour(task.due_on, today, calendar) == "yellow"  # the old reading
+
+    at("2026-11-03", 8)  # its last day
+    run_sweep(hechi.db)
+    assert _open_task(hechi, number).card == "yellow"
+    assert ("card_yellow", SUPERVISOR_PHONE) in _card_sms(hechi, number)
+    tuesday = task.started_on + timedelta(days=1)
+    assert card_colour(task.due_on, tuesday, calendar, task.started_on) == "yellow"

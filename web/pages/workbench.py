@@ -150,7 +150,11 @@ class WorkbenchPages(Controller):
             if a.task:
                 steps.setdefault(a.task, []).append(a)
         mine = [
-            (tasks[tid], acts, card_colour(tasks[tid].due_on, today, calendar))
+            (
+                tasks[tid],
+                acts,
+                card_colour(tasks[tid].due_on, today, calendar, tasks[tid].started_on),
+            )
             for tid, acts in steps.items()
             if tid in tasks
         ]

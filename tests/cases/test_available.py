@@ -338,3 +338,35 @@ def test_a_review_on_the_page_needs_an_opinion(hechi: Desk, client) -> None:
     with hechi.session() as s:
         steps = [t.step for t in open_tasks(s, s.scalar(select(Case).where(Case.number == number)))]
     assert steps != ["review"]
+
+
+def test_the_whole_id_number_is_shown_only_to_who_works_the_case(hechi: Desk, client) -> None:
+    """A clerk's reveal shows the applicant's confirmed ID number; the agent who filed the case
+    for her, and an administrator who works no cases, get the phone only — the number she
+    confirmed is not theirs to learn by typing her phone."""
+    from core.cases.service import Applicant, Consent
+
+    her_id = "450102199207080224"  # 李娜's, confirmed
+    agent = hechi.staff("hechi-agent")
+    number = hechi.apply(
+        agent,
+        ITEM,
+        applicant=Applicant(phone="13800000008", name="李娜"),
+        consent=Consent(method="signed_form"),
+    )
+
+    def revealed(username: str) -> str:
+        _login(client, username)
+        url = f"/t/hechi/workbench/cases/{number}"
+        token = csrf_token(client, url)
+        return client.post(
+            f"{url}/applicant/reveal", data={"_csrf_token": token}, headers={"hx-request": "true"}
+        ).text
+
+    for who in ("hechi-agent", "hechi-admin"):
+        shown = revealed(who)
+        assert "13800000008" in shown, who
+        assert her_id not in shown and "身份证号仅向办理、监察本件的工作人员完整显示" in shown, who
+        client.post("/t/hechi/staff/logout", data={"_csrf_token": csrf_token(client, "/t/hechi/")})
+        client.cookies.clear()
+    assert her_id in revealed("hechi-clerk")

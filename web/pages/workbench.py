@@ -31,7 +31,7 @@ from core.cases.queue import COLOURS, QUEUES, QueueFilter, card_colour, staff_qu
 from core.cases.trail import Actor, append_event
 from core.errors import GovhallError, InvalidInput, NotFound
 from core.forms import lines, mask
-from core.identity import Account, Principal
+from core.identity import Account, Principal, Role
 from core.tenancy import Tenant
 from web.api.case_schemas import case_out
 from web.auth import require_staff
@@ -175,7 +175,7 @@ class WorkbenchPages(Controller):
             case_wide=case_wide,
             can=can,
             trail=_trail(events),
-            applicant=_applicant(db, tenant, case, revealed=revealed_applicant),
+            applicant=_applicant(db, tenant, case, me, revealed=revealed_applicant),
             events=events,
             msg=msg,
             error=error,
@@ -234,7 +234,7 @@ class WorkbenchPages(Controller):
             Actor.of(me),
             "applicant_revealed",
             from_state=case.state.value,
-            data={"fields": ["phone", "id_number"]},
+            data={"fields": ["phone", "id_number"] if may_see_id_number(me, case) else ["phone"]},
         )
         service.commit(db)
         if not request.headers.get("hx-request"):
@@ -245,7 +245,7 @@ class WorkbenchPages(Controller):
             tenant,
             "staff/_applicant.html",
             case=case_out(db, case, me),
-            applicant=_applicant(db, tenant, case, revealed=True),
+            applicant=_applicant(db, tenant, case, me, revealed=True),
         )
 
     @post("/cases/{number:str}/act", name="workbench_act", sync_to_thread=True)
@@ -330,17 +330,35 @@ def _material(
     return row
 
 
-def _applicant(db: Session, tenant: Tenant, case: Case, *, revealed: bool) -> dict[str, Any]:
+#: the roles that work cases: only they (and supervisors) see an applicant's whole ID number
+_CASE_ROLES = (Role.window_clerk, Role.reviewer, Role.approver, Role.issuer, Role.supervisor)
+
+
+def may_see_id_number(me: Principal, case: Case) -> bool:
+    """Whether a reveal shows ``me`` the applicant's whole ID number: not to whoever filed the
+    case for someone (an agent or a clerk knows what they typed; the number the person
+    confirmed is not theirs to learn), nor to an administrator who works no cases."""
+    if case.agent_id is not None and case.agent_id == me.id:
+        return False
+    return any(me.has_role(role) for role in _CASE_ROLES)
+
+
+def _applicant(
+    db: Session, tenant: Tenant, case: Case, me: Principal, *, revealed: bool
+) -> dict[str, Any]:
     """Who applied: the name, the phone and ID number masked unless revealed (on the trail);
-    an enterprise's credit code is public."""
+    an enterprise's credit code is public. The whole ID number only to those who may see it
+    (:func:`may_see_id_number`)."""
     account = db.get(Account, (tenant.province_id, case.applicant_id))
     phone = case.applicant_phone or ""
     id_number = (account.id_number or "") if account is not None else ""
+    whole_id = revealed and may_see_id_number(me, case)
     return {
         "name": case.applicant_name,
         "enterprise": case.applicant_kind == "enterprise",
         "phone": phone if revealed else _masked_phone(phone),
-        "id_number": id_number if revealed else (mask(id_number) if id_number else ""),
+        "id_number": id_number if whole_id else (mask(id_number) if id_number else ""),
+        "id_withheld": revealed and bool(id_number) and not whole_id,
         "credit_code": (account.credit_code or "") if account is not None else "",
         "revealed": revealed,
         "agent": case.agent_name or "",

@@ -207,6 +207,12 @@ class _Ctx:
 
     def do_accept(self, task: CaseTask) -> None:
         case, before = self.case, self.case.state.value
+        if case.state is CaseState.in_progress:
+            # a reviewer returned the case to the window (退回) after it was accepted: the
+            # window sends it on again once what was asked is put right (重新报送); it stays
+            # accepted as it was, its clock running from the acceptance
+            self._pass(task, "resent")
+            return
         if case.state is not CaseState.submitted:
             raise _not_now(case, "accept")
         case.state, case.accepted_on = CaseState.in_progress, self.today

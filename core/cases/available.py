@@ -9,7 +9,7 @@ by someone else), and, when there is nothing to do, who has the case now."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +27,8 @@ __all__ = ["AvailableAction", "Availability", "available_actions", "availability
 #: what the button says, where it differs from the trail's word
 BUTTON_LABELS = {"request_correction": "一次性补正", "decide": "当场办结", "review": "审核通过"}
 #: actions whose opinion (理由) is required
+#: accepting a step returned to the window after acceptance is sending it on again
+RESEND_LABEL = "重新报送"
 NEEDS_REASON = frozenset({"refuse", "return", "deny", "comment", "suspend", "extend"})
 #: actions that end or turn back a case: shown as secondary buttons, asked about first
 GRAVE = frozenset({"refuse", "deny", "return"})
@@ -76,6 +78,9 @@ def _step_action(
     session: Session, case: Case, task: CaseTask, code: str, notes: list[str]
 ) -> AvailableAction | None:
     """The rules of ``core.cases.actions`` for one step action of a task one may work."""
+    if code == "accept" and case.state is CaseState.in_progress:
+        # the step returned to the window after acceptance (退回): passed on again as accepted
+        return replace(_action(code, task), label=RESEND_LABEL)
     if code in ("accept", "refuse") and case.state is not CaseState.submitted:
         return None
     if code == "decide" and fees.fee_total(case.content) > 0:

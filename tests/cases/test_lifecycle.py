@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.cases.access import get_case
 from core.cases.actions import ActionIn, perform
-from core.cases.models import CaseEvent, CasePayment, CaseTask, TaskState
+from core.cases.models import CaseEvent, CasePayment, CaseTask, Notice, TaskState
 from core.cases.service import (
     Applicant,
     Consent,
@@ -421,3 +421,39 @@ def test_parallel_branches_join_only_when_every_department_has_decided(hechi: De
     assert open_steps() == ["decide"]
     done = hechi.act(hechi.staff("hechi-approver"), number, "approve")
     assert done.state.value == "completed"
+
+
+def test_a_case_returned_to_the_window_is_sent_on_again(hechi: Desk) -> None:
+    """A reviewer's 退回 brings an accepted case back to the window, whose clerk can send it on
+    (重新报送) once what was asked is put right — it had been left with nothing anyone could do.
+    It stays accepted as it was: the same acceptance day, no second acceptance notice."""
+    from core.cases.available import RESEND_LABEL, availability
+
+    citizen = hechi.citizen(ZHANG)
+    clerk, reviewer = hechi.staff("hechi-clerk"), hechi.staff("hechi-reviewer")
+    number = hechi.apply(citizen, "HC-SC03")
+    hechi.act(clerk, number, "accept")
+    accepted_on = hechi.case(number).accepted_on
+    hechi.act(reviewer, number, "return", reason="请窗口核对原件")
+    with hechi.session() as s:
+        offered = availability(s, hechi.tenant, hechi.case(number), clerk).work
+    labels = {a.code: a.label for a in offered}
+    assert labels.get("accept") == RESEND_LABEL and "refuse" not in labels
+
+    case = hechi.act(clerk, number, "accept", reason="已核对原件")
+    assert case.state.value == "in_progress" and case.accepted_on == accepted_on
+    with hechi.session() as s:
+        steps = [
+            (t.step, t.state.value, t.outcome)
+            for t in s.scalars(
+                select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.started_at)
+            )
+        ]
+        notices = s.scalar(
+            select(func.count())
+            .select_from(Notice)
+            .where(Notice.case_id == case.id, Notice.kind == "acceptance")
+        )
+    assert steps[-2][2] == "resent" and steps[-1][1] == "open" and steps[-1][0] != "accept"
+    assert notices == 1
+    hechi.act(reviewer, number, "review", reason="材料齐全")  # and on it goes

@@ -355,8 +355,25 @@ def draft_from_full(session: Session, item: Item, content: dict[str, Any]) -> di
     content = msgspec.to_builtins(content)
     if item.standard_item_id is None:
         return content
-    standard = standard_content(session, item)
-    return {k: v for k, v in content.items() if standard.get(k) != v}
+    standard = _comparable(standard_content(session, item))
+    same = _comparable(content)
+    # compared as the catalog reads them: a material written without the keys the province's
+    # carries empty (``template_key: None``) is the same material — counting it a local change
+    # would stop the province's later changes to it from reaching the county
+    return {k: v for k, v in content.items() if standard.get(k) != same.get(k, v)}
+
+
+def _comparable(content: dict[str, Any]) -> dict[str, Any]:
+    """``content`` with every default the catalog fills in (as stored once validated); as it
+    is when it does not validate (saving it refuses it then)."""
+    try:
+        parsed = msgspec.convert(content, ItemContent, strict=False)
+    except msgspec.ValidationError:
+        return content
+    full: dict[str, Any] = msgspec.to_builtins(parsed)
+    return {k: full[k] for k in content if k in full} | {
+        k: v for k, v in full.items() if k not in content
+    }
 
 
 def publish_item(

@@ -235,3 +235,46 @@ def test_a_province_admin_who_entered_the_county_adopts_and_is_recorded(
             )
         ).one()
     assert entry.actor_name == "省管理员" and entry.actor_tenant_id == world.province.id
+
+
+def test_saving_the_editor_unchanged_but_one_field_keeps_only_that_local(
+    client, db: Database
+) -> None:
+    """The county changes 承诺时限 of an adopted item in the editor: the draft holds that and the
+    fields already local, not the materials the form sent back as they were (written without
+    the keys the province's carry empty) — else the province's later changes to the materials
+    would stop reaching the county, unseen."""
+    from core.catalog import get_item_by_code
+    from core.catalog.models import ItemVersion, VersionState
+    from core.tenancy import get_tenant_by_slug
+    from web.pages.catalog_admin import _form_from, _shown
+
+    token = csrf_token(client, "/t/hechi/staff/login")
+    client.post(
+        "/t/hechi/staff/login",
+        data={"username": "hechi-admin", "password": "Demo-2026", "_csrf_token": token},
+    )
+    with db.session(scope=None) as s:
+        hechi = get_tenant_by_slug(s, "hechi")
+    with db.session(scope=scope_for(hechi)) as s:
+        item = get_item_by_code(s, hechi, "HC-SB02")
+        form = _form_from("HC-SB02", _shown(s, item, None), s)
+    assert form["materials"]  # the materials go back and forth as the page shows them
+    token = csrf_token(client, "/t/hechi/admin/catalog/items/HC-SB02")
+    saved = client.post(
+        "/t/hechi/admin/catalog/items/HC-SB02/draft",
+        data={**form, "promised_days": "1", "note": "缩短承诺时限", "_csrf_token": token},
+        headers={"hx-request": "true"},
+    )
+    assert saved.status_code == 200, saved.text
+    with db.session(scope=scope_for(hechi)) as s:
+        item = get_item_by_code(s, hechi, "HC-SB02")
+        draft = s.scalar(
+            select(ItemVersion).where(
+                ItemVersion.item_id == item.id, ItemVersion.state == VersionState.draft
+            )
+        )
+        assert draft is not None
+        local = set(draft.content)
+    assert draft.content["promised_days"] == 1
+    assert local <= {"department", "implementing_body", "contacts", "promised_days"}, local

@@ -4,6 +4,7 @@ publication with the version diff, imports with a progress bar, exports."""
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -514,10 +515,29 @@ def _diff(item: Item, draft: ItemVersion | None, db: Session) -> list[tuple[str,
         if item.standard_item_id is None
         else {**standard_content(db, item), **draft.content}
     )
-    return [
-        (field, *_form_change(old, new)) if field == "form" else (field, old, new)
-        for field, old, new in diff_versions(item.effective or {}, new)
-    ]
+    before = _form_from(item.code, item.effective or {}, db) if item.effective else {}
+    after = _form_from(item.code, new, db)
+    rows: list[tuple[str, Any, Any]] = []
+    for field, old, now in diff_versions(item.effective or {}, new):
+        if field == "form":
+            rows.append((field, *_form_change(old, now)))
+        elif field in after:  # as the editor writes it (材料 one a line), not as stored
+            if before.get(field, "") != after[field]:
+                rows.append((field, before.get(field, ""), after[field]))
+        else:
+            rows.append((field, _plain(old), _plain(now)))
+    return rows
+
+
+def _plain(value: Any) -> str:
+    """A stored value in words: nothing as empty, lists one item a line, the rest as JSON."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n".join(value)
+    return json.dumps(value, ensure_ascii=False, indent=1)
 
 
 def _form_change(old: Any, new: Any) -> tuple[str, str]:

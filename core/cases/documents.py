@@ -198,7 +198,9 @@ def _facts(case: Case) -> list[tuple[str, str]]:
         ("申请事项", f"{case.item_name}（{case.item_code}）"),
         ("申请人", case.applicant_name),
     ]
-    if case.agent_name:
+    if case.agent_name and case.channel == "counter":
+        facts.append(("窗口经办人", f"{case.agent_name}（窗口代为录入申请）"))
+    elif case.agent_name:
         facts.append(("代办人", f"{case.agent_name}（村级代办，已取得申请人授权）"))
     return facts
 

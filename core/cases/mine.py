@@ -101,7 +101,7 @@ def next_step(case: Case) -> tuple[str, bool]:
     if state is CaseState.refused:
         return "查看不予受理告知书，可按告知重新申请", True
     if state in (CaseState.completed, CaseState.delivered):
-        if case.rating is None:
+        if case.rating is None and case.agent_id is None:  # the applicant rates, not the filer
             return "为本次服务评价", True
         if state is CaseState.completed and case.decision != "denied":
             if case.delivery_method == "pickup":

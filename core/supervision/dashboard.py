@@ -295,7 +295,7 @@ def _label(
             r.label = items.get(r.key) or r.key
     elif by == "staff":
         for r in rows.values():
-            r.label = names.get(r.key) or ("（网上申报，未分配）" if not r.key else r.key)
+            r.label = names.get(r.key) or ("（网上申报）" if not r.key else r.key)
 
 
 # -- drill-down -------------------------------------------------------------------------------

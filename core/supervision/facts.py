@@ -8,7 +8,7 @@ changes and its roll-up is written once:
 =============  ==========================================================  ===============
 count          event                                                       staff member
 =============  ==========================================================  ===============
-received       the case was submitted (``submitted_at``)                   nobody
+received       the case was submitted (``submitted_at``)                   who took it in
 accepted       the case was accepted (``accepted_on``; 即办 included)       who accepted
 corrected      the one-time correction notice went out (``corrected_at``)  who sent it
 completed      the case was decided (``completed_at``)                     who accepted
@@ -19,6 +19,9 @@ rated          the applicant rated it (``rated_at``)                       who a
 satisfied      … 60 or more (below 60 is a 差评 and opens a follow-up)       who accepted
 score_sum      … the sum of the scores (for the average)                   who accepted
 =============  ==========================================================  ===============
+
+"Who took it in" is the window clerk or village agent who filed the case for the person
+(``agent_id``); a case the person filed online is nobody's (the dashboard's 网上申报 row).
 """
 
 from __future__ import annotations
@@ -121,10 +124,13 @@ def live_facts(session: Session, tenant: Tenant, first: date, last: date) -> dic
     for day in _days(first, last):
         span = day_window(day, day)
         received = _within(Case.submitted_at, span)
-        for dept, item, n in session.execute(
-            select(*dims, func.count()).where(mine, received).group_by(*dims)
+        taken_in_by = (Case.agent_id, Case.agent_name)
+        for dept, item, who, name, n in session.execute(
+            select(*dims, *taken_in_by, func.count())
+            .where(mine, received)
+            .group_by(*dims, *taken_in_by)
         ):
-            put(day, dept, item, None, None, received=n)
+            put(day, dept, item, who, name, received=n)
         for dept, item, who, name, n in session.execute(
             select(*dims, *accepted_by, func.count())
             .where(mine, Case.accepted_on == day)

@@ -457,3 +457,31 @@ def test_a_case_returned_to_the_window_is_sent_on_again(hechi: Desk) -> None:
     assert steps[-2][2] == "resent" and steps[-1][1] == "open" and steps[-1][0] != "accept"
     assert notices == 1
     hechi.act(reviewer, number, "review", reason="材料齐全")  # and on it goes
+
+
+def test_a_counter_case_says_so_and_counts_for_the_clerk_who_took_it_in(hechi: Desk) -> None:
+    """A citizen served at the window: the notices name the clerk as 窗口经办人 (not a village
+    agent), the day's 收件 counts for that clerk (not as an online application), and the
+    clerk's list of cases filed for others does not ask the clerk to rate the service."""
+    from core.cases.documents import _facts
+    from core.cases.mine import next_step
+    from core.cases.service import Applicant, Consent
+    from core.supervision.facts import live_facts
+
+    at("2026-11-02")
+    clerk = hechi.staff("hechi-clerk")
+    number = hechi.apply(
+        clerk,
+        "HC-SB05",  # 即办: decided at once
+        applicant=Applicant(phone=ZHANG, name="张伟"),
+        consent=Consent(method="in_person"),
+    )
+    case = hechi.act(clerk, number, "decide")
+    assert case.channel == "counter"
+    facts = dict(_facts(case))
+    assert "代办人" not in facts and "窗口代为录入" in facts["窗口经办人"]
+    assert next_step(case)[0] != "为本次服务评价"
+    with hechi.session() as s:
+        counted = live_facts(s, hechi.tenant, case.submitted_at.date(), case.submitted_at.date())
+    taken_in = {k.staff: c.values["received"] for k, c in counted.items() if c.values["received"]}
+    assert taken_in.get(str(clerk.id)) == 1 and "" not in taken_in

@@ -309,9 +309,11 @@ def catalog_stats(session: Session, tenant: Tenant) -> dict[str, Any]:
 def province_stats(session: Session, province: Tenant) -> dict[str, Any]:
     """A province's own catalog statistics plus each of its cities' and counties'."""
     with platform_scope(session) as s:
-        children = list(
+        children = list(  # every city and county, a county under a city too
             s.scalars(
-                select(Tenant).where(Tenant.parent_id == province.id).order_by(Tenant.division_code)
+                select(Tenant)
+                .where(Tenant.province_id == province.id, Tenant.id != province.id)
+                .order_by(Tenant.division_code)
             )
         )
         per_tenant = {t.slug: catalog_stats(s, t) for t in [province, *children]}

@@ -405,11 +405,14 @@ def to_csv(report: Report) -> bytes:
 
 
 def province_report(session: Session, province: Tenant, f: Filters) -> Report:
-    """One row per city and county of the province, each its own total for the period."""
+    """One row per city and county of the province (a county under a city too), each its own
+    total for the period."""
     with platform_scope(session) as s:
         children = list(
             s.scalars(
-                select(Tenant).where(Tenant.parent_id == province.id).order_by(Tenant.division_code)
+                select(Tenant)
+                .where(Tenant.province_id == province.id, Tenant.id != province.id)
+                .order_by(Tenant.division_code)
             )
         )
         rows = []

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from core.cases import clock
 from core.cases.models import Case, CaseState
 from core.catalog.listing import catalog_stats
+from core.db import platform_scope
 from core.errors import InvalidInput
 from core.supervision.ratings import LOW_SCORE
 from core.tenancy import Tenant
@@ -63,13 +64,28 @@ def public_stats(session: Session, tenant: Tenant, year: int | None = None) -> P
     if not 2000 <= year <= 2100:
         raise InvalidInput("年份应在 2000 到 2100 之间", field="year")
     start, end = _year_bounds(year)
+    if tenant.is_province:  # the whole province: every city's and county's cases
+        with platform_scope(session) as s:
+            ids = list(s.scalars(select(Tenant.id).where(Tenant.province_id == tenant.id)))
+            return _stats(s, tenant, year, Case.tenant_id.in_(ids), start, end)
+    return _stats(session, tenant, year, Case.tenant_id == tenant.id, start, end)
+
+
+def _stats(
+    session: Session,
+    tenant: Tenant,
+    year: int,
+    mine: Any,
+    start: datetime,
+    end: datetime,
+) -> PublicStats:
     received = session.scalar(
         select(func.count())
         .select_from(Case)
-        .where(Case.tenant_id == tenant.id, Case.submitted_at >= start, Case.submitted_at < end)
+        .where(mine, Case.submitted_at >= start, Case.submitted_at < end)
     )
     done = and_(
-        Case.tenant_id == tenant.id,
+        mine,
         Case.state.in_(FINISHED),
         Case.completed_at >= start,
         Case.completed_at < end,

@@ -21,7 +21,17 @@ def platform_home(request: Request[Any, Any, Any], state: State) -> Template:
     with database.session(scope=None) as session:
         tenants = [t for t in list_tenants(session) if t.status is not TenantStatus.onboarding]
     provinces = [t for t in tenants if t.kind is TenantKind.province]
-    children = {p.id: [t for t in tenants if t.parent_id == p.id] for p in provinces}
+    ids = {t.id for t in tenants}
+    # every city and county of the province, a county under its city (by division code: a
+    # city's 4512 comes before its counties' 4512xx), marked nested when its parent is listed
+    children = {
+        p.id: [
+            (t, t.parent_id != p.id and t.parent_id in ids)
+            for t in sorted(tenants, key=lambda t: t.division_code)
+            if t.province_id == p.id and t.kind is not TenantKind.province
+        ]
+        for p in provinces
+    }
     return page(request, "platform/home.html", provinces=provinces, children=children)
 
 

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from core.audit.query import FIELD_LABELS
 from core.cases.action_types import ACTION_LABELS
+from core.cases.mine import rating_label
 from core.config import get_settings
 from core.identity import ROLE_LABELS
 from core.notify.sms import DEFAULT_TEMPLATES
@@ -55,6 +56,8 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     #: the largest upload in MB, for pages to say before a file is chosen (upload.js checks it)
     env.globals["upload_limit_mb"] = upload_limit_mb()
     env.globals["ACTION_LABELS"] = ACTION_LABELS
+    #: a score's words (95 → 非常满意), however it was given
+    env.globals["rating_words"] = rating_label
     #: the hidden Idempotency-Key of a case form: posted twice, its work is done once
     env.globals["idempotency_input"] = hidden_input
     env.globals["UNIT_KIND_LABELS"] = {k.value: label for k, label in UNIT_KIND_LABELS.items()}

@@ -83,6 +83,22 @@ def clean_filename(name: str | None) -> str:
     return last[:200] or "upload"
 
 
+#: what a name's extension says a file is, for telling a renamed or damaged file apart
+_CLAIMED = {"pdf": "PDF", "jpg": "JPG", "jpeg": "JPG", "png": "PNG"}
+
+
+def unsupported_message(filename: str) -> str:
+    """Why a file's content is refused: named as a PDF (or an image) but not one — damaged,
+    or another file renamed — or simply not of a kind we take."""
+    claimed = _CLAIMED.get(filename.rsplit(".", 1)[-1].lower()) if "." in filename else None
+    if claimed:
+        return (
+            f"所选文件名为 {claimed} 文件，内容却不是（可能已损坏，或是其他文件改了扩展名）。"
+            "请重新生成或扫描后上传 PDF、JPG 或 PNG 格式的文件"
+        )
+    return "只能上传 PDF、JPG 或 PNG 格式的文件"
+
+
 class IncomingFile:
     """Receives an upload chunk by chunk: checks its type on the first bytes, counts, hashes
     and encrypts it into a temporary file. Nothing reaches storage until it is complete."""
@@ -114,7 +130,7 @@ class IncomingFile:
         self.content_type = sniff(self._head)
         if self.content_type is None:
             self.discard()
-            raise UnsupportedType("只接受 PDF、JPEG 或 PNG 文件", field="file")
+            raise UnsupportedType(unsupported_message(self.filename), field="file")
 
     def finish(self) -> None:
         if self.size == 0:

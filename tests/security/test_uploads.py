@@ -184,3 +184,12 @@ def test_random_bytes_are_stored_only_when_they_are_a_pdf_jpeg_or_png(
     response = _post(client, draft, **_file("random.pdf", body))
     assert response.status_code in (201, 415, 422), response.text
     assert (_stored(db) > before) == (response.status_code == 201)
+
+
+def test_a_refused_file_is_told_apart_by_what_its_name_claims(client, db, draft) -> None:
+    """A program renamed 申请书.pdf is told its content is not a PDF (damaged or renamed) — not
+    only that PDFs are taken, which it seems to be; a file of another name, what is taken."""
+    renamed = _post(client, draft, **_file("申请书.pdf", b"MZ\x90\x00" + b"\x00" * 60)).json()
+    assert "名为 PDF 文件，内容却不是" in renamed["detail"], renamed
+    other = _post(client, draft, **_file("setup.exe", b"MZ\x90\x00" + b"\x00" * 60)).json()
+    assert other["detail"] == "只能上传 PDF、JPG 或 PNG 格式的文件", other

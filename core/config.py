@@ -58,6 +58,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: failed sign-ins for one account from all addresses together before it is locked for
     #: everyone (a guess spread over many addresses still stops)
     login_account_max_failures: int = 50
+    #: failed sign-ins from one client address, whichever accounts it tried, before that
+    #: address is locked out of signing in (one password tried on many accounts stops too)
+    login_address_max_failures: int = 30
     login_lock_minutes: int = 15
     session_max_age: int = 8 * 3600
     #: SMS one-time codes: lifetime and how many may be requested per phone per hour.
@@ -133,10 +136,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if self.default_lang not in ("zh", "en"):
             problems.append(f"GOVHALL_DEFAULT_LANG: {self.default_lang!r} is not zh or en")
-        if self.login_max_failures < 1 or self.login_account_max_failures < 1:
+        if (
+            min(
+                self.login_max_failures,
+                self.login_account_max_failures,
+                self.login_address_max_failures,
+            )
+            < 1
+        ):
             problems.append(
-                "GOVHALL_LOGIN_MAX_FAILURES and GOVHALL_LOGIN_ACCOUNT_MAX_FAILURES must be "
-                "at least 1"
+                "GOVHALL_LOGIN_MAX_FAILURES, GOVHALL_LOGIN_ACCOUNT_MAX_FAILURES and "
+                "GOVHALL_LOGIN_ADDRESS_MAX_FAILURES must be at least 1"
             )
         if self.scheduler_interval <= 0:
             problems.append("GOVHALL_SCHEDULER_INTERVAL must be a positive number of seconds")

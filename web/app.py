@@ -104,6 +104,14 @@ CSRF_EXEMPT = [
 ]
 
 
+def _personal(scope: Any) -> bool:
+    """Whether a request is someone's: a session naming a person, or a bearer token."""
+    session = scope.get("session")
+    if isinstance(session, dict) and session.get("sub"):
+        return True
+    return any(k.lower() == b"authorization" for k, _ in scope.get("headers") or ())
+
+
 def _security_headers(https: bool) -> Any:
     """The headers every response carries; HSTS only where the base URL is https (a browser
     would otherwise refuse the plain-http development server for a year)."""
@@ -111,6 +119,7 @@ def _security_headers(https: bool) -> Any:
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
     ]
     if https:
         always.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
@@ -124,6 +133,10 @@ def _security_headers(https: bool) -> Any:
             )
             if is_html and b"content-security-policy" not in names:
                 headers.append((b"content-security-policy", PAGE_CSP))
+            if b"cache-control" not in names and _personal(scope):
+                # a signed-in person's page or answer stays out of every cache, the browser's
+                # own too (a counter's shared computer: the back button after signing out)
+                headers.append((b"cache-control", b"no-store"))
             headers.extend((name, value) for name, value in always if name not in names)
             message["headers"] = headers
 

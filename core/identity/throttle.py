@@ -11,7 +11,9 @@ A guess at someone's credentials is counted twice (:func:`check_attempt`,
 locked after ``login_max_failures``, so whoever guesses locks out themselves and not the
 owner signing in from elsewhere; and against the account alone, locked for everyone only
 after ``login_account_max_failures`` (ten times as many by default), so a guess spread over
-many addresses still stops.
+many addresses still stops. And every failure from an address counts against the address
+itself, whichever account it tried: at ``login_address_max_failures`` it may not sign in to
+anything until the window ends, so one password tried on many accounts (a spray) stops too.
 """
 
 from __future__ import annotations
@@ -94,9 +96,15 @@ def per_address(key: str, address: str | None) -> str:
     return f"{key[: _KEY_LENGTH - 42]}@~{digest}"
 
 
+def _from(address: str | None) -> tuple[str, ...]:
+    """The key of every sign-in failure from ``address``, whatever it tried."""
+    return (f"signin-from:{address}"[:_KEY_LENGTH],) if address else ()
+
+
 def check_attempt(session: Session, address: str | None, *keys: str) -> None:
-    """Raise :class:`LockedOut` when ``keys`` are locked for ``address``, or for everyone."""
-    check_not_locked(session, *(per_address(k, address) for k in keys), *keys)
+    """Raise :class:`LockedOut` when ``keys`` are locked for ``address``, or for everyone, or
+    ``address`` is locked out of signing in at all."""
+    check_not_locked(session, *(per_address(k, address) for k in keys), *keys, *_from(address))
 
 
 def record_failed_attempt(
@@ -113,6 +121,8 @@ def record_failed_attempt(
     record_failure(session, *(per_address(k, address) for k in keys), limit=limit)
     ceiling = ceiling or settings.login_account_max_failures
     record_failure(session, *keys, limit=max(ceiling, limit or settings.login_max_failures))
+    if address:
+        record_failure(session, *_from(address), limit=settings.login_address_max_failures)
 
 
 def record_good_attempt(session: Session, address: str | None, *keys: str) -> None:

@@ -86,6 +86,32 @@ def test_a_guess_spread_over_many_addresses_meets_the_ceiling(hechi: Desk, low_c
         _staff(hechi, "Demo-2026", B, "hechi-clerk")  # now locked for everyone
 
 
+@pytest.fixture
+def low_address_limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("GOVHALL_LOGIN_ADDRESS_MAX_FAILURES", "6")
+    reset_settings()
+    yield
+    monkeypatch.undo()
+    reset_settings()
+
+
+def test_one_password_tried_on_many_accounts_locks_the_address(
+    hechi: Desk, db: Database, low_address_limit
+) -> None:
+    """A spray — one password, many usernames, one address — stops at the address's limit,
+    whichever accounts it tried; the accounts and other addresses are untouched."""
+    spray = "192.0.2.77"
+    for i in range(6):
+        with pytest.raises(BadCredentials):
+            _staff(hechi, "Demo-2025", spray, f"nobody-{i}")
+    with pytest.raises(LockedOut):
+        _staff(hechi, "Demo-2026", spray, "hechi-reviewer")  # even a right pair, from there
+    assert _staff(hechi, "Demo-2026", B, "hechi-reviewer") is not None
+    with db.session(scope=None) as s:
+        s.execute(delete(LoginThrottle).where(LoginThrottle.key.like("signin-from:%")))
+        s.commit()
+
+
 def _citizen(desk: Desk) -> str:
     phone = _phone()
     with desk.session() as s:

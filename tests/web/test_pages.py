@@ -88,3 +88,23 @@ def test_the_logo_comes_from_storage_as_svg(client) -> None:
     assert logo.headers["content-type"].startswith("image/svg+xml")
     assert "sandbox" in logo.headers["content-security-policy"]
     assert b"<svg" in logo.content
+
+
+def test_a_signed_in_persons_pages_are_kept_in_no_cache(client) -> None:
+    """A counter's shared computer: once signed out, the back button must not bring a
+    citizen's or a clerk's page back from the browser's cache. Public pages stay cacheable."""
+    from tests.helpers import csrf_token
+
+    public = client.get("/t/hechi/")
+    assert "no-store" not in public.headers.get("cache-control", "")
+    assert "camera=()" in public.headers["permissions-policy"]
+    token = csrf_token(client, "/t/hechi/staff/login")
+    client.post(
+        "/t/hechi/staff/login",
+        data={"username": "hechi-clerk", "password": "Demo-2026", "_csrf_token": token},
+    )
+    workbench = client.get("/t/hechi/workbench")
+    assert workbench.status_code == 200
+    assert workbench.headers["cache-control"] == "no-store"
+    api = client.get("/api/v1/t/hechi/items", headers={"authorization": "Bearer nothing"})
+    assert api.headers["cache-control"] == "no-store"

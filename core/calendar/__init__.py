@@ -9,6 +9,10 @@ from core.calendar.service import (
     calendar_for,
     calendar_warnings,
     confirm_year,
+    confirmed_years,
+    days_entered,
+    delete_override,
+    inherited_overrides,
     national_years,
     set_override,
 )
@@ -24,6 +28,10 @@ __all__ = [
     "calendar_for",
     "calendar_warnings",
     "confirm_year",
+    "confirmed_years",
+    "days_entered",
+    "delete_override",
+    "inherited_overrides",
     "national_years",
     "set_override",
 ]

@@ -8,6 +8,7 @@ counted; day 1 is the next working day that is not suspended.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -18,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from core.audit import AuditActor, changed, record
 from core.calendar.models import CalendarOverride, CalendarYear
-from core.db import remembered, watch
-from core.errors import InvalidInput
+from core.db import platform_scope, remembered, watch
+from core.errors import InvalidInput, NotFound
 from core.tenancy import Tenant
 
 __all__ = [
@@ -27,8 +28,14 @@ __all__ = [
     "WorkCalendar",
     "cached_calendar",
     "calendar_for",
+    "ancestors",
     "calendar_warnings",
     "confirm_year",
+    "confirmed_years",
+    "days_entered",
+    "delete_override",
+    "Inherited",
+    "inherited_overrides",
     "national_years",
     "set_override",
 ]
@@ -90,13 +97,59 @@ class WorkCalendar:
         return count
 
 
+def ancestors(tenant: Tenant) -> list[uuid.UUID]:
+    """The tenants whose calendars ``tenant``'s is laid over, farthest first: its province,
+    then its city (a county opened under one)."""
+    out = [tenant.province_id] if tenant.province_id != tenant.id else []
+    if tenant.parent_id is not None and tenant.parent_id not in out:
+        out.append(tenant.parent_id)
+    return out
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """A day the province (or the city) declared, as a county's calendar takes it."""
+
+    tenant_id: uuid.UUID
+    day: date
+    workday: bool
+    note: str
+
+
+def inherited_overrides(session: Session, tenant: Tenant) -> list[Inherited]:
+    """The province's (and the city's) days, which this tenant's calendar takes unless it
+    says otherwise itself; in the order they apply (farthest first), then by day. Remembered
+    for a while in this process (a change committed here is seen at once)."""
+    above = ancestors(tenant)
+    if not above:
+        return []
+
+    def read() -> list[Inherited]:
+        with platform_scope(session) as s:
+            rows = [
+                Inherited(r.tenant_id, r.day, r.workday, r.note)
+                for r in s.scalars(
+                    select(CalendarOverride).where(CalendarOverride.tenant_id.in_(above))
+                )
+            ]
+        rows.sort(key=lambda r: (above.index(r.tenant_id), r.day))
+        return rows
+
+    return remembered(session, ("calendar-above", tenant.id), read, ttl=CACHE_SECONDS)
+
+
 def calendar_for(session: Session, tenant: Tenant) -> WorkCalendar:
+    """The tenant's working days: the national data, the province's days (a province enters
+    a year's holidays once for all its counties), the city's, then the tenant's own — each
+    laid over the one before."""
+    days = {r.day: r.workday for r in inherited_overrides(session, tenant)}
     rows = session.execute(
         select(CalendarOverride.day, CalendarOverride.workday).where(
             CalendarOverride.tenant_id == tenant.id
         )
     ).all()
-    return WorkCalendar({d: w for d, w in rows})
+    days.update({d: w for d, w in rows})
+    return WorkCalendar(days)
 
 
 watch(CalendarOverride)
@@ -150,12 +203,65 @@ def set_override(
     return row
 
 
+def delete_override(
+    session: Session, tenant: Tenant, day: date, *, actor: AuditActor | None = None
+) -> None:
+    """Take back the tenant's own entry for ``day`` (the province's, or the national data,
+    applies again); recorded in the audit log. 404 when there is none."""
+    row = session.get(CalendarOverride, (tenant.id, day))
+    if row is None:
+        raise NotFound("本地没有这一天的调整", field="day")
+    record(
+        session,
+        tenant,
+        actor,
+        "calendar.change",
+        target_type="calendar",
+        target_id=day.isoformat(),
+        target_label=day.isoformat(),
+        before={"workday": row.workday, "note": row.note},
+        after=None,
+    )
+    session.delete(row)
+    session.flush()
+
+
+def days_entered(session: Session, tenant: Tenant, year: int) -> tuple[int, int]:
+    """(days off, working days) entered for ``year``, the tenant's own and inherited."""
+    calendar = calendar_for(session, tenant)
+    days = [w for d, w in calendar.overrides.items() if d.year == year]
+    return days.count(False), days.count(True)
+
+
+def confirmed_years(session: Session, tenant: Tenant) -> set[int]:
+    """Years whose holidays the tenant — or its province or city, for all of it — confirmed."""
+    own = set(session.scalars(select(CalendarYear.year).where(CalendarYear.tenant_id == tenant.id)))
+    above = ancestors(tenant)
+    if above:
+        with platform_scope(session) as s:
+            own |= set(
+                s.scalars(select(CalendarYear.year).where(CalendarYear.tenant_id.in_(above)))
+            )
+    return own
+
+
 def confirm_year(
     session: Session, tenant: Tenant, year: int, *, actor: AuditActor | None = None
 ) -> None:
-    """The tenant admin has entered this year's holidays: stop warning."""
+    """The tenant admin has entered this year's holidays: stop warning. Refused while not one
+    day off of that year is entered (here or by the province): a confirmation of nothing
+    would count the year's public holidays as working days."""
     if year in national_years():
-        raise InvalidInput(f"{year} is covered by the national holiday data", field="year")
+        raise InvalidInput(f"{year} 年已由国家节假日数据覆盖，无需确认", field="year")
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("年份应在 2000 到 2100 之间", field="year")
+    off, _ = days_entered(session, tenant, year)
+    if not off:
+        raise InvalidInput(
+            f"还没有录入 {year} 年的任何放假日。请先逐日录入该年的法定节假日（元旦、春节、"
+            "清明、劳动节、端午、中秋、国庆）和调休上班日，再确认",
+            field="year",
+        )
     if session.get(CalendarYear, (tenant.id, year)) is None:
         session.add(CalendarYear(tenant_id=tenant.id, year=year))
         record(
@@ -177,9 +283,7 @@ def calendar_warnings(session: Session, tenant: Tenant, today: date | None = Non
     data nor the tenant covers: their deadlines count weekends only until entered."""
     today = today or date.today()
     needed = [today.year] + ([today.year + 1] if today.month == 12 else [])
-    confirmed = set(
-        session.scalars(select(CalendarYear.year).where(CalendarYear.tenant_id == tenant.id))
-    )
+    confirmed = confirmed_years(session, tenant)
     return [
         f"{year} 年的法定节假日尚未录入：办理时限暂按周末计算，请在“工作日历”中录入后确认。"
         for year in needed

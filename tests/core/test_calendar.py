@@ -4,8 +4,10 @@ fallback (with a warning) for a year the national data does not cover."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from core.calendar import (
     Period,
@@ -17,7 +19,7 @@ from core.calendar import (
     set_override,
 )
 from core.db import Database
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.tenancy import scope_for
 from tests.helpers import tenant
 
@@ -85,9 +87,55 @@ def test_an_uncovered_year_warns_until_the_tenant_confirms_it(db: Database) -> N
         assert calendar_warnings(s, suning, today=date(beyond - 1, 6, 1)) == []
         with pytest.raises(InvalidInput):
             confirm_year(s, suning, beyond - 1)
+        with pytest.raises(InvalidInput):  # not one day of it entered: nothing to confirm
+            confirm_year(s, suning, beyond)
+        set_override(s, suning, date(beyond, 1, 1), False, "元旦")
         confirm_year(s, suning, beyond)
         s.commit()
         assert calendar_warnings(s, suning, today=date(beyond, 1, 10)) == []
+
+
+def test_the_provinces_days_count_in_its_counties_unless_a_county_says_otherwise(
+    db: Database,
+) -> None:
+    """A province enters a year's holidays once; every county's clock counts them, a county's
+    own entry for the same day wins, and deleting it gives the province's back. A year the
+    province confirmed warns no county."""
+    from core.calendar.models import CalendarOverride, CalendarYear
+    from core.db import PLATFORM
+
+    beyond = national_years().stop
+    hebei, suning = tenant(db, "hebei"), tenant(db, "suning")
+    spring, extra = date(beyond, 2, 9), date(beyond, 2, 10)
+    with db.session(scope=PLATFORM) as s:
+        set_override(s, hebei, spring, False, "春节")
+        set_override(s, hebei, extra, False, "春节")
+        confirm_year(s, hebei, beyond)
+        s.commit()
+    try:
+        _county_follows(db, suning, spring, extra, beyond)
+    finally:  # the province's year and days are not left for other tests
+        with db.session(scope=PLATFORM) as s:
+            s.execute(delete(CalendarOverride).where(CalendarOverride.tenant_id == hebei.id))
+            s.execute(delete(CalendarYear).where(CalendarYear.tenant_id == hebei.id))
+            s.commit()
+
+
+def _county_follows(db: Database, suning: Any, spring: date, extra: date, beyond: int) -> None:
+    from core.calendar import calendar_for, delete_override
+
+    with db.session(scope=scope_for(suning)) as s:
+        county = calendar_for(s, suning)
+        assert not county.is_workday(spring) and not county.is_workday(extra)
+        assert calendar_warnings(s, suning, today=date(beyond, 1, 10)) == []
+        set_override(s, suning, extra, True, "县里照常上班")
+        s.commit()
+        assert calendar_for(s, suning).is_workday(extra)
+        delete_override(s, suning, extra)
+        s.commit()
+        assert not calendar_for(s, suning).is_workday(extra)
+        with pytest.raises(NotFound):
+            delete_override(s, suning, extra)
 
 
 def test_a_holiday_entered_counts_for_the_next_deadline_at_once(db: Database) -> None:

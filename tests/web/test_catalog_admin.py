@@ -203,6 +203,16 @@ def test_the_admin_is_warned_about_an_uncovered_year_on_every_page(
     for path in ("/t/guangzhou/", "/t/guangzhou/items/GZ-SB01", "/t/guangzhou/workbench"):
         assert f"{beyond} 年的法定节假日尚未录入" in client.get(path).text, path
     csrf = csrf_token(client, "/t/guangzhou/admin/calendar/")
+    # nothing of that year entered: a confirmation of nothing is refused, the warning stays
+    empty = client.post(
+        "/t/guangzhou/admin/calendar/years", data={"year": str(beyond), "_csrf_token": csrf}
+    )
+    assert empty.status_code == 422 and "还没有录入" in empty.text
+    assert f"{beyond} 年的法定节假日尚未录入" in client.get("/t/guangzhou/").text
+    client.post(
+        "/t/guangzhou/admin/calendar/days",
+        data={"day": f"{beyond}-01-01", "workday": "0", "note": "元旦", "_csrf_token": csrf},
+    )
     client.post(
         "/t/guangzhou/admin/calendar/years", data={"year": str(beyond), "_csrf_token": csrf}
     )

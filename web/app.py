@@ -38,7 +38,7 @@ from web.api.consult import ConsultApi
 from web.api.dashboards import DashboardApi
 from web.api.departments import DepartmentsApi
 from web.api.payments import PaymentsApi
-from web.api.scoped import SCHEME
+from web.api.scoped import SCHEME, token_first
 from web.api.sms import SmsWebhooks
 from web.api.supervision import SupervisionApi
 from web.api.tenant import TenantApi
@@ -164,6 +164,7 @@ def _json_api(settings: Settings) -> Router:
             AuditApi,
         ],
         request_max_body_size=settings.max_json_bytes,
+        guards=[token_first],  # no token, no reading of the body
     )
 
 

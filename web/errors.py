@@ -82,6 +82,10 @@ def _without_bad_query(request: Request[Any, Any, Any], keys: set[str]) -> Redir
     return Redirect(last + ("?" + urlencode(kept) if kept else ""), status_code=303)
 
 
+#: the first path segment under /t/{slug}/ of pages only staff use
+_STAFF_AREAS = frozenset({"workbench", "supervision", "admin", "console", "staff", "audit"})
+
+
 def _respond(
     request: Request[Any, Any, Any],
     status: int,
@@ -102,10 +106,9 @@ def _respond(
             body["problems"] = [{"field": k, "detail": v} for k, v in problems.items()]
         return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
     if status == 401 and "/t/" in request.url.path and request.method == "GET":
-        slug = request.url.path.split("/t/", 1)[1].split("/", 1)[0]
-        staff = "/staff/" in request.url.path or request.url.path.rstrip("/").endswith(
-            ("/workbench", "/supervision", "/admin", "/console")
-        )
+        slug, _, rest = request.url.path.split("/t/", 1)[1].partition("/")
+        # staff pages (any depth: /admin/staff, /workbench/cases/…) send to the staff sign-in
+        staff = rest.split("/", 1)[0] in _STAFF_AREAS
         target = f"/t/{slug}/{'staff/login' if staff else 'login'}?next={request.url.path}"
         return Redirect(target)
     if code == "tenant_suspended":

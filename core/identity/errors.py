@@ -6,8 +6,22 @@ from core.errors import Forbidden, NotAuthenticated, Throttled
 class BadCredentials(NotAuthenticated):
     code = "bad_credentials"
 
+    def __init__(self, detail: str = "用户名、密码或验证码不正确") -> None:
+        super().__init__(detail)
+
+
+#: a staff member's wrong sign-in: the form's third box is the 动态口令
+STAFF_BAD_CREDENTIALS = "用户名、密码或动态口令不正确"
+
+
+class AccountDisabled(Forbidden):
+    """The right credentials of an account an administrator disabled: said only to whoever
+    knows the password, so it tells a guesser nothing."""
+
+    code = "account_disabled"
+
     def __init__(self) -> None:
-        super().__init__("用户名、密码或验证码不正确")
+        super().__init__("此账号已被停用，请联系本单位的系统管理员")
 
 
 class LockedOut(Throttled):

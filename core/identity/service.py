@@ -18,7 +18,12 @@ from core.config import get_settings
 from core.db import blind_index, new_id, utcnow
 from core.errors import InvalidInput, NotFound, Throttled
 from core.identity import throttle
-from core.identity.errors import BadCredentials, ResendTooSoon
+from core.identity.errors import (
+    STAFF_BAD_CREDENTIALS,
+    AccountDisabled,
+    BadCredentials,
+    ResendTooSoon,
+)
 from core.identity.models import Account, AccountKind, OneTimeCode, Role, Staff, StaffRole
 from core.identity.passwords import hash_password, verify_password
 from core.identity.principal import Principal
@@ -197,9 +202,11 @@ def sign_in_staff(
     ok = verify_password(staff.password_hash if staff else None, password or "")
     if ok and staff is not None and staff.totp_secret:
         ok = pyotp.TOTP(staff.totp_secret).verify((totp or "").strip(), valid_window=1)
-    if not ok or staff is None or not staff.active:
+    if not ok or staff is None:
         throttle.record_failed_attempt(session, address, key)
-        raise BadCredentials()
+        raise BadCredentials(STAFF_BAD_CREDENTIALS)
+    if not staff.active:  # the right credentials: the person, not a guesser, learns why
+        raise AccountDisabled()
     throttle.record_good_attempt(session, address, key)
     return staff
 

@@ -370,3 +370,28 @@ def test_the_whole_id_number_is_shown_only_to_who_works_the_case(hechi: Desk, cl
         client.post("/t/hechi/staff/logout", data={"_csrf_token": csrf_token(client, "/t/hechi/")})
         client.cookies.clear()
     assert her_id in revealed("hechi-clerk")
+
+
+def test_a_clerk_who_submits_at_the_counter_lands_on_the_cases_working_page(
+    hechi: Desk, client
+) -> None:
+    """Taking an application in at the counter ends on the case's working page, where 受理
+    is, with a word on what to do — not on the applicant's view saying 请留意短信通知."""
+    from core.cases.service import Applicant, Consent
+
+    clerk = hechi.staff("hechi-clerk")
+    number = hechi.apply(
+        clerk,
+        ITEM,
+        submit=False,
+        applicant=Applicant(phone="13800000008", name="李娜"),
+        consent=Consent(method="in_person"),
+    )
+    _login(client, "hechi-clerk")
+    mine = f"/t/hechi/my/cases/{number}"
+    token = csrf_token(client, mine)
+    done = client.post(f"{mine}/do/submit", data={"_csrf_token": token}, follow_redirects=False)
+    assert done.status_code in (302, 303), done.text
+    assert done.headers["location"].startswith(f"/t/hechi/workbench/cases/{number}")
+    page = client.get(done.headers["location"]).text
+    assert "请核对材料后在“办理”中受理" in page and "请留意短信通知" not in page

@@ -41,8 +41,40 @@ def test_a_wrong_password_gets_a_generic_message(client) -> None:
     wrong_user = _staff_login(client, "bozhou", "nobody-here", "Demo-2026")
     wrong_pass = _staff_login(client, "bozhou", "bozhou-clerk", "Wrong-2026")
     assert wrong_user.status_code == wrong_pass.status_code == 401
-    assert "用户名、密码或验证码不正确" in wrong_user.text
-    assert "用户名、密码或验证码不正确" in wrong_pass.text
+    assert "用户名、密码或动态口令不正确" in wrong_user.text
+    assert "用户名、密码或动态口令不正确" in wrong_pass.text
+
+
+def test_a_disabled_account_is_told_so_only_with_the_right_password(client, db) -> None:
+    """The person whose account was disabled learns why they cannot sign in (it read like a
+    typo); a guesser with a wrong password learns nothing more than for any account."""
+    from sqlalchemy import update
+
+    from core.identity import Staff
+    from core.tenancy import scope_for
+    from tests.helpers import tenant
+
+    bozhou = tenant(db, "bozhou")
+    with db.session(scope=scope_for(bozhou)) as s:
+        s.execute(
+            update(Staff)
+            .where(Staff.tenant_id == bozhou.id, Staff.username == "bozhou-issuer")
+            .values(active=False)
+        )
+        s.commit()
+    try:
+        wrong = _staff_login(client, "bozhou", "bozhou-issuer", "Wrong-2026")
+        assert "用户名、密码或动态口令不正确" in wrong.text and "停用" not in wrong.text
+        right = _staff_login(client, "bozhou", "bozhou-issuer", "Demo-2026")
+        assert right.status_code == 403 and "此账号已被停用" in right.text
+    finally:
+        with db.session(scope=scope_for(bozhou)) as s:
+            s.execute(
+                update(Staff)
+                .where(Staff.tenant_id == bozhou.id, Staff.username == "bozhou-issuer")
+                .values(active=True)
+            )
+            s.commit()
 
 
 def test_repeated_failures_lock_the_account_even_for_the_right_password(client) -> None:

@@ -147,6 +147,7 @@ def test_an_announced_oversized_body_is_refused_before_it_is_read(app, settings)
             (b"host", b"testserver.local"),
             (b"content-type", b"application/json"),
             (b"content-length", str(settings.max_upload_bytes * 2).encode()),
+            (b"authorization", b"Bearer some-token"),  # (without one: 401, also unread)
         ],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver.local", 80),

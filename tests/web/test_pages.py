@@ -108,3 +108,19 @@ def test_a_signed_in_persons_pages_are_kept_in_no_cache(client) -> None:
     assert workbench.headers["cache-control"] == "no-store"
     api = client.get("/api/v1/t/hechi/items", headers={"authorization": "Bearer nothing"})
     assert api.headers["cache-control"] == "no-store"
+
+
+def test_a_signed_out_visit_to_any_staff_page_goes_to_the_staff_sign_in(client) -> None:
+    """Staff whose session ended (a password reset, 全部下线) and who open a deep staff page
+    are sent to the staff sign-in, not the citizens' SMS sign-in."""
+    for path in (
+        "/t/hechi/admin/staff",
+        "/t/hechi/workbench/cases/451200-20261203-00001",
+        "/t/hechi/admin/calendar/",
+        "/t/hechi/workbench",
+    ):
+        answer = client.get(path, follow_redirects=False)
+        assert answer.status_code in (302, 303), (path, answer.status_code)
+        assert answer.headers["location"].startswith("/t/hechi/staff/login?next="), path
+    citizen = client.get("/t/hechi/my/cases", follow_redirects=False)
+    assert citizen.headers["location"].startswith("/t/hechi/login?next=")

@@ -13,12 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 
+from core.errors import NotAuthenticated
 from core.identity import Principal
 from core.identity.errors import InsufficientScope
 from core.identity.scopes import API_SCOPES, covers
 
-__all__ = ["ANY_API_SCOPE", "SCHEME", "anyone", "check_scope", "needs"]
+__all__ = ["ANY_API_SCOPE", "SCHEME", "anyone", "check_scope", "needs", "token_first"]
 
 #: the OpenAPI security scheme's name
 SCHEME = "govhall_oauth"
@@ -50,3 +53,13 @@ def check_scope(request: Request[Any, Any, Any], principal: Principal | None) ->
         raise InsufficientScope("admin")
     if not covers(principal.scopes, needed):
         raise InsufficientScope(needed)
+
+
+def token_first(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """A guard: a route that needs a token answers 401 to a request without one before its
+    body is read — a body checked first told anyone the API's fields one by one."""
+    if handler.opt.get("scope", _UNDECLARED) is None:  # anyone(): its own credential or none
+        return
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("请先登录")

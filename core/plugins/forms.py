@@ -15,6 +15,9 @@ from core.plugins.secrets import SECRET_MASK, is_secret, keep_secrets, redact
 
 __all__ = ["Field", "fields_of", "read_form"]
 
+#: one "key: value" pair a line (a full-width colon, = and a tab do too)
+_PAIR_SEPARATORS = ("：", ":", "=", "\t")
+
 
 #: Chinese names for config keys many plugins share; a plugin names its own keys with
 #: ``Annotated[str, msgspec.Meta(title="…")]`` (the schema's title wins over this list)
@@ -77,7 +80,9 @@ def fields_of(schema: dict[str, Any], config: dict[str, Any]) -> list[Field]:
     for name, prop in (schema.get("properties") or {}).items():
         kind = _kind(prop, name)
         value = shown_config.get(name, prop.get("default", ""))
-        if kind == "json":
+        if kind == "json" and isinstance(value, str) and value:
+            shown = value  # as typed, sent back beside its error
+        elif kind == "json":
             shown = json.dumps(value if value != "" else {}, ensure_ascii=False, indent=1)
         elif kind == "secret":
             shown = ""
@@ -108,6 +113,7 @@ def read_form(
     config: dict[str, Any] = {}
     for name, prop in (schema.get("properties") or {}).items():
         kind, raw = _kind(prop, name), (form.get(name) or "").strip()
+        label = prop.get("title") or COMMON_LABELS.get(name) or name
         if kind == "boolean":
             config[name] = form.get(name) == "on"
         elif kind == "secret":
@@ -121,17 +127,36 @@ def read_form(
             try:
                 config[name] = int(raw)
             except ValueError:
-                raise InvalidInput(f"{name} 应为整数", field=name) from None
+                raise InvalidInput(f"{label}应为整数", field=name) from None
         elif kind == "number":
             try:
                 config[name] = float(raw)
             except ValueError:
-                raise InvalidInput(f"{name} 应为数字", field=name) from None
+                raise InvalidInput(f"{label}应为数字", field=name) from None
         elif kind == "json":
-            try:
-                config[name] = json.loads(raw)
-            except ValueError:
-                raise InvalidInput(f"{name} 应为 JSON", field=name) from None
+            config[name] = _json_or_lines(raw, prop, name, label)
         else:
             config[name] = raw
     return keep_secrets(schema, config, saved)
+
+
+def _json_or_lines(raw: str, prop: dict[str, Any], name: str, label: str) -> Any:
+    """A JSON field as typed: JSON, or — for a map of words (模板编号对应) — one ``名称: 值``
+    a line, as an administrator writes it without knowing JSON."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        pass
+    if prop.get("type") == "object" and not raw.lstrip().startswith(("{", "[")):
+        pairs: dict[str, str] = {}
+        for line in raw.splitlines():
+            if not line.strip():
+                continue
+            at = min((i for i in (line.find(sep) for sep in _PAIR_SEPARATORS) if i > 0), default=-1)
+            if at < 0:
+                raise InvalidInput(
+                    f"{label}：「{line.strip()[:40]}」应写作 名称: 值（每行一项）", field=name
+                )
+            pairs[line[:at].strip()] = line[at + 1 :].strip()
+        return pairs
+    raise InvalidInput(f"{label}的格式不对：请按示例填写（每行一项 名称: 值，或 JSON）", field=name)

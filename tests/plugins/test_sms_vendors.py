@@ -285,7 +285,7 @@ def test_the_admin_configures_a_vendor_from_its_schema_and_runs_its_self_check(
             "priority": "abc",
         }
         bad = admin.post(page_url + "/config", data=form)
-        assert bad.status_code == 422 and "priority 应为整数" in bad.text
+        assert bad.status_code == 422 and "优先级（数字大者先用）应为整数" in bad.text
         assert cloud.url in bad.text  # what was typed is still there
         saved = admin.post(page_url + "/config", data={**form, "priority": "20"})
         assert saved.status_code == 200 and "已保存" in saved.text
@@ -313,3 +313,27 @@ def test_the_admin_configures_a_vendor_from_its_schema_and_runs_its_self_check(
         foreign = other.get(page_url, follow_redirects=False)
         assert foreign.status_code in (302, 303, 401, 403)
         assert 'name="endpoint"' not in foreign.text
+
+
+def test_a_map_is_typed_one_pair_a_line_and_a_refusal_keeps_what_was_typed() -> None:
+    """An administrator who does not know JSON writes 模板编号对应 one ``名称: 值`` a line; a
+    line without a separator is refused naming the field in Chinese, and the page shows the
+    text as it was typed (not wrapped in quotes)."""
+    from core.errors import InvalidInput
+    from core.plugins.forms import fields_of, read_form
+
+    schema = {
+        "properties": {
+            "template_codes": {"type": "object", "additionalProperties": {"type": "string"}}
+        }
+    }
+    typed = "otp: SMS_1234\ncase_received：SMS_5678\n\n"
+    assert read_form(schema, {"template_codes": typed}, {}) == {
+        "template_codes": {"otp": "SMS_1234", "case_received": "SMS_5678"}
+    }
+    with pytest.raises(InvalidInput) as refused:
+        read_form(schema, {"template_codes": "otp SMS_1234"}, {})
+    detail = refused.value.detail
+    assert detail.startswith("短信模板编号对应") and "JSON" not in detail
+    shown = fields_of(schema, {"template_codes": "otp SMS_1234"})[0].value
+    assert shown == "otp SMS_1234"

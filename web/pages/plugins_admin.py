@@ -156,6 +156,7 @@ class PluginAdminPages(Controller):
                 db,
                 name,
                 form={**state.raw_config, **{k: v for k, v in data.items() if k in data}},
+                posted_enabled=data.get("enabled") == "on",  # the tick as it was sent
                 error=exc.detail,
                 field=exc.field,
                 status_code=422,

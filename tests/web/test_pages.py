@@ -39,7 +39,9 @@ def test_a_suspended_tenant_says_so(client, db: Database) -> None:
     try:
         page = client.get("/t/cili/")
         assert page.status_code == 403
-        assert "暂停服务" in page.text
+        assert "暂停服务" in page.text and "suspended-staff" not in page.text
+        staff = client.get("/t/cili/staff/login")  # its staff are told what it means for them
+        assert staff.status_code == 403 and 'data-testid="suspended-staff"' in staff.text
     finally:
         with db.session(scope=PLATFORM) as session:
             get_tenant_by_slug(session, "cili").status = TenantStatus.active

@@ -63,6 +63,10 @@ def test_a_wrong_password_keeps_the_password_panel(phone_page, live: LiveServer)
     assert not page.get_by_test_id("panel-code").is_visible()
     assert page.input_value("#password-phone") == phone
     assert "用户名" not in page.locator("main").inner_text()
+    # typing again takes the mark and the message away (they sat under a corrected value)
+    page.fill("#password-password", "Another-try-2")
+    expect(page.get_by_test_id("login-error")).to_be_hidden()
+    assert page.get_attribute("#password-password", "aria-invalid") is None
 
 
 def test_the_tabs_work_without_javascript(browser, live: LiveServer) -> None:

@@ -82,6 +82,28 @@
     true
   );
 
+  // A field marked wrong by the server (aria-invalid) loses its mark, and its message under it
+  // goes, as soon as the person changes it: a corrected phone number no longer sits above
+  // 请输入 11 位手机号码. The server checks it again on the next submit.
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field || !field.getAttribute || field.getAttribute("aria-invalid") !== "true") return;
+    field.removeAttribute("aria-invalid");
+    field.classList.remove("is-invalid");
+    var kept = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (id) {
+      var said = id && document.getElementById(id);
+      if (!said) return false;
+      if (said.classList.contains("invalid-feedback") || said.getAttribute("role") === "alert") {
+        said.hidden = true;
+        said.classList.remove("d-block");
+        return false;
+      }
+      return true; // a hint, not the error: it stays
+    });
+    if (kept.length) field.setAttribute("aria-describedby", kept.join(" "));
+    else field.removeAttribute("aria-describedby");
+  });
+
   // Links and buttons that print the page (data-print), with no inline handler.
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-print]");

@@ -312,6 +312,7 @@ class CasePages(Controller):
             result=result,
             error=error,
             number=number,
+            code=code[:12] if error else "",  # kept to correct a digit, not typed again
             labels=STATE_LABELS,
             timeline=steps,
         )

@@ -31,17 +31,18 @@ from core.catalog import get_item_by_code
 from core.catalog.availability import check_available
 from core.catalog.models import ItemStatus, ItemVersion
 from core.catalog.presentation import applies_online
-from core.db import new_id
+from core.db import Database, new_id
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.forms import FormInvalid, parse_form, require_valid
 from core.identity import Account, AccountKind, Principal, Role
 from core.identity.service import (
+    check_consent_code,
     create_account,
     find_account_by_phone,
     normalize_phone,
     validate_id_number,
 )
-from core.tenancy import Tenant
+from core.tenancy import Tenant, scope_for
 from core.workflow import resolve_definition
 
 __all__ = [
@@ -64,10 +65,12 @@ class Applicant(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Consent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """How the citizen authorised the agent (代办授权)."""
+    """How the citizen authorised the agent (代办授权). ``sms_code``: the code the person
+    received by SMS (``request_consent_code``) and told the agent, checked here."""
 
     method: str  # signed_form | sms_code | in_person
     note: str = ""
+    code: str = ""
 
 
 def commit(session: Session) -> None:
@@ -113,6 +116,27 @@ def _on_behalf(
     return account, name
 
 
+def _check_consent(session: Session, tenant: Tenant, phone: str, code: str) -> None:
+    """The applicant's consent code, used up in this transaction (an application refused for
+    something else leaves it usable). A wrong one is first counted in a transaction of its
+    own, committed at once: the refusal rolls this one back, and the five tries a code has and
+    the lock-out must not roll back with it."""
+    checked: set[tuple[str, str]] = session.info.setdefault("consent-checked", set())
+    if (phone, code.strip()) in checked:  # a joint application's other items: the same consent
+        return
+    database = session.info.get("database")
+    if isinstance(database, Database):
+        with database.session(scope=scope_for(tenant)) as own:
+            try:
+                check_consent_code(own, tenant, phone, code)
+            except InvalidInput:
+                own.commit()
+                raise
+            own.rollback()  # right: used up below, with the case
+    check_consent_code(session, tenant, phone, code)
+    checked.add((phone, code.strip()))
+
+
 def _agent_unit(principal: Principal) -> uuid.UUID | None:
     return next((unit for role, unit in principal.roles if role is Role.agent), None)
 
@@ -145,6 +169,13 @@ def create_case(
             raise InvalidInput("请填写申请人", field="applicant")
         if consent is None or consent.method not in ("signed_form", "sms_code", "in_person"):
             raise InvalidInput("代办须记录申请人的授权方式", field="consent.method")
+        if consent.method == "sms_code":  # 短信验证授权: the person's code, not a claim
+            if not consent.code.strip():
+                raise InvalidInput(
+                    "短信验证授权须填写申请人收到的授权验证码（先点“发送授权验证码”）",
+                    field="consent.code",
+                )
+            _check_consent(session, tenant, applicant.phone, consent.code)
         account, applicant_name = _on_behalf(session, tenant, principal, applicant)
         channel = "agent" if principal.has_role(Role.agent) else "counter"
         agent = principal
@@ -203,7 +234,8 @@ def create_case(
         agent_id=agent.id if agent else None,
         agent_name=agent.name if agent else None,
         origin_unit_id=_agent_unit(agent) if agent else None,
-        consent=msgspec.to_builtins(consent) if consent else None,
+        # how the person agreed, not the code they told (used up; an sms_code was checked)
+        consent={"method": consent.method, "note": consent.note} if consent else None,
         form=form,
         delivery_method=delivery,
         delivery_address=(address or "").strip() or None,

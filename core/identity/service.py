@@ -9,6 +9,7 @@ import secrets
 import unicodedata
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pyotp
 from sqlalchemy import select
@@ -33,12 +34,14 @@ from core.tenancy import OrgUnit, Tenant
 
 __all__ = [
     "account_principal",
+    "check_consent_code",
     "check_sms_code",
     "create_account",
     "create_staff",
     "find_account_by_phone",
     "grant_role",
     "normalize_phone",
+    "request_consent_code",
     "request_sign_in_code",
     "sign_in_account_with_code",
     "sign_in_account_with_password",
@@ -331,8 +334,43 @@ def request_sign_in_code(
     429 beyond either, so nobody can text a thousand numbers at the tenant's expense. The
     cooldown and the hourly cap count the phone's codes of every province together.
     """
-    settings = get_settings()
     phone = normalize_phone(phone)
+    return _send_code(session, tenant, phone, blind_index(phone), "otp", {}, address)
+
+
+def request_consent_code(
+    session: Session,
+    tenant: Tenant,
+    phone: str,
+    *,
+    agent: str,
+    item: str,
+    address: str | None = None,
+) -> str:
+    """An agent or clerk about to apply for the person at ``phone`` (短信验证授权): a code
+    sent to that phone saying who asks to apply for what, which the person tells the agent
+    if they agree. Kept apart from sign-in codes (one never opens the other) but counted
+    with them: the same cooldown, hourly cap and per-address limit."""
+    phone = normalize_phone(phone)
+    params = {"agent": agent[:20], "item": item[:30]}
+    return _send_code(session, tenant, phone, _consent_index(phone), "consent", params, address)
+
+
+def _consent_index(phone: str) -> str:
+    """Where a phone's consent codes are kept: never where its sign-in codes are looked for."""
+    return blind_index("consent:" + phone)
+
+
+def _send_code(
+    session: Session,
+    tenant: Tenant,
+    phone: str,
+    code_index: str,
+    template: str,
+    params: dict[str, Any],
+    address: str | None,
+) -> str:
+    settings = get_settings()
     index = blind_index(phone)
     # The keys span every province of the installation: a number or an address does not
     # get a fresh allowance by asking at another province's portal.
@@ -356,14 +394,18 @@ def request_sign_in_code(
     row = OneTimeCode(
         province_id=tenant.province_id,
         id=new_id(),
-        phone_index=index,
-        code_hash=_code_hash(code, index),
+        phone_index=code_index,
+        code_hash=_code_hash(code, code_index),
         expires_at=utcnow() + timedelta(seconds=settings.otp_ttl_seconds),
     )
     session.add(row)
     session.flush()
     send_sms_now(
-        session, tenant, phone, "otp", {"code": code, "minutes": settings.otp_ttl_seconds // 60}
+        session,
+        tenant,
+        phone,
+        template,
+        {**params, "code": code, "minutes": settings.otp_ttl_seconds // 60},
     )
     return str(row.id)
 
@@ -380,20 +422,45 @@ def check_sms_code(
     except InvalidInput:
         raise BadCredentials() from None
     index = blind_index(phone)
-    key = f"otp:{tenant.province_id}:{index}"
+    _use_code(session, tenant, index, f"otp:{tenant.province_id}:{index}", code, address)
+    return phone
+
+
+def check_consent_code(
+    session: Session, tenant: Tenant, phone: str, code: str, *, address: str | None = None
+) -> None:
+    """The consent code the person at ``phone`` told the agent: used up when right; a wrong
+    one is a 422 on ``consent.code`` (counted like a wrong sign-in code)."""
+    index = _consent_index(normalize_phone(phone))
+    try:
+        _use_code(session, tenant, index, f"consent:{tenant.province_id}:{index}", code, address)
+    except BadCredentials:
+        raise InvalidInput(
+            "短信授权验证码不正确或已失效，请让申请人核对短信，或重新发送", field="consent.code"
+        ) from None
+
+
+def _use_code(
+    session: Session,
+    tenant: Tenant,
+    code_index: str,
+    key: str,
+    code: str,
+    address: str | None,
+) -> None:
     throttle.check_attempt(session, address, key)
     row = session.scalar(
         select(OneTimeCode)
         .where(
             OneTimeCode.province_id == tenant.province_id,
-            OneTimeCode.phone_index == index,
+            OneTimeCode.phone_index == code_index,
             OneTimeCode.used.is_(False),
             OneTimeCode.expires_at > utcnow(),
         )
         .order_by(OneTimeCode.created_at.desc())
         .limit(1)
     )
-    candidate = _code_hash((code or "").strip(), index)
+    candidate = _code_hash((code or "").strip(), code_index)
     if row is None or row.attempts >= 5 or not hmac.compare_digest(row.code_hash, candidate):
         if row is not None:
             row.attempts += 1
@@ -401,7 +468,6 @@ def check_sms_code(
         raise BadCredentials()
     row.used = True
     throttle.record_good_attempt(session, address, key)
-    return phone
 
 
 def sign_in_account_with_code(

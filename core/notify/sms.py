@@ -39,12 +39,16 @@ log = logging.getLogger("govhall.notify")
 
 DEFAULT_TEMPLATES: dict[str, str] = {
     "otp": "您的验证码为{code}，{minutes}分钟内有效，请勿泄露给他人。",
+    "consent": (
+        "{agent}正在为您代办“{item}”，授权验证码{code}，{minutes}分钟内有效。"
+        "同意代办请将验证码告诉经办人；如非本人申请，请勿告知。"
+    ),
     "case_received": "您申请的“{item}”已收件，办件编号{number}，查询码{query_code}。",
     "case_correction": "您申请的“{item}”（{number}）需补正材料，请查看一次性补正告知书并一次补齐。",
     "case_accepted": "您申请的“{item}”（{number}）已受理，承诺于{due_on}前办结。",
     "case_refused": "您申请的“{item}”（{number}）不予受理，原因：{reason}",
     "case_payment": "您申请的“{item}”（{number}）需缴费{amount}元，请按缴费通知书缴纳。",
-    "case_completed": "您申请的“{item}”（{number}）已办结，结果：{decision}。",
+    "case_completed": "您申请的“{item}”（{number}）已办结，结果：{decision}。{pickup}",
     "case_shipped": (
         "您申请的“{item}”（{number}）办理结果已交{carrier}寄出，运单号{tracking_number}。"
     ),

@@ -290,3 +290,54 @@ def test_typing_a_phone_at_the_counter_never_tells_whose_it_is(hechi: Desk) -> N
         account = find_account_by_phone(s, hechi.tenant.province_id, fresh)
         assert isinstance(account, Account) and account.id == case.applicant_id
         assert account.name == "用户7731"  # what the clerk typed is the case's, not the account's
+
+
+def test_consent_by_sms_needs_the_code_the_person_was_sent(hechi: Desk, sms_outbox) -> None:
+    """短信验证授权 is the person's code, not the agent's say-so: without a code, or with a
+    wrong one, nothing is filed (a wrong one counted even so); the code the person received
+    — naming the agent and the item — files the case once, and opens no sign-in."""
+    from core.cases.models import Case
+    from core.cases.service import Applicant, Consent, create_case
+    from core.errors import InvalidInput
+    from core.identity.errors import BadCredentials
+    from core.identity.models import OneTimeCode
+    from core.identity.service import request_consent_code, sign_in_account_with_code
+    from tests.helpers import last_sms, sms_code
+
+    agent = hechi.staff("hechi-agent")
+    applicant = Applicant(phone=CITIZEN, name="李娜")
+
+    def file(code: str) -> Case:
+        with hechi.session() as s:
+            case, _ = create_case(
+                s,
+                hechi.tenant,
+                agent,
+                ITEM,
+                applicant=applicant,
+                consent=Consent(method="sms_code", code=code),
+            )
+            s.commit()
+            return case
+
+    with pytest.raises(InvalidInput) as missing:
+        file("")
+    assert missing.value.field == "consent.code"
+    with hechi.session() as s:
+        request_consent_code(s, hechi.tenant, CITIZEN, agent=agent.name, item="社保卡申领")
+        s.commit()
+    told = last_sms(sms_outbox)
+    assert agent.name in told["text"] and "社保卡申领" in told["text"]
+    code = sms_code(sms_outbox)
+    wrong = "000000" if code != "000000" else "111111"
+    with pytest.raises(InvalidInput) as refused:
+        file(wrong)
+    assert refused.value.field == "consent.code"
+    with hechi.session() as s:  # the wrong try was counted, though nothing was filed
+        attempts = s.scalars(select(OneTimeCode.attempts).order_by(OneTimeCode.created_at.desc()))
+        assert next(iter(attempts)) == 1
+    with hechi.session() as s, pytest.raises(BadCredentials):
+        sign_in_account_with_code(s, hechi.tenant, CITIZEN, code)  # not a sign-in code
+    assert file(code).agent_id == agent.id
+    with pytest.raises(InvalidInput):
+        file(code)  # used up

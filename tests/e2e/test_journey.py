@@ -151,7 +151,9 @@ def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(
     assert supervisor.locator(f"tr[data-number='{number}']").count() == 1
 
 
-def test_a_village_agent_files_for_a_villager(live: LiveServer, tmp_path, e2e_pages) -> None:
+def test_a_village_agent_files_for_a_villager(
+    live: LiveServer, tmp_path, e2e_pages, sms_outbox
+) -> None:
     pdf = tmp_path / "申请书.pdf"
     pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 20_000)
     agent = e2e_pages.open(phone=True)
@@ -159,8 +161,14 @@ def test_a_village_agent_files_for_a_villager(live: LiveServer, tmp_path, e2e_pa
     agent.goto(f"{live.url}/t/hechi/items/HC-SC03/apply")
     agent.fill("input[name=phone]", "13677770002")
     agent.fill("input[name=name]", "韦村民")
-    agent.select_option("select[name=consent]", "signed_form")
-    agent.fill("input[name=note]", "授权委托书已留存村服务点")
+    agent.select_option("select[name=consent]", "sms_code")
+    agent.fill("input[name=note]", "村民在场，短信确认")
+    # 短信验证授权: the villager's phone gets a code naming the agent; typed fields are kept
+    agent.get_by_test_id("send-consent").click()
+    agent.get_by_test_id("consent-sent").wait_for()
+    assert agent.input_value("input[name=name]") == "韦村民"
+    assert agent.input_value("select[name=consent]") == "sms_code"
+    agent.fill("input[name=consent_code]", sms_code(sms_outbox))
     agent.get_by_test_id("apply-next").click()
     agent.wait_for_url("**/my/cases/**")
     for index in range(3):

@@ -178,6 +178,7 @@ def _bodies(bozhou_unit: str) -> dict[tuple[str, str], Any]:
             "reason": "越权取消",
         },
         ("POST", "/api/v1/t/{slug}/cases"): {"item": "BZ-SB01"},
+        ("POST", "/api/v1/t/{slug}/consent-codes"): {"phone": "13677771235", "item": "BZ-SB01"},
         ("POST", "/api/v1/t/{slug}/consultations"): {
             "item": "BZ-SB01",
             "subject": "越权",
@@ -389,3 +390,34 @@ def test_a_write_without_a_token_is_401_before_its_body_is_read(client) -> None:
         assert "缺少" not in refused.text
     # a route that needs no token is asked as before (the public progress lookup)
     assert client.get("/api/v1/t/hechi/progress").status_code != 401
+
+
+def test_an_agent_texts_a_consent_code_then_applies_with_it(client, db, sms_outbox) -> None:
+    from tests.helpers import sms_code
+
+    agent = bearer(staff_token(db, "hechi", "hechi-agent"))
+    sent = client.post(
+        "/api/v1/t/hechi/consent-codes",
+        json={"phone": "13677771234", "item": "HC-SC03"},
+        headers=agent,
+    )
+    assert sent.status_code == 202, sent.text
+    body = {
+        "item": "HC-SC03",
+        "applicant": {"phone": "13677771234", "name": "韦村民"},
+        "consent": {"method": "sms_code"},
+    }
+    refused = client.post("/api/v1/t/hechi/cases", json=body, headers=agent)
+    assert refused.status_code == 422 and refused.json()["field"] == "consent.code"
+    body["consent"]["code"] = sms_code(sms_outbox)
+    filed = client.post("/api/v1/t/hechi/cases", json=body, headers=agent)
+    assert filed.status_code == 201, filed.text
+    reviewer = bearer(staff_token(db, "hechi", "hechi-reviewer"))
+    assert (
+        client.post(
+            "/api/v1/t/hechi/consent-codes",
+            json={"phone": "13677771234", "item": "HC-SC03"},
+            headers=reviewer,
+        ).status_code
+        == 403
+    )

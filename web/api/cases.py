@@ -29,7 +29,8 @@ from core.cases.models import CaseEvent, License
 from core.catalog import get_item_by_code
 from core.errors import Conflict, Forbidden, NotFound
 from core.forms import parse_form, require_valid
-from core.identity import Principal
+from core.identity import Principal, Role
+from core.identity.service import request_consent_code
 from core.storage import get_storage
 from core.supervision import ratings
 from core.tenancy import Tenant
@@ -51,6 +52,7 @@ from web.api.case_schemas import (
 )
 from web.api.scoped import needs
 from web.auth import require
+from web.clients import client_address
 from web.idempotency import answer_once, fingerprint_of, request_key
 from web.paging import clamp_window
 
@@ -67,6 +69,15 @@ def _pdf(data: bytes, name: str) -> Response[bytes]:
         media_type="application/pdf",
         headers={"content-disposition": f'inline; filename="{name}"'},
     )
+
+
+class ConsentCodeIn(msgspec.Struct, forbid_unknown_fields=True):
+    phone: str
+    item: str  # the item's code
+
+
+class ConsentCodeOut(msgspec.Struct):
+    sent: bool
 
 
 class CasesApi(Controller):
@@ -135,6 +146,39 @@ class CasesApi(Controller):
                 case, _ = service.create_case(db, tenant, who, data.item, idempotency_key=key)
                 return Response(case_out(db, case, who), status_code=200)
         return Response(out, status_code=201 if created else 200)
+
+    @post(
+        "/consent-codes",
+        summary="Text the applicant a consent code (短信验证授权) before applying for them",
+        sync_to_thread=True,
+        status_code=202,
+        **needs("cases:write"),
+    )
+    def consent_code(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        tenant: Tenant,
+        principal: Principal | None,
+        data: ConsentCodeIn,
+    ) -> ConsentCodeOut:
+        """An agent or window clerk: the person at ``phone`` gets a code naming the agent and
+        the item, to tell the agent if they agree; ``consent.code`` of ``POST /cases`` then.
+        The sign-in codes' cooldown and hourly cap apply (429)."""
+        who = require(principal)
+        if not (who.is_staff and (who.has_role(Role.agent) or who.has_role(Role.window_clerk))):
+            raise Forbidden("只有代办员或窗口人员可以发送授权验证码")
+        item = get_item_by_code(db, tenant, data.item)
+        request_consent_code(
+            db,
+            tenant,
+            data.phone,
+            agent=who.name,
+            item=item.name,
+            address=client_address(request),
+        )
+        service.commit(db)
+        return ConsentCodeOut(sent=True)
 
     @get(
         "/cases",

@@ -24,9 +24,11 @@ from core.catalog.presentation import applies_online
 from core.errors import Forbidden, GovhallError
 from core.forms import FormInvalid, lines, parse_form
 from core.identity import Principal, Role
+from core.identity.service import request_consent_code
 from core.tenancy import Tenant
 from web.api.case_schemas import CaseOut, case_out
 from web.auth import require
+from web.clients import client_address
 from web.flash import with_flash
 from web.formdata import anchor, extra_rows, parse_posted, row_buttons, summary, view_of
 from web.pages.cases import back
@@ -82,6 +84,7 @@ class CaseFormPages(Controller):
         error: str = "",
         posted: dict[str, str] | None = None,
         extra_rows: dict[str, int] | None = None,
+        consent_sent: str = "",
         status_code: int = 200,
     ) -> Template:
         item = get_item_by_code(db, tenant, code)
@@ -103,6 +106,7 @@ class CaseFormPages(Controller):
             key=(posted or {}).get("key") or secrets.token_urlsafe(16),
             posted=posted or {},
             error=error,
+            consent_sent=consent_sent,
             status_code=status_code,
         )
 
@@ -154,6 +158,25 @@ class CaseFormPages(Controller):
         only_rows, added = row_buttons(data, raw)
         if only_rows:
             return page(extra_rows=added)
+        if data.get("send_consent") and _can_file_for_others(who):
+            # 发送授权验证码: the person's phone gets a code naming the agent and the item;
+            # the page comes back with everything typed, to enter the code they are told
+            item = get_item_by_code(db, tenant, code)
+            try:
+                request_consent_code(
+                    db,
+                    tenant,
+                    typed.get("phone", ""),
+                    agent=who.name,
+                    item=item.name,
+                    address=client_address(request),
+                )
+                db.commit()
+            except GovhallError as exc:
+                db.commit()  # the cooldown and counts hold whatever happens next
+                return page(error=exc.detail, status_code=exc.status)
+            phone = typed.get("phone", "").strip()
+            return page(consent_sent=phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else phone)
         applicant = consent = None
         if _can_file_for_others(who):
             applicant = service.Applicant(
@@ -161,7 +184,11 @@ class CaseFormPages(Controller):
                 name=typed.get("name", ""),
                 id_number=typed.get("id_number") or None,
             )
-            consent = service.Consent(method=typed.get("consent", ""), note=typed.get("note", ""))
+            consent = service.Consent(
+                method=typed.get("consent", ""),
+                note=typed.get("note", ""),
+                code=typed.get("consent_code", ""),
+            )
         try:
             case, _ = service.create_case(
                 db,

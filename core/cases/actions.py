@@ -194,12 +194,15 @@ class _Ctx:
         method = "快递寄送" if case.delivery_method == "courier" else "窗口领取"
         lines.append(f"办理结果将通过{method}方式送达。欢迎对本次服务进行评价。")
         issue_notice(self.s, self.tenant, case, "completion", lines)
+        place = engine.pickup_place(self.s, case) if decision == "approved" else None
         notify(
             self.s,
             self.tenant,
             case,
             "case_completed",
             decision="准予" if decision == "approved" else "不予批准",
+            # where and with what to collect it, in the message itself (窗口领取)
+            pickup=f"请携带本人身份证原件到{place.name}领取。" if place is not None else "",
         )
         notify(self.s, self.tenant, case, "rating_request")  # a reply of 0-100 rates it
 

@@ -446,6 +446,11 @@ def settle(session: Session, tenant: Tenant, case: Case) -> bool:
         parent,
         "case_completed",
         decision="全部准予" if approved else "部分未准予",
+        pickup=(
+            f"请携带本人身份证原件到{place.name}领取。"
+            if approved and (place := engine.pickup_place(session, parent)) is not None
+            else ""
+        ),
     )
     notify(session, tenant, parent, "rating_request")
     return True

@@ -23,6 +23,7 @@ from core.tenancy import OrgUnit, OrgUnitKind, Tenant
 from core.workflow import ProcessDefinition, Step
 
 __all__ = [
+    "pickup_place",
     "calendar_of",
     "cancel_open",
     "definition_of",
@@ -145,6 +146,21 @@ def org_units(session: Session) -> dict[uuid.UUID, Snapshot]:
         cache["units"] = load()
     units: dict[uuid.UUID, Snapshot] = cache["units"]
     return units
+
+
+def pickup_place(session: Session, case: Case) -> Snapshot | None:
+    """Where a decided case's result waits for a citizen who collects it (窗口领取): the
+    township centre it came in through (a village station's centre), else the service
+    centre; None for a case not collected at a window."""
+    if case.delivery_method != "pickup":
+        return None
+    units = org_units(session)
+    origin = units.get(case.origin_unit_id) if case.origin_unit_id else None
+    if origin is not None and origin.kind is OrgUnitKind.village_station and origin.parent_id:
+        origin = units.get(origin.parent_id)
+    if origin is not None:
+        return origin
+    return next((u for u in units.values() if u.kind is OrgUnitKind.service_centre), None)
 
 
 def unit_parents(session: Session) -> dict[uuid.UUID, uuid.UUID | None]:

@@ -128,6 +128,21 @@ def test_a_citizen_is_told_where_to_collect_the_result_and_sees_it_collected(app
         ("hechi-issuer", "issue"),
     ):
         hechi.act(hechi.staff(who), number, action)
+    from sqlalchemy import select
+
+    from core.notify.outbox import OutboxMessage
+    from core.notify.sms import render_sms
+
+    with hechi.session() as s:  # the 办结 text says where to collect it, too
+        done = s.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.case_id == hechi.case(number).id,
+                OutboxMessage.template == "case_completed",
+            )
+        )
+        assert done is not None
+        said = render_sms(hechi.tenant, done.template, done.params)
+    assert "请携带本人身份证原件到河池市政务服务中心领取" in said
     with TestClient(app=app, base_url="http://testserver.local") as citizen:
         _citizen_login(citizen)
         page = citizen.get(f"/t/hechi/my/cases/{number}").text

@@ -15,7 +15,7 @@ from core.cases import bundles, forms, licenses, materials, mine, payments, quer
 from core.cases.access import get_case, is_filer
 from core.cases.actions import STATE_LABELS
 from core.cases.documents import notice_pdf
-from core.cases.engine import org_units
+from core.cases.engine import pickup_place
 from core.cases.models import CaseState
 from core.cases.timeline import correction_request, timeline
 from core.config import get_settings
@@ -23,7 +23,7 @@ from core.errors import GovhallError, InvalidInput, NotFound
 from core.forms import FormInvalid, lines
 from core.identity import Principal, Role
 from core.supervision import ratings
-from core.tenancy import OrgUnitKind, Tenant
+from core.tenancy import Tenant
 from web.api.case_public import verify_out
 from web.api.case_schemas import case_out
 from web.auth import require
@@ -58,17 +58,8 @@ def _can_file_for_others(principal: Principal) -> bool:
 
 
 def _pickup_place(db: Session, case: Any) -> Any:
-    """Where a decided case's result waits for a citizen who collects it: the township centre
-    it came in through (a village station's centre), else the county's service centre."""
-    if case.state is not CaseState.completed or case.delivery_method != "pickup":
-        return None
-    units = org_units(db)
-    origin = units.get(case.origin_unit_id) if case.origin_unit_id else None
-    if origin is not None and origin.kind is OrgUnitKind.village_station and origin.parent_id:
-        origin = units.get(origin.parent_id)
-    if origin is not None:
-        return origin
-    return next((u for u in units.values() if u.kind is OrgUnitKind.service_centre), None)
+    """Where the result waits, once decided (``core.cases.engine.pickup_place``)."""
+    return pickup_place(db, case) if case.state is CaseState.completed else None
 
 
 class CasePages(Controller):

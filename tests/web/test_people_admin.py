@@ -212,7 +212,8 @@ def test_roles_disabling_and_ending_sessions_sign_the_person_out(app, client, db
         assert person.get("/t/hechi/workbench").status_code == 200
         client.post(f"{page}/disable", data={"_csrf_token": csrf})
         assert person.get("/t/hechi/workbench", follow_redirects=False).status_code != 200
-        assert _sign_in(person, "hechi", username, "Own-pass-2026").status_code == 401
+        refused = _sign_in(person, "hechi", username, "Own-pass-2026")
+        assert refused.status_code == 403 and "此账号已被停用" in refused.text  # told why
         assert "已停用" in client.get(page).text
         client.post(f"{page}/enable", data={"_csrf_token": csrf})
         assert _sign_in(person, "hechi", username, "Own-pass-2026").status_code in (302, 303)

@@ -47,6 +47,7 @@ __all__ = [
     "done_steps",
     "mark_done",
     "onboard",
+    "skipped_steps",
     "read_bulk_rows",
     "save_branding",
     "write_bulk",
@@ -90,12 +91,25 @@ def current_step(tenant: Tenant) -> str:
     return next((s for s in STEP_CODES if s not in done), STEP_CODES[-1])
 
 
-def mark_done(tenant: Tenant, step: str) -> None:
+def skipped_steps(tenant: Tenant) -> list[str]:
+    """Steps passed over with 暂不…（下一步）: behind the wizard, but not done."""
+    state = (tenant.settings or {}).get("onboarding") or {}
+    skipped = state.get("skipped") if isinstance(state, dict) else None
+    return [s for s in STEP_CODES if isinstance(skipped, list) and s in skipped]
+
+
+def mark_done(tenant: Tenant, step: str, *, skipped: bool = False) -> None:
+    """``step`` is behind the wizard: done, or (``skipped``) passed over — the summary then
+    says 已跳过 with a way back, not a tick. Done later, it is done."""
     done = done_steps(tenant)
     if step not in done:
         done.append(step)
+    passed = [s for s in skipped_steps(tenant) if s != step] + ([step] if skipped else [])
     # a new dict, so that the JSON column sees the change
-    tenant.settings = {**(tenant.settings or {}), "onboarding": {"done": done}}
+    tenant.settings = {
+        **(tenant.settings or {}),
+        "onboarding": {"done": done, "skipped": passed},
+    }
 
 
 # -- basics -------------------------------------------------------------------------------

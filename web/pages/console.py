@@ -342,6 +342,7 @@ class ConsoleController(Controller):
             elif step == "activate":
                 ctx["readiness"] = steps.readiness(session, fresh)
             done = ob.done_steps(fresh)
+            skipped = ob.skipped_steps(fresh)
         branding = dict(county.branding or {})
         return render(
             request,
@@ -352,7 +353,8 @@ class ConsoleController(Controller):
             current=_step_index(step),
             steps=[label for _, label in ob.STEPS],
             step_codes=ob.STEP_CODES,
-            done=done,
+            done=[c for c in done if c not in skipped],
+            skipped=skipped,
             county=county,
             county_branding=branding,
             form=form if form is not None else _branding_form(county),
@@ -455,7 +457,7 @@ class ConsoleController(Controller):
         with county_session(request, target) as (session, fresh):
             try:
                 if skip or not steps.adoption_available():
-                    ob.mark_done(fresh, "catalog")
+                    ob.mark_done(fresh, "catalog", skipped=True)
                 else:
                     count = steps.adopt_catalog(session, fresh, me)
                     msg = f"已认领 {count} 项标准事项"

@@ -126,3 +126,23 @@ def test_a_signed_out_visit_to_any_staff_page_goes_to_the_staff_sign_in(client) 
         assert answer.headers["location"].startswith("/t/hechi/staff/login?next="), path
     citizen = client.get("/t/hechi/my/cases", follow_redirects=False)
     assert citizen.headers["location"].startswith("/t/hechi/login?next=")
+
+
+def test_a_county_admin_sees_what_is_still_to_set_up(client) -> None:
+    """The administrator's workbench says how many setup steps are left and the admin home
+    lists them, each with where to do it: a county on the development SMS plugin has no SMS
+    vendor yet; its departments and clerks are there."""
+    from tests.helpers import csrf_token
+
+    token = csrf_token(client, "/t/hechi/staff/login")
+    client.post(
+        "/t/hechi/staff/login",
+        data={"username": "hechi-admin", "password": "Demo-2026", "_csrf_token": token},
+    )
+    assert 'data-testid="getting-started-banner"' in client.get("/t/hechi/workbench").text
+    home = client.get("/t/hechi/admin").text
+    checklist = home.split('data-testid="getting-started"')[1].split("</section>")[0]
+    sms = checklist.split('data-testid="getting-started-5"')[1].split("</li>")[0]
+    assert "/admin/plugins/" in sms  # still to do, with where
+    departments = checklist.split('data-testid="getting-started-1"')[1].split("</li>")[0]
+    assert "text-success" in departments and "去设置" not in departments

@@ -147,6 +147,10 @@ def test_the_province_sees_every_county_and_a_county_only_its_own(app, client, d
     hechi_clerk = _browser(app, "hechi", "hechi-clerk")
     assert hechi_clerk.get("/t/hechi/console/audit/").status_code == 403
     hechi_clerk.__exit__(None, None, None)
+    supervisor = _browser(app, "hechi", "hechi-supervisor")  # 电子监察 reads the county's log
+    assert supervisor.get("/t/hechi/admin/audit/").status_code == 200
+    assert supervisor.get("/t/hechi/admin/staff").status_code == 403  # and changes nothing
+    supervisor.__exit__(None, None, None)
     api_clerk = client.get(
         "/api/v1/t/audit-ca/audit", headers=bearer(staff_token(db, "audit-ca", "audit-ca-clerk"))
     )

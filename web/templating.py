@@ -21,6 +21,7 @@ from core.audit.query import FIELD_LABELS
 from core.cases.action_types import ACTION_LABELS
 from core.cases.mine import rating_label
 from core.config import get_settings
+from core.forms.model import date_bound
 from core.identity import ROLE_LABELS
 from core.notify.sms import DEFAULT_TEMPLATES
 from core.tenancy import Tenant
@@ -58,6 +59,8 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.globals["ACTION_LABELS"] = ACTION_LABELS
     #: a score's words (95 → 非常满意), however it was given
     env.globals["rating_words"] = rating_label
+    #: a date field's min / max for the browser's date picker (``today`` as today's date)
+    env.globals["date_bound"] = lambda text: date_bound(text).isoformat()
     #: the hidden Idempotency-Key of a case form: posted twice, its work is done once
     env.globals["idempotency_input"] = hidden_input
     env.globals["UNIT_KIND_LABELS"] = {k.value: label for k, label in UNIT_KIND_LABELS.items()}

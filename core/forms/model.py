@@ -8,7 +8,7 @@ English one), and a ``type``:
 ``textarea``   several lines
 ``integer``    a whole number (``min``, ``max``)
 ``money``      yuan with at most two decimals, kept as a string (``min``, ``max``)
-``date``       ``YYYY-MM-DD`` (``min``, ``max`` as dates)
+``date``       ``YYYY-MM-DD`` (``min``, ``max`` as dates, or ``today``)
 ``choice``     one of ``options``
 ``multichoice`` any of ``options`` (``min``/``max`` count them)
 ``yesno``      是 or 否
@@ -31,13 +31,17 @@ item) or ``license:<type>.<field>`` (a field of one of the applicant's e-license
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from core.errors import InvalidInput
 
 __all__ = [
+    "TODAY",
+    "date_bound",
     "FIELD_TYPES",
     "PREFILL_SOURCES",
     "Condition",
@@ -206,3 +210,14 @@ def parse_form(raw: Any) -> list[FormField]:
             "；".join(m for _, m in problems), field=problems[0][0], fields=[p for p, _ in problems]
         )
     return fields
+
+
+#: the word a date field's ``min`` or ``max`` may say instead of a date: the day it is checked
+TODAY = "today"
+
+
+def date_bound(text: str) -> date:
+    """A date field's ``min`` / ``max`` as a date: ``today`` is today in Beijing."""
+    if text.strip().lower() == TODAY:
+        return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return date.fromisoformat(text)

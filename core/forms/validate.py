@@ -20,7 +20,7 @@ from core.forms.checks import (
     normalize_id_number,
     normalize_mobile,
 )
-from core.forms.model import Condition, FormField
+from core.forms.model import TODAY, Condition, FormField, date_bound
 
 __all__ = ["Filled", "FormInvalid", "fill", "is_empty", "require_valid", "visible"]
 
@@ -114,10 +114,10 @@ def _date(f: FormField, text: str) -> str:
         day = date.fromisoformat(text.replace("/", "-"))
     except ValueError:
         raise CheckFailed("请按 年-月-日 填写日期，如 2026-12-02") from None
-    if f.min and day < date.fromisoformat(f.min):
-        raise CheckFailed(f"不能早于 {f.min}")
-    if f.max and day > date.fromisoformat(f.max):
-        raise CheckFailed(f"不能晚于 {f.max}")
+    if f.min and day < (earliest := date_bound(f.min)):
+        raise CheckFailed("不能早于今天" if f.min.lower() == TODAY else f"不能早于 {earliest}")
+    if f.max and day > (latest := date_bound(f.max)):
+        raise CheckFailed("不能晚于今天" if f.max.lower() == TODAY else f"不能晚于 {latest}")
     return day.isoformat()
 
 

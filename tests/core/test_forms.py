@@ -293,3 +293,22 @@ def test_a_mobile_or_id_number_is_masked_for_staff_even_when_not_marked_personal
     assert hidden["店名"] == "河池粉店"
     shown = {line.label: line.text for line in lines(fields, values, reveal=True)}
     assert shown["联系电话"] == "13800000008"
+
+
+def test_a_date_that_happened_cannot_be_in_the_future() -> None:
+    """``max = "today"``: a residence start date after today is refused in plain words (it
+    went through and cost the citizen a correction round); today itself passes."""
+    from datetime import date, timedelta
+
+    from core.forms import FormInvalid, parse_form, require_valid
+    from core.forms.model import date_bound
+
+    fields = parse_form(
+        [{"key": "since", "type": "date", "label": "来本市居住日期", "max": "today"}]
+    )
+    today = date_bound("today")
+    assert require_valid(fields, {"since": today.isoformat()}, complete=True)
+    with pytest.raises(FormInvalid) as refused:
+        require_valid(fields, {"since": (today + timedelta(days=30)).isoformat()}, complete=True)
+    assert "不能晚于今天" in str(refused.value.problems)
+    assert date_bound("2026-01-02") == date(2026, 1, 2)

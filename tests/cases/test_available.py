@@ -395,3 +395,25 @@ def test_a_clerk_who_submits_at_the_counter_lands_on_the_cases_working_page(
     assert done.headers["location"].startswith(f"/t/hechi/workbench/cases/{number}")
     page = client.get(done.headers["location"]).text
     assert "请核对材料后在“办理”中受理" in page and "请留意短信通知" not in page
+
+
+def test_a_correction_offers_only_the_fields_the_applicant_was_shown(hechi: Desk, client) -> None:
+    """居住证 on the grounds of a job: the clerk's 一次性补正 list offers the employer, not the
+    housing or the landlord's fields the applicant never saw."""
+    from core.catalog import get_item_by_code
+    from core.forms import parse_form
+    from tests.form_values import values_for
+
+    with hechi.session() as s:
+        item = get_item_by_code(s, hechi.tenant, "HC-HJ05")
+        fields = parse_form((item.effective or {}).get("form") or [])
+    form = values_for(fields, "451202")  # 金城江区: an address names a county
+    form.update({"basis": "job", "employer": "河池市某某有限公司"})
+    for hidden in ("housing", "landlord_name", "landlord_phone"):
+        form.pop(hidden, None)
+    number = hechi.apply(hechi.citizen("13800000008"), "HC-HJ05", form=form)
+    _login(client, "hechi-clerk")
+    page = client.get(f"/t/hechi/workbench/cases/{number}").text
+    assert 'data-testid="fix-employer"' in page
+    assert 'data-testid="fix-landlord_name"' not in page
+    assert 'data-testid="fix-housing"' not in page

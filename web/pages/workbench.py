@@ -30,7 +30,7 @@ from core.cases.models import Case, CaseEvent, CaseMaterial
 from core.cases.queue import COLOURS, QUEUES, QueueFilter, card_colour, staff_queue
 from core.cases.trail import Actor, append_event
 from core.errors import GovhallError, InvalidInput, NotFound
-from core.forms import lines, mask
+from core.forms import lines, mask, visible
 from core.identity import Account, Principal, Role
 from core.tenancy import Tenant
 from web.api.case_schemas import case_out
@@ -170,7 +170,13 @@ class WorkbenchPages(Controller):
             case=out,
             delivery_address=case.delivery_address,  # staff post the result there
             specs=case.content.get("materials") or [],
-            form_fields=[f for f in forms.fields_of(case) if f.holds_value],
+            # the fields the applicant was shown (a renter's landlord, not for a job holder):
+            # only those can be asked to be corrected
+            form_fields=[
+                f
+                for f in forms.fields_of(case)
+                if f.holds_value and visible(f, dict(case.form or {}))
+            ],
             mine=mine,
             case_wide=case_wide,
             can=can,

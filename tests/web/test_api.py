@@ -402,14 +402,15 @@ def test_an_agent_texts_a_consent_code_then_applies_with_it(client, db, sms_outb
         headers=agent,
     )
     assert sent.status_code == 202, sent.text
+    consent: dict[str, str] = {"method": "sms_code"}
     body = {
         "item": "HC-SC03",
         "applicant": {"phone": "13677771234", "name": "韦村民"},
-        "consent": {"method": "sms_code"},
+        "consent": consent,
     }
     refused = client.post("/api/v1/t/hechi/cases", json=body, headers=agent)
     assert refused.status_code == 422 and refused.json()["field"] == "consent.code"
-    body["consent"]["code"] = sms_code(sms_outbox)
+    consent["code"] = sms_code(sms_outbox)
     filed = client.post("/api/v1/t/hechi/cases", json=body, headers=agent)
     assert filed.status_code == 201, filed.text
     reviewer = bearer(staff_token(db, "hechi", "hechi-reviewer"))

@@ -8,6 +8,7 @@ from core.portal.announcements import (
     create_announcement,
     get_announcement,
     list_announcements,
+    published_announcement,
     published_announcements,
     update_announcement,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "home_facts",
     "hot_items",
     "list_announcements",
+    "published_announcement",
     "published_announcements",
     "update_announcement",
 ]

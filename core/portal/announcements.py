@@ -4,10 +4,12 @@ portal lists the published ones, pinned first, newest first."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db import Snapshot, platform_scope, snapshot
 from core.errors import InvalidInput, NotFound
 from core.portal.models import Announcement
 from core.tenancy import Tenant
@@ -18,6 +20,7 @@ __all__ = [
     "create_announcement",
     "get_announcement",
     "list_announcements",
+    "published_announcement",
     "published_announcements",
     "update_announcement",
 ]
@@ -28,6 +31,15 @@ BODY_MAX = 20_000
 
 class AnnouncementNotFound(NotFound):
     pass
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _stamp(moment: datetime | None) -> float:
+    """A time to sort by (SQLite gives stored times back naive, in UTC)."""
+    moment = moment or _EPOCH
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _checked(title: str, body: str) -> tuple[str, str]:
@@ -109,10 +121,19 @@ def list_announcements(session: Session, tenant: Tenant) -> list[Announcement]:
     )
 
 
+def _above(tenant: Tenant) -> list[uuid.UUID]:
+    """The province (and the city) whose announcements a county's portal shows too."""
+    out = [tenant.province_id] if tenant.province_id != tenant.id else []
+    if tenant.parent_id is not None and tenant.parent_id not in out:
+        out.append(tenant.parent_id)
+    return out
+
+
 def published_announcements(
     session: Session, tenant: Tenant, limit: int | None = None
-) -> list[Announcement]:
-    """The published ones: pinned first, then newest first."""
+) -> list[Snapshot]:
+    """The published ones — the tenant's own and its province's (and city's), each marked
+    with its ``tenant_id`` — pinned first, then newest first. Copies, read-only."""
     stmt = (
         select(Announcement)
         .where(Announcement.tenant_id == tenant.id, Announcement.published.is_(True))
@@ -120,4 +141,30 @@ def published_announcements(
     )
     if limit is not None:
         stmt = stmt.limit(limit)
-    return list(session.scalars(stmt))
+    rows = [snapshot(r) for r in session.scalars(stmt)]
+    above = _above(tenant)
+    if above:
+        with platform_scope(session) as s:
+            wider = (
+                select(Announcement)
+                .where(Announcement.tenant_id.in_(above), Announcement.published.is_(True))
+                .order_by(Announcement.pinned.desc(), Announcement.published_at.desc())
+            )
+            if limit is not None:
+                wider = wider.limit(limit)
+            rows += [snapshot(r) for r in s.scalars(wider)]
+    rows.sort(key=lambda r: (not r.pinned, -_stamp(r.published_at)))
+    return rows[:limit] if limit is not None else rows
+
+
+def published_announcement(
+    session: Session, tenant: Tenant, announcement_id: uuid.UUID
+) -> Snapshot:
+    """One published announcement shown on ``tenant``'s portal: its own or its province's
+    (or city's); anything else is not found."""
+    for owner in (tenant.id, *_above(tenant)):
+        with platform_scope(session) as s:
+            row = s.get(Announcement, (owner, announcement_id))
+            if row is not None and row.published:
+                return snapshot(row)
+    raise AnnouncementNotFound("没有这条公告")

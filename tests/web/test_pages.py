@@ -146,3 +146,37 @@ def test_a_county_admin_sees_what_is_still_to_set_up(client) -> None:
     assert "/admin/plugins/" in sms  # still to do, with where
     departments = checklist.split('data-testid="getting-started-1"')[1].split("</li>")[0]
     assert "text-success" in departments and "去设置" not in departments
+
+
+def test_a_provinces_announcement_is_shown_on_its_counties_portals(client, db) -> None:
+    """The province publishes once for all its regions: a county's home page and notice list
+    show it (marked 上级发布) and open it; another province's counties do not."""
+    from core.db import PLATFORM
+    from core.portal import create_announcement
+    from core.tenancy import get_tenant_by_slug
+
+    with db.session(scope=PLATFORM) as s:
+        guangxi = get_tenant_by_slug(s, "guangxi")
+        row = create_announcement(
+            s,
+            guangxi,
+            title="全区元旦期间政务服务安排",
+            body="各地窗口照常受理。",
+            published=True,
+            pinned=True,
+        )
+        s.commit()
+        ident = row.id
+    try:
+        home = client.get("/t/hechi/").text
+        assert "全区元旦期间政务服务安排" in home and "上级发布" in home
+        shown = client.get(f"/t/hechi/announcements/{ident}")
+        assert shown.status_code == 200 and "各地窗口照常受理" in shown.text
+        assert "全区元旦期间政务服务安排" not in client.get("/t/cili/").text
+        assert client.get(f"/t/cili/announcements/{ident}").status_code == 404
+    finally:
+        with db.session(scope=PLATFORM) as s:
+            from core.portal.models import Announcement
+
+            s.delete(s.get(Announcement, (guangxi.id, ident)))
+            s.commit()

@@ -11,13 +11,14 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from core.audit import changed, record
-from core.errors import GovhallError, NotFound
+from core.errors import GovhallError
 from core.identity import Principal, Role
 from core.portal import (
     Announcement,
     create_announcement,
     get_announcement,
     list_announcements,
+    published_announcement,
     published_announcements,
     update_announcement,
 )
@@ -227,7 +228,5 @@ class AnnouncementPages(Controller):
         db: Session,
         announcement_id: uuid.UUID,
     ) -> Template:
-        row = get_announcement(db, tenant, announcement_id)
-        if not row.published:
-            raise NotFound("没有这条公告")
+        row = published_announcement(db, tenant, announcement_id)
         return render(request, db, tenant, "portal/announcement.html", row=row)

@@ -113,6 +113,8 @@ def test_the_admin_writes_publishes_and_unpublishes_announcements(app, client) -
         follow_redirects=False,
     )
     assert made.status_code in (302, 303)
+    told = admin.get(made.headers["location"]).text  # the admin is told it was published
+    assert 'data-testid="page-msg"' in told
     listing = client.get("/t/hechi/announcements")
     ids = re.findall(r'/t/hechi/announcements/([0-9a-f-]{36})"', listing.text)
     assert ids and "元旦假期安排" in listing.text

@@ -24,6 +24,7 @@ from core.portal import (
 )
 from core.tenancy import Tenant
 from web.auth import require_staff
+from web.flash import with_flash
 from web.pages.portal import render
 from web.params import Form
 
@@ -112,7 +113,7 @@ class AnnouncementAdminPages(Controller):
             )
         db.commit()
         done = "saved_published" if data.get("action") == "publish" else "saved"
-        return Redirect(f"/t/{tenant.slug}/admin/announcements/?msg={done}")
+        return Redirect(with_flash(f"/t/{tenant.slug}/admin/announcements/", msg=done))
 
     @get("/{announcement_id:uuid}", name="announcement_edit", sync_to_thread=True)
     def edit(
@@ -192,7 +193,7 @@ class AnnouncementAdminPages(Controller):
             )
         db.commit()
         done = {"publish": "published", "unpublish": "unpublished"}.get(action, "saved")
-        return Redirect(f"/t/{tenant.slug}/admin/announcements/?msg={done}")
+        return Redirect(with_flash(f"/t/{tenant.slug}/admin/announcements/", msg=done))
 
 
 def _snapshot(row: Announcement) -> dict[str, Any]:

@@ -60,6 +60,8 @@ def test_the_editor_saves_a_draft_shows_the_diff_and_publishes(client, db: Datab
         follow_redirects=False,
     )
     assert done.status_code in (302, 303)
+    told = client.get(done.headers["location"]).text  # the admin is told it is live
+    assert "已发布：群众现在看到的是新版本" in told
     public = client.get("/t/bozhou/items/BZ-MZ03").text
     assert "户口簿" in public and "非本地户籍的" in public
 

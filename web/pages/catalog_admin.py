@@ -47,6 +47,7 @@ from core.forms import FIELD_TYPES, PREFILL_SOURCES, parse_form
 from core.identity import Principal, Role
 from core.tenancy import Tenant
 from web.auth import require_staff
+from web.flash import with_flash
 from web.formdata import view_of
 from web.pages.portal import render
 from web.paging import page_number
@@ -213,6 +214,7 @@ class CatalogAdminController(Controller):
             draft=draft,
             diff=_diff(item, draft, db),
             error=None,
+            msg=request.query_params.get("msg", ""),  # shown when signed (web/flash.py)
             **_editor_lists(db, tenant),
         )
 
@@ -351,7 +353,8 @@ class CatalogAdminController(Controller):
             db, tenant, item, reason=data.get("reason", ""), valid_from=valid_from, actor=me
         )
         db.commit()
-        return Redirect(f"/t/{tenant.slug}/admin/catalog/items/{code}")
+        said = "已安排，到生效日期自动启用" if valid_from else "已发布：群众现在看到的是新版本"
+        return Redirect(with_flash(f"/t/{tenant.slug}/admin/catalog/items/{code}", msg=said))
 
     @post("/items/{code:str}/forms", name="catalog_form_upload", sync_to_thread=True)
     def upload_form(

@@ -153,3 +153,17 @@ def test_a_citizen_is_told_where_to_collect_the_result_and_sees_it_collected(app
         page = citizen.get(f"/t/hechi/my/cases/{number}").text
         assert 'data-testid="pickup"' not in page
         assert re.search(r'data-testid="case-state">\s*已领取', page)
+
+
+def test_a_submitted_case_says_how_long_it_takes_once_accepted(app, db) -> None:
+    """Before 受理 there is no date: the citizen is told the working days it takes once
+    accepted, and that the date comes by SMS (the page said nothing of when)."""
+    from tests.cases.conftest import Desk
+
+    hechi = Desk(db, "hechi")
+    number = hechi.apply(hechi.citizen(ZHANG), "HC-SC03")
+    with TestClient(app=app, base_url="http://testserver.local") as citizen:
+        _citizen_login(citizen)
+        page = citizen.get(f"/t/hechi/my/cases/{number}").text
+    said = page.split('data-testid="promised-days"')[1].split("</p>")[0]
+    assert "个工作日内办结" in said and "短信" in said

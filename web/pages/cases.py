@@ -142,6 +142,8 @@ class CasePages(Controller):
             lines=lines(fields, dict(case.form or {}), reveal=False) if not editable else [],
             asked=asked,
             pickup=_pickup_place(db, case) if filer else None,
+            # before acceptance there is no date yet: how long it takes once accepted
+            promised_days=int(case.content.get("promised_days") or 0),
             delivery_options=case.content.get("delivery") or ["pickup"],
             pay_online=case.fee_status.value == "unpaid" and payments.online_available(db, tenant),
             msg=msg,

@@ -40,6 +40,7 @@ FIELD_LABELS: dict[str, str] = {
     "api_key": "接口密钥",
     # the SMS templates (core.notify.sms.DEFAULT_TEMPLATES), as a vendor's template codes name them
     "otp": "登录验证码",
+    "consent": "代办授权验证码",
     "case_received": "收件通知",
     "case_correction": "补正通知",
     "case_accepted": "受理通知",

@@ -3,6 +3,8 @@ progress bar moves) → submit; then the case page shows it waiting for acceptan
 
 from __future__ import annotations
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from tests.e2e.conftest import ARTIFACTS
 from tests.servers import LiveServer
 
@@ -24,11 +26,16 @@ def test_a_citizen_applies_with_uploads_on_a_phone(phone_page, live: LiveServer,
     forms = page.locator("form.upload")
     assert forms.count() == 3
     for index in range(3):
+        page.wait_for_load_state("load")
         form = page.locator("form.upload").nth(index)
-        with page.expect_navigation():  # the page reloads once the upload is stored
-            form.locator("input[type=file]").set_input_files(str(pdf))
-            # the bar appears while the file travels
-            form.locator("progress").wait_for(state="visible")
+        try:
+            with page.expect_navigation():  # the page reloads once the upload is stored
+                form.locator("input[type=file]").set_input_files(str(pdf))
+                if index == 0:  # the bar appears while the file travels
+                    form.locator("progress").wait_for(state="visible")
+        except PlaywrightTimeout:  # no reload: say what the page told the person
+            said = form.locator(".upload-status").inner_text()
+            raise AssertionError(f"upload {index} did not finish: {said!r}") from None
         assert page.locator("[data-testid=materials] .ok").count() == index + 1
     page.get_by_test_id("review").click()  # the whole application, once more
     page.get_by_test_id("submit").click()

@@ -38,7 +38,11 @@ def _open(page, number: str) -> None:
     other cases may fill the first page) and open it."""
     page.fill("#f-item", number)
     page.locator("#f-item").press("Enter")
-    page.get_by_role("link", name=number).click()
+    # the filtered queue replaces the list: click its link once the swap is done, and wait
+    # for the case page (a click on the old list could be lost in the swap)
+    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.get_by_role("link", name=number).first.click()
 
 
 def _upload(page, index: int, pdf: Path) -> None:

@@ -358,6 +358,9 @@ class ConsoleController(Controller):
             county=county,
             county_branding=branding,
             form=form if form is not None else _branding_form(county),
+            preview_primary=_colour(
+                (form if form is not None else _branding_form(county)).get("primary_color")
+            ),
             error=error.detail if error else "",
             field=(error.field or "") if error else "",
             status_label=STATUS_LABELS[county.status],
@@ -664,6 +667,14 @@ class ConsoleController(Controller):
             else "province/bulk.html"
         )
         return render(request, db, tenant, name, job=job, error="")
+
+
+def _colour(value: Any, default: str = "#1d5fa8") -> str:
+    """A colour fit to paint the preview with before its script runs: ``#rrggbb`` or the
+    default (a half-typed or hostile value never reaches a style attribute)."""
+    text = str(value or "")
+    ok = len(text) == 7 and text[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in text[1:])
+    return text if ok else default
 
 
 def _branding_form(county: Tenant) -> dict[str, str]:

@@ -28,7 +28,6 @@ __all__ = [
     "WorkCalendar",
     "cached_calendar",
     "calendar_for",
-    "ancestors",
     "calendar_warnings",
     "confirm_year",
     "confirmed_years",
@@ -97,15 +96,6 @@ class WorkCalendar:
         return count
 
 
-def ancestors(tenant: Tenant) -> list[uuid.UUID]:
-    """The tenants whose calendars ``tenant``'s is laid over, farthest first: its province,
-    then its city (a county opened under one)."""
-    out = [tenant.province_id] if tenant.province_id != tenant.id else []
-    if tenant.parent_id is not None and tenant.parent_id not in out:
-        out.append(tenant.parent_id)
-    return out
-
-
 @dataclass(frozen=True)
 class Inherited:
     """A day the province (or the city) declared, as a county's calendar takes it."""
@@ -120,7 +110,7 @@ def inherited_overrides(session: Session, tenant: Tenant) -> list[Inherited]:
     """The province's (and the city's) days, which this tenant's calendar takes unless it
     says otherwise itself; in the order they apply (farthest first), then by day. Remembered
     for a while in this process (a change committed here is seen at once)."""
-    above = ancestors(tenant)
+    above = tenant.above
     if not above:
         return []
 
@@ -236,7 +226,7 @@ def days_entered(session: Session, tenant: Tenant, year: int) -> tuple[int, int]
 def confirmed_years(session: Session, tenant: Tenant) -> set[int]:
     """Years whose holidays the tenant — or its province or city, for all of it — confirmed."""
     own = set(session.scalars(select(CalendarYear.year).where(CalendarYear.tenant_id == tenant.id)))
-    above = ancestors(tenant)
+    above = tenant.above
     if above:
         with platform_scope(session) as s:
             own |= set(

@@ -121,14 +121,6 @@ def list_announcements(session: Session, tenant: Tenant) -> list[Announcement]:
     )
 
 
-def _above(tenant: Tenant) -> list[uuid.UUID]:
-    """The province (and the city) whose announcements a county's portal shows too."""
-    out = [tenant.province_id] if tenant.province_id != tenant.id else []
-    if tenant.parent_id is not None and tenant.parent_id not in out:
-        out.append(tenant.parent_id)
-    return out
-
-
 def published_announcements(
     session: Session, tenant: Tenant, limit: int | None = None
 ) -> list[Snapshot]:
@@ -142,7 +134,7 @@ def published_announcements(
     if limit is not None:
         stmt = stmt.limit(limit)
     rows = [snapshot(r) for r in session.scalars(stmt)]
-    above = _above(tenant)
+    above = tenant.above
     if above:
         with platform_scope(session) as s:
             wider = (
@@ -162,7 +154,7 @@ def published_announcement(
 ) -> Snapshot:
     """One published announcement shown on ``tenant``'s portal: its own or its province's
     (or city's); anything else is not found."""
-    for owner in (tenant.id, *_above(tenant)):
+    for owner in (tenant.id, *tenant.above):
         with platform_scope(session) as s:
             row = s.get(Announcement, (owner, announcement_id))
             if row is not None and row.published:

@@ -82,6 +82,15 @@ class Tenant(Base):
         return str(self.branding.get("display_name") or self.name)
 
     @property
+    def above(self) -> list[uuid.UUID]:
+        """The tenants whose province-wide settings this one takes, farthest first: its
+        province, then its city (a county opened under one); none for a province."""
+        out = [self.province_id] if self.province_id != self.id else []
+        if self.parent_id is not None and self.parent_id not in out:
+            out.append(self.parent_id)
+        return out
+
+    @property
     def is_province(self) -> bool:
         return self.kind is TenantKind.province
 

@@ -11,10 +11,22 @@ import uuid
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
-from core.cases.models import Case, CaseState, CaseSuspension, CaseTask
+from core.cases.models import Case, CaseMaterial, CaseState, CaseSuspension, CaseTask
 from core.db import tx_cache
 from core.errors import NotFound
 from core.identity import Principal, Role
@@ -146,12 +158,17 @@ def get_case(
     *,
     lock: bool = False,
     with_tasks: bool = False,
+    with_materials: bool = False,
 ) -> Case:
     """The case ``number`` if ``principal`` may see it (404 otherwise). ``lock``: for a
     change; ``with_tasks`` (a change that works the case's steps): its steps, and whether it
-    was ever suspended, come in the same statement and are kept for the transaction."""
+    was ever suspended, come in the same statement and are kept for the transaction;
+    ``with_materials`` (a submission): which materials it holds, likewise (see
+    :func:`current_material_indexes`)."""
     if lock and with_tasks:
         case = _locked_with_tasks(session, number)
+    elif lock and with_materials:
+        case = _locked_with_materials(session, number)
     else:
         stmt = select(Case).where(Case.number == number)
         if lock:
@@ -185,6 +202,50 @@ def _with_tasks_statement() -> Select[Case, CaseTask, bool]:
         .with_for_update(of=Case)
         .execution_options(populate_existing=True)
     )
+
+
+@cache
+def _with_materials_statement() -> Select[Case, str | None]:
+    """Built once: the case locked, with the indexes of its current materials joined in one
+    string (``0,1``; portable: ``string_agg`` on PostgreSQL, ``group_concat`` on SQLite)."""
+    held = (
+        select(func.aggregate_strings(cast(CaseMaterial.spec_index, String), ","))
+        .where(
+            CaseMaterial.tenant_id == Case.tenant_id,
+            CaseMaterial.case_id == Case.id,
+            CaseMaterial.status == "current",
+        )
+        .correlate(Case)
+        .scalar_subquery()
+        .label("materials")
+    )
+    return (
+        select(Case, held)
+        .where(Case.number == bindparam("number"))
+        .with_for_update(of=Case)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _locked_with_materials(session: Session, number: str) -> Case | None:
+    """The case locked and read fresh, with which materials it holds: a submission checks
+    them, and reading them after the case took a statement (a round trip) of its own."""
+    row = session.execute(_with_materials_statement(), {"number": number}).first()
+    if row is None:
+        return None
+    case: Case = row[0]
+    held = row[1] or ""
+    tx_cache(session)[("materials", case.id)] = {int(i) for i in held.split(",") if i}
+    return case
+
+
+def current_material_indexes(session: Session, case: Case) -> set[int] | None:
+    """The material indexes read with the locked case (``get_case(with_materials=True)``),
+    taken once: the submission that read them checks them right away, and nothing later in
+    the transaction can be handed indexes from before a change of its materials. None when
+    they were not read so."""
+    held: set[int] | None = tx_cache(session).pop(("materials", case.id), None)
+    return held
 
 
 def _locked_with_tasks(session: Session, number: str) -> Case | None:

@@ -25,7 +25,7 @@ from core.cases.forms import bundle_part, issue_application, sub_cases, submissi
 from core.cases.messages import notify
 from core.cases.models import OPEN_STATES, Case, CaseState, FeeStatus, TaskState
 from core.cases.numbers import next_number, query_code
-from core.cases.service import create_case, submit_case
+from core.cases.service import create_case, submit_case, submit_locked
 from core.cases.trail import SYSTEM, Actor, append_event
 from core.catalog import get_item_by_code
 from core.catalog.models import ItemStatus
@@ -333,9 +333,9 @@ def _query_code() -> str:
 def submit(session: Session, tenant: Tenant, principal: Principal, number: str) -> Case:
     """The applicant's submit button: a bundle's parent goes with all its sub-cases, any
     other case on its own (:func:`core.cases.service.submit_case`)."""
-    case = get_case(session, number, principal, lock=True)
+    case = get_case(session, number, principal, lock=True, with_materials=True)
     if not case.bundle_code:
-        return submit_case(session, tenant, principal, number)
+        return submit_locked(session, tenant, principal, case)
     if not is_filer(principal, case):
         raise Forbidden("只有申请人或代办人可以提交")
     if case.state is not CaseState.draft:

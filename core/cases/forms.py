@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.cases.access import get_case, is_filer
+from core.cases.access import current_material_indexes, get_case, is_filer
 from core.cases.delivery import check_address
 from core.cases.documents import issue_notice
 from core.cases.form_rules import check_form
@@ -44,14 +44,16 @@ def fields_of(case: Case) -> list[FormField]:
 
 
 def _materials_missing(session: Session, case: Case) -> dict[str, str]:
-    # the indexes alone: a submission need not load every material's row
-    have = set(
-        session.scalars(
-            select(CaseMaterial.spec_index).where(
-                CaseMaterial.case_id == case.id, CaseMaterial.status == "current"
+    # the indexes alone (read with the locked case when it was: a submission)
+    have = current_material_indexes(session, case)
+    if have is None:
+        have = set(
+            session.scalars(
+                select(CaseMaterial.spec_index).where(
+                    CaseMaterial.case_id == case.id, CaseMaterial.status == "current"
+                )
             )
         )
-    )
     return {
         f"materials[{i}]": f"请上传「{spec.get('name', '')}」"
         for i, spec in enumerate(case.content.get("materials") or [])

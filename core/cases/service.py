@@ -52,6 +52,7 @@ __all__ = [
     "create_case",
     "notify",
     "submit_case",
+    "submit_locked",
     "withdraw_case",
 ]
 
@@ -296,7 +297,20 @@ def submit_case(
     """Submit a draft; a bundle's parent submits all its sub-cases (``with_bundle``: no
     receipt SMS of their own, the parent's receipt lists them). A sub-case is never
     submitted alone."""
-    case = get_case(session, number, principal, lock=True)
+    case = get_case(session, number, principal, lock=True, with_materials=True)
+    return submit_locked(session, tenant, principal, case, with_bundle=with_bundle)
+
+
+def submit_locked(
+    session: Session,
+    tenant: Tenant,
+    principal: Principal,
+    case: Case,
+    *,
+    with_bundle: bool = False,
+) -> Case:
+    """:func:`submit_case` for a case the caller has just read with
+    ``get_case(..., lock=True, with_materials=True)`` (the submit button reads it once)."""
     if not is_filer(principal, case):
         raise Forbidden("只有申请人或代办人可以提交")
     if case.state is not CaseState.draft:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 
 from litestar.testing import TestClient
+from sqlalchemy import select
 
+from core.cases.models import Case
 from tests.helpers import csrf_token
 
 ZHANG = "13800000001"
@@ -168,3 +170,12 @@ def test_a_submitted_case_says_how_long_it_takes_once_accepted(app, db) -> None:
         page = citizen.get(f"/t/hechi/my/cases/{number}").text
     said = page.split('data-testid="promised-days"')[1].split("</p>")[0]
     assert "个工作日内办结" in said and "短信" in said
+    # the public progress lookup (no sign-in) says the same before acceptance, and the date after
+    with hechi.session() as s:
+        code = s.scalar(select(Case.query_code).where(Case.number == number))
+    with TestClient(app=app, base_url="http://testserver.local") as anyone:
+        looked_up = anyone.get(f"/t/hechi/progress?number={number}&code={code}").text
+        assert "个工作日内办结" in looked_up.split('data-testid="promised-days"')[1]
+        hechi.act(hechi.staff("hechi-clerk"), number, "accept")
+        looked_up = anyone.get(f"/t/hechi/progress?number={number}&code={code}").text
+    assert 'data-testid="promised-days"' not in looked_up and "承诺办结日期" in looked_up

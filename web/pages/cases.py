@@ -283,7 +283,7 @@ class CasePages(Controller):
         number: str = "",
         code: str = "",
     ) -> Template:
-        result, error, steps = None, "", []
+        result, error, steps, promised_days = None, "", [], 0
         if number or code:
             try:
                 from web.api.case_public import progress_out
@@ -293,6 +293,8 @@ class CasePages(Controller):
                 )
                 result = progress_out(db, case)
                 steps = timeline(db, case, public=True)
+                # before acceptance there is no date yet: how long it takes once accepted
+                promised_days = int(case.content.get("promised_days") or 0)
             except GovhallError as exc:
                 if isinstance(exc, NotFound):
                     db.commit()
@@ -308,6 +310,7 @@ class CasePages(Controller):
             code=code[:12] if error else "",  # kept to correct a digit, not typed again
             labels=STATE_LABELS,
             timeline=steps,
+            promised_days=promised_days,
         )
 
     @get("/verify/{code:str}", name="verify", sync_to_thread=True)

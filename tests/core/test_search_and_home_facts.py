@@ -36,6 +36,21 @@ def test_synonyms_find_what_the_catalog_calls_otherwise(db: Database) -> None:
         assert ("医保", "医疗保险") in page.synonyms
 
 
+def test_the_words_people_use_find_the_items_named_otherwise(db: Database) -> None:
+    """What a citizen typed on the phone and found nothing for: the catalog says 户口 (not
+    户籍), 户口簿 (户口本), 补领 (补办, 丢了), and a business licence is issued by 企业设立登记
+    or 个体工商户注册登记, not by an item named 营业执照."""
+    assert "HC-HJ01" in _codes(db, "hechi", "户籍")
+    assert "HC-HJ04" in _codes(db, "hechi", "户口本")
+    assert "HC-HJ04" in _codes(db, "hechi", "补办")
+    assert "HC-HJ04" in _codes(db, "hechi", "户口本丢了")
+    assert "HC-SC03" in _codes(db, "hechi", "开餐馆")
+    hechi = tenant(db, "hechi")
+    with db.session(scope=scope_for(hechi)) as s:
+        names = {i.name for i in list_items(s, hechi, q="营业执照", limit=50).items}
+        assert {"企业设立登记", "个体工商户注册登记", "营业执照变更登记"} <= names, names
+
+
 def test_a_county_adds_its_own_synonyms_in_its_settings(db: Database) -> None:
     # tenants/hechi/tenant.toml: 丧葬费 = 殡葬补贴; Bozhou has no such word
     assert "HC-MZ06" in _codes(db, "hechi", "丧葬费")

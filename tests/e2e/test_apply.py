@@ -128,6 +128,26 @@ def test_a_courier_application_without_an_address_is_fixed_at_the_confirm_step(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
 
 
+def test_an_address_typed_just_before_an_upload_is_kept(
+    live: LiveServer, db: Database, e2e_pages, tmp_path
+) -> None:
+    """Typed, then straight to the file chooser (the field never lost focus long enough to
+    save itself): the upload's reload kept it."""
+    pdf = tmp_path / "材料.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 20_000)
+    page = e2e_pages.open(phone=True)
+    _sign_in(page, live)
+    page.goto(f"{live.url}/t/hechi/items/HC-SC03/apply")
+    page.get_by_label("快递送达").check()
+    page.get_by_test_id("apply-next").click()
+    page.wait_for_url("**/my/cases/**")
+    address = "广西河池市金城江区新建路 99 号 韦秀兰 13800000008"
+    page.get_by_test_id("delivery-address").fill(address)
+    with page.expect_navigation():
+        page.get_by_test_id("upload-0").locator("input[type=file]").set_input_files(str(pdf))
+    assert page.get_by_test_id("delivery-address").input_value() == address
+
+
 def test_withdrawing_asks_first(live: LiveServer, db: Database, e2e_pages) -> None:
     desk = Desk(db, "hechi")
     number = desk.apply(desk.citizen(LI), "HC-SC03")

@@ -1,6 +1,7 @@
 // Material uploads on the case page: a file chosen or dropped onto the zone is checked here
 // first (type and size, against the limit the page states), then sent with a progress bar;
-// the page reloads once it is stored. The server checks again: this only spares a wait.
+// the page reloads once it is stored, after saving what the application form holds. The
+// server checks again: this only spares a wait.
 (function () {
   "use strict";
 
@@ -45,6 +46,22 @@
     form.classList.toggle("is-refused", !!bad);
   }
 
+  // The application form saves itself on "change", which a text field fires only when it
+  // loses focus, and a moment later: what was typed just before choosing a file (an address)
+  // would be lost with the reload. So the form is saved first, whatever it holds, then the
+  // page reloads (also when the save fails: the upload is stored either way).
+  function keepTypingThenReload() {
+    var reload = function () { window.location.reload(); };
+    var form = document.getElementById("application-form");
+    if (!form || !window.fetch) { reload(); return; }
+    fetch(form.getAttribute("action"), {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "x-csrftoken": csrf(), "HX-Request": "true" },
+    }).then(reload, reload);
+  }
+
   function send(form, file) {
     var bar = form.querySelector("progress");
     var problem = problemWith(form, file);
@@ -68,7 +85,7 @@
     xhr.onload = function () {
       if (xhr.status < 300) {
         bar.value = 100;
-        window.location.reload();
+        keepTypingThenReload();
       } else {
         bar.hidden = true;
         var detail = "";

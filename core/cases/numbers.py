@@ -5,6 +5,7 @@ share one; and the query code the applicant uses to look a case up without signi
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import date
 from typing import cast
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.cases.models import CaseSequence
 from core.tenancy import Tenant
 
-__all__ = ["next_number", "query_code"]
+__all__ = ["next_number", "normalize_number", "query_code"]
 
 
 def next_number(session: Session, tenant: Tenant, day: date) -> str:
@@ -35,3 +36,14 @@ def next_number(session: Session, tenant: Tenant, day: date) -> str:
 def query_code() -> str:
     """Six digits, printed on the receipt and sent by SMS."""
     return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def normalize_number(typed: str) -> str:
+    """A case number as people type it from a receipt or an SMS: with spaces, without the
+    hyphens, in full-width digits (４５１２００－…). Nineteen digits are put back in the
+    number's form (division, day, sequence); anything else is only trimmed."""
+    plain = unicodedata.normalize("NFKC", typed).strip()
+    digits = "".join(ch for ch in plain if ch.isdigit())
+    if len(digits) == 19 and all(ch.isdigit() or ch in " -_" for ch in plain):
+        return f"{digits[:6]}-{digits[6:14]}-{digits[14:]}"
+    return plain

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from core.cases import engine
 from core.cases.access import CASE_ROLES, visible_to
 from core.cases.licenses import verify_license
 from core.cases.models import Case, CaseState, CaseTask, License, Notice, TaskState
+from core.cases.numbers import normalize_number
 from core.cases.seals import issuer_of
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.identity import Principal, throttle
@@ -85,12 +87,17 @@ def work_queue(
 
 
 def progress(session: Session, number: str, code: str) -> Case:
-    """The public query: the number and its query code, compared in constant time."""
-    case = session.scalars(select(Case).where(Case.number == number.strip())).first()
+    """The public query: the number (as typed: spaces, no hyphens, full-width digits) and its
+    query code, compared in constant time."""
+    number = normalize_number(number)
+    case = session.scalars(select(Case).where(Case.number == number)).first()
     if (
         case is None
         or case.state is CaseState.draft
-        or not hmac.compare_digest(case.query_code, code.strip())
+        # as bytes: compare_digest refuses str with anything but ASCII (a 500 for a typed 中)
+    or not hmac.compare_digest(
+        case.query_code.encode(), unicodedata.normalize("NFKC", code).strip().encode()
+    )
     ):
         raise NotFound("办件编号或查询码不正确", field="code")
     return case
@@ -108,7 +115,7 @@ def throttled_progress(
 ) -> Case:
     """:func:`progress` behind a lock per tenant and case number and per tenant and address;
     a wrong guess counts against both (the caller commits, so the count survives the 404)."""
-    by_case = f"progress:{tenant_id}:n:{number.strip().upper()[:40]}"
+    by_case = f"progress:{tenant_id}:n:{normalize_number(number).upper()[:40]}"
     by_address = f"progress:{tenant_id}:a:{address[:48]}"
     # the case number is locked for the guessing address (its owner, elsewhere, still looks
     # it up), and for everyone only after login_account_max_failures from all addresses

@@ -112,6 +112,15 @@ def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(ap
         assert 'data-testid="progress"' in found.text and "张伟" not in found.text
         wrong = anyone.get(f"/t/hechi/progress?number={number}&code=999999x")
         assert "不正确" in wrong.text and 'value="999999x"' in wrong.text  # kept to fix
+        # typed from an SMS: spaces for hyphens, full-width digits; a code in Chinese is wrong
+        spaced = number.replace("-", " ")
+        found = anyone.get("/t/hechi/progress", params={"number": spaced, "code": query})
+        assert 'data-testid="progress"' in found.text
+        wide = "".join(chr(ord(c) + 0xFEE0) for c in query)  # １２３…
+        found = anyone.get("/t/hechi/progress", params={"number": number, "code": wide})
+        assert 'data-testid="progress"' in found.text
+        chinese = anyone.get("/t/hechi/progress", params={"number": number, "code": "查询码"})
+        assert chinese.status_code == 200 and "不正确" in chinese.text
         checked = anyone.get(f"/t/hechi/verify/{notice.group(1)}")
         assert "真实有效" in checked.text
         assert "不是本平台出具" in anyone.get("/t/hechi/verify/ABCDEFGHJKLM").text

@@ -32,6 +32,17 @@ RESEND_LABEL = "重新报送"
 NEEDS_REASON = frozenset({"refuse", "return", "deny", "comment", "suspend", "extend"})
 #: actions that end or turn back a case: shown as secondary buttons, asked about first
 GRAVE = frozenset({"refuse", "deny", "return"})
+#: actions that cannot be taken back though they go forward: asked about first, with what
+#: follows (a clerk's slip on 一次性补正 could never be mended: it is asked for once)
+CONFIRM = {
+    "request_correction": (
+        "一次性补正告知只能发出一次，发出后申请人会收到短信。请确认已勾选全部需补正的材料和内容。"
+    ),
+    "decide": "当场办结后办件即办结，不能撤回。",
+    "chief_decide": "首席代表即办将一次完成受理、审核、批准，不能撤回。",
+    "approve": "批准后不能撤回。",
+    "issue": "发证后不能撤回。",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ class AvailableAction:
     #: reference
     asks: tuple[str, ...] = ()
     grave: bool = False
+    #: asked about first, with this said (see CONFIRM); grave ones always are
+    confirm: str = ""
 
 
 @dataclass
@@ -71,6 +84,7 @@ def _action(code: str, task: CaseTask | None = None, *asks: str) -> AvailableAct
         needs_reason=code in NEEDS_REASON,
         asks=asks,
         grave=code in GRAVE,
+        confirm=CONFIRM.get(code, ""),
     )
 
 

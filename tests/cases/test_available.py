@@ -334,7 +334,7 @@ def test_a_review_on_the_page_needs_an_opinion(hechi: Desk, client) -> None:
     signed = client.post(
         f"{url}/act", data={"action": "review", "reason": "同意。", "_csrf_token": token}
     )
-    assert "已办理" in signed.text
+    assert "已审核通过，办件已转入下一环节" in signed.text
     with hechi.session() as s:
         steps = [t.step for t in open_tasks(s, s.scalar(select(Case).where(Case.number == number)))]
     assert steps != ["review"]

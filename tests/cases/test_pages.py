@@ -84,11 +84,14 @@ def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(ap
         assert number in queue.text and "card-" in queue.text
         case_page = clerk.get(f"/t/hechi/workbench/cases/{number}")
         assert 'value="accept"' in case_page.text and 'value="request_correction"' in case_page.text
+        # 一次性补正 can be sent once only: the button asks first and says so
+        correction = case_page.text.split('value="request_correction"')[1].split(">")[0]
+        assert "data-confirm=" in correction and "只能发出一次" in correction
         accepted = clerk.post(
             f"/t/hechi/workbench/cases/{number}/act",
             data={"_csrf_token": token, "action": "accept"},
         )
-        assert "已办理" in accepted.text and "办理中" in accepted.text
+        assert "已受理，办件已转入下一环节" in accepted.text and "办理中" in accepted.text
         again = clerk.post(
             f"/t/hechi/workbench/cases/{number}/act",
             data={"_csrf_token": token, "action": "refuse", "reason": "x"},

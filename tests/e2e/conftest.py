@@ -101,6 +101,20 @@ def staff_sign_in(page, live: LiveServer, slug: str, username: str) -> None:
     page.wait_for_url("**/workbench")
 
 
+def press(page, button) -> None:
+    """Click a form's button and wait for the page it leads to; a button that asks first
+    (``data-confirm``: an action that cannot be taken back) is confirmed in the dialog."""
+    if button.get_attribute("data-confirm") is None:
+        with page.expect_navigation():
+            button.click()
+        return
+    button.click()
+    dialog = page.locator("#gh-confirm")
+    dialog.wait_for(state="visible")
+    with page.expect_navigation():
+        dialog.get_by_test_id("confirm-ok").click()
+
+
 def _close(page) -> None:
     violations = page.csp_violations
     page.context.close()

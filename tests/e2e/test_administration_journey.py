@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, press
 from tests.servers import LiveServer
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -51,8 +51,7 @@ def _first_sign_in(page, live: LiveServer, username: str, temporary: str, own: s
 def _act(page, step: str, button: str) -> None:
     task = page.get_by_test_id(f"task-{step}")
     task.locator("textarea[name=reason]").fill("材料齐全，符合条件")
-    with page.expect_navigation():
-        task.get_by_role("button", name=button, exact=True).click()
+    press(page, task.get_by_role("button", name=button, exact=True))
 
 
 def test_a_province_onboards_yizhou_and_a_case_is_decided_there(

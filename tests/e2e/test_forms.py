@@ -13,7 +13,7 @@ import io
 import pypdf
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, PHONE, staff_sign_in
+from tests.e2e.conftest import ARTIFACTS, PHONE, press, staff_sign_in
 from tests.e2e.test_journey import _download, _upload
 from tests.form_values import id_number
 from tests.servers import LiveServer
@@ -108,8 +108,7 @@ def test_a_form_with_conditions_and_a_table_filled_corrected_and_seen_by_staff(
     task.get_by_test_id("fix-move_to").check()
     task.locator("input[name='fr.move_to']").fill("门牌号与房产证不一致，请核对")
     task.locator("textarea[name=reason]").fill("请核对迁入地址")
-    task.get_by_role("button", name="一次性补正").click()
-    clerk.wait_for_load_state()
+    press(clerk, task.get_by_role("button", name="一次性补正"))
     assert clerk.get_by_test_id("case-state").inner_text() == "待补正"
 
     # she reads the clerk's words beside the field, corrects it; it saves as she types

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, PHONE, staff_sign_in
+from tests.e2e.conftest import ARTIFACTS, PHONE, press, staff_sign_in
 from tests.form_values import id_number
 from tests.helpers import sms_code
 from tests.servers import LiveServer
@@ -29,8 +29,7 @@ def _staff(live: LiveServer, username: str, pages):
 def _act(page, step: str, button: str) -> None:
     task = page.get_by_test_id(f"task-{step}")
     task.locator("textarea[name=reason]").fill("材料齐全，符合条件")
-    task.get_by_role("button", name=button, exact=True).click()
-    page.wait_for_load_state()
+    press(page, task.get_by_role("button", name=button, exact=True))
 
 
 def _open(page, number: str) -> None:
@@ -103,8 +102,7 @@ def test_a_case_from_sms_sign_in_to_the_supervisors_dashboard(
     task.locator("input[name=m2]").check()
     task.locator("input[name=r2]").fill("平面图需标注面积")
     task.locator("textarea[name=reason]").fill("请补正经营场所平面图")
-    task.get_by_role("button", name="一次性补正").click()
-    clerk.wait_for_load_state()
+    press(clerk, task.get_by_role("button", name="一次性补正"))
     assert clerk.get_by_test_id("case-state").inner_text() == "待补正"
 
     # 3. the citizen sees which material, uploads it again and hands the correction in

@@ -269,7 +269,7 @@ class WorkbenchPages(Controller):
         except GovhallError as exc:
             db.rollback()
             return back(url, error=exc.detail)
-        return back(url, msg="已办理。")
+        return back(url, msg=_done(payload.action))
 
     @get("/cases/{number:str}/notices/{code:str}", name="workbench_notice", sync_to_thread=True)
     def notice(
@@ -403,6 +403,21 @@ def _form_view(case: Case, *, revealed: bool) -> dict[str, Any]:
         "has_personal": any(f.is_personal for f in fields)
         or any(k not in {f.key for f in fields} for k in values),
     }
+
+
+#: what the page says once an action is done, where "已<action>。" would not say enough
+DONE = {
+    "request_correction": "已发出一次性补正告知，申请人会收到短信；补正后办件回到本环节。",
+    "accept": "已受理，办件已转入下一环节。",
+    "review": "已审核通过，办件已转入下一环节。",
+    "return": "已退回，办件回到上一环节。",
+    "decide": "已当场办结。",
+    "claim": "已认领，本环节由您办理。",
+}
+
+
+def _done(action: str) -> str:
+    return DONE.get(action) or f"已{ACTION_LABELS.get(action, '办理')}。"
 
 
 def _payload(data: dict[str, str]) -> ActionIn:

@@ -148,7 +148,11 @@ def test_the_province_sees_every_county_and_a_county_only_its_own(app, client, d
     assert hechi_clerk.get("/t/hechi/console/audit/").status_code == 403
     hechi_clerk.__exit__(None, None, None)
     supervisor = _browser(app, "hechi", "hechi-supervisor")  # 电子监察 reads the county's log
-    assert supervisor.get("/t/hechi/admin/audit/").status_code == 200
+    log = supervisor.get("/t/hechi/admin/audit/")
+    assert log.status_code == 200
+    # the way back is 电子监察, not 系统管理 (a 403 for a supervisor)
+    crumbs = log.text.split('<ol class="breadcrumb')[1].split("</ol>")[0]
+    assert 'href="/t/hechi/supervision"' in crumbs and '/t/hechi/admin"' not in crumbs
     assert supervisor.get("/t/hechi/admin/staff").status_code == 403  # and changes nothing
     supervisor.__exit__(None, None, None)
     api_clerk = client.get(

@@ -185,6 +185,7 @@ def _page(
     tenants: list[Tenant],
     *,
     console: bool,
+    home: tuple[str, str] | None = None,
 ) -> Template:
     f, form = audit_filter(request.query_params, tenants)
     number = page_number(request.query_params.get("page"))
@@ -209,6 +210,7 @@ def _page(
         checked=checked,
         broken=[(t, r) for t, r in checked or [] if not r.intact],
         audit_path=base_path,
+        home=home,
         export_url=f"{base_path}/export.csv" + (f"?{urlencode(query)}" if query else ""),
         verify_url=f"{base_path}?{urlencode({**query, 'verify': '1'})}",
         prev_url=f"{base_path}?{urlencode({**query, 'page': number - 1})}" if number > 1 else "",
@@ -233,8 +235,14 @@ class AuditAdminPages(Controller):
         principal: Principal | None,
     ) -> Template:
         # the supervisors (电子监察) read it too: who changed what in the county's setup
-        require_staff(principal, Role.tenant_admin, Role.supervisor)
-        return _page(request, db, tenant, [tenant], console=False)
+        me = require_staff(principal, Role.tenant_admin, Role.supervisor)
+        # the way back: a supervisor came from 电子监察 (系统管理 would be a 403 for them)
+        home = (
+            ("系统管理", f"/t/{tenant.slug}/admin")
+            if me.has_role(Role.tenant_admin)
+            else ("电子监察", f"/t/{tenant.slug}/supervision")
+        )
+        return _page(request, db, tenant, [tenant], console=False, home=home)
 
     @get("/export.csv", name="admin_audit_export", sync_to_thread=True)
     def export(

@@ -95,9 +95,9 @@ def progress(session: Session, number: str, code: str) -> Case:
         case is None
         or case.state is CaseState.draft
         # as bytes: compare_digest refuses str with anything but ASCII (a 500 for a typed 中)
-    or not hmac.compare_digest(
-        case.query_code.encode(), unicodedata.normalize("NFKC", code).strip().encode()
-    )
+        or not hmac.compare_digest(
+            case.query_code.encode(), unicodedata.normalize("NFKC", code).strip().encode()
+        )
     ):
         raise NotFound("办件编号或查询码不正确", field="code")
     return case

@@ -395,6 +395,13 @@ def test_a_clerk_who_submits_at_the_counter_lands_on_the_cases_working_page(
     assert done.headers["location"].startswith(f"/t/hechi/workbench/cases/{number}")
     page = client.get(done.headers["location"]).text
     assert "请核对材料后在“办理”中受理" in page and "请留意短信通知" not in page
+    # the correction the clerk takes in at the counter goes back to the same page
+    hechi.act(clerk, number, "request_correction", materials=[{"index": 0, "reason": "不清晰"}])
+    hechi.upload(clerk, number, 0)
+    token = csrf_token(client, mine)
+    done = client.post(f"{mine}/do/correct", data={"_csrf_token": token}, follow_redirects=False)
+    assert done.headers["location"].startswith(f"/t/hechi/workbench/cases/{number}")
+    assert "请核对补正的材料后" in client.get(done.headers["location"]).text
 
 
 def test_a_correction_offers_only_the_fields_the_applicant_was_shown(hechi: Desk, client) -> None:

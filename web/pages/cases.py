@@ -243,12 +243,14 @@ class CasePages(Controller):
             return back(url + "/review" if op in ("submit", "correct") else url, error=exc.detail)
         except GovhallError as exc:
             return back(url, error=exc.detail)
-        if op == "submit" and who.is_staff and who.has_role(Role.window_clerk):
-            # at the counter the clerk accepts what they just took in: on to the case's
-            # working page, not the applicant's view of it
+        if op in ("submit", "correct") and who.is_staff and who.has_role(Role.window_clerk):
+            # at the counter the clerk accepts what they just took in (or its correction): on
+            # to the case's working page, not the applicant's view of it
             return back(
                 f"/t/{tenant.slug}/workbench/cases/{number}",
-                msg="申请已提交。请核对材料后在“办理”中受理。",
+                msg="申请已提交。请核对材料后在“办理”中受理。"
+                if op == "submit"
+                else "补正材料已提交。请核对补正的材料后在“办理”中受理。",
             )
         return back(url, msg=done[op])
 

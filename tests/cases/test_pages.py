@@ -87,6 +87,16 @@ def test_a_citizen_applies_on_the_portal_and_a_clerk_accepts_in_the_workbench(ap
         # 一次性补正 can be sent once only: the button asks first and says so
         correction = case_page.text.split('value="request_correction"')[1].split(">")[0]
         assert "data-confirm=" in correction and "只能发出一次" in correction
+        # sent with nothing ticked: the error, and the checklist left open to tick
+        nothing = clerk.post(
+            f"/t/hechi/workbench/cases/{number}/act",
+            data={"_csrf_token": token, "action": "request_correction"},
+        )
+        assert "请列出需要补正的全部材料" in nothing.text
+        checklist = nothing.text.split('data-testid="correction-checklist"')[0].rsplit(
+            "<details", 1
+        )[1]
+        assert " open" in checklist
         accepted = clerk.post(
             f"/t/hechi/workbench/cases/{number}/act",
             data={"_csrf_token": token, "action": "accept"},

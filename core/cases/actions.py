@@ -70,6 +70,9 @@ def _not_now(case: Case, action: str) -> Conflict:
 def _need_reason(payload: ActionIn) -> str:
     reason = payload.reason.strip()
     if not reason:
+        if payload.action in ("suspend", "extend"):  # their own reason box, under 其他操作
+            what = "延长时限" if payload.action == "extend" else "特殊程序"
+            raise InvalidInput(f"请在“其他操作”中填写{what}的理由", field="reason")
         raise InvalidInput("请填写理由", field="reason")
     return reason[:2000]
 

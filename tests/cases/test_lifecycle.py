@@ -78,6 +78,7 @@ def test_deadlines_skip_the_national_day_holiday_and_move_by_the_suspended_days(
     with pytest.raises(InvalidInput) as missing:
         hechi.act(approver, number, "extend", days=2)
     assert missing.value.field == "reason"
+    assert "“其他操作”中填写延长时限的理由" in missing.value.detail
     with pytest.raises(InvalidInput):
         hechi.act(approver, number, "extend", days=11, reason="情况复杂")
     with pytest.raises(Forbidden):

@@ -389,6 +389,11 @@ def test_a_clerk_who_submits_at_the_counter_lands_on_the_cases_working_page(
     )
     _login(client, "hechi-clerk")
     mine = f"/t/hechi/my/cases/{number}"
+    # the confirm step reads back whom the case is for, before it is submitted
+    whom = (
+        client.get(f"{mine}/review").text.split('data-testid="filed-for"')[1].split("</section>")[0]
+    )
+    assert "李娜" in whom and "13800000008" in whom and "本人到场确认" in whom
     token = csrf_token(client, mine)
     done = client.post(f"{mine}/do/submit", data={"_csrf_token": token}, follow_redirects=False)
     assert done.status_code in (302, 303), done.text

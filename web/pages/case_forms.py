@@ -311,6 +311,16 @@ class CaseFormPages(Controller):
             delivery_options=case.content.get("delivery") or ["pickup"],
             error=error,
             msg=msg,
+            # filed for someone (counter, village agent): whom, read back before submitting
+            filed_for=(
+                {
+                    "name": case.applicant_name,
+                    "phone": case.applicant_phone,
+                    "consent": (case.consent or {}).get("method", ""),
+                }
+                if case.agent_id is not None and case.agent_id == who.id
+                else None
+            ),
         )
 
     @post("/my/cases/{number:str}/delivery", name="my_case_delivery", sync_to_thread=True)

@@ -14,7 +14,10 @@ __all__ = ["Line", "as_text", "lines", "mask", "masked", "printed"]
 
 
 def mask(text: str) -> str:
-    """``450102********0118``: the start and end kept, so a clerk can match a document."""
+    """``450102********0118``: the start and end kept, so a clerk can match a document; a
+    mobile number as everywhere else on the platform, ``139****5501``."""
+    if len(text) == 11 and text.isdigit() and text.startswith("1"):
+        return text[:3] + "****" + text[-4:]
     if len(text) <= 4:
         return "*" * len(text)
     keep = 3 if len(text) < 11 else 4

@@ -55,6 +55,10 @@ def test_the_page_speaks_to_citizens_and_works_without_script(client) -> None:
     assert _is_open(other.text, "password") and not _is_open(other.text, "code")
     assert 'value="/t/hechi/my/cases"' in other.text
     assert "/static/js/login.js" in page.text
+    # sent here from 在线申办: told why, and that the application comes back after
+    assert 'data-testid="login-to-continue"' not in page.text
+    applying = client.get("/t/hechi/items/HC-SC03/apply")  # signed out: on to the sign-in
+    assert "网上申办需要先登录" in applying.text, applying.url
 
 
 def test_a_wrong_password_keeps_the_password_panel_and_the_phone(client) -> None:

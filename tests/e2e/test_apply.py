@@ -92,9 +92,8 @@ def test_files_are_checked_in_the_browser_before_upload(
     assert page.locator("#material-0 .ok").count() == 1
 
 
-def test_a_courier_application_without_an_address_is_fixed_at_the_confirm_step(
-    live: LiveServer, db: Database, e2e_pages, tmp_path
-) -> None:
+def _courier_draft(live: LiveServer, e2e_pages, tmp_path):
+    """李娜 on a phone, a 食品经营许可 draft by courier, on its case page; and a PDF to upload."""
     pdf = tmp_path / "材料.pdf"
     pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 20_000)
     page = e2e_pages.open(phone=True)
@@ -103,6 +102,13 @@ def test_a_courier_application_without_an_address_is_fixed_at_the_confirm_step(
     page.get_by_label("快递送达").check()
     page.get_by_test_id("apply-next").click()
     page.wait_for_url("**/my/cases/**")
+    return page, pdf
+
+
+def test_a_courier_application_without_an_address_is_fixed_at_the_confirm_step(
+    live: LiveServer, db: Database, e2e_pages, tmp_path
+) -> None:
+    page, pdf = _courier_draft(live, e2e_pages, tmp_path)
     seen = [page.locator("main").inner_text()]
     for index in range(3):
         with page.expect_navigation():
@@ -133,14 +139,7 @@ def test_an_address_typed_just_before_an_upload_is_kept(
 ) -> None:
     """Typed, then straight to the file chooser (the field never lost focus long enough to
     save itself): the upload's reload kept it."""
-    pdf = tmp_path / "材料.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 20_000)
-    page = e2e_pages.open(phone=True)
-    _sign_in(page, live)
-    page.goto(f"{live.url}/t/hechi/items/HC-SC03/apply")
-    page.get_by_label("快递送达").check()
-    page.get_by_test_id("apply-next").click()
-    page.wait_for_url("**/my/cases/**")
+    page, pdf = _courier_draft(live, e2e_pages, tmp_path)
     address = "广西河池市金城江区新建路 99 号 韦秀兰 13800000008"
     page.get_by_test_id("delivery-address").fill(address)
     with page.expect_navigation():
